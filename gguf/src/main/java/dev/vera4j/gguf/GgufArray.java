@@ -1,0 +1,77 @@
+package dev.vera4j.gguf;
+
+import java.util.Arrays;
+
+/**
+ * A metadata array: its element type and the elements in the narrowest Java array that holds them —
+ * {@code byte[]} for UINT8/INT8/BOOL, {@code short[]} for UINT16/INT16, {@code int[]} for UINT32/INT32,
+ * {@code long[]} for UINT64/INT64, {@code float[]}, {@code double[]}, {@code String[]}, or {@code GgufArray[]} for
+ * nested arrays. Unsigned elements are read back zero-extended by {@link #getLong(int)}.
+ */
+public record GgufArray(GgufValueType elementType, Object elements) {
+
+    /** Number of elements. */
+    public int length() {
+        return switch (elements) {
+            case byte[] a -> a.length;
+            case short[] a -> a.length;
+            case int[] a -> a.length;
+            case long[] a -> a.length;
+            case float[] a -> a.length;
+            case double[] a -> a.length;
+            case String[] a -> a.length;
+            case GgufArray[] a -> a.length;
+            default -> throw new IllegalStateException("unexpected array storage " + elements.getClass());
+        };
+    }
+
+    /** Element {@code i} as a long; integer and bool arrays only. */
+    public long getLong(int i) {
+        return switch (elementType) {
+            case UINT8 -> ((byte[]) elements)[i] & 0xFFL;
+            case INT8, BOOL -> ((byte[]) elements)[i];
+            case UINT16 -> ((short[]) elements)[i] & 0xFFFFL;
+            case INT16 -> ((short[]) elements)[i];
+            case UINT32 -> ((int[]) elements)[i] & 0xFFFFFFFFL;
+            case INT32 -> ((int[]) elements)[i];
+            case UINT64, INT64 -> ((long[]) elements)[i];
+            default -> throw new IllegalStateException("array of " + elementType + " has no integer elements");
+        };
+    }
+
+    /** Element {@code i} as a double; numeric arrays only. */
+    public double getDouble(int i) {
+        return switch (elementType) {
+            case FLOAT32 -> ((float[]) elements)[i];
+            case FLOAT64 -> ((double[]) elements)[i];
+            default -> getLong(i);
+        };
+    }
+
+    @Override
+    public String toString() {
+        int n = length();
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < Math.min(n, 8); i++) {
+            if (i > 0) sb.append(", ");
+            sb.append(switch (elements) {
+                case String[] a -> '"' + a[i] + '"';
+                case float[] a -> Float.toString(a[i]);
+                case double[] a -> Double.toString(a[i]);
+                case GgufArray[] a -> a[i].toString();
+                default -> elementType == GgufValueType.BOOL ? Boolean.toString(getLong(i) != 0) : Long.toString(getLong(i));
+            });
+        }
+        if (n > 8) sb.append(", ... (").append(n).append(" ").append(elementType.name().toLowerCase()).append(")");
+        return sb.append(']').toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GgufArray other && elementType == other.elementType
+                && Arrays.deepEquals(new Object[]{elements}, new Object[]{other.elements});
+    }
+
+    @Override
+    public int hashCode() { return elementType.hashCode() * 31 + Arrays.deepHashCode(new Object[]{elements}); }
+}

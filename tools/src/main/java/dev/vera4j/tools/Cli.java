@@ -1,0 +1,71 @@
+package dev.vera4j.tools;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code vera4j} command line: picks a subcommand and runs it. {@link #run} returns the exit code and never
+ * calls {@code System.exit}, so tests and embedding code can drive it.
+ */
+public final class Cli {
+    /** Exit code for runtime errors (bad file, failed load, ...). */
+    public static final int EXIT_ERROR = 1;
+    /** Exit code for usage errors (unknown command or flag, bad value). */
+    public static final int EXIT_USAGE = 2;
+
+    private Cli() {}
+
+    static List<Command> commands() {
+        List<Command> list = new ArrayList<>();
+        list.add(new InspectCommand());
+        return list;
+    }
+
+    /** Entry point once the JVM is known to be recent enough and to have the Vector API (see {@link Main}). */
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command line and returns its exit code; never calls {@code System.exit}. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        boolean verbose = List.of(args).contains("--verbose");
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            printUsage(args.length == 0 ? err : out);
+            return args.length == 0 ? EXIT_USAGE : 0;
+        }
+        if (args[0].equals("--version")) {
+            out.println("vera4j " + Optional.ofNullable(Cli.class.getPackage().getImplementationVersion()).orElse("dev"));
+            return 0;
+        }
+        Command cmd = commands().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+        if (cmd == null) {
+            err.println("error: unknown command '" + args[0] + "' (try: vera4j --help)");
+            return EXIT_USAGE;
+        }
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return cmd.run(rest, out, err);
+        } catch (UsageException e) {
+            err.println("error: " + e.getMessage());
+            err.println("usage: vera4j " + cmd.name() + " " + cmd.usage() + "   (vera4j " + cmd.name() + " --help for more)");
+            return EXIT_USAGE;
+        } catch (OutOfMemoryError e) {
+            err.println("error: out of memory (" + e.getMessage() + "); try a larger -Xmx or a smaller --ctx");
+            return EXIT_ERROR;
+        } catch (RuntimeException e) {
+            err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (verbose) e.printStackTrace(err);
+            return EXIT_ERROR;
+        }
+    }
+
+    private static void printUsage(PrintStream out) {
+        out.println("vera4j: run GGUF language models and VeRA adapters on the JVM");
+        out.println();
+        out.println("usage: vera4j COMMAND [options]   (vera4j COMMAND --help for its options)");
+        out.println();
+        for (Command c : commands()) out.printf("  %-12s %s%n", c.name(), c.summary());
+    }
+}

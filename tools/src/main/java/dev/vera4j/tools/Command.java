@@ -1,0 +1,23 @@
+package dev.vera4j.tools;
+
+import java.io.PrintStream;
+
+/** One {@code vera4j} subcommand. */
+public interface Command {
+    /** The word that selects it, e.g. {@code inspect}. */
+    String name();
+
+    /** One line for the command list. */
+    String summary();
+
+    /** The synopsis after {@code vera4j NAME}, e.g. {@code FILE.gguf [--json] [--key KEY]}. */
+    String usage();
+
+    /**
+     * Runs the command.
+     *
+     * @return the exit code (0 success, {@link Cli#EXIT_ERROR} runtime failure)
+     * @throws UsageException for bad flags or values (exit code {@link Cli#EXIT_USAGE})
+     */
+    int run(String[] args, PrintStream out, PrintStream err);
+}

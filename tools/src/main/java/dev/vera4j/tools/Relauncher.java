@@ -1,0 +1,91 @@
+package dev.vera4j.tools;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Re-executes a JVM with the Vector API module added (see {@link Main}). Compiled for Java 17. */
+final class Relauncher {
+    private Relauncher() {}
+
+    static String currentJava() {
+        return ProcessHandle.current().info().command()
+                .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    }
+
+    /** A {@code java} binary of feature release {@code min} or newer: {@code JAVA_HOME} first, then {@code /usr/lib/jvm}. */
+    static String findJava(int min) {
+        List<Path> homes = new ArrayList<>();
+        String env = System.getenv("JAVA_HOME");
+        if (env != null && !env.isEmpty()) homes.add(Paths.get(env));
+        Path jvms = Paths.get("/usr/lib/jvm");
+        if (Files.isDirectory(jvms)) {
+            try (Stream<Path> s = Files.list(jvms)) {
+                s.sorted(Comparator.reverseOrder()).forEach(homes::add);
+            } catch (IOException ignored) {
+                // no system JDKs to offer
+            }
+        }
+        for (Path home : homes) {
+            Path java = home.resolve("bin").resolve("java");
+            if (Files.isExecutable(java) && featureOf(home) >= min) return java.toString();
+        }
+        return null;
+    }
+
+    /** The feature release a JDK home declares in its {@code release} file, or -1. */
+    private static int featureOf(Path home) {
+        try {
+            for (String line : Files.readAllLines(home.resolve("release"))) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+                    if (v.startsWith("1.")) v = v.substring(2);
+                    int end = 0;
+                    while (end < v.length() && Character.isDigit(v.charAt(end))) end++;
+                    return end == 0 ? -1 : Integer.parseInt(v.substring(0, end));
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not a JDK we can use
+        }
+        return -1;
+    }
+
+    static int relaunch(String javaBin, String[] args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBin);
+        cmd.add("--add-modules");
+        cmd.add("jdk.incubator.vector");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        // keep the user's JVM options (-Xmx, -D...) of the parent
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("--add-modules") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) cmd.add(a);
+        }
+        cmd.add("-Dvera4j.relaunched=true");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            // Ctrl-C reaches both processes (same process group); wait for the child to finish its own handling.
+            while (true) {
+                try {
+                    return p.waitFor();
+                } catch (InterruptedException e) {
+                    // keep waiting: the child decides when to exit
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("error: cannot start " + javaBin + " with the Vector API module: " + e.getMessage());
+            System.err.println("hint: run java --add-modules jdk.incubator.vector -jar vera4j.jar ...");
+            return Main.EXIT_ERROR;
+        }
+    }
+}
