@@ -24,6 +24,7 @@ final class Methods {
 
     /** The attribute, or an {@link Undefined} naming what is missing. */
     static Object attribute(Object obj, String name, int line) {
+        if (obj == null) return Undefined.attribute(null, name);
         switch (obj) {
             case String s when STR.contains(name) -> { return (PyCallable) (a, k, l) -> StrMethods.call(s, name, a, k, l); }
             case Markup m when STR.contains(name) -> { return (PyCallable) (a, k, l) -> StrMethods.call(m.value(), name, a, k, l); }

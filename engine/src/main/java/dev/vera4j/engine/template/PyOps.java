@@ -230,6 +230,7 @@ final class PyOps {
             case Markup m -> chars(m.value()).iterator();
             case Undefined u -> List.of().iterator();
             case PyGenerator g -> g.iterator();
+            case null -> throw new TemplateException(line, "'NoneType' object is not iterable");
             default -> throw new TemplateException(line, "'" + typeName(v) + "' object is not iterable");
         };
     }
@@ -258,6 +259,7 @@ final class PyOps {
             case Collection<?> c -> c.size();
             case Map<?, ?> m -> m.size();
             case Undefined u -> 0;
+            case null -> throw new TemplateException(line, "object of type 'NoneType' has no len()");
             default -> throw new TemplateException(line, "object of type '" + typeName(v) + "' has no len()");
         };
     }
@@ -415,6 +417,7 @@ final class PyOps {
     /** jinja2's {@code environment.getitem}: {@code obj[key]}, falling back to attribute lookup for string keys. */
     static Object getItem(Object obj, Object key, int line) {
         if (obj instanceof Undefined u) throw u.error(line);
+        if (obj == null) return Undefined.attribute(null, repr(key));
         switch (obj) {
             case Map<?, ?> m -> {
                 Object k = findKey(m, key);
