@@ -4,8 +4,10 @@ transformers' apply_chat_template (ImmutableSandboxedEnvironment, trim_blocks, l
 tojson = json.dumps(ensure_ascii=False, ...), raise_exception, strftime_now with a FIXED date).
 
 Usage: python3 generate_expected.py [SHARED_DIR]   (default: <repo>/../shared)
+The built-in fallbacks (engine/src/main/resources/dev/vera4j/engine/template/named/*.jinja) are rendered too.
 Outputs (next to this script):
-  expected/<template>.json  - one file per ../shared/testdata/chat-templates/*.jinja: cases of
+  expected/<template>.json  - one file per ../shared/testdata/chat-templates/*.jinja (named-<name>.json for the
+                              built-in fallbacks, "template": "named:<name>"): cases of
                               {name, messages, add_generation_prompt, extra, expected | error{type, message}}
   features.json             - small inline templates covering jinja2 features: {name, source, vars, expected | error}
 """
@@ -232,14 +234,17 @@ def main():
     template_dir = SHARED / "testdata" / "chat-templates"
     out_dir = HERE / "expected"
     out_dir.mkdir(exist_ok=True)
-    for path in sorted(template_dir.glob("*.jinja")):
+    named_dir = HERE.parents[2] / "main" / "resources" / "dev" / "vera4j" / "engine" / "template" / "named"
+    sources = [(p.name, p.stem, p) for p in sorted(template_dir.glob("*.jinja"))]
+    sources += [("named:" + p.stem, "named-" + p.stem, p) for p in sorted(named_dir.glob("*.jinja"))]
+    for template_name, out_stem, path in sources:
         source = path.read_text(encoding="utf-8")
         cases = []
         for case in chat_cases():
             cases.append({**case, **render(source, hf_variables(case))})
-        doc = {"template": path.name, "jinja2": jinja2.__version__, "bos_token": BOS, "eos_token": EOS,
+        doc = {"template": template_name, "jinja2": jinja2.__version__, "bos_token": BOS, "eos_token": EOS,
                "now": FIXED_NOW.isoformat(), "cases": cases}
-        (out_dir / (path.stem + ".json")).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (out_dir / (out_stem + ".json")).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     features = []
     for name, source, variables in FEATURES:
         features.append({"name": name, "source": source, "vars": variables, **render(source, variables)})

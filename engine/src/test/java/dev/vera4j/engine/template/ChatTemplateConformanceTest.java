@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every template in {@code ../shared/testdata/chat-templates} renders every generated conversation byte-identically
- * to Python jinja2 in Hugging Face's configuration, and fails wherever jinja2 fails.
+ * to Python jinja2 in Hugging Face's configuration, and fails wherever jinja2 fails; so do the built-in fallbacks.
  */
 class ChatTemplateConformanceTest {
     @Test
@@ -33,6 +33,9 @@ class ChatTemplateConformanceTest {
         for (String t : templates) {
             Path expected = Jinja2Cases.resources().resolve("expected").resolve(t.replace(".jinja", ".json"));
             assertTrue(Files.exists(expected), "no jinja2 expectations for " + t + "; run generate_expected.py");
+        }
+        for (String n : ChatTemplate.names()) {
+            assertTrue(Files.exists(Jinja2Cases.resources().resolve("expected/named-" + n + ".json")), "no expectations for named " + n);
         }
     }
 
@@ -47,8 +50,11 @@ class ChatTemplateConformanceTest {
         for (Path f : files) {
             Map<String, Object> doc = Jinja2Cases.readJson(f);
             String name = (String) doc.get("template");
-            String source = Files.readString(Jinja2Cases.sharedTemplates().resolve(name), StandardCharsets.UTF_8);
-            ChatTemplate template = ChatTemplate.parse(source).withClock(Jinja2Cases.clock(doc));
+            ChatTemplate template = name.startsWith("named:")
+                    ? ChatTemplate.named(name.substring("named:".length()))
+                    : ChatTemplate.parse(Files.readString(Jinja2Cases.sharedTemplates().resolve(name), StandardCharsets.UTF_8));
+            template = template.withClock(Jinja2Cases.clock(doc));
+            ChatTemplate t = template;
             List<DynamicTest> tests = new ArrayList<>();
             for (Object o : (List<Object>) doc.get("cases")) {
                 Map<String, Object> c = (Map<String, Object>) o;
@@ -59,7 +65,7 @@ class ChatTemplateConformanceTest {
                 List<Map<String, Object>> messages = (List<Map<String, Object>>) c.get("messages");
                 boolean agp = (Boolean) c.get("add_generation_prompt");
                 tests.add(DynamicTest.dynamicTest((String) c.get("name"),
-                        () -> Jinja2Cases.check(c, () -> template.renderMessages(messages, agp, extra))));
+                        () -> Jinja2Cases.check(c, () -> t.renderMessages(messages, agp, extra))));
             }
             containers.add(DynamicContainer.dynamicContainer(name, tests));
         }
