@@ -226,8 +226,48 @@ FEATURES = [
     ("recursive_loop", "{% for item in tree recursive %}[{{ item.name }}{% if item.children %}:{{ loop(item.children) }}{% endif %}]{% endfor %}", {"tree": [{"name": "a", "children": [{"name": "b"}, {"name": "c", "children": [{"name": "d"}]}]}, {"name": "e"}]}),
     ("macro_default_uses_earlier_param", "{% macro f(a, b=a * 2) %}{{ a }},{{ b }}{% endmacro %}{{ f(3) }}", {}),
     ("infinite_recursion_error", "{% macro f(x) %}{{ f(x) }}{% endmacro %}{{ f(1) }}", {}),
+    ("unknown_filter_in_if_is_deferred", "{% if false %}{{ x | nosuch }}{% elif x is nosuchtest %}{% endif %}ok", {}),
+    ("unknown_filter_in_inline_if_is_deferred", "{{ x | nosuch if false else 1 }}ok", {}),
+    ("unknown_filter_in_for_fails", "{% for x in [] %}{{ x | nosuch }}{% endfor %}ok", {}),
+    ("unknown_filter_in_macro_fails", "{% macro m() %}{{ x | nosuch }}{% endmacro %}ok", {}),
+    ("unknown_test_fails", "{{ x is nosuch }}ok", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
+
+
+def random_whitespace_templates(count, seed=1234):
+    """Random mixes of text, whitespace and tags with every whitespace-control marker, to pin down the lexer."""
+    import random
+    rnd = random.Random(seed)
+    texts = ["", " ", "  ", "\t", "\n", " \n", "\n  ", "  \n  ", "\n\n", "x", " y ", "z\n", "\n w"]
+
+    def mark(allow_plus):
+        return rnd.choice(["", "", "-", "+"] if allow_plus else ["", "", "-"])
+
+    def block(inner, depth):
+        kind = rnd.choice(["if", "for", "set", "comment", "var", "var", "raw"] if depth < 2 else ["set", "comment", "var"])
+        l, r = mark(True), mark(True)
+        if kind == "var":
+            return "{{" + mark(False) + " 'v' " + mark(False) + "}}"
+        if kind == "comment":
+            return "{#" + l + " c " + r + "#}"
+        if kind == "set":
+            return "{%" + l + " set a = 1 " + r + "%}"
+        if kind == "raw":
+            return "{%" + l + " raw " + r + "%}" + rnd.choice(texts) + "{{ r }}" + rnd.choice(texts) + "{%" + mark(True) + " endraw " + mark(True) + "%}"
+        head = "if true" if kind == "if" else "for i in [1, 2]"
+        return ("{%" + l + " " + head + " " + r + "%}" + inner(depth + 1)
+                + "{%" + mark(True) + " end" + kind + " " + mark(True) + "%}")
+
+    def seq(depth):
+        parts = []
+        for _ in range(rnd.randint(1, 4)):
+            parts.append(rnd.choice(texts))
+            parts.append(block(seq, depth))
+        parts.append(rnd.choice(texts))
+        return "".join(parts)
+
+    return [seq(0) for _ in range(count)]
 
 
 def main():
@@ -246,7 +286,8 @@ def main():
                "now": FIXED_NOW.isoformat(), "cases": cases}
         (out_dir / (out_stem + ".json")).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     features = []
-    for name, source, variables in FEATURES:
+    cases = list(FEATURES) + [(f"whitespace_fuzz_{i}", src, {}) for i, src in enumerate(random_whitespace_templates(300))]
+    for name, source, variables in cases:
         features.append({"name": name, "source": source, "vars": variables, **render(source, variables)})
     (HERE / "features.json").write_text(json.dumps({"jinja2": jinja2.__version__, "now": FIXED_NOW.isoformat(), "cases": features},
                                                    ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -13,6 +13,13 @@ final class Parser {
 
     private final List<Token> tokens;
     private int pos;
+    /**
+     * Above zero inside if tests/bodies and inline ifs, where jinja2 defers "no filter/test named x" to render
+     * time; elsewhere an unknown name fails at parse time, as in jinja2's compiler.
+     */
+    private int soft;
+    /** Unknown filter/test names met outside soft regions, reported once the whole template is parsed. */
+    private final List<TemplateException> unknownNames = new ArrayList<>();
 
     private Parser(List<Token> tokens) { this.tokens = tokens; }
 
@@ -20,6 +27,7 @@ final class Parser {
         Parser p = new Parser(Lexer.tokenize(source));
         List<Node> body = p.subparse(Set.of());
         if (p.cur().type() != Type.EOF) throw p.fail("unexpected " + p.cur());
+        if (!p.unknownNames.isEmpty()) throw p.unknownNames.getFirst();
         return body;
     }
 
@@ -132,6 +140,15 @@ final class Parser {
 
     private Node parseIf() {
         next();
+        soft++;
+        try {
+            return parseIfSoft();
+        } finally {
+            soft--;
+        }
+    }
+
+    private Node parseIfSoft() {
         List<Expr> tests = new ArrayList<>();
         List<List<Node>> bodies = new ArrayList<>();
         List<Node> otherwise = List.of();
@@ -161,15 +178,21 @@ final class Parser {
         Expr iter = parseTuple(false, false, Set.of("recursive"), false);
         Expr filter = skipName("if") ? parseExpression(true) : null;
         boolean recursive = skipName("recursive");
-        List<Node> body = statements(Set.of("endfor", "else"));
-        List<Node> otherwise = List.of();
-        if (next().value().equals("else")) {
-            otherwise = statements(Set.of("endfor"));
-            end("endfor");
-        } else {
-            expect(Type.BLOCK_END);
+        int savedSoft = soft;
+        soft = 0;
+        try {
+            List<Node> body = statements(Set.of("endfor", "else"));
+            List<Node> otherwise = List.of();
+            if (next().value().equals("else")) {
+                otherwise = statements(Set.of("endfor"));
+                end("endfor");
+            } else {
+                expect(Type.BLOCK_END);
+            }
+            return new Node.For(target, iter, filter, recursive, body, otherwise, line);
+        } finally {
+            soft = savedSoft;
         }
-        return new Node.For(target, iter, filter, recursive, body, otherwise, line);
     }
 
     private Node parseSet() {
@@ -192,9 +215,15 @@ final class Parser {
         List<String> params = new ArrayList<>();
         List<Expr> defaults = new ArrayList<>();
         parseSignature(params, defaults);
-        List<Node> body = statements(Set.of("endmacro"));
-        end("endmacro");
-        return new Node.Macro(name, params, defaults, body, line);
+        int savedSoft = soft;
+        soft = 0;
+        try {
+            List<Node> body = statements(Set.of("endmacro"));
+            end("endmacro");
+            return new Node.Macro(name, params, defaults, body, line);
+        } finally {
+            soft = savedSoft;
+        }
     }
 
     private void parseSignature(List<String> params, List<Expr> defaults) {
@@ -324,7 +353,22 @@ final class Parser {
     private Expr parseExpression(boolean withCond) { return withCond ? parseCondExpr() : parseOr(); }
 
     private Expr parseCondExpr() {
+        int unknownBefore = unknownNames.size();
         Expr e = parseOr();
+        if (cur().isName("if")) {
+            // the whole inline if is soft in jinja2, including its first operand
+            while (unknownNames.size() > unknownBefore) unknownNames.removeLast();
+            soft++;
+            try {
+                return parseCondRest(e);
+            } finally {
+                soft--;
+            }
+        }
+        return e;
+    }
+
+    private Expr parseCondRest(Expr e) {
         while (cur().isName("if")) {
             int line = next().line();
             Expr test = parseOr();
@@ -613,6 +657,7 @@ final class Parser {
                 next();
                 name.append('.').append(expect(Type.NAME).value());
             }
+            if (soft == 0 && !Filters.exists(name.toString())) unknownNames.add(new TemplateException(nameTok.line(), "no filter named '" + name + "'"));
             Expr.Args args = cur().isOp("(") ? parseCallArgs() : Expr.Args.NONE;
             value = new Expr.Filter(value, name.toString(), args, nameTok.line());
         }
@@ -627,6 +672,7 @@ final class Parser {
             next();
             name.append('.').append(expect(Type.NAME).value());
         }
+        if (soft == 0 && !Tests.exists(name.toString())) unknownNames.add(new TemplateException(line, "no test named '" + name + "'"));
         Expr.Args args;
         Token t = cur();
         if (t.isOp("(")) {
