@@ -231,6 +231,11 @@ FEATURES = [
     ("unknown_filter_in_for_fails", "{% for x in [] %}{{ x | nosuch }}{% endfor %}ok", {}),
     ("unknown_filter_in_macro_fails", "{% macro m() %}{{ x | nosuch }}{% endmacro %}ok", {}),
     ("unknown_test_fails", "{{ x is nosuch }}ok", {}),
+    ("macro_too_many_args_fails", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", {}),
+    ("macro_varargs_kwargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, b=4) }}", {}),
+    ("macro_unknown_keyword_fails", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, b=2) }}", {}),
+    ("call_block_without_caller_fails", "{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}", {}),
+    ("call_block_with_args", "{% macro list(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) list([1, 2]) %}<{{ x }}>{% endcall %}", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

@@ -155,7 +155,7 @@ final class Filters {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "length", "killwords", "end", "leeway");
                 yield truncate(PyOps.str(v), (int) a.integer("length", 255), a.bool("killwords", false), a.string("end", "..."), (int) a.integer("leeway", 5), line);
             }
-            case "wordcount" -> { new CallArgs(name, args, kwargs, line); yield (long) Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(PyOps.str(v)).results().count(); }
+            case "wordcount" -> { new CallArgs(name, args, kwargs, line); yield Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(PyOps.str(v)).results().count(); }
             case "batch", "slice" -> batchOrSlice(name, v, new CallArgs(name, args, kwargs, line, name.equals("batch") ? "linecount" : "slices", "fill_with"), line);
             default -> throw new TemplateException(line, "no filter named '" + name + "'");
         };

@@ -55,7 +55,7 @@ final class Formatting {
             boolean zero = flags.indexOf("0") >= 0 && align == '>' && "dioxXeEfFgG".indexOf(conv) >= 0;
             sb.append(padded(body, width, zero ? '0' : ' ', align, zero));
         }
-        if (named == null && argi < positional.size() && !(values instanceof PyTuple && positional.isEmpty())) {
+        if (named == null && argi < positional.size()) {
             throw new TemplateException(line, "not all arguments converted during string formatting");
         }
         return sb.toString();

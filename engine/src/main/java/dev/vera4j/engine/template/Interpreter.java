@@ -117,9 +117,9 @@ final class Interpreter {
                 Object value = s.filter() == null ? sb.toString() : applyFilterChain(s.filter(), sb.toString(), scope);
                 assign(s.target(), value, scope, s.line());
             }
-            case Node.Macro m -> scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), scope));
+            case Node.Macro m -> scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), m.uses(), scope));
             case Node.CallBlock c -> {
-                PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), scope);
+                PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), c.uses(), scope);
                 Expr.Call call = c.call();
                 Object fn = eval(call.target(), scope);
                 List<Object> args = new ArrayList<>();
@@ -213,7 +213,7 @@ final class Interpreter {
         }
     }
 
-    private PyCallable macro(String name, List<String> params, List<Expr> defaults, List<Node> body, Scope defining) {
+    private PyCallable macro(String name, List<String> params, List<Expr> defaults, List<Node> body, Node.MacroUses uses, Scope defining) {
         return (args, kwargs, line) -> {
             Scope s = new Scope(defining);
             List<Object> varargs = new ArrayList<>();
@@ -222,18 +222,25 @@ final class Interpreter {
                 if (i < params.size()) s.set(params.get(i), args.get(i));
                 else varargs.add(args.get(i));
             }
+            if (!varargs.isEmpty() && !uses.varargs()) {
+                throw new TemplateException(line, "macro '" + name + "' takes not more than " + params.size() + " argument(s)");
+            }
             for (var e : kwargs.entrySet()) {
                 int idx = params.indexOf(e.getKey());
                 if (idx >= 0 && idx < args.size()) throw new TemplateException(line, "macro '" + name + "' got multiple values for argument '" + e.getKey() + "'");
+                if (e.getKey().equals("caller") && !uses.caller()) {
+                    throw new TemplateException(line, "macro '" + name + "' was invoked with a caller block but does not use caller()");
+                }
                 if (idx >= 0 || e.getKey().equals("caller")) s.set(e.getKey(), e.getValue());
-                else extraKw.put(e.getKey(), e.getValue());
+                else if (uses.kwargs()) extraKw.put(e.getKey(), e.getValue());
+                else throw new TemplateException(line, "macro '" + name + "' takes no keyword argument '" + e.getKey() + "'");
             }
             for (int i = args.size(); i < params.size(); i++) {
                 if (kwargs.containsKey(params.get(i))) continue;
                 Expr d = defaults.get(i);
                 s.set(params.get(i), d == null ? new Undefined("parameter '" + params.get(i) + "' was not provided") : eval(d, s));
             }
-            s.set("varargs", varargs);
+            s.set("varargs", new PyTuple(varargs));
             s.set("kwargs", extraKw);
             if (++callDepth > MAX_CALL_DEPTH) {
                 callDepth--;

@@ -18,6 +18,8 @@ final class Parser {
      * time; elsewhere an unknown name fails at parse time, as in jinja2's compiler.
      */
     private int soft;
+    /** Names read inside each macro body being parsed (innermost last), to know whether it uses varargs/kwargs/caller. */
+    private final java.util.ArrayDeque<java.util.Set<String>> macroNames = new java.util.ArrayDeque<>();
     /** Unknown filter/test names met outside soft regions, reported once the whole template is parsed. */
     private final List<TemplateException> unknownNames = new ArrayList<>();
 
@@ -217,12 +219,14 @@ final class Parser {
         parseSignature(params, defaults);
         int savedSoft = soft;
         soft = 0;
+        macroNames.addLast(new java.util.HashSet<>());
         try {
             List<Node> body = statements(Set.of("endmacro"));
             end("endmacro");
-            return new Node.Macro(name, params, defaults, body, line);
+            return new Node.Macro(name, params, defaults, body, Node.MacroUses.of(macroNames.getLast()), line);
         } finally {
             soft = savedSoft;
+            macroNames.removeLast();
         }
     }
 
@@ -252,9 +256,14 @@ final class Parser {
         if (cur().isOp("(")) parseSignature(params, defaults);
         Expr call = parseExpression(true);
         if (!(call instanceof Expr.Call c)) throw new TemplateException(line, "expected a call after 'call'");
-        List<Node> body = statements(Set.of("endcall"));
-        end("endcall");
-        return new Node.CallBlock(c, params, defaults, body, line);
+        macroNames.addLast(new java.util.HashSet<>());
+        try {
+            List<Node> body = statements(Set.of("endcall"));
+            end("endcall");
+            return new Node.CallBlock(c, params, defaults, body, Node.MacroUses.of(macroNames.getLast()), line);
+        } finally {
+            macroNames.removeLast();
+        }
     }
 
     private Node parseFilterBlock() {
@@ -487,7 +496,10 @@ final class Parser {
                     case "true", "True" -> new Expr.Const(Boolean.TRUE, t.line());
                     case "false", "False" -> new Expr.Const(Boolean.FALSE, t.line());
                     case "none", "None" -> new Expr.Const(null, t.line());
-                    default -> new Expr.Name(t.value(), t.line());
+                    default -> {
+                        for (java.util.Set<String> names : macroNames) names.add(t.value());
+                        yield new Expr.Name(t.value(), t.line());
+                    }
                 };
             }
             case STRING -> {
