@@ -10,6 +10,8 @@ import java.util.Set;
 /** Recursive-descent parser from tokens to {@link Node}s, following jinja2's grammar and operator precedence. */
 final class Parser {
     private static final Set<String> COMPARE_OPS = Set.of("==", "!=", "<", "<=", ">", ">=");
+    /** Deepest nesting of blocks and sub-expressions accepted, so hostile templates cannot overflow the stack. */
+    static final int MAX_NESTING = 256;
 
     private final List<Token> tokens;
     private int pos;
@@ -18,6 +20,7 @@ final class Parser {
      * time; elsewhere an unknown name fails at parse time, as in jinja2's compiler.
      */
     private int soft;
+    private int nesting;
     /** Names read inside each macro body being parsed (innermost last), to know whether it uses varargs/kwargs/caller. */
     private final java.util.ArrayDeque<java.util.Set<String>> macroNames = new java.util.ArrayDeque<>();
     /** Unknown filter/test names met outside soft regions, reported once the whole template is parsed. */
@@ -27,7 +30,12 @@ final class Parser {
 
     static List<Node> parse(String source) {
         Parser p = new Parser(Lexer.tokenize(source));
-        List<Node> body = p.subparse(Set.of());
+        List<Node> body;
+        try {
+            body = p.subparse(Set.of());
+        } catch (StackOverflowError e) {
+            throw new TemplateException(p.cur().line(), "template nested too deeply");
+        }
         if (p.cur().type() != Type.EOF) throw p.fail("unexpected " + p.cur());
         if (!p.unknownNames.isEmpty()) throw p.unknownNames.getFirst();
         return body;
@@ -120,7 +128,20 @@ final class Parser {
         expect(Type.BLOCK_END);
     }
 
+    private void enter() {
+        if (++nesting > MAX_NESTING) throw fail("template nested deeper than " + MAX_NESTING + " levels");
+    }
+
     private Node parseStatement() {
+        enter();
+        try {
+            return parseStatementNested();
+        } finally {
+            nesting--;
+        }
+    }
+
+    private Node parseStatementNested() {
         Token t = cur();
         if (t.type() != Type.NAME) throw fail("tag name expected, got " + t);
         return switch (t.value()) {
@@ -359,7 +380,14 @@ final class Parser {
         return new Expr.TupleLit(items, line);
     }
 
-    private Expr parseExpression(boolean withCond) { return withCond ? parseCondExpr() : parseOr(); }
+    private Expr parseExpression(boolean withCond) {
+        enter();
+        try {
+            return withCond ? parseCondExpr() : parseOr();
+        } finally {
+            nesting--;
+        }
+    }
 
     private Expr parseCondExpr() {
         int unknownBefore = unknownNames.size();
@@ -408,7 +436,12 @@ final class Parser {
     private Expr parseNot() {
         if (cur().isName("not")) {
             int line = next().line();
-            return new Expr.Not(parseNot(), line);
+            enter();
+            try {
+                return new Expr.Not(parseNot(), line);
+            } finally {
+                nesting--;
+            }
         }
         return parseCompare();
     }
@@ -478,7 +511,12 @@ final class Parser {
         Expr e;
         if (cur().isOp("-") || cur().isOp("+")) {
             Token op = next();
-            e = new Expr.Unary(op.value(), parseUnary(false), op.line());
+            enter();
+            try {
+                e = new Expr.Unary(op.value(), parseUnary(false), op.line());
+            } finally {
+                nesting--;
+            }
         } else {
             e = parsePrimary();
         }
