@@ -130,6 +130,14 @@ CONVERSATIONS = {
                           "name": "brave_search", "arguments": {"query": "news today"}}}]}],
                      {"builtin_tools": ["brave_search", "code_interpreter"]}),
     "tools_union_type": ([U1], {"tools": [UNION_TOOL]}),
+    "content_parts": ([SYSTEM, {"role": "user", "content": [
+        {"type": "text", "text": "Describe 'this' image"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": None}}]}], {}),
+    "tool_content_mapping": ([{"role": "user", "content": "Weather?"},
+                              {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+                              {"role": "tool", "content": {"temperature": -3.5, "unit": "celsius", "ok": True}}], {"tools": TOOLS}),
+    "long_conversation": ([SYSTEM] + [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}: " + "word " * i}
+                                      for i in range(12)] + [U2], {}),
     "code_interpreter_tool": ([U1], {"tools": [{"type": "code_interpreter"}] + TOOLS}),
     "firefunction_variables": ([SYSTEM, U1, A1, U2], {"functions": json.dumps([t["function"] for t in TOOLS]),
                                                       "datetime": "2024-09-03 14:05"}),
