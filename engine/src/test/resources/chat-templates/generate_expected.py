@@ -244,6 +244,9 @@ FEATURES = [
     ("macro_unknown_keyword_fails", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, b=2) }}", {}),
     ("call_block_without_caller_fails", "{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}", {}),
     ("call_block_with_args", "{% macro list(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) list([1, 2]) %}<{{ x }}>{% endcall %}", {}),
+    ("dict_views", "{{ d.items() }} {{ d.keys() }} {{ d.values() }} {{ d.items() | length }} {{ 'a' in d.keys() }} [{{ d.items()[0] }}] {{ d.items() | list }} {{ d.keys() is sequence }} {{ d.values() | last }}", {"d": {"a": 1, "b": [2]}}),
+    ("dict_view_tojson_fails", "{{ d.items() | tojson }}", {"d": {"a": 1}}),
+    ("dict_view_concat_fails", "{{ d.keys() + ['x'] }}", {"d": {"a": 1}}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

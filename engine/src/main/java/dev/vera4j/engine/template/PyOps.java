@@ -44,6 +44,11 @@ final class PyOps {
             case String s -> PyStr.repr(s);
             case Markup m -> "Markup(" + PyStr.repr(m.value()) + ")";
             case Undefined u -> "Undefined";
+            case PyView view -> {
+                StringBuilder sb = new StringBuilder(view.kind()).append("([");
+                for (int i = 0; i < view.size(); i++) sb.append(i > 0 ? ", " : "").append(repr(view.get(i)));
+                yield sb.append("])").toString();
+            }
             case PyTuple t -> {
                 StringBuilder sb = new StringBuilder("(");
                 for (int i = 0; i < t.size(); i++) sb.append(i > 0 ? ", " : "").append(repr(t.get(i)));
@@ -88,6 +93,7 @@ final class PyOps {
             case Float f -> "float";
             case Number n -> "int";
             case PyTuple t -> "tuple";
+            case PyView view -> view.kind();
             case List<?> l -> "list";
             case Map<?, ?> m -> "dict";
             case Undefined u -> "Undefined";
@@ -140,7 +146,7 @@ final class PyOps {
         }
         if (isString(a) && isString(b)) return str(a).equals(str(b));
         if (a instanceof List<?> la && b instanceof List<?> lb) {
-            if ((a instanceof PyTuple) != (b instanceof PyTuple) || la.size() != lb.size()) return false;
+            if ((a instanceof PyTuple) != (b instanceof PyTuple) || (a instanceof PyView) != (b instanceof PyView) || la.size() != lb.size()) return false;
             for (int i = 0; i < la.size(); i++) if (!eq(la.get(i), lb.get(i))) return false;
             return true;
         }
@@ -294,7 +300,7 @@ final class PyOps {
         }
         if (a instanceof String sa) return b instanceof String sb ? sa + sb : null;
         if (a instanceof List<?> la && b instanceof List<?> lb) {
-            if ((a instanceof PyTuple) != (b instanceof PyTuple)) return null;
+            if ((a instanceof PyTuple) != (b instanceof PyTuple) || a instanceof PyView || b instanceof PyView) return null;
             List<Object> out = new ArrayList<>(la);
             out.addAll(lb);
             return a instanceof PyTuple ? new PyTuple(out) : out;
@@ -304,6 +310,7 @@ final class PyOps {
     }
 
     private static Object multiply(Object a, Object b, int line) {
+        if (a instanceof PyView || b instanceof PyView) return null;
         if ((isString(a) || a instanceof List) && isInt(b) || (isInt(a) || a instanceof Boolean) && (isString(b) || b instanceof List)) {
             boolean seqFirst = isString(a) || a instanceof List;
             Object seq = seqFirst ? a : b;
@@ -382,7 +389,7 @@ final class PyOps {
         long st = step == null ? 1 : toIndex(step, line);
         if (st == 0) throw new TemplateException(line, "slice step cannot be zero");
         boolean isStr = isString(seq);
-        List<?> items = isStr ? chars(str(seq)) : seq instanceof List<?> l ? l : null;
+        List<?> items = isStr ? chars(str(seq)) : seq instanceof List<?> l && !(seq instanceof PyView) ? l : null;
         if (items == null) return Undefined.attribute(seq, "__getitem__");
         long n = items.size();
         long lo, hi;
@@ -423,7 +430,7 @@ final class PyOps {
                 Object k = findKey(m, key);
                 if (k != NO_KEY) return m.get(k);
             }
-            case List<?> l when isInt(key) || key instanceof Boolean -> {
+            case List<?> l when (isInt(key) || key instanceof Boolean) && !(obj instanceof PyView) -> {
                 long i = toLong(key);
                 if (i < 0) i += l.size();
                 if (i >= 0 && i < l.size()) return l.get((int) i);

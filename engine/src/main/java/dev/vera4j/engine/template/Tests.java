@@ -21,7 +21,7 @@ final class Tests {
             case "string" -> PyOps.isString(v);
             case "mapping" -> v instanceof Map;
             case "iterable" -> PyOps.isIterable(v);
-            case "sequence" -> v instanceof List || v instanceof Map || PyOps.isString(v);
+            case "sequence" -> (v instanceof List && !(v instanceof PyView)) || v instanceof Map || PyOps.isString(v);
             case "callable" -> v instanceof PyCallable;
             case "escaped" -> v instanceof Markup;
             case "lower" -> PyOps.isString(v) && PyOps.str(v).equals(PyStr.lower(PyOps.str(v)));
