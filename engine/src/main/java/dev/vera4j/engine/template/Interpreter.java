@@ -286,16 +286,16 @@ final class Interpreter {
             case Expr.GetAttr g -> {
                 Object target = eval(g.target(), scope);
                 if (target instanceof RecursiveLoop r) yield r.ctx().attribute(g.name());
-                yield PyOps.getAttr(target, g.name(), g.line());
+                yield PyAccess.getAttr(target, g.name(), g.line());
             }
             case Expr.GetItem g -> {
                 Object target = eval(g.target(), scope);
                 if (target instanceof RecursiveLoop r) target = r.ctx();
                 if (g.key() instanceof Expr.Slice s) {
                     if (target instanceof Undefined u) throw u.error(g.line());
-                    yield PyOps.slice(target, evalOpt(s.start(), scope), evalOpt(s.stop(), scope), evalOpt(s.step(), scope), g.line());
+                    yield PyAccess.slice(target, evalOpt(s.start(), scope), evalOpt(s.stop(), scope), evalOpt(s.step(), scope), g.line());
                 }
-                yield PyOps.getItem(target, eval(g.key(), scope), g.line());
+                yield PyAccess.getItem(target, eval(g.key(), scope), g.line());
             }
             case Expr.Slice s -> throw new TemplateException(s.line(), "slice outside of a subscript");
             case Expr.Call c -> {
@@ -313,9 +313,9 @@ final class Interpreter {
                 evalArgs(t.args(), scope, args, kwargs, t.line());
                 yield Tests.apply(t.name(), v, args, kwargs, t.line());
             }
-            case Expr.Unary u -> PyOps.negate(eval(u.operand(), scope), u.op(), u.line());
+            case Expr.Unary u -> PyArith.negate(eval(u.operand(), scope), u.op(), u.line());
             case Expr.Not n -> !PyOps.truthy(eval(n.operand(), scope));
-            case Expr.Binary b -> PyOps.binary(b.op(), eval(b.left(), scope), eval(b.right(), scope), b.line());
+            case Expr.Binary b -> PyArith.binary(b.op(), eval(b.left(), scope), eval(b.right(), scope), b.line());
             case Expr.And a -> {
                 Object l = eval(a.left(), scope);
                 yield PyOps.truthy(l) ? eval(a.right(), scope) : l;

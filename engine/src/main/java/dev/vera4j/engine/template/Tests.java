@@ -33,7 +33,7 @@ final class Tests {
             }
             case "divisibleby" -> {
                 Object d = arg(name, args, kwargs, "num", line);
-                Object r = PyOps.binary("%", v, d, line);
+                Object r = PyArith.binary("%", v, d, line);
                 yield PyOps.eq(r, 0L);
             }
             case "eq", "equalto", "==" -> PyOps.eq(v, arg(name, args, kwargs, "other", line));
