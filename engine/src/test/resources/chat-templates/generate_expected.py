@@ -247,6 +247,7 @@ FEATURES = [
     ("dict_views", "{{ d.items() }} {{ d.keys() }} {{ d.values() }} {{ d.items() | length }} {{ 'a' in d.keys() }} [{{ d.items()[0] }}] {{ d.items() | list }} {{ d.keys() is sequence }} {{ d.values() | last }}", {"d": {"a": 1, "b": [2]}}),
     ("dict_view_tojson_fails", "{{ d.items() | tojson }}", {"d": {"a": 1}}),
     ("dict_view_concat_fails", "{{ d.keys() + ['x'] }}", {"d": {"a": 1}}),
+    ("sizes_and_powers", "{{ 1 ** 10000000000 }} {{ (-1) ** 10000000001 }} {{ 3 ** 39 }} {{ 2 ** -2 }} {{ range(-5, 5, 3) | list }} {{ range(5, -5, -4) | list }} [{{ 'ab' | center(7) }}] [{{ '{:>6}|{:<4}|{:^5}|{:06.2f}'.format('r', 'l', 'c', 3.14159) }}] {{ 1.25 | round(1000) }} {{ 'x' * -3 }}|", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

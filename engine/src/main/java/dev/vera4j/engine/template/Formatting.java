@@ -35,12 +35,14 @@ final class Formatting {
             StringBuilder flags = new StringBuilder();
             while (i < fmt.length() && "-+ 0#".indexOf(fmt.charAt(i)) >= 0) flags.append(fmt.charAt(i++));
             int width = 0;
-            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) width = width * 10 + (fmt.charAt(i++) - '0');
+            int start = i;
+            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
+            if (i > start) width = CallArgs.checkSize(CallArgs.digits(fmt.substring(start, i), "format width", line), "format width", line);
             int precision = -1;
             if (i < fmt.length() && fmt.charAt(i) == '.') {
-                i++;
-                precision = 0;
-                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) precision = precision * 10 + (fmt.charAt(i++) - '0');
+                start = ++i;
+                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
+                precision = i > start ? CallArgs.checkSize(CallArgs.digits(fmt.substring(start, i), "format precision", line), "format precision", line) : 0;
             }
             if (i >= fmt.length()) throw new TemplateException(line, "incomplete format");
             char conv = fmt.charAt(i);
@@ -170,7 +172,7 @@ final class Formatting {
                 if (auto >= args.size()) throw new TemplateException(line, "replacement index " + auto + " out of range for positional args tuple");
                 value = args.get(auto++);
             } else if (head.chars().allMatch(Character::isDigit)) {
-                int k = Integer.parseInt(head);
+                int k = CallArgs.digits(head, "format field index", line);
                 if (k >= args.size()) throw new TemplateException(line, "replacement index " + k + " out of range for positional args tuple");
                 value = args.get(k);
             } else {
@@ -188,7 +190,7 @@ final class Formatting {
                     int e = rest.indexOf(']');
                     if (e < 0) throw new TemplateException(line, "missing ']' in format string");
                     String key = rest.substring(1, e);
-                    value = PyAccess.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) Long.parseLong(key) : key, line);
+                    value = PyAccess.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) (long) CallArgs.digits(key, "format index", line) : key, line);
                     rest = rest.substring(e + 1);
                 }
             }
@@ -211,12 +213,14 @@ final class Formatting {
         boolean zero = false;
         if (i < spec.length() && spec.charAt(i) == '0') { zero = true; i++; }
         int width = 0;
-        while (i < spec.length() && Character.isDigit(spec.charAt(i))) width = width * 10 + (spec.charAt(i++) - '0');
+        int start = i;
+        while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
+        if (i > start) width = CallArgs.checkSize(CallArgs.digits(spec.substring(start, i), "format width", line), "format width", line);
         int precision = -1;
         if (i < spec.length() && spec.charAt(i) == '.') {
-            i++;
-            precision = 0;
-            while (i < spec.length() && Character.isDigit(spec.charAt(i))) precision = precision * 10 + (spec.charAt(i++) - '0');
+            start = ++i;
+            while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
+            precision = i > start ? CallArgs.checkSize(CallArgs.digits(spec.substring(start, i), "format precision", line), "format precision", line) : 0;
         }
         char type = i < spec.length() ? spec.charAt(i++) : 0;
         if (i != spec.length()) throw new TemplateException(line, "invalid format specifier '" + spec + "'");

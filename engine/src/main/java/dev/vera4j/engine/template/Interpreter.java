@@ -83,7 +83,14 @@ final class Interpreter {
         }
         long start = v.length == 1 ? 0 : v[0], stop = v.length == 1 ? v[0] : v[1], step = v.length == 3 ? v[2] : 1;
         if (step == 0) throw new TemplateException(line, "range() arg 3 must not be zero");
-        long count = step > 0 ? Math.max(0, (stop - start + step - 1) / step) : Math.max(0, (start - stop - step - 1) / -step);
+        long count;
+        try {
+            long span = step > 0 ? Math.subtractExact(stop, start) : Math.subtractExact(start, stop);
+            long s = Math.abs(step);
+            count = span <= 0 ? 0 : Math.addExact(span, s - 1) / s;
+        } catch (ArithmeticException e) {
+            count = Long.MAX_VALUE;
+        }
         if (count > MAX_RANGE) throw new TemplateException(line, "range too big, maximum size for range is " + MAX_RANGE);
         List<Object> out = new ArrayList<>((int) count);
         for (long i = 0, x = start; i < count; i++, x += step) out.add(x);

@@ -50,7 +50,7 @@ final class PyArith {
             boolean seqFirst = PyOps.isString(a) || a instanceof List;
             Object seq = seqFirst ? a : b;
             long n = Math.max(0, PyOps.toLong(seqFirst ? b : a));
-            if (n * PyOps.len(seq, line) > 10_000_000L) throw new TemplateException(line, "repetition result too large");
+            if (n > CallArgs.MAX_SIZE || n * PyOps.len(seq, line) > 10L * CallArgs.MAX_SIZE) throw new TemplateException(line, "repetition result too large");
             if (seq instanceof String s) return s.repeat((int) n);
             if (seq instanceof Markup m) return new Markup(m.value().repeat((int) n));
             List<Object> out = new ArrayList<>();
@@ -98,16 +98,25 @@ final class PyArith {
                 case "*" -> Math.multiplyExact(x, y);
                 case "//" -> Math.floorDiv(x, y);
                 case "%" -> Math.floorMod(x, y);
-                case "**" -> {
-                    long r = 1;
-                    for (long i = 0; i < y; i++) r = Math.multiplyExact(r, x);
-                    yield r;
-                }
+                case "**" -> power(x, y);
                 default -> throw new IllegalStateException(op);
             };
         } catch (ArithmeticException overflow) {
             throw new TemplateException(0, "integer overflow in " + x + " " + op + " " + y);
         }
+    }
+
+    /** x**y for y >= 0 by repeated squaring; overflow is an error. */
+    private static long power(long x, long y) {
+        if (x == 0 || x == 1) return y == 0 ? 1 : x;
+        if (x == -1) return (y & 1) == 0 ? 1 : -1;
+        long result = 1, base = x;
+        while (y > 0) {
+            if ((y & 1) == 1) result = Math.multiplyExact(result, base);
+            y >>= 1;
+            if (y > 0) base = Math.multiplyExact(base, base);
+        }
+        return result;
     }
 
     static Object negate(Object v, String op, int line) {

@@ -82,7 +82,7 @@ final class StrMethods {
             case "isupper" -> s.codePoints().anyMatch(Character::isUpperCase) && s.codePoints().noneMatch(c -> Character.isLowerCase(c) || Character.isTitleCase(c));
             case "istitle" -> !s.isEmpty() && s.equals(PyStr.title(s)) && s.codePoints().anyMatch(Character::isLetter);
             case "zfill" -> {
-                long w = new CallArgs(fn, args, kwargs, line, "width").integer("width", 0);
+                long w = new CallArgs(fn, args, kwargs, line, "width").size("width", 0);
                 int len = PyStr.length(s);
                 if (w <= len) yield s;
                 String pad = "0".repeat((int) (w - len));
@@ -90,7 +90,7 @@ final class StrMethods {
             }
             case "center", "ljust", "rjust" -> {
                 CallArgs a = new CallArgs(fn, args, kwargs, line, "width", "fillchar");
-                yield pad(s, (int) Math.min(a.integer("width", 0), 1_000_000), a.string("fillchar", " "), name);
+                yield pad(s, a.size("width", 0), a.string("fillchar", " "), name);
             }
             case "partition", "rpartition" -> {
                 String sep = str(new CallArgs(fn, args, kwargs, line, "sep"), "sep", line);
