@@ -12,9 +12,14 @@ import java.util.function.Supplier;
 final class Interpreter {
     private static final int MAX_CALL_DEPTH = 256;
     private static final long MAX_RANGE = 100_000;
+    /** Loop iterations plus macro calls one render may take; real chat templates need a few thousand. */
+    static final long MAX_STEPS = 2_000_000;
+    /** Characters one render may produce (in any single output buffer). */
+    static final int MAX_OUTPUT = 64 << 20;
 
     private final Supplier<LocalDateTime> now;
     private int callDepth;
+    private long steps;
 
     Interpreter(Supplier<LocalDateTime> now) { this.now = now; }
 
@@ -105,8 +110,8 @@ final class Interpreter {
 
     private void exec(Node node, Scope scope, StringBuilder out, int loopDepth) {
         switch (node) {
-            case Node.Output o -> out.append(o.text());
-            case Node.Print p -> out.append(PyOps.str(eval(p.expr(), scope)));
+            case Node.Output o -> append(out, o.text());
+            case Node.Print p -> append(out, PyOps.str(eval(p.expr(), scope)));
             case Node.If i -> {
                 for (int k = 0; k < i.tests().size(); k++) {
                     if (PyOps.truthy(eval(i.tests().get(k), scope))) {
@@ -133,12 +138,12 @@ final class Interpreter {
                 Map<String, Object> kwargs = new LinkedHashMap<>();
                 evalArgs(call.args(), scope, args, kwargs, call.line());
                 kwargs.put("caller", caller);
-                out.append(PyOps.str(invoke(fn, args, kwargs, c.line())));
+                append(out, PyOps.str(invoke(fn, args, kwargs, c.line())));
             }
             case Node.FilterBlock fb -> {
                 StringBuilder sb = new StringBuilder();
                 run(fb.body(), scope, sb, loopDepth);
-                out.append(PyOps.str(applyFilterChain(fb.filter(), sb.toString(), scope)));
+                append(out, PyOps.str(applyFilterChain(fb.filter(), sb.toString(), scope)));
             }
             case Node.With w -> {
                 Scope inner = new Scope(scope);
@@ -155,6 +160,15 @@ final class Interpreter {
                 throw new ContinueSignal();
             }
         }
+    }
+
+    private static void append(StringBuilder out, String s) {
+        if (out.length() + (long) s.length() > MAX_OUTPUT) throw new TemplateException(0, "template output exceeds " + MAX_OUTPUT + " characters");
+        out.append(s);
+    }
+
+    private void step(int line) {
+        if (++steps > MAX_STEPS) throw new TemplateException(line, "template ran more than " + MAX_STEPS + " loop iterations and macro calls");
     }
 
     private void loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int loopDepth) {
@@ -184,6 +198,7 @@ final class Interpreter {
             return sb.toString();
         } : null;
         for (int i = 0; i < items.size(); i++) {
+            step(f.line());
             ctx.index0 = i;
             Scope iter = new Scope(scope);
             assign(f.target(), items.get(i), iter, f.line());
@@ -249,6 +264,7 @@ final class Interpreter {
             }
             s.set("varargs", new PyTuple(varargs));
             s.set("kwargs", extraKw);
+            step(line);
             if (++callDepth > MAX_CALL_DEPTH) {
                 callDepth--;
                 throw new TemplateException(line, "macro calls nested deeper than " + MAX_CALL_DEPTH + " (infinite recursion?)");

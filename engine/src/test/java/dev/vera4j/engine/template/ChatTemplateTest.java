@@ -88,6 +88,12 @@ class ChatTemplateTest {
                 "{{ range(-9223372036854775807, 9223372036854775807) | length }}", "{{ 'a' | indent(99999999) }}", "{{ 3 ** 99 }}")) {
             assertThrows(TemplateException.class, () -> ChatTemplate.parse(huge).render(HI, true, Map.of()), huge);
         }
+        TemplateException loops = assertThrows(TemplateException.class, () -> ChatTemplate.parse(
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}").render(HI, true, Map.of()));
+        assertTrue(loops.getMessage().contains("loop iterations"), loops.getMessage());
+        TemplateException output = assertThrows(TemplateException.class, () -> ChatTemplate.parse(
+                "{% set s = 'x' * 1000000 %}{% for i in range(100) %}{{ s }}{% endfor %}").render(HI, true, Map.of()));
+        assertTrue(output.getMessage().contains("output exceeds"), output.getMessage());
         String deep = "{% if true %}".repeat(300) + "{% endif %}".repeat(300);
         TemplateException blocks = assertThrows(TemplateException.class, () -> ChatTemplate.parse(deep));
         assertTrue(blocks.getMessage().contains("nested deeper than"), blocks.getMessage());
