@@ -15,7 +15,7 @@ final class Interpreter {
     /** Loop iterations plus macro calls one render may take; real chat templates need a few thousand. */
     static final long MAX_STEPS = 2_000_000;
     /** Characters one render may produce (in any single output buffer). */
-    static final int MAX_OUTPUT = 64 << 20;
+    static final int MAX_OUTPUT = 16 << 20;
 
     private final Supplier<LocalDateTime> now;
     private int callDepth;
