@@ -30,7 +30,8 @@ final class InspectCommand implements Command {
             out.println();
             out.println("Shows a GGUF model (a split model may be named by any of its parts):");
             out.println("  a one-line summary (architecture, blocks, heads, kv heads, context, vocab, parameters, file type),");
-            out.println("  the metadata (long arrays and strings shortened), the tensor table and the totals.");
+            out.println("  the metadata (long arrays and strings shortened), the tensor table (offsets are relative to the");
+            out.println("  start of the data section, as stored in the file) and the totals.");
             out.println();
             out.println("  --json      print the report as one JSON object");
             out.println("  --key KEY   print only the value of metadata key KEY, in full (exit 1 if it is missing)");
