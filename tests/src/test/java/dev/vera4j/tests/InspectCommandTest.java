@@ -96,6 +96,16 @@ class InspectCommandTest {
     }
 
     @Test
+    void jsonStringsAreEscaped() {
+        String phi3 = SHARED.resolve("testdata/tokenizer/ggml-vocab-phi-3.gguf").toString();
+        String raw = run("inspect", phi3, "--key", "tokenizer.chat_template").out();
+        raw = raw.substring(0, raw.length() - System.lineSeparator().length());
+        assertTrue(raw.contains("\n"), "the template has newlines to escape");
+        String expected = '"' + raw.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\t", "\\t") + '"';
+        assertEquals(expected, run("inspect", phi3, "--key", "tokenizer.chat_template", "--json").out().strip());
+    }
+
+    @Test
     void missingKeyIsAnError() {
         assertOneErrorLine(run("inspect", STORIES, "--key", "llama.nope"), "metadata key 'llama.nope' is not in");
     }
