@@ -137,6 +137,23 @@ public final class Projections {
     /** B as {@code outMax x r} row-major floats. The array is shared, not copied: treat it as read-only. */
     public float[] b() { return b; }
 
+    /** Equal when dimensions match and every element of A and B is bit-identical. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Projections p && rank == p.rank && inMax == p.inMax && outMax == p.outMax
+                && VeraLambdas.sameBits(a, p.a) && VeraLambdas.sameBits(b, p.b);
+    }
+
+    @Override
+    public int hashCode() {
+        return (rank * 31 + inMax) * 31 + outMax;
+    }
+
+    @Override
+    public String toString() {
+        return "Projections[r=" + rank + ", in_max=" + inMax + ", out_max=" + outMax + "]";
+    }
+
     /**
      * The slices a layer with {@code in} inputs and {@code out} outputs uses: {@code A[:, :in]} and {@code B[:out, :]}.
      *
