@@ -10,7 +10,8 @@ multiple of 8 bytes, u64 little-endian header length.
 tiny-vera-saved:  save_projection=true, F32, target_modules q_proj/v_proj/down_proj, 2 layers of a model with hidden 8,
                   4 kv dims (v_proj 8 -> 4), intermediate 12 (down_proj 12 -> 8); r=4, so vera_A [4, 12], vera_B [8, 4].
 tiny-vera-seeded: save_projection=false, BF16 lambdas, target_modules regex on q_proj/k_proj, layers_to_transform [1].
-Run: python3 make_tiny_adapters.py   (rewrites both directories next to this script)
+tiny-vera-saved-delta.txt: PEFT's forward adapter term for tiny-vera-saved on one random input per site, in float64.
+Run: python3 make_tiny_adapters.py   (rewrites all of these next to this script)
 """
 import json
 import os
@@ -95,16 +96,39 @@ def write_adapter(name, cfg, layers, modules, lam_dtype, rng, with_projection):
         tensors["base_model.vera_B"] = ("F32", b.shape, b.tobytes())
     save_file(tensors, os.path.join(out_dir, "adapter_model.safetensors"), {"format": "pt"})
     write_expected(out_dir, tensors)
+    return tensors
+
+
+def write_deltas(path, tensors, layers, modules, rng):
+    """PEFT's Linear.forward adapter term in float64 for one random input per site:
+    lambda_b * (B[:out, :] @ (lambda_d * (A[:, :in] @ x))). One line per site:
+    layer module | x as float32 hex bits | dy as Python float reprs."""
+    a = np.frombuffer(tensors["base_model.vera_A"][2], dtype="<f4").reshape(tensors["base_model.vera_A"][1])
+    b = np.frombuffer(tensors["base_model.vera_B"][2], dtype="<f4").reshape(tensors["base_model.vera_B"][1])
+    with open(path, "w") as w:
+        for layer in layers:
+            for module in modules:
+                block, fan_in, fan_out = SHAPES[module]
+                prefix = f"base_model.model.model.layers.{layer}.{block}.{module}."
+                lb = np.frombuffer(tensors[prefix + "vera_lambda_b"][2], dtype="<f4").astype(np.float64)
+                ld = np.frombuffer(tensors[prefix + "vera_lambda_d"][2], dtype="<f4").astype(np.float64)
+                x = rng.standard_normal(fan_in).astype(np.float32)
+                a_l = a[:, :fan_in].astype(np.float64)
+                b_l = b[:fan_out, :].astype(np.float64)
+                dy = lb * (b_l @ (ld * (a_l @ x.astype(np.float64))))
+                w.write(f"{layer} {module} | " + " ".join(f"{int(v):08x}" for v in x.view(np.uint32))
+                        + " | " + " ".join(repr(float(v)) for v in dy) + "\n")
 
 
 def main():
     rng = np.random.default_rng(20240611)
-    write_adapter("tiny-vera-saved", config(target_modules=["v_proj", "q_proj", "down_proj"]), [0, 1],
-                  ["q_proj", "v_proj", "down_proj"], "F32", rng, True)
+    saved = write_adapter("tiny-vera-saved", config(target_modules=["v_proj", "q_proj", "down_proj"]), [0, 1],
+                          ["q_proj", "v_proj", "down_proj"], "F32", rng, True)
     write_adapter("tiny-vera-seeded",
                   config(target_modules=r".*\.(q_proj|k_proj)$", layers_to_transform=[1], save_projection=False,
                          projection_prng_key=12345, d_initial=0.05, base_model_name_or_path="tïny-llama"),
                   [1], ["q_proj", "k_proj"], "BF16", rng, False)
+    write_deltas(os.path.join(HERE, "tiny-vera-saved-delta.txt"), saved, [0, 1], ["q_proj", "v_proj", "down_proj"], rng)
 
 
 if __name__ == "__main__":
