@@ -16,8 +16,9 @@ package dev.vera4j.vera;
  * casts both bounds to float, then for every element in row-major order draws one 32-bit word {@code w} and returns
  * {@code x * (to - from) + from} with {@code x = (w & 0xFFFFFF) * 2^-24}, all in float
  * ({@code DistAccumType<float>} is float). Whether that last step rounds once or twice depends on how PyTorch was
- * compiled: its default x86-64 builds (the AVX2/AVX-512 kernels) contract it into a fused multiply-add, its generic
- * build rounds the product and the sum separately. {@link Rounding} selects which to reproduce; {@link Rounding#FUSED}
+ * compiled: the kernel is built once per CPU capability, and the AVX2/AVX-512 variants that PyTorch's x86-64 wheels
+ * dispatch to on current CPUs contract it into a fused multiply-add, while the generic variant (also selected by
+ * running PyTorch with {@code ATEN_CPU_CAPABILITY=default}) rounds the product and the sum separately. {@link Rounding} selects which to reproduce; {@link Rounding#FUSED}
  * matches the wheels on PyPI. The two differ in about half of the elements, each by
  * at most one unit in the last place of {@code to - from}: enough to matter for bit-exact reproduction.
  *
@@ -30,9 +31,9 @@ package dev.vera4j.vera;
 public final class Projections {
     /** How the final {@code x * (to - from) + from} step of PyTorch's uniform sampler is rounded. */
     public enum Rounding {
-        /** One rounding, as a fused multiply-add: PyTorch's default x86-64 (AVX2 / AVX-512) builds. */
+        /** One rounding, as a fused multiply-add: PyTorch's AVX2 / AVX-512 kernels (the default on x86-64). */
         FUSED,
-        /** Product and sum rounded separately: PyTorch's generic (non-vectorized) build. */
+        /** Product and sum rounded separately: PyTorch's generic kernel ({@code ATEN_CPU_CAPABILITY=default}). */
         UNFUSED
     }
 

@@ -103,6 +103,25 @@ public record PeftVeraAdapter(PeftVeraConfig config, SortedMap<VeraSite, VeraLam
     }
 
     /**
+     * The projections to use on a model whose adapted layers are at most {@code inMax} wide and {@code outMax} tall:
+     * the stored ones when the adapter has them, else regenerated from {@code projection_prng_key} as PEFT does when
+     * loading such an adapter.
+     *
+     * @throws IllegalArgumentException if stored projections are smaller than the model needs
+     */
+    public Projections projectionsFor(int inMax, int outMax, boolean fusedMultiplyAdd) {
+        if (projections.isPresent()) {
+            Projections p = projections.get();
+            if (p.inMax() < inMax || p.outMax() < outMax) {
+                throw new IllegalArgumentException("stored vera_A/vera_B cover layers up to " + p.outMax() + " x "
+                        + p.inMax() + " but the model needs " + outMax + " x " + inMax);
+            }
+            return p;
+        }
+        return Projections.generate(toVeraConfig(fusedMultiplyAdd), inMax, outMax);
+    }
+
+    /**
      * The engine's configuration: seed, rank and {@code d_initial} from the config, targets as present in the tensors,
      * {@code layers_to_transform} as configured.
      */

@@ -98,6 +98,15 @@ class PeftImporterTest {
         assertTrue(cfg.adapts(1, VeraTarget.K));
         assertFalse(cfg.adapts(0, VeraTarget.Q));
         assertEquals("tïny-llama", adapter.config().json().get("base_model_name_or_path"));
+        assertEquals(Projections.generate(12345, 4, 8, 4, Projections.Rounding.UNFUSED),
+                adapter.projectionsFor(8, 4, false));
+    }
+
+    @Test
+    void storedProjectionsServeSmallerModelsOnly() throws Exception {
+        PeftVeraAdapter adapter = PeftImporter.read(resource("tiny-vera-saved"));
+        assertEquals(adapter.projections().orElseThrow(), adapter.projectionsFor(12, 8, true));
+        assertThrows(IllegalArgumentException.class, () -> adapter.projectionsFor(16, 8, true));
     }
 
     @Test
