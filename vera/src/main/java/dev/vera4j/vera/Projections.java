@@ -16,11 +16,12 @@ package dev.vera4j.vera;
  * casts both bounds to float, then for every element in row-major order draws one 32-bit word {@code w} and returns
  * {@code x * (to - from) + from} with {@code x = (w & 0xFFFFFF) * 2^-24}, all in float
  * ({@code DistAccumType<float>} is float). Whether that last step rounds once or twice depends on how PyTorch was
- * compiled: the kernel is built once per CPU capability, and the AVX2/AVX-512 variants that PyTorch's x86-64 wheels
- * dispatch to on current CPUs contract it into a fused multiply-add, while the generic variant (also selected by
- * running PyTorch with {@code ATEN_CPU_CAPABILITY=default}) rounds the product and the sum separately. {@link Rounding} selects which to reproduce; {@link Rounding#FUSED}
- * matches the wheels on PyPI. The two differ in about half of the elements, each by
- * at most one unit in the last place of {@code to - from}: enough to matter for bit-exact reproduction.
+ * compiled: the kernel ({@code aten/src/ATen/native/cpu/DistributionKernels.cpp}) is built once per CPU capability,
+ * and the AVX2/AVX-512 variants that PyTorch's x86-64 wheels dispatch to on current CPUs contract it into a fused
+ * multiply-add, while the generic variant (also selected by running PyTorch with {@code ATEN_CPU_CAPABILITY=default})
+ * rounds the product and the sum separately. {@link Rounding} selects which to reproduce; {@link Rounding#FUSED}
+ * matches the wheels on PyPI. The two differ in about half of the elements, each by at most one unit in the last
+ * place of {@code to - from}: enough to matter for bit-exact reproduction.
  *
  * <pre>{@code
  * Projections p = Projections.generate(0, 256, 4096, 4096, Projections.Rounding.FUSED);
