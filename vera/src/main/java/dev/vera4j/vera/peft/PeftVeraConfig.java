@@ -119,7 +119,8 @@ public final class PeftVeraConfig {
         m.put("auto_mapping", null);
         m.put("base_model_name_or_path", baseModelNameOrPath);
         m.put("bias", "none");
-        m.put("d_initial", (double) config.dInitial());
+        // the shortest decimal of the float, so 0.1f is written as PEFT writes 0.1 rather than 0.10000000149011612
+        m.put("d_initial", Double.parseDouble(Float.toString(config.dInitial())));
         m.put("fan_in_fan_out", false);
         m.put("inference_mode", true);
         m.put("init_weights", true);

@@ -18,6 +18,8 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,6 +150,25 @@ class PeftImporterTest {
         assertEquals(List.of("gate_proj", "q_proj"), back.targetModules());
         assertEquals(cfg, back.toVeraConfig(EnumSet.of(VeraTarget.Q, VeraTarget.GATE), true));
         assertTrue(Files.readString(file).startsWith("{\n  \"auto_mapping\": null,\n  \"base_model_name_or_path\""));
+    }
+
+    @Test
+    void engineCreatedAdapterExportsAndReimports(@TempDir Path tmp) throws Exception {
+        VeraConfig cfg = new VeraConfig(7, 4, 0.1f, EnumSet.of(VeraTarget.Q, VeraTarget.UP), List.of(), true);
+        TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
+        for (int layer = 0; layer < 2; layer++) {
+            lambdas.put(new VeraSite(layer, VeraTarget.Q), VeraLambdas.initial(8, 4, cfg.dInitial()));
+            VeraLambdas up = VeraLambdas.initial(12, 4, cfg.dInitial());
+            up.lambdaB()[layer] = -1.25f;
+            lambdas.put(new VeraSite(layer, VeraTarget.UP), up);
+        }
+        PeftVeraAdapter adapter = new PeftVeraAdapter(PeftVeraConfig.of(cfg, "stories260K", true), lambdas,
+                Optional.of(Projections.generate(cfg, 8, 12)), PeftVeraAdapter.Storage.PEFT);
+        PeftExporter.write(adapter, tmp);
+        PeftVeraAdapter back = PeftImporter.read(tmp);
+        assertEquals(adapter, back);
+        assertEquals(cfg, back.toVeraConfig(true));
+        assertTrue(Files.readString(tmp.resolve(PeftImporter.CONFIG_FILE)).contains("\"d_initial\": 0.1,"));
     }
 
     // ---- invalid adapters -------------------------------------------------------------------------------------
