@@ -14,8 +14,8 @@ import java.nio.ByteOrder;
  * {@link GgmlType#F16}: IEEE binary16 halves, 2 bytes each, little-endian; see {@link Fp16}.
  *
  * <p>The vector path widens halves with integer operations only (rebias the exponent, shift the significand; scale
- * subnormals by 2^-24 exactly; pass infinities and NaN payloads through), so it matches {@link Fp16#toFloat} bit for
- * bit, NaNs included.
+ * subnormals by 2^-24 exactly; pass infinities through, quiet NaNs keeping their payload), so it matches
+ * {@link Fp16#toFloat} bit for bit, NaNs included.
  *
  * <pre>{@code
  * Codecs.of(GgmlType.F16).quantize(values, 0, values.length, segment, 0);   // values.length * 2 bytes
@@ -49,7 +49,8 @@ final class F16Codec extends BlockCodec {
         IntVector significand = h.and(0x3ff);
         IntVector shifted = significand.lanewise(VectorOperators.LSHL, 13);
         IntVector normal = exponent.add(127 - 15).lanewise(VectorOperators.LSHL, 23).or(shifted);
-        IntVector special = shifted.or(0x7f800000);
+        IntVector quiet = IntVector.zero(Simd.I).blend(0x00400000, significand.compare(VectorOperators.NE, 0));
+        IntVector special = shifted.or(0x7f800000).or(quiet);
         IntVector subnormal = ((FloatVector) significand.convert(VectorOperators.I2F, 0)).mul(0x1p-24f)
                 .reinterpretAsInts();
         VectorMask<Integer> isSpecial = exponent.eq(0x1f);
