@@ -81,6 +81,29 @@ class FastVsReferenceTest {
         }
     }
 
+    /** Repeats the comparison until the JIT has compiled the loops, so intrinsified vector code is checked too. */
+    @ParameterizedTest
+    @MethodSource("vectorized")
+    void fastMatchesReferenceAfterWarmUp(GgmlType type) {
+        TensorCodec codec = Codecs.of(type);
+        Random random = new Random(99 + type.id());
+        int count = (type.blockSize() == 1 ? 512 : 8 * type.blockSize());
+        byte[] raw = new byte[(int) type.bytesFor(count) + 1];
+        float[] fast = new float[count];
+        float[] reference = new float[count];
+        for (int round = 0; round < 2000; round++) {
+            if (round % 400 == 0) random.nextBytes(raw);
+            MemorySegment src = MemorySegment.ofArray(raw);
+            codec.dequantize(src, 1, fast, 0, count);
+            if (round % 400 == 399) {
+                codec.dequantizeReference(src, 1, reference, 0, count);
+                compare(reference, fast, type + " round " + round);
+            }
+        }
+    }
+
+    static Iterable<GgmlType> vectorized() { return VECTORIZED; }
+
     /**
      * Raw bits must match; the one allowance is NaN payloads where a random scale byte pattern is NaN, since the
      * order of operands of a multiplication decides which NaN propagates. F16/BF16 widen without arithmetic and
