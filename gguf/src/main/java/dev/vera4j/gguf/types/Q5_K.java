@@ -1,8 +1,12 @@
 package dev.vera4j.gguf.types;
 
 import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * {@link GgmlType#Q5_K}: super-blocks of 256 values in 176 bytes, as 8 sub-blocks of 32 with their own scale and min.
@@ -48,6 +52,35 @@ final class Q5_K extends BlockCodec {
                     int h = Le.u8(src, o + 16 + l);
                     dst[y + l] = d1 * ((v & 0x0F) + ((h & u1) != 0 ? 16 : 0)) - m1;
                     dst[y + 32 + l] = d2 * ((v >>> 4) + ((h & u2) != 0 ? 16 : 0)) - m2;
+                }
+                y += 64;
+            }
+        }
+    }
+
+    @Override
+    void dequantizeFast(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            float d = Le.f16(src, o);
+            float dmin = Le.f16(src, o + 2);
+            int y = dstOffset + b * BLOCK;
+            for (int c = 0; c < 4; c++) {
+                float d1 = d * KScales.scale(src, o + 4, 2 * c);
+                float m1 = dmin * KScales.min(src, o + 4, 2 * c);
+                float d2 = d * KScales.scale(src, o + 4, 2 * c + 1);
+                float m2 = dmin * KScales.min(src, o + 4, 2 * c + 1);
+                long q = o + 48 + 32L * c;
+                for (int l = 0; l < 32; l += Simd.LANES) {
+                    ByteVector v = ByteVector.fromMemorySegment(Simd.B, src, q + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(Simd.B, src, o + 16 + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = v.and((byte) 0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * c).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, Simd.F, 0)).mul(d1).sub(m1).intoArray(dst, y + l);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, Simd.F, 0)).mul(d2).sub(m2)
+                            .intoArray(dst, y + 32 + l);
                 }
                 y += 64;
             }
