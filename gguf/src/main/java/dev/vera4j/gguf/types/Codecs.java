@@ -46,7 +46,7 @@ public final class Codecs {
     public static boolean supports(GgmlType type) { return CODECS.containsKey(type); }
 
     /** The types {@link #of} accepts. */
-    public static Set<GgmlType> supportedTypes() { return Collections.unmodifiableSet(CODECS.keySet()); }
+    public static Set<GgmlType> supportedTypes() { return CODECS.keySet(); }
 
     private static Map<GgmlType, TensorCodec> build() {
         Map<GgmlType, TensorCodec> m = new EnumMap<>(GgmlType.class);
@@ -55,6 +55,6 @@ public final class Codecs {
                 new Q5_1(), new Q2_K(), new Q3_K(), new Q4_K(), new Q5_K(), new Q6_K(), new IQ4_NL(), new IQ4_XS()}) {
             m.put(c.type(), c);
         }
-        return m;
+        return Collections.unmodifiableMap(m);
     }
 }
