@@ -20,7 +20,8 @@ import java.nio.ByteOrder;
  *     48  128 qs[128]  low 4 bits: 4 chunks of 32 bytes; chunk c holds sub-block 2c (low nibbles) and 2c+1 (high)
  * value = (d * sc[j]) * q - dmin * m[j]   for a value of sub-block j with 5-bit quant q
  * </pre>
- * Decoding only.
+ * Encoding (ggml {@code quantize_row_q5_K_ref}): {@link MinMaxEncoder} with 5-bit levels and 16 candidate scales per
+ * sub-block.
  *
  * <pre>{@code
  * Codecs.of(GgmlType.Q5_K).dequantize(segment, 0, out, 0, 256);
@@ -83,6 +84,29 @@ final class Q5_K extends BlockCodec {
                             .intoArray(dst, y + 32 + l);
                 }
                 y += 64;
+            }
+        }
+    }
+
+    @Override
+    public boolean canQuantize() { return true; }
+
+    @Override
+    void quantizeBlocks(float[] src, int srcOffset, MemorySegment dst, long offset, int blocks) {
+        MinMaxEncoder encoder = new MinMaxEncoder(31, -0.5f, 15);
+        byte[] levels = encoder.levels;
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            encoder.encode(src, srcOffset + b * BLOCK, dst, o);
+            for (int c = 0; c < 4; c++) {
+                for (int j = 0; j < 32; j++) {
+                    int l1 = levels[64 * c + j];
+                    int l2 = levels[64 * c + 32 + j];
+                    // the fifth bits of sub-blocks 2c and 2c+1 go to bits 2c and 2c+1 of qh[j]
+                    int qh = (c == 0 ? 0 : Le.u8(dst, o + 16 + j)) | ((l1 >>> 4) << (2 * c)) | ((l2 >>> 4) << (2 * c + 1));
+                    Le.putU8(dst, o + 16 + j, qh);
+                    Le.putU8(dst, o + 48 + 32L * c + j, (l1 & 0x0F) | ((l2 & 0x0F) << 4));
+                }
             }
         }
     }
