@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class FastVsReferenceTest {
     /** Types whose fast path is a separate Vector API implementation. */
     static final Set<GgmlType> VECTORIZED = Set.of(GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
-            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL,
-            GgmlType.IQ4_XS);
+            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K,
+            GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
 
     static Iterable<GgmlType> types() { return Codecs.supportedTypes(); }
 
