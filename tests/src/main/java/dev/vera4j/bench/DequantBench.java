@@ -26,9 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Dequantization throughput: a 1024 x 4096 weight matrix, quantized once into native memory, decoded row by row into
  * a reused float buffer, on one thread. The score is matrices per second; multiply by the matrix's quantized size,
- * {@code type.bytesFor(ROWS * COLS)} (F16/BF16 8 MiB, Q8_0 4.25 MiB, Q6_K 3.28 MiB, Q4_0/Q4_K 2.25 MiB, Q5_K 2.75 MiB,
- * IQ4_XS 2.125 MiB) for bytes/s of quantized input. The default types are the six the Foundation issue names; any supported type can be given with
- * {@code -p type=...}.
+ * {@code type.bytesFor(ROWS * COLS)} (F16/BF16 8 MiB, Q8_0 4.25 MiB, Q6_K 3.28 MiB, Q4_0/Q4_K 2.25 MiB), for bytes/s
+ * of quantized input. The default types are the six the Foundation issue names; any supported type can be given
+ * with {@code -p type=...}.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -jar tests/target/benchmarks.jar DequantBench -f 1 -wi 4 -i 3 -w 1 -r 1
