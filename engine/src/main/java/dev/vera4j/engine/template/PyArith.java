@@ -12,7 +12,7 @@ final class PyArith {
         if (a instanceof Undefined u) throw u.error(line);
         if (b instanceof Undefined u) throw u.error(line);
         Object r = switch (op) {
-            case "+" -> add(a, b);
+            case "+" -> add(a, b, line);
             case "-" -> numeric(a, b, op, line);
             case "*" -> multiply(a, b, line);
             case "/", "//", "%", "**" -> PyOps.isString(a) && op.equals("%") ? Formatting.percent(PyOps.str(a), b, line) : numeric(a, b, op, line);
@@ -24,7 +24,7 @@ final class PyArith {
         return r;
     }
 
-    private static Object add(Object a, Object b) {
+    private static Object add(Object a, Object b, int line) {
         if (a instanceof Markup ma) {
             if (!PyOps.isString(b)) return null;
             return new Markup(ma.value() + (b instanceof Markup mb ? mb.value() : PyStr.escapeHtml((String) b)));
@@ -40,7 +40,7 @@ final class PyArith {
             out.addAll(lb);
             return a instanceof PyTuple ? new PyTuple(out) : out;
         }
-        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "+");
+        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "+", line);
         return null;
     }
 
@@ -57,7 +57,7 @@ final class PyArith {
             for (long i = 0; i < n; i++) out.addAll((List<?>) seq);
             return seq instanceof PyTuple ? new PyTuple(out) : out;
         }
-        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "*");
+        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "*", line);
         return null;
     }
 
@@ -70,10 +70,10 @@ final class PyArith {
             }
         }
         if (op.equals("**") && !floats && PyOps.toLong(b) < 0) return Math.pow(PyOps.toDouble(a), PyOps.toDouble(b));
-        return numericNoCheck(a, b, op);
+        return numericNoCheck(a, b, op, line);
     }
 
-    private static Object numericNoCheck(Object a, Object b, String op) {
+    private static Object numericNoCheck(Object a, Object b, String op, int line) {
         if (PyOps.isFloat(a) || PyOps.isFloat(b) || op.equals("/")) {
             double x = PyOps.toDouble(a), y = PyOps.toDouble(b);
             return switch (op) {
@@ -102,7 +102,7 @@ final class PyArith {
                 default -> throw new IllegalStateException(op);
             };
         } catch (ArithmeticException overflow) {
-            throw new TemplateException(0, "integer overflow in " + x + " " + op + " " + y);
+            throw new TemplateException(line, "integer overflow (vera4j integers are 64-bit) in " + x + " " + op + " " + y);
         }
     }
 
