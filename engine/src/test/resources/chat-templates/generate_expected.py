@@ -248,6 +248,16 @@ FEATURES = [
     ("dict_view_tojson_fails", "{{ d.items() | tojson }}", {"d": {"a": 1}}),
     ("dict_view_concat_fails", "{{ d.keys() + ['x'] }}", {"d": {"a": 1}}),
     ("sizes_and_powers", "{{ 1 ** 10000000000 }} {{ (-1) ** 10000000001 }} {{ 3 ** 39 }} {{ 2 ** -2 }} {{ range(-5, 5, 3) | list }} {{ range(5, -5, -4) | list }} [{{ 'ab' | center(7) }}] [{{ '{:>6}|{:<4}|{:^5}|{:06.2f}'.format('r', 'l', 'c', 3.14159) }}] {{ 1.25 | round(1000) }} {{ 'x' * -3 }}|", {}),
+    ("precedence", "{{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 10 // 3 * 3 + 10 % 3 }} {{ not 1 == 2 }} {{ [1, 2, 3] | sum / 2 }} {{ (1 + 2) ~ 3 }} {{ 1 + 2 * 3 - 4 / 2 }} {{ 'a' ~ 'b' if false else 'c' ~ 'd' }} {{ 'a' < 'b' < 'c' }} {{ [1, 2] < [1, 3] }} {{ (1, 2) == (1, 2) }}", {}),
+    ("scoping", "{% if true %}{% set a = 1 %}{% endif %}{{ a }}|{% for i in [1] %}{% set b = 2 %}{% endfor %}[{{ b }}]|{% with %}{% set c = 3 %}{% endwith %}[{{ c }}]|{% macro m() %}{% set d = 4 %}{% endmacro %}{{ m() }}[{{ d }}]", {}),
+    ("loop_depth_changed", "{% for a in [[1, 1], [2]] %}{% for b in a %}{{ loop.depth }}{{ loop.depth0 }}{{ loop.changed(b) }} {% endfor %}{{ loop.depth }};{% endfor %}", {}),
+    ("unicode_text", "{{ 'straße' | upper }} {{ 'ÉCOLE' | lower }} {{ 'héllo wörld' | title }} {{ 'ǆx' | capitalize }} {{ '😀ab' | length }} {{ '😀ab' | first }}{{ '😀ab' | last }} {{ '😀ab' | reverse }} {{ 'añb' | center(7, ) }}", {}),
+    ("none_and_undefined_equality", "{{ none == none }} {{ x == y }} {{ x == none }} {{ none ~ '' }} {{ '%s' % none }} {{ none is none }} {{ x is none }}", {}),
+    ("map_filters", "{{ [1, 2] | map('string') | join('-') }} {{ ['3', '4x'] | map('int') | list }} {{ [{'x': none}, {'x': 1}] | selectattr('x', 'none') | list | length }} {{ [{'n': 'a'}, {'n': 'b'}] | join(', ', attribute='n') }} {{ ['a', 'b'] | map('upper') | first }}", {}),
+    ("string_methods_more", "{{ 'a,b,c'.rsplit(',', 1) }} {{ '  a  b  '.split(None, 1) }} {{ '  a  b  '.rsplit(None, 1) }} {{ ' a b '.split(' ') }} {{ 'xxaxx' | trim('x') }} {{ 'abc'.index('c') }} {{ 'a-b'.partition('-') }} {{ 'Hello'.swapcase() }} {{ 'abc'.removeprefix('a') }} {{ '42'.zfill(5) }} {{ 'x'.ljust(3, '*') }}|{{ 'AbC'.islower() }}{{ 'abc'.islower() }}", {}),
+    ("tojson_numbers", "{{ [3.0, -0.0, 1e16, 1.5e-7, 123456789.125, 0.1] | tojson }} {{ {'k': none, 'n': [true, false]} | tojson(indent=1) }}", {}),
+    ("elif_chain", "{% for x in [1, 2, 3, 4] %}{% if x == 1 %}a{% elif x == 2 %}b{% elif x == 3 %}c{% else %}d{% endif %}{% endfor %}", {}),
+    ("attribute_on_list_and_number", "[{{ [1].x }}][{{ (1).real is defined }}{{ (5).real }}{{ (2.5).imag }}{{ (1).nothing is defined }}][{{ [1, 2].count(1) }}][{{ [3, 4].index(4) }}]", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

@@ -121,7 +121,7 @@ final class Interpreter {
                 }
                 run(i.otherwise(), scope, out, loopDepth);
             }
-            case Node.For f -> loop(f, eval(f.iter(), scope), scope, out, loopDepth);
+            case Node.For f -> loop(f, eval(f.iter(), scope), scope, out, loopDepth, 0);
             case Node.Set s -> assign(s.target(), eval(s.value(), scope), scope, s.line());
             case Node.SetBlock s -> {
                 StringBuilder sb = new StringBuilder();
@@ -171,7 +171,8 @@ final class Interpreter {
         if (++steps > MAX_STEPS) throw new TemplateException(line, "template ran more than " + MAX_STEPS + " loop iterations and macro calls");
     }
 
-    private void loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int loopDepth) {
+    /** {@code recursion} counts {@code loop(...)} calls of a recursive for; it is what {@code loop.depth0} reports. */
+    private void loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int loopDepth, int recursion) {
         if (iterable == null || !(PyOps.isIterable(iterable))) {
             throw new TemplateException(f.line(), "'" + PyOps.typeName(iterable) + "' object is not iterable");
         }
@@ -190,11 +191,11 @@ final class Interpreter {
             run(f.otherwise(), scope, out, loopDepth);
             return;
         }
-        LoopContext ctx = new LoopContext(items, loopDepth);
+        LoopContext ctx = new LoopContext(items, recursion);
         PyCallable recurse = f.recursive() ? (args, kwargs, line) -> {
             if (args.size() != 1) throw new TemplateException(line, "loop() takes exactly one argument");
             StringBuilder sb = new StringBuilder();
-            loop(f, args.getFirst(), scope, sb, loopDepth + 1);
+            loop(f, args.getFirst(), scope, sb, loopDepth + 1, recursion + 1);
             return sb.toString();
         } : null;
         for (int i = 0; i < items.size(); i++) {
