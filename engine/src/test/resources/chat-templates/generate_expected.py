@@ -258,6 +258,16 @@ FEATURES = [
     ("tojson_numbers", "{{ [3.0, -0.0, 1e16, 1.5e-7, 123456789.125, 0.1] | tojson }} {{ {'k': none, 'n': [true, false]} | tojson(indent=1) }}", {}),
     ("elif_chain", "{% for x in [1, 2, 3, 4] %}{% if x == 1 %}a{% elif x == 2 %}b{% elif x == 3 %}c{% else %}d{% endif %}{% endfor %}", {}),
     ("attribute_on_list_and_number", "[{{ [1].x }}][{{ (1).real is defined }}{{ (5).real }}{{ (2.5).imag }}{{ (1).nothing is defined }}][{{ [1, 2].count(1) }}][{{ [3, 4].index(4) }}]", {}),
+    ("filters_misc_1", "{{ 2.55 | round(1) }} {{ 7 | round }} {{ 25 | round(-1) }} {{ 7 | round(0, 'ceil') }} {{ true | round }} {{ '0b101' | int(0, 2) }} {{ true | int }} {{ '1e3' | float }} {{ ' 2 ' | float }} {{ -2.5 | abs }} {{ [1, 2] | join }} {{ none | default('d') }} {{ x | default(none) }} {{ 'abc' | replace('', '-') }} {{ 'abc' | center(6) }}|", {}),
+    ("filters_misc_2", "{{ users | sort(attribute='p.age') | map(attribute='n') | join }} {{ ['b', 'B', 'a'] | sort(case_sensitive=true) }} {{ ['a', 'A', 'b'] | unique | list }} {{ ['a', 'A'] | unique(case_sensitive=true) | list }} {{ {'x': 2, 'y': 1} | dictsort(by='value', reverse=true) }} {{ users | max(attribute='p.age') }}", {"users": [{"n": "a", "p": {"age": 3}}, {"n": "b", "p": {"age": 1}}]}),
+    ("filters_misc_3", "{{ [1, 2, 3] | batch(2, 'x') | list }} {{ [1, 2, 3, 4, 5] | slice(2) | list }} {{ 'Hello, world! 1 2' | wordcount }} {{ 'abcdefghij' | truncate(5, true) }} {{ 'abcdefghijklmn' | truncate(10, leeway=0) }} {{ '%(a)s-%(b)d' | format(a='x', b=2) }} {{ [1, 'a'] | string }} {{ {'k': 1, 'j': 2} | list }} {{ {'k': 1} | first }}", {}),
+    ("filter_last_of_generator_fails", "{{ [1, 2] | select | last }}", {}),
+    ("filter_items_of_list_fails", "{{ [1, 2] | items | list }}", {}),
+    ("python_repr_strings", r"""{{ ['it\'s', 'say "hi"', 'both \'"', 'back\\slash', 'nul\x00', 'zw\u200bsp', 'tab\t', 'é😀', '\x7f', '\u0085', "dq'" ~ '"'] }}""", {}),
+    ("float_formatting", "{{ 1 / 3 }} {{ 2.0 * 3 }} {{ 1e300 * 1e10 }} {{ -1e-300 / 1e100 }} {{ 0.1 * 3 }} {{ 100000000000000000.0 }} {{ 12345678901234567.0 }} {{ 1e-5 }} {{ 0.0001 }} {{ 123456789.0 }} {{ 1e15 }} {{ 1e16 }} {{ -7 // 2.0 }} {{ 7.5 % -2 }} {{ true + true }} {{ 'ab' * true }}", {}),
+    ("division_by_zero_fails", "{{ 7 / 0 }}", {}),
+    ("modulo_by_zero_fails", "{{ 5 % 0 }}", {}),
+    ("loop_cycle_three", "{% for i in range(5) %}{{ loop.cycle('a', 'b', 'c') }}{% endfor %}", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

@@ -242,6 +242,10 @@ final class Filters {
             case "floor" -> RoundingMode.FLOOR;
             default -> throw new TemplateException(line, "method must be common, ceil or floor");
         };
+        if (method.equals("common") && (PyOps.isInt(v) || v instanceof Boolean)) {
+            // Python's round() of an int stays an int
+            return new BigDecimal(((Number) (v instanceof Boolean b ? (b ? 1L : 0L) : v)).longValue()).setScale(precision, mode).setScale(0, mode).longValueExact();
+        }
         if (!method.equals("common")) {
             double p = Math.pow(10, precision);
             return (mode == RoundingMode.CEILING ? Math.ceil(d * p) : Math.floor(d * p)) / p;
@@ -263,7 +267,7 @@ final class Filters {
         String cut = (String) PyAccess.slice(s, null, (long) (length - end.length()), null, line);
         if (killwords) return cut + end;
         int sp = cut.lastIndexOf(' ');
-        return (sp < 0 ? "" : cut.substring(0, sp)) + end;
+        return (sp < 0 ? cut : cut.substring(0, sp)) + end; // Python: cut.rsplit(" ", 1)[0]
     }
 
 }

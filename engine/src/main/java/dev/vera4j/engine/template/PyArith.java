@@ -46,7 +46,8 @@ final class PyArith {
 
     private static Object multiply(Object a, Object b, int line) {
         if (a instanceof PyView || b instanceof PyView) return null;
-        if ((PyOps.isString(a) || a instanceof List) && PyOps.isInt(b) || (PyOps.isInt(a) || a instanceof Boolean) && (PyOps.isString(b) || b instanceof List)) {
+        boolean intA = PyOps.isInt(a) || a instanceof Boolean, intB = PyOps.isInt(b) || b instanceof Boolean;
+        if ((PyOps.isString(a) || a instanceof List) && intB || intA && (PyOps.isString(b) || b instanceof List)) {
             boolean seqFirst = PyOps.isString(a) || a instanceof List;
             Object seq = seqFirst ? a : b;
             long n = Math.max(0, PyOps.toLong(seqFirst ? b : a));
