@@ -268,6 +268,8 @@ FEATURES = [
     ("division_by_zero_fails", "{{ 7 / 0 }}", {}),
     ("modulo_by_zero_fails", "{{ 5 % 0 }}", {}),
     ("loop_cycle_three", "{% for i in range(5) %}{{ loop.cycle('a', 'b', 'c') }}{% endfor %}", {}),
+    ("str_format_specs", r"""{{ '{:.2f}|{:d}|{:5d}|{:x}|{!r}|{:>8.3}|{:+d}|{:e}|{:g}|{:%}|{:.1%}|{:,}|{:_d}|{:,.2f}|{:^7}|{:*<5}|{:08.3f}|{:=+6d}'.format(3.14159, 42, 7, 255, 'q', 1.5, -2, 12345.678, 0.00001234, 0.25, 0.125, 1234567, 1000000, 9876.54321, 'mid', 'l', -3.14159, 42) }}""", {}),
+    ("str_format_named_and_indexed", r"""{{ '{1}{0}{name}'.format('a', 'b', name='n') }} {{ '{0[k]} {0[1]}'.format({'k': 'v', 1: 'one'}) }} {{ '{{literal}} {}'.format(1) }}""", {}),
     ("whitespace_only_lines", "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}\nend", {}),
 ]
 

@@ -121,6 +121,17 @@ final class Formatting {
         };
     }
 
+    /** Inserts a thousands separator into the integer digits of a formatted number. */
+    private static String group(String body, char sep) {
+        int startDigits = 0;
+        while (startDigits < body.length() && !Character.isDigit(body.charAt(startDigits))) startDigits++;
+        int end = startDigits;
+        while (end < body.length() && Character.isDigit(body.charAt(end))) end++;
+        StringBuilder digits = new StringBuilder(body.substring(startDigits, end));
+        for (int k = digits.length() - 3; k > 0; k -= 3) digits.insert(k, sep);
+        return body.substring(0, startDigits) + digits + body.substring(end);
+    }
+
     private static String padded(String body, int width, char fill, char align, boolean signAware) {
         int len = PyStr.length(body);
         if (width <= len) return body;
@@ -216,6 +227,8 @@ final class Formatting {
         int start = i;
         while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
         if (i > start) width = CallArgs.checkSize(CallArgs.digits(spec.substring(start, i), "format width", line), "format width", line);
+        char grouping = 0;
+        if (i < spec.length() && (spec.charAt(i) == ',' || spec.charAt(i) == '_')) grouping = spec.charAt(i++);
         int precision = -1;
         if (i < spec.length() && spec.charAt(i) == '.') {
             start = ++i;
@@ -233,8 +246,14 @@ final class Formatting {
             if (numeric && !sign.isEmpty() && !body.startsWith("-")) body = sign + body;
         } else {
             if (!numeric) throw new TemplateException(line, "unknown format code '" + type + "' for object of type '" + PyOps.typeName(value) + "'");
-            body = convert(value, type == 'n' ? 'd' : type, precision, sign, line);
+            if (type == '%') {
+                double v = value instanceof Boolean b ? (b ? 1 : 0) : ((Number) value).doubleValue();
+                body = convert(v * 100, 'f', precision, sign, line) + "%";
+            } else {
+                body = convert(value, type == 'n' ? 'd' : type, precision, sign, line);
+            }
         }
+        if (grouping != 0 && numeric) body = group(body, grouping);
         if (zero && align == 0) { fill = '0'; align = '='; }
         if (align == 0) align = numeric ? '>' : '<';
         return padded(body, width, fill, align == '=' ? '>' : align, align == '=');
