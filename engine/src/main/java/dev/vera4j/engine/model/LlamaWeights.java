@@ -3,6 +3,7 @@ package dev.vera4j.engine.model;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
+import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.Weights;
 
 import java.lang.foreign.MemorySegment;
@@ -26,7 +27,6 @@ import java.util.Arrays;
 public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, Weights output, MemorySegment ropeFreqs,
                            Layer[] layers) {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
      * One transformer block. Norm weights and biases are F32 vectors; {@code bq/bk/bv} are {@code null} unless the
@@ -51,14 +51,8 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
         if (token < 0 || token >= tokenEmbedding.rows()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + tokenEmbedding.rows() + ")");
         }
-        MemorySegment d = tokenEmbedding.data();
         long row = tokenEmbedding.type().bytesFor(dim) * token;
-        switch (tokenEmbedding.type()) {
-            case F32 -> MemorySegment.copy(d, F32, row, dst, off, dim);
-            case F16 -> { for (int i = 0; i < dim; i++) dst[off + i] = Float.float16ToFloat(d.get(I16, row + 2L * i)); }
-            case BF16 -> { for (int i = 0; i < dim; i++) dst[off + i] = Float.intBitsToFloat(d.get(I16, row + 2L * i) << 16); }
-            default -> throw new IllegalStateException("unreachable: embedding type checked at load");
-        }
+        Codecs.of(tokenEmbedding.type()).dequantize(tokenEmbedding.data(), row, dst, off, dim);
     }
 
     /**
@@ -69,8 +63,8 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     public static LlamaWeights of(GgufFile f, ModelConfig c) {
         int dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength();
         GgufTensor emb = require(f, "token_embd.weight", dim, c.vocabSize());
-        if (emb.type() != GgmlType.F32 && emb.type() != GgmlType.F16 && emb.type() != GgmlType.BF16) {
-            throw new ModelConfigException("token_embd.weight is " + emb.type() + "; embedding lookup supports F32, F16, BF16");
+        if (!Codecs.supports(emb.type())) {
+            throw new ModelConfigException("token_embd.weight is " + emb.type() + ", which has no codec (supported: " + Codecs.supportedTypes() + ")");
         }
         GgufTensor out = f.findTensor("output.weight");
         Weights output = out == null ? Weights.of(emb) : matrix(f, "output.weight", dim, c.vocabSize());
