@@ -1,0 +1,127 @@
+package dev.vera4j.engine.api;
+
+import dev.vera4j.engine.kv.ContextOverflowException;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.ReferenceData;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SessionTest {
+    @Test
+    void greedyGenerationReproducesLlamaCppForEveryReference() {
+        try (Model model = Model.load(ReferenceData.stories(), 2)) {
+            for (ReferenceData ref : ReferenceData.all()) {
+                for (KvType kv : KvType.values()) {
+                    Session s = model.newSession(256, kv, 4);   // a small batch: the prompt goes in several chunks
+                    List<Integer> streamed = new ArrayList<>();
+                    Generation g = s.generate(ref.promptIds(), GenerateOptions.builder().maxTokens(ref.generatedIds().length)
+                            .temperature(0).ignoreEndOfGeneration().build(), (id, text) -> streamed.add(id));
+                    assertArrayEquals(ref.generatedIds(), g.tokens(), ref + " " + kv);
+                    assertEquals(StopReason.MAX_TOKENS, g.stopReason());
+                    assertEquals(ref.generatedIds().length, streamed.size());
+                    assertEquals(ref.promptIds().length, g.timings().promptTokens());
+                    assertEquals(ref.promptIds().length + ref.generatedIds().length - 1, s.position());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConversationContinuesWithoutRecomputation() {
+        ReferenceData ref = ReferenceData.all().getFirst();
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            Session s = model.newSession(256, KvType.F32);
+            Generation a = s.generate(ref.promptIds(), GenerateOptions.greedy(20), GenerationListener.NONE);
+            int after = s.position();
+            Generation b = s.generate(new int[0], GenerateOptions.greedy(44), GenerationListener.NONE);
+            assertEquals(1, b.promptTokens().length, "only the pending token is fed again");
+            assertEquals(after + 1 + 43, s.position(), "the last sampled token is not fed until the next turn");
+            int[] joined = new int[64];
+            System.arraycopy(a.tokens(), 0, joined, 0, 20);
+            System.arraycopy(b.tokens(), 0, joined, 20, 44);
+            assertArrayEquals(ref.generatedIds(), joined);
+            int[] held = s.tokens();
+            assertArrayEquals(ref.promptIds(), Arrays.copyOf(held, ref.promptIds().length));
+            s.reset();
+            assertEquals(0, s.position());
+            assertArrayEquals(Arrays.copyOf(ref.generatedIds(), 10),
+                    s.generate(ref.promptIds(), GenerateOptions.greedy(10), GenerationListener.NONE).tokens());
+        }
+    }
+
+    @Test
+    void aPromptThatDoesNotFitIsAClearError() {
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            Session s = model.newSession(8, KvType.F32);
+            int[] prompt = new int[9];
+            Arrays.fill(prompt, 1);
+            ContextOverflowException e = assertThrows(ContextOverflowException.class,
+                    () -> s.generate(prompt, GenerateOptions.greedy(4), GenerationListener.NONE));
+            assertTrue(e.getMessage().contains("9 more tokens do not fit"), e.getMessage());
+            assertEquals(0, s.position(), "nothing was fed");
+            Generation g = s.generate(new int[] {1, 403, 407}, GenerateOptions.greedy(100), GenerationListener.NONE);
+            assertEquals(StopReason.CONTEXT_FULL, g.stopReason());
+            assertEquals(8, s.position());
+            assertEquals(6, g.tokens().length);
+            assertThrows(ContextOverflowException.class, () -> s.generate(new int[0], GenerateOptions.greedy(1), GenerationListener.NONE));
+        }
+    }
+
+    @Test
+    void stopTokensAndSeededSamplingAreReproducible() {
+        ReferenceData ref = ReferenceData.all().get(1);
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            int stop = ref.generatedIds()[5];
+            Generation g = model.newSession(128, KvType.F32).generate(ref.promptIds(),
+                    GenerateOptions.builder().temperature(0).stopTokens(stop).maxTokens(64).build(), GenerationListener.NONE);
+            assertEquals(StopReason.STOP_TOKEN, g.stopReason());
+            int firstStop = 0;
+            while (ref.generatedIds()[firstStop] != stop) firstStop++;
+            assertArrayEquals(Arrays.copyOf(ref.generatedIds(), firstStop + 1), g.tokens());
+            GenerateOptions sampled = GenerateOptions.builder().temperature(1.0f).topK(0).topP(1).minP(0).seed(77).maxTokens(40)
+                    .ignoreEndOfGeneration().build();
+            int[] x = model.newSession(128, KvType.F32).generate(ref.promptIds(), sampled, GenerationListener.NONE).tokens();
+            int[] y = model.newSession(128, KvType.F32).generate(ref.promptIds(), sampled, GenerationListener.NONE).tokens();
+            assertArrayEquals(x, y);
+            assertFalse(Arrays.equals(ref.generatedIds(), Arrays.copyOf(x, 64)) && x.length == 64, "temperature 1 should not be greedy");
+        }
+    }
+
+    @Test
+    void twoModelsInOneJvmAreIndependent() throws Exception {
+        List<ReferenceData> refs = ReferenceData.all();
+        try (Model a = Model.load(ReferenceData.stories(), 2); Model b = Model.load(ReferenceData.stories(), 1)) {
+            CompletableFuture<int[]> fa = CompletableFuture.supplyAsync(() -> a.newSession(128, KvType.F32)
+                    .generate(refs.get(0).promptIds(), GenerateOptions.greedy(64), GenerationListener.NONE).tokens());
+            CompletableFuture<int[]> fb = CompletableFuture.supplyAsync(() -> b.newSession(128, KvType.F32)
+                    .generate(refs.get(1).promptIds(), GenerateOptions.greedy(64), GenerationListener.NONE).tokens());
+            int[] ra = fa.get(), rb = fb.get();
+            assertArrayEquals(refs.get(0).generatedIds(), ra);
+            assertArrayEquals(refs.get(1).generatedIds(), rb);
+            b.close();
+            assertThrows(IllegalStateException.class, b::newSession);
+            assertArrayEquals(Arrays.copyOf(refs.get(2).generatedIds(), 8), a.newSession(64, KvType.F16)
+                    .generate(refs.get(2).promptIds(), GenerateOptions.greedy(8), GenerationListener.NONE).tokens());
+        }
+    }
+
+    @Test
+    void twoSessionsOfOneModelInterleave() {
+        List<ReferenceData> refs = ReferenceData.all();
+        try (Model m = Model.load(ReferenceData.stories(), 2)) {
+            Session s1 = m.newSession(128, KvType.F32), s2 = m.newSession(128, KvType.F32);
+            int[] x1 = s1.generate(refs.get(0).promptIds(), GenerateOptions.greedy(10), GenerationListener.NONE).tokens();
+            int[] x2 = s2.generate(refs.get(3).promptIds(), GenerateOptions.greedy(10), GenerationListener.NONE).tokens();
+            int[] y1 = s1.generate(new int[0], GenerateOptions.greedy(10), GenerationListener.NONE).tokens();
+            assertArrayEquals(Arrays.copyOf(refs.get(0).generatedIds(), 10), x1);
+            assertArrayEquals(Arrays.copyOf(refs.get(3).generatedIds(), 10), x2);
+            assertArrayEquals(Arrays.copyOfRange(refs.get(0).generatedIds(), 10, 20), y1);
+        }
+    }
+}
