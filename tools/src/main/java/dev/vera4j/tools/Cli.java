@@ -20,6 +20,8 @@ public final class Cli {
     static List<Command> commands() {
         List<Command> list = new ArrayList<>();
         list.add(new InspectCommand());
+        list.add(new AdapterCommand());
+        list.add(new MergeCommand());
         return list;
     }
 
