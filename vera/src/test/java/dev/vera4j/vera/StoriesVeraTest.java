@@ -98,6 +98,7 @@ class StoriesVeraTest {
         float[] plainLast = java.util.Arrays.copyOfRange(plain, (n - 1) * vocab, n * vocab);
         assertTrue(maxDiff(plainLast, ref.baseLast(), vocab) < 2e-3f, "base model disagrees with PyTorch");
         float worst = maxDiff(hooked, ref.adapted(), n * vocab);
+        System.out.println("stories260K VeRA: max |logit - PyTorch| = " + worst);
         assertTrue(worst <= 2e-3f, "VeRA logits differ from PyTorch by " + worst);
         assertTrue(maxDiff(hooked, plain, n * vocab) > 1f, "the adapter barely changes the logits");
     }
@@ -108,6 +109,7 @@ class StoriesVeraTest {
         try (Arena arena = Arena.ofShared()) {
             float[] dense = logits(new Transformer(config, denseUpdated(arena), pool), null);
             float worst = maxDiff(hooked, dense, hooked.length);
+            System.out.println("stories260K VeRA: max |hook - dense W+ΔW| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs dense W+ΔW: " + worst);
         }
         Path merged = dir.resolve("merged.gguf");
@@ -115,6 +117,7 @@ class StoriesVeraTest {
         try (GgufFile m = GgufFile.open(merged)) {
             float[] mergedLogits = logits(new Transformer(config, LlamaWeights.of(m, config), pool), null);
             float worst = maxDiff(hooked, mergedLogits, hooked.length);
+            System.out.println("stories260K VeRA: max |hook - merged F32| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs merged model: " + worst);
             BaseFingerprint mfp = BaseFingerprint.of(m);
             assertTrue(mfp.sameShape(fingerprint));
