@@ -21,6 +21,7 @@ public final class Cli {
         List<Command> list = new ArrayList<>();
         list.add(new InspectCommand());
         list.add(new GenerateCommand());
+        list.add(new BenchCommand());
         return list;
     }
 
