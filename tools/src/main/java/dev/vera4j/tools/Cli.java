@@ -22,6 +22,7 @@ public final class Cli {
         list.add(new InspectCommand());
         list.add(new GenerateCommand());
         list.add(new BenchCommand());
+        list.add(new MakeModelCommand());
         return list;
     }
 
