@@ -212,10 +212,10 @@ class GgufBadInputTest {
         Path p = tmp.resolve("dup.gguf");
         new GgufWriter().put("k1", GgufValue.ofUInt8(1)).put("k2", GgufValue.ofUInt8(2)).write(p);
         byte[] b = Files.readAllBytes(p);
-        b[24 + 8 + 1] = '1'; // rename the second key's text... first entry is at 24: "k1"; second at 24 + 15
-        b[24 + 15 + 8 + 1] = '1';
+        long second = 24 + 8 + 2 + 4 + 1;   // each entry: key length, "kN", type, one byte of value
+        b[(int) second + 8 + 1] = '1';      // "k2" -> "k1"
         Files.write(p, b);
-        assertFails(p, 24 + 15, "duplicate metadata key 'k1'");
+        assertFails(p, second, "duplicate metadata key 'k1'");
     }
 
     @Test

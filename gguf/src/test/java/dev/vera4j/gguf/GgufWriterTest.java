@@ -6,6 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -185,6 +186,29 @@ class GgufWriterTest {
             assertEquals(0f, d.getAtIndex(le, 0));
             assertEquals(n - 1f, d.getAtIndex(le, n - 1));
             assertTrue(d.isReadOnly(), "tensor views must be read-only");
+        }
+    }
+
+    @Test
+    void largeNativeAndHeapSegmentsAreWrittenInChunks() throws IOException {
+        int n = (5 << 20) / 2 + 3 * 32;   // just over 2.5 MiB of I16 values, ending mid-chunk
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment nat = arena.allocate(2L * n);
+            short[] heap = new short[n];
+            for (int i = 0; i < n; i++) {
+                nat.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, (short) (i * 7));
+                heap[i] = (short) (i * 13);
+            }
+            Path p = tmp.resolve("big.gguf");
+            new GgufWriter().addTensor("native", GgmlType.I16, new long[]{n}, nat)
+                    .addTensor("heap", GgmlType.I16, new long[]{n}, MemorySegment.ofArray(heap)).write(p);
+            try (GgufFile f = GgufFile.open(p)) {
+                assertEquals(-1, f.tensor("native").data().mismatch(nat));
+                ValueLayout.OfShort le = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                MemorySegment h = f.tensor("heap").data();
+                for (int i = 0; i < n; i += 4099) assertEquals(heap[i], h.getAtIndex(le, i), "element " + i);
+                assertEquals(heap[n - 1], h.getAtIndex(le, n - 1));
+            }
         }
     }
 
