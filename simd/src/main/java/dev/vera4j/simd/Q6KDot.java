@@ -44,9 +44,11 @@ final class Q6KDot {
                 int h = g >> 2, k = g & 3;
                 long lo = p + 64L * h + 32 * (k & 1), hi = p + 128 + 32L * h;
                 int s1 = 4 * (k >> 1), s2 = 2 * k, xi = xo + 256 * b + 32 * g, sc = 8 * h + 2 * k;
-                for (int c = 0; c < 32; c += 2 * L) {
-                    a0 = quarter(w, lo + c, hi + c, s1, s2, d * scale(w, p, sc + c / 16)).fma(FloatVector.fromArray(F, x, xi + c), a0);
-                    a1 = quarter(w, lo + c + L, hi + c + L, s1, s2, d * scale(w, p, sc + (c + L) / 16)).fma(FloatVector.fromArray(F, x, xi + c + L), a1);
+                for (int c = 0; c < 32; c += L) {
+                    // one call site keeps the method within C2's inlining budget; the branch folds once unrolled
+                    FloatVector v = quarter(w, lo + c, hi + c, s1, s2, d * scale(w, p, sc + c / 16)), xv = FloatVector.fromArray(F, x, xi + c);
+                    if ((c & L) == 0) a0 = v.fma(xv, a0);
+                    else a1 = v.fma(xv, a1);
                 }
             }
         }
