@@ -1,6 +1,8 @@
 package dev.vera4j.simd;
 
 import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.types.Codecs;
+import dev.vera4j.gguf.types.TensorCodec;
 
 /**
  * Products of GGUF weight matrices with activations, split by rows over a {@link WorkerPool}. One instance per
@@ -15,7 +17,7 @@ import dev.vera4j.gguf.GgmlType;
  * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
  * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
- * types, a row is dequantized into a float scratch row and dotted with each token.
+ * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
  */
 public final class MatMul {
     private final WorkerPool pool;
@@ -35,7 +37,7 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
     }
 
-    /** Whether {@code type} has a vector kernel (the other types go through the slower dequantize-row path). */
+    /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
     public static boolean hasKernel(GgmlType type) {
         return Vec.ENABLED && Dequant.supports(type);
     }
@@ -64,7 +66,7 @@ public final class MatMul {
         if (n == 0 || rows == 0) return;
         if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
         RowJob job = job(w.type()).set(w, x, xOff, y, yOff, n);
-        fallback.type = w.type();
+        if (job == fallback) fallback.type(w.type());
         try {
             pool.parallelFor(rows, job);
         } finally {
@@ -73,7 +75,9 @@ public final class MatMul {
     }
 
     private static void checkFallback(GgmlType type) {
-        if (!Dequant.supports(type)) throw new UnsupportedOperationException("no matrix product for weights of type " + type);
+        if (!Dequant.supports(type) && !Codecs.supports(type)) {
+            throw new UnsupportedOperationException("no matrix product for weights of type " + type);
+        }
     }
 
     private RowJob job(GgmlType type) {
@@ -90,20 +94,25 @@ public final class MatMul {
         };
     }
 
-    /** Any type: each row is dequantized into a float scratch row, then dotted with every token. */
+    /** Any type: each row is dequantized into a float scratch row (per thread), then dotted with every token. */
     private final class FallbackJob extends RowJob {
         GgmlType type;
+        TensorCodec codec;
+
+        void type(GgmlType type) {
+            this.type = type;
+            this.codec = Dequant.supports(type) ? null : Codecs.of(type);
+        }
 
         @Override
         public void run(int start, int end) {
             float[] row = rowScratch.get();
             for (int r = start; r < end; r++) {
-                Dequant.row(type, data, rowBytes * r, row, 0, cols);
+                if (codec != null) codec.dequantize(data, rowBytes * r, row, 0, cols);
+                else Dequant.row(type, data, rowBytes * r, row, 0, cols);
                 for (int t = 0; t < n; t++) {
                     int xo = xOff + t * cols;
-                    float s = 0;
-                    for (int k = 0; k < cols; k++) s += row[k] * x[xo + k];
-                    y[yOff + t * rows + r] = s;
+                    y[yOff + t * rows + r] = Elementwise.dot(row, 0, x, xo, cols);
                 }
             }
         }
