@@ -1,8 +1,8 @@
 package dev.vera4j.simd;
 
 import dev.vera4j.gguf.GgmlType;
-
-import java.lang.foreign.MemorySegment;
+import dev.vera4j.gguf.types.Codecs;
+import dev.vera4j.gguf.types.TensorCodec;
 
 /**
  * Products of GGUF weight matrices with activations, split by rows over a {@link WorkerPool}. One instance per
@@ -17,13 +17,15 @@ import java.lang.foreign.MemorySegment;
  * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
  * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
- * types, a row is dequantized into a float scratch row and dotted with each token.
+ * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
  */
 public final class MatMul {
     private final WorkerPool pool;
     private final int maxCols;
     private final int maxTokens;
-    private final Job job = new Job();
+    private final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
+    private final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
+    private final FallbackJob fallback = new FallbackJob();
     private final ThreadLocal<float[]> rowScratch;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
@@ -35,7 +37,7 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
     }
 
-    /** Whether {@code type} has a vector kernel (the other types go through the slower dequantize-row path). */
+    /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
     public static boolean hasKernel(GgmlType type) {
         return Vec.ENABLED && Dequant.supports(type);
     }
@@ -63,7 +65,8 @@ public final class MatMul {
         }
         if (n == 0 || rows == 0) return;
         if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
-        job.set(w, x, xOff, y, yOff, n);
+        RowJob job = job(w.type()).set(w, x, xOff, y, yOff, n);
+        if (job == fallback) fallback.type(w.type());
         try {
             pool.parallelFor(rows, job);
         } finally {
@@ -72,104 +75,46 @@ public final class MatMul {
     }
 
     private static void checkFallback(GgmlType type) {
-        if (!Dequant.supports(type)) throw new UnsupportedOperationException("no matrix product for weights of type " + type);
+        if (!Dequant.supports(type) && !Codecs.supports(type)) {
+            throw new UnsupportedOperationException("no matrix product for weights of type " + type);
+        }
     }
 
-    /** Kernel selector per type: a small int switched on per row. */
-    private static int kind(GgmlType type) {
-        if (!Vec.ENABLED) return 0;
+    private RowJob job(GgmlType type) {
+        if (!Vec.ENABLED) return fallback;
         return switch (type) {
-            case F32 -> 1;
-            case F16 -> 2;
-            case BF16 -> 3;
-            case Q8_0 -> 4;
-            case Q4_0 -> 5;
-            case Q4_K -> 6;
-            case Q6_K -> 7;
-            default -> 0;
+            case F32 -> f32;
+            case F16 -> f16;
+            case BF16 -> bf16;
+            case Q8_0 -> q8_0;
+            case Q4_0 -> q4_0;
+            case Q4_K -> q4_K;
+            case Q6_K -> q6_K;
+            default -> fallback;
         };
     }
 
-    /** The product's parameters, set per call so that no capturing lambda is created on the hot path. */
-    private final class Job implements RangeTask {
-        private Weights w;
-        private MemorySegment data;
-        private float[] x, y;
-        private int xOff, yOff, n, kind, rows, cols;
-        private long rowBytes;
+    /** Any type: each row is dequantized into a float scratch row (per thread), then dotted with every token. */
+    private final class FallbackJob extends RowJob {
+        GgmlType type;
+        TensorCodec codec;
 
-        void set(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
-            this.w = w;
-            this.data = w.data();
-            this.x = x;
-            this.y = y;
-            this.xOff = xOff;
-            this.yOff = yOff;
-            this.n = n;
-            this.kind = kind(w.type());
-            this.rows = w.rows();
-            this.cols = w.cols();
-            this.rowBytes = w.rowBytes();
-        }
-
-        void clear() {
-            w = null;
-            data = null;
-            x = y = null;
+        void type(GgmlType type) {
+            this.type = type;
+            this.codec = Dequant.supports(type) ? null : Codecs.of(type);
         }
 
         @Override
         public void run(int start, int end) {
-            if (kind == 0) {
-                fallback(start, end);
-                return;
-            }
-            MemorySegment d = data;
-            float[] x = this.x, y = this.y;
-            int n = this.n, cols = this.cols, rows = this.rows, kind = this.kind;
-            for (int r = start; r < end; r++) {
-                long off = rowBytes * r;
-                int t = 0;
-                for (; t + 4 <= n; t += 4) dot4(kind, d, off, x, xOff + t * cols, cols, y, yOff + t * rows + r, rows);
-                for (; t < n; t++) y[yOff + t * rows + r] = dot(kind, d, off, x, xOff + t * cols, cols);
-            }
-        }
-
-        private void fallback(int start, int end) {
             float[] row = rowScratch.get();
             for (int r = start; r < end; r++) {
-                Dequant.row(w.type(), data, rowBytes * r, row, 0, cols);
+                if (codec != null) codec.dequantize(data, rowBytes * r, row, 0, cols);
+                else Dequant.row(type, data, rowBytes * r, row, 0, cols);
                 for (int t = 0; t < n; t++) {
                     int xo = xOff + t * cols;
-                    float s = 0;
-                    for (int k = 0; k < cols; k++) s += row[k] * x[xo + k];
-                    y[yOff + t * rows + r] = s;
+                    y[yOff + t * rows + r] = Elementwise.dot(row, 0, x, xo, cols);
                 }
             }
-        }
-    }
-
-    private static float dot(int kind, MemorySegment w, long off, float[] x, int xo, int cols) {
-        return switch (kind) {
-            case 1 -> F32Dot.dot(w, off, x, xo, cols);
-            case 2 -> F16Dot.dot(w, off, x, xo, cols);
-            case 3 -> Bf16Dot.dot(w, off, x, xo, cols);
-            case 4 -> Q8Dot.dot(w, off, x, xo, cols);
-            case 5 -> Q4Dot.dot(w, off, x, xo, cols);
-            case 6 -> Q4KDot.dot(w, off, x, xo, cols);
-            default -> Q6KDot.dot(w, off, x, xo, cols);
-        };
-    }
-
-    private static void dot4(int kind, MemorySegment w, long off, float[] x, int xo, int cols, float[] y, int yo, int ys) {
-        switch (kind) {
-            case 1 -> F32Dot.dot4(w, off, x, xo, cols, y, yo, ys);
-            case 2 -> F16Dot.dot4(w, off, x, xo, cols, y, yo, ys);
-            case 3 -> Bf16Dot.dot4(w, off, x, xo, cols, y, yo, ys);
-            case 4 -> Q8Dot.dot4(w, off, x, xo, cols, y, yo, ys);
-            case 5 -> Q4Dot.dot4(w, off, x, xo, cols, y, yo, ys);
-            case 6 -> Q4KDot.dot4(w, off, x, xo, cols, y, yo, ys);
-            default -> Q6KDot.dot4(w, off, x, xo, cols, y, yo, ys);
         }
     }
 }

@@ -80,4 +80,20 @@ final class Q4Dot {
         y[yo + 2 * ys] = Vec4.sum(a2, b2);
         y[yo + 3 * ys] = Vec4.sum(a3, b3);
     }
+
+    /** Rows {@code [start, end)} for all tokens: four tokens per pass over a row, then the rest one by one. */
+    static final class Job extends RowJob {
+        @Override
+        public void run(int start, int end) {
+            MemorySegment w = data;
+            float[] x = this.x, y = this.y;
+            int n = this.n, cols = this.cols, rows = this.rows, xOff = this.xOff, yOff = this.yOff;
+            for (int r = start; r < end; r++) {
+                long off = rowBytes * r;
+                int t = 0;
+                for (; t + 4 <= n; t += 4) dot4(w, off, x, xOff + t * cols, cols, y, yOff + t * rows + r, rows);
+                for (; t < n; t++) y[yOff + t * rows + r] = dot(w, off, x, xOff + t * cols, cols);
+            }
+        }
+    }
 }

@@ -134,6 +134,12 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** Whether any worker thread is still running (for tests of {@link #close}). */
+    boolean anyWorkerAlive() {
+        for (Thread w : workers) if (w.isAlive()) return true;
+        return false;
+    }
+
     /** Stops the worker threads and waits for them to end. Idempotent. */
     @Override
     public void close() {

@@ -70,6 +70,15 @@ class MatMulTest {
     }
 
     @Test
+    void typesWithoutAnyDecoderAreRejected() {
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = new Weights(arena.allocate(GgmlType.IQ2_XXS.bytesFor(256)), GgmlType.IQ2_XXS, 1, 256);
+            var e = assertThrows(UnsupportedOperationException.class, () -> new MatMul(pool, 256, 1).matVec(w, new float[256], new float[1]));
+            assertTrue(e.getMessage().contains("IQ2_XXS"), e.getMessage());
+        }
+    }
+
+    @Test
     void offsetsSelectTokenRows() {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
@@ -99,9 +108,12 @@ class MatMulTest {
         }
     }
 
-    /** Real ggml-quantized data (quant-vectors.gguf): the product with ggml's own dequantized values. */
+    /**
+     * Real ggml-quantized data (quant-vectors.gguf): the product with ggml's own dequantized values. Covers the vector
+     * kernels and the dequantize-row path of the other types (through {@code Codecs}).
+     */
     @ParameterizedTest
-    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q5_K", "IQ4_NL", "IQ4_XS"})
     void matchesGgmlDequantizedVectors(GgmlType type) {
         Path file = Path.of(System.getProperty("vera4j.shared", "../shared")).resolve("testdata/quant/quant-vectors.gguf");
         try (GgufFile gguf = GgufFile.open(file); WorkerPool pool = new WorkerPool(2)) {

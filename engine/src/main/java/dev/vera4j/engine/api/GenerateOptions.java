@@ -77,6 +77,16 @@ public record GenerateOptions(int maxTokens, SamplerSettings sampler, List<Strin
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof GenerateOptions g && maxTokens == g.maxTokens && sampler.equals(g.sampler)
+                && stopStrings.equals(g.stopStrings) && Arrays.equals(stopTokens, g.stopTokens)
+                && stopAtEndOfGeneration == g.stopAtEndOfGeneration;
+    }
+
+    @Override
+    public int hashCode() { return java.util.Objects.hash(maxTokens, sampler, stopStrings, Arrays.hashCode(stopTokens), stopAtEndOfGeneration); }
+
+    @Override
     public String toString() {
         return "GenerateOptions[maxTokens=" + maxTokens + ", " + sampler + ", stopStrings=" + stopStrings
                 + ", stopTokens=" + Arrays.toString(stopTokens) + ", stopAtEndOfGeneration=" + stopAtEndOfGeneration + "]";

@@ -1,5 +1,8 @@
 package dev.vera4j.engine.api;
 
+import java.util.Arrays;
+import java.util.Objects;
+
 /**
  * The result of {@link Session#generate}: the generated text (without a stop string that ended it), the prompt and
  * generated token ids, timings and why it stopped.
@@ -13,4 +16,20 @@ package dev.vera4j.engine.api;
  * @param tokens       the sampled ids, including an end-of-generation or stop token that ended it
  * @param stopString   the stop string that ended it, or {@code null}
  */
-public record Generation(String text, int[] promptTokens, int[] tokens, Timings timings, StopReason stopReason, String stopString) {}
+public record Generation(String text, int[] promptTokens, int[] tokens, Timings timings, StopReason stopReason, String stopString) {
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Generation g && text.equals(g.text) && Arrays.equals(promptTokens, g.promptTokens)
+                && Arrays.equals(tokens, g.tokens) && timings.equals(g.timings) && stopReason == g.stopReason
+                && Objects.equals(stopString, g.stopString);
+    }
+
+    @Override
+    public int hashCode() { return Objects.hash(text, Arrays.hashCode(promptTokens), Arrays.hashCode(tokens), timings, stopReason, stopString); }
+
+    @Override
+    public String toString() {
+        return "Generation[text=" + text + ", promptTokens=" + Arrays.toString(promptTokens) + ", tokens=" + Arrays.toString(tokens)
+                + ", " + timings + ", stopReason=" + stopReason + (stopString == null ? "" : ", stopString=" + stopString) + "]";
+    }
+}

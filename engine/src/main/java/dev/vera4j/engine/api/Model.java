@@ -3,7 +3,11 @@ package dev.vera4j.engine.api;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelConfigException;
 import dev.vera4j.engine.model.Transformer;
+import dev.vera4j.engine.tokenizer.StreamingDecoder;
+import dev.vera4j.engine.tokenizer.Tokenizer;
+import dev.vera4j.engine.tokenizer.Tokenizers;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufMetadata;
 import dev.vera4j.simd.WorkerPool;
@@ -18,7 +22,7 @@ import java.nio.file.Path;
  * <pre>{@code
  * try (Model model = Model.load(Path.of("stories260K.gguf"), 4)) {
  *     Session s = model.newSession(2048, KvType.F16);
- *     Generation g = s.generate(promptIds, GenerateOptions.greedy(64), (id, text) -> System.out.print(text));
+ *     Generation g = s.generate("Once upon a time", GenerateOptions.greedy(64), (id, text) -> System.out.print(text));
  * }
  * }</pre>
  */
@@ -28,27 +32,28 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final Transformer transformer;
     private final WorkerPool pool;
-    private final int eos;
+    private final Tokenizer tokenizer;
     private volatile boolean closed;
 
-    private Model(Path path, GgufFile file, ModelConfig config, Transformer transformer, WorkerPool pool) {
+    private Model(Path path, GgufFile file, ModelConfig config, Transformer transformer, Tokenizer tokenizer, WorkerPool pool) {
         this.path = path;
         this.file = file;
         this.config = config;
         this.transformer = transformer;
+        this.tokenizer = tokenizer;
         this.pool = pool;
-        this.eos = file.metadata().getIntOr("tokenizer.ggml.eos_token_id", -1);
     }
 
     /** Loads with one thread per available processor. */
     public static Model load(Path path) { return load(path, WorkerPool.defaultThreads()); }
 
     /**
-     * Maps {@code path} and checks its configuration and tensors.
+     * Maps {@code path}, checks its configuration and tensors, and builds its tokenizer.
      *
      * @param threads threads of the model's worker pool (the caller's thread included)
      * @throws dev.vera4j.gguf.GgufFormatException if the file is not valid GGUF
      * @throws dev.vera4j.engine.model.ModelConfigException if the model's metadata or tensors do not fit together
+     * @throws dev.vera4j.engine.tokenizer.TokenizerException if its vocabulary is unusable
      */
     public static Model load(Path path, int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -56,8 +61,12 @@ public final class Model implements AutoCloseable {
         try {
             ModelConfig config = ModelConfig.fromMetadata(file.metadata());
             LlamaWeights weights = LlamaWeights.of(file, config);
+            Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
+            if (tokenizer.vocabSize() != config.vocabSize()) {
+                throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());
+            }
             WorkerPool pool = new WorkerPool(threads);
-            return new Model(path, file, config, new Transformer(config, weights, pool), pool);
+            return new Model(path, file, config, new Transformer(config, weights, pool), tokenizer, pool);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -71,6 +80,9 @@ public final class Model implements AutoCloseable {
     public GgufMetadata metadata() { return file.metadata(); }
 
     public Transformer transformer() { checkOpen(); return transformer; }
+
+    /** The model's tokenizer, built from its GGUF metadata. */
+    public Tokenizer tokenizer() { return tokenizer; }
 
     public int threads() { return pool.threads(); }
 
@@ -91,15 +103,18 @@ public final class Model implements AutoCloseable {
         return new Session(this, contextLength, kvType, Math.min(batchSize, contextLength));
     }
 
-    /** Whether {@code id} ends generation (the model's EOS). */
-    public boolean isEndOfGeneration(int id) { return id == eos; }
+    /** Whether {@code id} ends generation (EOS, EOT, ...). */
+    public boolean isEndOfGeneration(int id) { return tokenizer.isEndOfGeneration(id); }
 
-    /** A decoder of generated ids to text. */
-    public TextDecoder newTextDecoder() {
-        return new TextDecoder() {
-            @Override public String accept(int id) { return ""; }
-            @Override public String flush() { return ""; }
-        };
+    /**
+     * A decoder for text that continues earlier tokens: unlike at the start of a text, SPM's leading space of the first
+     * piece is kept (" there" after "Once upon a time").
+     */
+    StreamingDecoder continuationDecoder() {
+        StreamingDecoder d = tokenizer.streamingDecoder();
+        // a control token yields no text but ends the decoder's start-of-text state
+        if (tokenizer.bos() >= 0) d.accept(tokenizer.bos());
+        return d;
     }
 
     void checkOpen() {

@@ -9,6 +9,7 @@ import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.sample.Sampler;
 import dev.vera4j.engine.sample.StopStrings;
+import dev.vera4j.engine.tokenizer.StreamingDecoder;
 
 import java.util.Arrays;
 
@@ -102,6 +103,14 @@ public final class Session {
     }
 
     /**
+     * Tokenizes {@code prompt} (with BOS when the session is empty; control tokens written in the text are recognised)
+     * and generates from it, as {@link #generate(int[], GenerateOptions, GenerationListener)}.
+     */
+    public Generation generate(String prompt, GenerateOptions options, GenerationListener listener) {
+        return generate(model.tokenizer().encode(prompt, cache.length() == 0 && pending < 0, true), options, listener);
+    }
+
+    /**
      * Feeds {@code prompt} after what the session already holds and samples up to {@code options.maxTokens()} tokens,
      * telling {@code listener} about each as it comes.
      *
@@ -119,7 +128,7 @@ public final class Session {
         Sampler sampler = new Sampler(options.sampler(), config.vocabSize());
         int window = Math.min(options.sampler().penaltyLastN(), cache.length());
         for (int i = cache.length() - window; i < cache.length(); i++) sampler.accept(history[i]);
-        TextDecoder decoder = model.newTextDecoder();
+        StreamingDecoder decoder = model.continuationDecoder();
         StopStrings stops = new StopStrings(options.stopStrings());
         StringBuilder text = new StringBuilder();
         int[] out = new int[Math.min(options.maxTokens(), 256)];

@@ -5,7 +5,8 @@ package dev.vera4j.engine.tokenizer;
  * so that all three agree byte for byte.
  *
  * <p>Encoding turns a lone UTF-16 surrogate into U+FFFD (EF BF BD). Decoding replaces each maximal ill-formed subpart
- * with one U+FFFD (the Unicode "best practice", also what the JDK does), so decoding a byte stream in pieces cut at
+ * with one U+FFFD (the Unicode Standard's recommended practice; the JDK differs for a few sequences such as a
+ * truncated encoded surrogate), so decoding a byte stream in pieces cut at
  * {@link #incompleteTail} boundaries gives exactly the same text as decoding it in one go.
  *
  * <pre>{@code
@@ -101,7 +102,8 @@ final class Utf8 {
             int lead = b[i] & 0xFF;
             if (lead < 0x80) { sb.append((char) lead); i++; continue; }
             int need = needed(lead);
-            int unit = need == 0 ? 1 : unitLength(b, i, end);
+            if (need == 0) { sb.append('\uFFFD'); i++; continue; }
+            int unit = unitLength(b, i, end);
             if (unit != need + 1) { sb.append('\uFFFD'); i += unit; continue; }
             int cp = switch (need) {
                 case 1 -> ((lead & 0x1F) << 6) | (b[i + 1] & 0x3F);

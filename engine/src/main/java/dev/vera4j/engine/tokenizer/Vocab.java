@@ -185,6 +185,11 @@ final class Vocab {
             fimPre = specialId(p + "prefix_token_id", fimPre);
             fimSuf = specialId(p + "suffix_token_id", fimSuf);
             fimMid = specialId(p + "middle_token_id", fimMid);
+            // a default that does not exist in a small vocabulary (gpt2's 11) means "none"
+            int n = texts.length;
+            if (bos >= n) bos = -1;
+            if (eos >= n) eos = -1;
+            if (unk >= n) unk = -1;
         }
 
         /** The first token (lowest id) whose text is in {@code candidates}, marked as control; or {@code current} if set. */

@@ -33,6 +33,46 @@ class SessionTest {
     }
 
     @Test
+    void textPromptsAndStreamedTextFollowTheTokenizer() {
+        try (Model model = Model.load(ReferenceData.stories(), 2)) {
+            for (ReferenceData ref : ReferenceData.all()) {
+                StringBuilder streamed = new StringBuilder();
+                Session s = model.newSession(128, KvType.F32);
+                Generation g = s.generate(ref.prompt(), GenerateOptions.builder().temperature(0).maxTokens(64).build(),
+                        (id, text) -> streamed.append(text));
+                assertArrayEquals(ref.promptIds(), g.promptTokens(), ref.toString());
+                assertArrayEquals(ref.generatedIds(), g.tokens());
+                int[] all = new int[ref.promptIds().length + g.tokens().length];
+                System.arraycopy(ref.promptIds(), 0, all, 0, ref.promptIds().length);
+                System.arraycopy(g.tokens(), 0, all, ref.promptIds().length, g.tokens().length);
+                String full = model.tokenizer().decode(all);
+                assertEquals(model.tokenizer().decode(ref.promptIds()) + g.text(), full);
+                assertEquals(g.text(), streamed.toString());
+                String first = model.tokenizer().decode(new int[] {model.tokenizer().bos(), g.tokens()[0]});
+                assertTrue(g.text().startsWith(first), "the continuation keeps a leading space: '" + g.text() + "'");
+            }
+        }
+    }
+
+    @Test
+    void stopStringsEndTheTextBeforeThem() {
+        ReferenceData ref = ReferenceData.all().get(1);
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            String text = model.newSession(128, KvType.F32).generate(ref.prompt(), GenerateOptions.greedy(64), GenerationListener.NONE).text();
+            String stop = text.substring(20, 26);
+            StringBuilder streamed = new StringBuilder();
+            Generation g = model.newSession(128, KvType.F32).generate(ref.prompt(),
+                    GenerateOptions.builder().temperature(0).maxTokens(64).stopStrings("no such words", stop).build(),
+                    (id, t) -> streamed.append(t));
+            assertEquals(StopReason.STOP_STRING, g.stopReason());
+            assertEquals(stop, g.stopString());
+            assertEquals(text.substring(0, text.indexOf(stop)), g.text());
+            assertEquals(g.text(), streamed.toString());
+            assertTrue(g.tokens().length < 64);
+        }
+    }
+
+    @Test
     void aConversationContinuesWithoutRecomputation() {
         ReferenceData ref = ReferenceData.all().getFirst();
         try (Model model = Model.load(ReferenceData.stories(), 1)) {

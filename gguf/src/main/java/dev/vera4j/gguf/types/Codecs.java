@@ -12,7 +12,10 @@ import java.util.Set;
  * The codec for each supported {@link GgmlType}.
  *
  * <p>Decoding: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
- * Encoding ({@link TensorCodec#canQuantize()}): F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K.
+ * Encoding ({@link TensorCodec#canQuantize()}): all of them, with the arithmetic of ggml's quantizers without
+ * importance weights (byte-identical output).
+ * Vector API decoding ({@link TensorCodec#dequantize}): F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
+ * (F32 is a bulk copy); the other types decode with their scalar reference code on both paths.
  *
  * <pre>{@code
  * GgufTensor t = file.tensor("blk.0.attn_q.weight");
@@ -44,7 +47,7 @@ public final class Codecs {
     public static boolean supports(GgmlType type) { return CODECS.containsKey(type); }
 
     /** The types {@link #of} accepts. */
-    public static Set<GgmlType> supportedTypes() { return Collections.unmodifiableSet(CODECS.keySet()); }
+    public static Set<GgmlType> supportedTypes() { return CODECS.keySet(); }
 
     private static Map<GgmlType, TensorCodec> build() {
         Map<GgmlType, TensorCodec> m = new EnumMap<>(GgmlType.class);
@@ -53,6 +56,6 @@ public final class Codecs {
                 new Q5_1(), new Q2_K(), new Q3_K(), new Q4_K(), new Q5_K(), new Q6_K(), new IQ4_NL(), new IQ4_XS()}) {
             m.put(c.type(), c);
         }
-        return m;
+        return Collections.unmodifiableMap(m);
     }
 }

@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  *      2   16 qs[16] byte j holds the index of value j (low nibble) and of value j + 16 (high nibble)
  * value[j] = d * KVALUES[index]
  * </pre>
- * Decoding only.
+ * Encoding (ggml {@code quantize_iq4_nl} without importance weights): {@link NonLinearEncoder}.
  *
  * <pre>{@code
  * Codecs.of(GgmlType.IQ4_NL).dequantize(segment, 0, out, 0, 32);
@@ -38,6 +38,17 @@ final class IQ4_NL extends BlockCodec {
                 dst[y + j] = d * KVALUES[q & 0x0F];
                 dst[y + j + 16] = d * KVALUES[q >>> 4];
             }
+        }
+    }
+
+    @Override
+    public boolean canQuantize() { return true; }
+
+    @Override
+    void quantizeBlocks(float[] src, int srcOffset, MemorySegment dst, long offset, int blocks) {
+        NonLinearEncoder encoder = new NonLinearEncoder();
+        for (int b = 0; b < blocks; b++) {
+            encoder.encodeNl(src, srcOffset + b * BLOCK, dst, offset + (long) b * BYTES);
         }
     }
 }

@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  *      8  128 qs[128]      16 bytes per sub-block; byte l holds value l (low nibble) and l + 16 (high nibble)
  * value = (d * (scale[j] - 32)) * KVALUES[index]
  * </pre>
- * Decoding only.
+ * Encoding (ggml {@code quantize_iq4_xs} without importance weights): {@link NonLinearEncoder}.
  *
  * <pre>{@code
  * Codecs.of(GgmlType.IQ4_XS).dequantize(segment, 0, out, 0, 256);
@@ -46,6 +46,17 @@ final class IQ4_XS extends BlockCodec {
                 }
                 y += 32;
             }
+        }
+    }
+
+    @Override
+    public boolean canQuantize() { return true; }
+
+    @Override
+    void quantizeBlocks(float[] src, int srcOffset, MemorySegment dst, long offset, int blocks) {
+        NonLinearEncoder encoder = new NonLinearEncoder();
+        for (int b = 0; b < blocks; b++) {
+            encoder.encodeXs(src, srcOffset + b * BLOCK, dst, offset + (long) b * BYTES);
         }
     }
 }

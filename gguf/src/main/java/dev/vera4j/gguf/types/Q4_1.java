@@ -1,8 +1,12 @@
 package dev.vera4j.gguf.types;
 
 import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * {@link GgmlType#Q4_1}: blocks of 32 values in 20 bytes.
@@ -38,6 +42,24 @@ final class Q4_1 extends BlockCodec {
                 int q = Le.u8(src, o + 4 + j);
                 dst[y + j] = (q & 0x0F) * d + m;
                 dst[y + j + 16] = (q >>> 4) * d + m;
+            }
+        }
+    }
+
+    @Override
+    void dequantizeFast(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            int y = dstOffset + b * BLOCK;
+            float d = Le.f16(src, o);
+            float m = Le.f16(src, o + 2);
+            for (int j = 0; j < 16; j += Simd.LANES) {
+                ByteVector q = ByteVector.fromMemorySegment(Simd.B, src, o + 4 + j, ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, Simd.F, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
+                        .convertShape(VectorOperators.B2F, Simd.F, 0);
+                lo.mul(d).add(m).intoArray(dst, y + j);
+                hi.mul(d).add(m).intoArray(dst, y + j + 16);
             }
         }
     }

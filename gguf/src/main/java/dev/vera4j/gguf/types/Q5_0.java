@@ -1,8 +1,13 @@
 package dev.vera4j.gguf.types;
 
 import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * {@link GgmlType#Q5_0}: blocks of 32 values in 22 bytes.
@@ -40,6 +45,28 @@ final class Q5_0 extends BlockCodec {
                 int q1 = ((q >>> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16;
                 dst[y + j] = q0 * d;
                 dst[y + j + 16] = q1 * d;
+            }
+        }
+    }
+
+    @Override
+    void dequantizeFast(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {
+        IntVector lane = IntVector.zero(Simd.I).addIndex(1);
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            int y = dstOffset + b * BLOCK;
+            float d = Le.f16(src, o);
+            IntVector qh = IntVector.broadcast(Simd.I, Le.i32(src, o + 2));
+            for (int j = 0; j < 16; j += Simd.LANES) {
+                ByteVector q = ByteVector.fromMemorySegment(Simd.B, src, o + 6 + j, ByteOrder.LITTLE_ENDIAN);
+                IntVector lo = (IntVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2I, Simd.I, 0);
+                IntVector hi = (IntVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2I, Simd.I, 0);
+                // fifth bits: bit (j + lane) of qh for the low nibbles, bit (j + lane + 16) for the high ones
+                IntVector lowBits = qh.lanewise(VectorOperators.LSHR, lane.add(j)).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector highBits = qh.lanewise(VectorOperators.LSHR, lane.add(j + 16)).and(1)
+                        .lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) lo.or(lowBits).sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + j);
+                ((FloatVector) hi.or(highBits).sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + j + 16);
             }
         }
     }

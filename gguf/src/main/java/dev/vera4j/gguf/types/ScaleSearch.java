@@ -150,4 +150,64 @@ final class ScaleSearch {
         }
         return scale;
     }
+
+    /**
+     * ggml's {@code make_q3_quants} with {@code do_rmse}: a symmetric scale for {@code x[xOff .. xOff+n)} with levels
+     * in {@code [-nmax, nmax)}, refined by up to 5 passes that move single levels while the x²-weighted fit improves.
+     *
+     * @param levels receives the levels offset by {@code nmax} at {@code levels[lOff ..]}
+     * @return the scale (signed)
+     */
+    static float refinedSymmetricScale(int n, int nmax, float[] x, int xOff, byte[] levels, int lOff) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xOff + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xOff + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) levels[lOff + i] = 0;
+            return 0f;
+        }
+        float iscale = -nmax / max;
+        float sumLX = 0;
+        float sumL2 = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            int l = Math.max(-nmax, Math.min(nmax - 1, Rounding.nearestInt(iscale * v)));
+            levels[lOff + i] = (byte) l;
+            float w = v * v;
+            sumLX += w * v * l;
+            sumL2 += w * l * l;
+        }
+        for (int pass = 0; pass < 5; pass++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[xOff + i];
+                int old = levels[lOff + i];
+                float w = v * v;
+                float slx = sumLX - w * v * old;
+                if (slx > 0) {
+                    float sl2 = sumL2 - w * old * old;
+                    int l = Math.max(-nmax, Math.min(nmax - 1, Rounding.nearestInt(v * sl2 / slx)));
+                    if (l != old) {
+                        slx += w * v * l;
+                        sl2 += w * l * l;
+                        if (sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2) {
+                            levels[lOff + i] = (byte) l;
+                            sumLX = slx;
+                            sumL2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) break;
+        }
+        for (int i = 0; i < n; i++) levels[lOff + i] += (byte) nmax;
+        return sumLX / sumL2;
+    }
 }

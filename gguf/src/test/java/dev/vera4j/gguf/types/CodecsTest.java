@@ -19,19 +19,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CodecsTest {
-    private static final EnumSet<GgmlType> QUANTIZABLE = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
-            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q6_K);
+    private static final EnumSet<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K,
+            GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
 
     @Test
     void supportsTheFoundationTypes() {
-        EnumSet<GgmlType> expected = EnumSet.copyOf(QUANTIZABLE);
-        expected.addAll(EnumSet.of(GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS));
-        assertEquals(expected, Codecs.supportedTypes());
-        for (GgmlType t : expected) {
+        assertEquals(SUPPORTED, Codecs.supportedTypes());
+        for (GgmlType t : SUPPORTED) {
             TensorCodec codec = Codecs.of(t);
             assertSame(t, codec.type());
             assertSame(codec, Codecs.of(t));
-            assertEquals(QUANTIZABLE.contains(t), codec.canQuantize(), t.name());
+            assertTrue(codec.canQuantize(), t.name());
         }
     }
 
@@ -44,10 +43,16 @@ class CodecsTest {
 
     @Test
     void quantizingADecodeOnlyTypeSaysSo() {
-        MemorySegment dst = MemorySegment.ofArray(new byte[GgmlType.Q2_K.typeSize()]);
+        // every supported type can encode today; a decode-only codec (the default) must refuse clearly
+        BlockCodec decodeOnly = new BlockCodec(GgmlType.IQ2_XXS) {
+            @Override
+            void dequantizeScalar(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {}
+        };
+        assertFalse(decodeOnly.canQuantize());
+        MemorySegment dst = MemorySegment.ofArray(new byte[GgmlType.IQ2_XXS.typeSize()]);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Codecs.of(GgmlType.Q2_K).quantize(new float[256], 0, 256, dst, 0));
-        assertTrue(e.getMessage().contains("Q2_K"), e.getMessage());
+                () -> decodeOnly.quantize(new float[256], 0, 256, dst, 0));
+        assertTrue(e.getMessage().contains("IQ2_XXS"), e.getMessage());
     }
 
     @Test
@@ -73,11 +78,12 @@ class CodecsTest {
 
     /**
      * Round trip error on N(0, 1) values, relative to their RMS, with bounds a little above what each format's
-     * resolution allows: 4-bit ≈ 0.1, 5-bit ≈ 0.05, 6-bit ≈ 0.025, 8-bit ≈ 0.006, halves 2^-11, bfloat 2^-8.
+     * resolution allows: 2-bit ≈ 0.4, 3-bit ≈ 0.2, 4-bit ≈ 0.1, 5-bit ≈ 0.05, 6-bit ≈ 0.025, 8-bit ≈ 0.006, halves 2^-11, bfloat 2^-8.
      */
     @ParameterizedTest
     @CsvSource({"F32, 0", "F16, 0.0004", "BF16, 0.003", "Q8_0, 0.008", "Q6_K, 0.03", "Q5_0, 0.06", "Q5_1, 0.06",
-            "Q4_0, 0.12", "Q4_1, 0.12", "Q4_K, 0.12"})
+            "Q4_0, 0.12", "Q4_1, 0.12", "Q4_K, 0.12", "Q5_K, 0.06", "Q3_K, 0.25", "Q2_K, 0.45",
+            "IQ4_NL, 0.12", "IQ4_XS, 0.12"})
     void roundTripIsClose(GgmlType type, double maxRelativeRmse) {
         int n = 16 * 256;
         float[] x = new float[n];
@@ -95,7 +101,8 @@ class CodecsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+            "IQ4_NL", "IQ4_XS"})
     void zeroBlocksStayZero(GgmlType type) {
         float[] zeros = new float[2 * type.blockSize()];
         float[] back = roundTrip(type, zeros, 0);

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.Set;
 
@@ -22,14 +23,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 class FastVsReferenceTest {
     /** Types whose fast path is a separate Vector API implementation. */
     static final Set<GgmlType> VECTORIZED = Set.of(GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
-            GgmlType.Q4_K, GgmlType.Q6_K);
+            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
     static Iterable<GgmlType> types() { return Codecs.supportedTypes(); }
 
     @Test
-    void vectorPathsExistForTheRequiredTypes() {
-        for (GgmlType t : VECTORIZED) {
-            assertTrue(Codecs.supports(t), t.name());
+    void vectorizedTypesHaveTheirOwnFastPath() {
+        for (GgmlType t : Codecs.supportedTypes()) {
+            boolean ownFastPath = Arrays.stream(Codecs.of(t).getClass().getDeclaredMethods())
+                    .anyMatch(m -> m.getName().equals("dequantizeFast"));
+            assertEquals(VECTORIZED.contains(t) || t == GgmlType.F32, ownFastPath, t.name());
         }
         // a 512-bit or 256-bit float species, paired with byte and short species of the same lane count
         assertTrue(Simd.LANES == 8 || Simd.LANES == 16, "lanes " + Simd.LANES);

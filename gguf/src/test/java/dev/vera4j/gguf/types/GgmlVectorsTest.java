@@ -74,7 +74,8 @@ class GgmlVectorsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
+            "Q6_K", "IQ4_NL", "IQ4_XS"})
     void quantizesLikeGgml(GgmlType type) {
         float[] source = floats(file.tensor("source"));
         GgufTensor expected = file.tensor(name(type));
