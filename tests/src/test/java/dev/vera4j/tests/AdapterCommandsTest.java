@@ -89,6 +89,31 @@ class AdapterCommandsTest {
     }
 
     @Test
+    void generateAppliesAdaptersWithTheirWeights() {
+        String[] base = {"generate", "-m", STORIES, "-p", "Once upon a time", "-n", "12", "--temp", "0", "--json", "-t", "1"};
+        Result plain = run(base);
+        assertEquals(0, plain.code(), plain.err());
+        Result zero = run(concat(base, "--adapter", PEFT + ":0"));
+        assertEquals(0, zero.code(), zero.err());
+        Result full = run(concat(base, "--adapter", PEFT.toString()));
+        assertEquals(0, full.code(), full.err());
+        assertEquals(ids(plain.out()), ids(zero.out()));
+        assertNotEquals(ids(plain.out()), ids(full.out()));
+        assertError(run(concat(base, "--adapter", tmp.resolve("none.gguf").toString())), 1, "does not exist");
+    }
+
+    private static String ids(String json) {
+        int at = json.indexOf("\"generated_ids\"");
+        return json.substring(at, json.indexOf(']', at) + 1);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void badInputGetsOneLineErrors() throws Exception {
         assertError(run("adapter", "frobnicate", "x"), 2, "unknown subcommand");
         assertError(run("adapter", "import", PEFT.toString(), "-o", tmp.resolve("x.gguf").toString()), 2, "missing -m");
