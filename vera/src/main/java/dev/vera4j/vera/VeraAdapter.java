@@ -44,11 +44,14 @@ public final class VeraAdapter implements LinearHook {
 
     /** Outputs per parallel work item of {@code B·h}: a multiple of every vector length. */
     private static final int CHUNK = 64;
+    /** Multiply-adds below which waking the pool costs more than it saves. */
+    private static final long PARALLEL_MIN = 1 << 17;
 
     private final AdapterWeights w;
     private final int maxTokens;
     private final float weight;
     private final WorkerPool pool;
+    private final long parallelMin;
     private final float[] ax;
     private final float[] h;
     private final float[] z;
@@ -73,12 +76,18 @@ public final class VeraAdapter implements LinearHook {
      * @param pool      threads to split the products over (the model's: hooks run between its jobs), or {@code null}
      */
     public VeraAdapter(AdapterWeights weights, int maxTokens, float weight, WorkerPool pool) {
+        this(weights, maxTokens, weight, pool, PARALLEL_MIN);
+    }
+
+    /** As above, splitting products of at least {@code parallelMin} multiply-adds (tests use 0 to split everything). */
+    VeraAdapter(AdapterWeights weights, int maxTokens, float weight, WorkerPool pool, long parallelMin) {
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         if (!Float.isFinite(weight)) throw new IllegalArgumentException("adapter weight must be finite, got " + weight);
         this.w = weights;
         this.maxTokens = maxTokens;
         this.weight = weight;
         this.pool = pool;
+        this.parallelMin = parallelMin;
         this.ax = new float[Math.multiplyExact(maxTokens, weights.rank())];
         this.h = new float[Math.multiplyExact(maxTokens, weights.rank())];
         this.z = new float[weights.maxOut()];
@@ -112,7 +121,7 @@ public final class VeraAdapter implements LinearHook {
         }
         int r = w.rank();
         if (!cached) {
-            run(r, axTask);
+            run(r, axTask, (long) r * inDim * n);
             cached = true;
         }
         float[] ld = s.lambdaD();
@@ -121,13 +130,13 @@ public final class VeraAdapter implements LinearHook {
         this.y = y;
         this.yOff = yOff;
         this.outDim = outDim;
-        run((outDim + CHUNK - 1) / CHUNK, deltaTask);
+        run((outDim + CHUNK - 1) / CHUNK, deltaTask, (long) r * outDim * n);
         this.site = null;
         this.y = null;
     }
 
-    private void run(int count, RangeTask task) {
-        if (pool == null || pool.threads() == 1) task.run(0, count);
+    private void run(int count, RangeTask task, long work) {
+        if (pool == null || pool.threads() == 1 || work < parallelMin) task.run(0, count);
         else pool.parallelFor(count, task);
     }
 

@@ -93,7 +93,7 @@ class StoriesVeraTest {
     @Test
     void hookMatchesPyTorchPeftForward() {
         // split over the transformer's own pool, as an adapter attached to a session does
-        float[] hooked = logits(base, new VeraAdapter(weights, ref.promptIds().length, 1f, pool));
+        float[] hooked = logits(base, new VeraAdapter(weights, ref.promptIds().length, 1f, pool, 0));
         float[] plain = logits(base, null);
         int vocab = config.vocabSize(), n = ref.promptIds().length;
         float[] plainLast = java.util.Arrays.copyOfRange(plain, (n - 1) * vocab, n * vocab);
@@ -162,7 +162,7 @@ class StoriesVeraTest {
             AdapterWeights w = AdapterLoader.prepare(StoriesReference.peftDir(), BaseFingerprint.of(model.path()), false);
             Session full = model.newSession(64, KvType.F32, 16), half = model.newSession(64, KvType.F32, 16),
                     none = model.newSession(64, KvType.F32, 16), zero = model.newSession(64, KvType.F32, 16);
-            full.addHook(new VeraAdapter(w, full.batchSize(), 1f, model.transformer().pool()));
+            full.addHook(new VeraAdapter(w, full.batchSize(), 1f, model.transformer().pool(), 0));
             half.addHook(new VeraAdapter(w, half.batchSize(), 0.5f));
             zero.addHook(new VeraAdapter(w, zero.batchSize(), 0f));
             int[] prompt = ref.promptIds();

@@ -42,7 +42,7 @@ class VeraAdapterTest {
             AdapterFile f = TestAdapters.random(base, ALL, 8, 42);
             AdapterWeights w = AdapterWeights.prepare(f, base, "test", false);
             try (dev.vera4j.simd.WorkerPool pool = new dev.vera4j.simd.WorkerPool(3)) {
-            for (VeraAdapter hook : new VeraAdapter[] {new VeraAdapter(w, 5, 1f), new VeraAdapter(w, 5, 1f, pool)}) {
+            for (VeraAdapter hook : new VeraAdapter[] {new VeraAdapter(w, 5, 1f), new VeraAdapter(w, 5, 1f, pool, 0)}) {
             Random r = new Random(1);
             for (VeraSite site : f.lambdas().keySet()) {
                 int in = base.inputs(site.target()), out = base.outputs(site.target());
@@ -112,7 +112,7 @@ class VeraAdapterTest {
         AdapterWeights w = AdapterWeights.prepare(TestAdapters.random(base, ALL, 8, 9), base, "test", false);
         try (dev.vera4j.simd.WorkerPool pool = new dev.vera4j.simd.WorkerPool(2)) {
             assertNoAllocation(base, new VeraAdapter(w, 4, 1f), 20_000, 1000);
-            assertNoAllocation(base, new VeraAdapter(w, 4, 1f, pool), 3000, 200);
+            assertNoAllocation(base, new VeraAdapter(w, 4, 1f, pool, 0), 3000, 200);
         }
     }
 
