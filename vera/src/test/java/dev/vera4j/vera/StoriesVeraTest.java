@@ -130,6 +130,36 @@ class StoriesVeraTest {
     }
 
     @Test
+    void twoAdaptersInOnePassEqualMergingBoth(@TempDir Path dir) throws Exception {
+        AdapterFile second = TestAdapters.random(fingerprint, java.util.EnumSet.of(VeraTarget.Q, VeraTarget.V, VeraTarget.DOWN), 8, 77);
+        AdapterWeights w2 = AdapterWeights.prepare(second, fingerprint, "second", false);
+        int n = ref.promptIds().length;
+        float[] hooked;
+        {
+            ForwardState s = base.newState(n, 32);
+            s.addHook(new VeraAdapter(weights, n, 0.7f));
+            s.addHook(new VeraAdapter(w2, n, 0.3f));
+            KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
+            hooked = new float[n * config.vocabSize()];
+            base.forward(s, cache, ref.promptIds(), 0, n, hooked, true);
+        }
+        Path first = dir.resolve("first.gguf"), twice = dir.resolve("twice.gguf");
+        new Merger(pool).merge(file, weights, 0.7f, GgmlType.F32, first);
+        try (GgufFile m1 = GgufFile.open(first)) {
+            new Merger(pool).merge(m1, AdapterWeights.prepare(second, BaseFingerprint.of(m1), "second", true), 0.3f, null, twice);
+        }
+        try (GgufFile m2 = GgufFile.open(twice)) {
+            Transformer merged = new Transformer(config, LlamaWeights.of(m2, config), pool);
+            ForwardState s = merged.newState(n, 32);
+            KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
+            float[] out = new float[n * config.vocabSize()];
+            merged.forward(s, cache, ref.promptIds(), 0, n, out, true);
+            float worst = maxDiff(hooked, out, out.length);
+            assertTrue(worst <= 1e-4f, "two hooks vs two merges: " + worst);
+        }
+    }
+
+    @Test
     void unmergeRestoresTheBase(@TempDir Path dir) throws Exception {
         Path merged = dir.resolve("merged.gguf"), restored = dir.resolve("restored.gguf");
         new Merger(pool).merge(file, weights, 1f, GgmlType.F32, merged);
