@@ -134,15 +134,11 @@ class StoriesVeraTest {
         AdapterFile second = TestAdapters.random(fingerprint, java.util.EnumSet.of(VeraTarget.Q, VeraTarget.V, VeraTarget.DOWN), 8, 77);
         AdapterWeights w2 = AdapterWeights.prepare(second, fingerprint, "second", false);
         int n = ref.promptIds().length;
-        float[] hooked;
-        {
-            ForwardState s = base.newState(n, 32);
-            s.addHook(new VeraAdapter(weights, n, 0.7f));
-            s.addHook(new VeraAdapter(w2, n, 0.3f));
-            KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
-            hooked = new float[n * config.vocabSize()];
-            base.forward(s, cache, ref.promptIds(), 0, n, hooked, true);
-        }
+        ForwardState state = base.newState(n, 32);
+        state.addHook(new VeraAdapter(weights, n, 0.7f));
+        state.addHook(new VeraAdapter(w2, n, 0.3f));
+        float[] hooked = new float[n * config.vocabSize()];
+        base.forward(state, KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim()), ref.promptIds(), 0, n, hooked, true);
         Path first = dir.resolve("first.gguf"), twice = dir.resolve("twice.gguf");
         new Merger(pool).merge(file, weights, 0.7f, GgmlType.F32, first);
         try (GgufFile m1 = GgufFile.open(first)) {
