@@ -50,6 +50,8 @@ final class Vocab {
     final int[] specialTokens;
     /** Byte value to its {@code <0xXX>} token for SPM, -1 where absent. */
     final int[] byteTokens;
+    /** No token has {@code ▁} (U+2581) anywhere but in a leading run, so SPM may encode word by word. */
+    final boolean spaceMarkLeadsOnly;
 
     private Vocab(Builder b) {
         kind = b.kind;
@@ -71,6 +73,13 @@ final class Vocab {
         eog = b.eog;
         specialTokens = b.specialTokens;
         byteTokens = b.byteTokens;
+        spaceMarkLeadsOnly = texts.length > 0 && java.util.Arrays.stream(texts).allMatch(Vocab::spaceMarkLeadsOnly);
+    }
+
+    private static boolean spaceMarkLeadsOnly(String text) {
+        int i = 0;
+        while (i < text.length() && text.charAt(i) == '\u2581') i++;
+        return text.indexOf('\u2581', i) < 0;
     }
 
     int size() { return texts.length; }
