@@ -43,6 +43,7 @@ PRE = {
     'qwen2': [QWEN2],
     'smollm': ["\\p{N}", GPT2],
     'tekken': [TEKKEN],
+    'deepseek-coder': ["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+", "\\p{N}"],
 }
 
 

@@ -1,14 +1,15 @@
 package dev.vera4j.engine.tokenizer;
 
 /**
- * A regex made of one character class repeated: {@code \p{N}} (each digit alone), {@code \p{N}+}, the punctuation
- * run {@code [\p{P}\$\+<=>\^~\|]+}, or {@code [0-9][0-9][0-9]}. Matches are leftmost and non-overlapping; the text
- * between them is kept as pieces of its own.
+ * A regex made of one character class repeated, optionally after one whitespace: {@code \p{N}} (each digit alone),
+ * {@code \p{N}+}, the punctuation run {@code [\p{P}\$\+<=>\^~\|]+}, {@code [0-9][0-9][0-9]}, {@code \s?\p{L}+}, ...
+ * Matches are leftmost and non-overlapping; the text between them is kept as pieces of its own.
  */
 final class ClassRunSplit implements SplitStage {
     /** Which code points the class holds. */
     enum CharClass {
-        NUMBER, ASCII_DIGIT, PUNCTUATION, PUNCTUATION_AND_BACKTICK;
+        NUMBER, ASCII_DIGIT, PUNCTUATION, PUNCTUATION_AND_BACKTICK, NEWLINE, LETTER, STRICT_PUNCTUATION, CJK,
+        WHITESPACE;
 
         boolean contains(int cp) {
             return switch (this) {
@@ -16,6 +17,15 @@ final class ClassRunSplit implements SplitStage {
                 case ASCII_DIGIT -> cp >= '0' && cp <= '9';
                 case PUNCTUATION -> punctuation(cp);
                 case PUNCTUATION_AND_BACKTICK -> cp == '`' || punctuation(cp);
+                case NEWLINE -> cp == '\r' || cp == '\n';
+                case LETTER -> (CodepointFlags.of(cp) & CodepointFlags.LETTER) != 0;
+                // llama.cpp's collapsed \p{P}: in ASCII only !"#%&'()*,-./:;?@[\]_{}
+                case STRICT_PUNCTUATION -> cp < 128 ? "!\"#%&'()*,-./:;?@[\\]_{}".indexOf(cp) >= 0
+                        : (CodepointFlags.of(cp) & (CodepointFlags.PUNCTUATION | CodepointFlags.WHITESPACE)) == CodepointFlags.PUNCTUATION;
+                // [一-龥ࠀ-一가-퟿] of DeepSeek's pre-tokenizers; llama.cpp blanks non-ASCII whitespace out first
+                case CJK -> ((cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF))
+                        && (CodepointFlags.of(cp) & CodepointFlags.WHITESPACE) == 0;
+                case WHITESPACE -> (CodepointFlags.of(cp) & CodepointFlags.WHITESPACE) != 0;
             };
         }
 
@@ -27,12 +37,17 @@ final class ClassRunSplit implements SplitStage {
         }
     }
 
+    private final CharClass prefix;
     private final CharClass charClass;
     private final int minRun;
     private final int maxRun;
 
     /** A match is {@code minRun..maxRun} members of the class, as many as possible. */
-    ClassRunSplit(CharClass charClass, int minRun, int maxRun) {
+    ClassRunSplit(CharClass charClass, int minRun, int maxRun) { this(null, charClass, minRun, maxRun); }
+
+    /** Like {@link #ClassRunSplit(CharClass, int, int)}, after one optional member of {@code prefix}. */
+    ClassRunSplit(CharClass prefix, CharClass charClass, int minRun, int maxRun) {
+        this.prefix = prefix;
         this.charClass = charClass;
         this.minRun = minRun;
         this.maxRun = maxRun;
@@ -43,6 +58,17 @@ final class ClassRunSplit implements SplitStage {
         int gapStart = start;
         int pos = start;
         while (pos < end) {
+            if (prefix != null && prefix.contains(cps[pos]) && pos + 1 < end && !charClass.contains(cps[pos])
+                    && charClass.contains(cps[pos + 1])) {
+                // the optional prefix, taken greedily: only the minRun = 1 classes use one
+                int run = pos + 1;
+                while (run < end && run - pos - 1 < maxRun && charClass.contains(cps[run])) run++;
+                if (pos > gapStart) out.add(pos - gapStart);
+                out.add(run - pos);
+                pos = run;
+                gapStart = run;
+                continue;
+            }
             if (!charClass.contains(cps[pos])) { pos++; continue; }
             int run = pos;
             while (run < end && run - pos < maxRun && charClass.contains(cps[run])) run++;

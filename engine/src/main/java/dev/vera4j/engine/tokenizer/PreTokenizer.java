@@ -51,7 +51,13 @@ record PreTokenizer(String name, List<SplitStage> stages, boolean ignoreMerges, 
             case "starcoder", "refact", "codeshell", "exaone", "minerva-7b" ->
                     of(name, true, new ClassRunSplit(CharClass.NUMBER, 1, 1), gpt2);
             case "tekken" -> new PreTokenizer(name, List.of(new TekkenSplit()), true, false, true, false);
-            case "deepseek-llm", "deepseek-coder", "deepseek-v3", "poro-chat", "bloom", "gpt3-finnish", "viking",
+            case "deepseek-coder" -> of(name, false,
+                    new ClassRunSplit(CharClass.NEWLINE, 1, 1),
+                    new ClassRunSplit(CharClass.WHITESPACE, CharClass.LETTER, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.WHITESPACE, CharClass.STRICT_PUNCTUATION, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.CJK, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.NUMBER, 1, 1));
+            case "deepseek-llm", "deepseek-v3", "poro-chat", "bloom", "gpt3-finnish", "viking",
                  "chameleon" -> throw new TokenizerException("pre-tokenizer type '" + name + "' is not supported yet");
             default -> throw new TokenizerException("unknown pre-tokenizer type '" + name + "' (tokenizer.ggml.pre)");
         };
