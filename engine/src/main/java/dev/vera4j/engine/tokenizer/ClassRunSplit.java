@@ -6,12 +6,43 @@ package dev.vera4j.engine.tokenizer;
  * Matches are leftmost and non-overlapping; the text between them is kept as pieces of its own.
  */
 final class ClassRunSplit implements SplitStage {
+    /** A set of code points. */
+    interface CodepointClass {
+        boolean contains(int cp);
+    }
+
+    /**
+     * A bracket expression of literal code points and ranges, such as {@code A-Za-zµÀ-Ö}, matched the way llama.cpp
+     * runs such regexes: against the text with non-ASCII whitespace replaced by U+000B.
+     */
+    record RangeClass(int[] from, int[] to) implements CodepointClass {
+        static RangeClass parse(String body) {
+            int[] cps = body.codePoints().toArray();
+            IntList from = new IntList(cps.length), to = new IntList(cps.length);
+            for (int i = 0; i < cps.length; i++) {
+                boolean range = i + 2 < cps.length && cps[i + 1] == '-';
+                from.add(cps[i]);
+                to.add(range ? cps[i + 2] : cps[i]);
+                if (range) i += 2;
+            }
+            return new RangeClass(from.toArray(), to.toArray());
+        }
+
+        @Override
+        public boolean contains(int cp) {
+            if (cp >= 128 && (CodepointFlags.of(cp) & CodepointFlags.WHITESPACE) != 0) cp = 0x0B;
+            for (int i = 0; i < from.length; i++) if (cp >= from[i] && cp <= to[i]) return true;
+            return false;
+        }
+    }
+
     /** Which code points the class holds. */
-    enum CharClass {
+    enum CharClass implements CodepointClass {
         NUMBER, ASCII_DIGIT, PUNCTUATION, PUNCTUATION_AND_BACKTICK, NEWLINE, LETTER, STRICT_PUNCTUATION, CJK,
         WHITESPACE;
 
-        boolean contains(int cp) {
+        @Override
+        public boolean contains(int cp) {
             return switch (this) {
                 case NUMBER -> (CodepointFlags.of(cp) & CodepointFlags.NUMBER) != 0;
                 case ASCII_DIGIT -> cp >= '0' && cp <= '9';
@@ -37,16 +68,16 @@ final class ClassRunSplit implements SplitStage {
         }
     }
 
-    private final CharClass prefix;
-    private final CharClass charClass;
+    private final CodepointClass prefix;
+    private final CodepointClass charClass;
     private final int minRun;
     private final int maxRun;
 
     /** A match is {@code minRun..maxRun} members of the class, as many as possible. */
-    ClassRunSplit(CharClass charClass, int minRun, int maxRun) { this(null, charClass, minRun, maxRun); }
+    ClassRunSplit(CodepointClass charClass, int minRun, int maxRun) { this(null, charClass, minRun, maxRun); }
 
-    /** Like {@link #ClassRunSplit(CharClass, int, int)}, after one optional member of {@code prefix}. */
-    ClassRunSplit(CharClass prefix, CharClass charClass, int minRun, int maxRun) {
+    /** Like {@link #ClassRunSplit(CodepointClass, int, int)}, after one optional member of {@code prefix}. */
+    ClassRunSplit(CodepointClass prefix, CodepointClass charClass, int minRun, int maxRun) {
         this.prefix = prefix;
         this.charClass = charClass;
         this.minRun = minRun;
