@@ -20,6 +20,7 @@ public final class Cli {
     static List<Command> commands() {
         List<Command> list = new ArrayList<>();
         list.add(new InspectCommand());
+        list.add(new TokenizeCommand());
         return list;
     }
 
