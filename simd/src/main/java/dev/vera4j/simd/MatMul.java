@@ -1,11 +1,12 @@
 package dev.vera4j.simd;
 
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.types.Codecs;
+import dev.vera4j.gguf.types.TensorCodec;
 
 /**
- * Products of GGUF weight matrices with activations, split over a {@link WorkerPool}. One instance per session: it
- * owns the scratch buffers (e.g. activations quantized to 8-bit blocks), so a product allocates nothing.
+ * Products of GGUF weight matrices with activations, split by rows over a {@link WorkerPool}. One instance per
+ * session (not thread-safe): it owns the task object and scratch, so a product allocates nothing.
  *
  * <pre>{@code
  * var mm = new MatMul(pool, maxCols, maxTokens);
@@ -13,35 +14,107 @@ import java.nio.ByteOrder;
  * mm.matMul(w, xs, ys, n);                                            // ys[t] = W·xs[t] for n tokens
  * }</pre>
  *
- * <p>(Skeleton: F32 only; the kernels work replaces this with per-type Vector API kernels.)
+ * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
+ * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
+ * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
+ * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
  */
 public final class MatMul {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final WorkerPool pool;
+    private final int maxCols;
+    private final int maxTokens;
+    private final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
+    private final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
+    private final FallbackJob fallback = new FallbackJob();
+    private final ThreadLocal<float[]> rowScratch;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
+        if (maxCols < 1 || maxTokens < 1) throw new IllegalArgumentException("maxCols and maxTokens must be >= 1, got " + maxCols + ", " + maxTokens);
         this.pool = pool;
+        this.maxCols = maxCols;
+        this.maxTokens = maxTokens;
+        this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
+    }
+
+    /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
+    public static boolean hasKernel(GgmlType type) {
+        return Vec.ENABLED && Dequant.supports(type);
     }
 
     /** {@code y[r] = Σ_k W[r,k]·x[k]} for every row of {@code w}. */
     public void matVec(Weights w, float[] x, float[] y) {
-        matMul(w, x, y, 1);
+        matMul(w, x, 0, y, 0, 1);
     }
 
     /** {@code y[t·rows + r] = Σ_k W[r,k]·x[t·cols + k]} for {@code n} tokens. */
     public void matMul(Weights w, float[] x, float[] y, int n) {
-        if (w.type() != dev.vera4j.gguf.GgmlType.F32) throw new UnsupportedOperationException("skeleton supports F32 only");
-        int cols = w.cols(), rows = w.rows();
-        pool.parallelFor(rows, (start, end) -> {
+        matMul(w, x, 0, y, 0, n);
+    }
+
+    /** As {@link #matMul(Weights, float[], float[], int)} with token rows starting at {@code x[xOff]} and {@code y[yOff]}. */
+    public void matMul(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
+        int rows = w.rows(), cols = w.cols();
+        if (n < 0 || n > maxTokens) throw new IllegalArgumentException("token count " + n + " outside 0.." + maxTokens);
+        if (cols > maxCols) throw new IllegalArgumentException("weights have " + cols + " columns, more than maxCols " + maxCols);
+        if (xOff < 0 || (long) xOff + (long) n * cols > x.length) {
+            throw new IllegalArgumentException("input of " + x.length + " floats is too short for " + n + " tokens of " + cols + " at " + xOff);
+        }
+        if (yOff < 0 || (long) yOff + (long) n * rows > y.length) {
+            throw new IllegalArgumentException("output of " + y.length + " floats is too short for " + n + " tokens of " + rows + " at " + yOff);
+        }
+        if (n == 0 || rows == 0) return;
+        if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
+        RowJob job = job(w.type()).set(w, x, xOff, y, yOff, n);
+        if (job == fallback) fallback.type(w.type());
+        try {
+            pool.parallelFor(rows, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    private static void checkFallback(GgmlType type) {
+        if (!Dequant.supports(type) && !Codecs.supports(type)) {
+            throw new UnsupportedOperationException("no matrix product for weights of type " + type);
+        }
+    }
+
+    private RowJob job(GgmlType type) {
+        if (!Vec.ENABLED) return fallback;
+        return switch (type) {
+            case F32 -> f32;
+            case F16 -> f16;
+            case BF16 -> bf16;
+            case Q8_0 -> q8_0;
+            case Q4_0 -> q4_0;
+            case Q4_K -> q4_K;
+            case Q6_K -> q6_K;
+            default -> fallback;
+        };
+    }
+
+    /** Any type: each row is dequantized into a float scratch row (per thread), then dotted with every token. */
+    private final class FallbackJob extends RowJob {
+        GgmlType type;
+        TensorCodec codec;
+
+        void type(GgmlType type) {
+            this.type = type;
+            this.codec = Dequant.supports(type) ? null : Codecs.of(type);
+        }
+
+        @Override
+        public void run(int start, int end) {
+            float[] row = rowScratch.get();
             for (int r = start; r < end; r++) {
-                long base = (long) r * cols * 4;
+                if (codec != null) codec.dequantize(data, rowBytes * r, row, 0, cols);
+                else Dequant.row(type, data, rowBytes * r, row, 0, cols);
                 for (int t = 0; t < n; t++) {
-                    float s = 0;
-                    for (int k = 0; k < cols; k++) s += w.data().get(F32, base + 4L * k) * x[t * cols + k];
-                    y[t * rows + r] = s;
+                    int xo = xOff + t * cols;
+                    y[yOff + t * rows + r] = Elementwise.dot(row, 0, x, xo, cols);
                 }
             }
-        });
+        }
     }
 }

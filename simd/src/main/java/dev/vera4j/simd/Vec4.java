@@ -1,0 +1,17 @@
+package dev.vera4j.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Reductions shared by the kernels. */
+final class Vec4 {
+    private Vec4() {}
+
+    static float sum(FloatVector a, FloatVector b) {
+        return a.add(b).reduceLanes(VectorOperators.ADD);
+    }
+
+    static float sum(FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
+        return a.add(b).add(c.add(d)).reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,136 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.GgufFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kernel type against the scalar reference (row dequantized by {@link Dequant}, dot in double precision).
+ * The kernels accumulate in float, so they may differ by float rounding: the bound is {@code 1e-5·Σ|w_k·x_k|}, far
+ * below what any wrong index, nibble or scale would cause (that error is of the order of Σ|w_k·x_k| itself).
+ */
+class MatMulTest {
+    static final double REL = 1e-5;
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void matchesReferenceForAllTokenCountsAndThreadCounts(GgmlType type) {
+        Random rnd = new Random(type.ordinal());
+        // column counts: one and several blocks, odd block counts (the unrolled loops' remainders), and for float
+        // types counts that leave a scalar tail
+        int[] colsList = switch (type) {
+            case F32, F16, BF16 -> new int[]{7, 32, 100, 515};
+            case Q8_0, Q4_0 -> new int[]{32, 96, 544};
+            default -> new int[]{256, 768};
+        };
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : colsList) {
+                Weights w = TestWeights.random(type, 37, cols, rnd, arena);
+                float[][] rows = new float[w.rows()][];
+                for (int r = 0; r < w.rows(); r++) rows[r] = TestWeights.row(w, r);
+                for (int threads = 1; threads <= 3; threads++) {
+                    try (WorkerPool pool = new WorkerPool(threads)) {
+                        MatMul mm = new MatMul(pool, cols, 9);
+                        for (int n = 1; n <= 9; n++) {
+                            float[] x = TestWeights.randomVector(n * cols, rnd);
+                            float[] y = new float[n * w.rows()];
+                            if (n == 1) mm.matVec(w, x, y);
+                            else mm.matMul(w, x, y, n);
+                            check(rows, x, y, n, cols, type + " cols=" + cols + " threads=" + threads + " n=" + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static void check(float[][] rows, float[] x, float[] y, int n, int cols, String what) {
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows.length; r++) {
+                double s = 0, mag = 0;
+                for (int k = 0; k < cols; k++) {
+                    s += (double) rows[r][k] * x[t * cols + k];
+                    mag += Math.abs((double) rows[r][k] * x[t * cols + k]);
+                }
+                double got = y[t * rows.length + r];
+                assertTrue(Math.abs(got - s) <= REL * mag + 1e-30,
+                        what + " token " + t + " row " + r + ": got " + got + ", expected " + s + " (|w||x| " + mag + ")");
+            }
+        }
+    }
+
+    @Test
+    void typesWithoutAnyDecoderAreRejected() {
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = new Weights(arena.allocate(GgmlType.IQ2_XXS.bytesFor(256)), GgmlType.IQ2_XXS, 1, 256);
+            var e = assertThrows(UnsupportedOperationException.class, () -> new MatMul(pool, 256, 1).matVec(w, new float[256], new float[1]));
+            assertTrue(e.getMessage().contains("IQ2_XXS"), e.getMessage());
+        }
+    }
+
+    @Test
+    void offsetsSelectTokenRows() {
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
+            Weights w = TestWeights.random(GgmlType.Q4_0, 5, 64, rnd, arena);
+            float[][] rows = new float[5][];
+            for (int r = 0; r < 5; r++) rows[r] = TestWeights.row(w, r);
+            float[] x = TestWeights.randomVector(3 + 6 * 64, rnd);
+            float[] y = new float[2 + 6 * 5];
+            new MatMul(pool, 64, 8).matMul(w, x, 3, y, 2, 6);
+            float[] xs = java.util.Arrays.copyOfRange(x, 3, x.length), ys = java.util.Arrays.copyOfRange(y, 2, y.length);
+            check(rows, xs, ys, 6, 64, "offsets");
+            assertEquals(0f, y[0]);
+            assertEquals(0f, y[1]);
+        }
+    }
+
+    @Test
+    void rejectsBadShapesWithClearMessages() {
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(GgmlType.Q8_0, 4, 64, new Random(1), arena);
+            MatMul mm = new MatMul(pool, 64, 2);
+            var e = assertThrows(IllegalArgumentException.class, () -> mm.matVec(w, new float[63], new float[4]));
+            assertTrue(e.getMessage().contains("too short"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> mm.matVec(w, new float[64], new float[3]));
+            assertThrows(IllegalArgumentException.class, () -> mm.matMul(w, new float[192], new float[12], 3));
+            assertThrows(IllegalArgumentException.class, () -> new MatMul(pool, 32, 2).matVec(w, new float[64], new float[4]));
+        }
+    }
+
+    /**
+     * Real ggml-quantized data (quant-vectors.gguf): the product with ggml's own dequantized values. Covers the vector
+     * kernels and the dequantize-row path of the other types (through {@code Codecs}).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q5_K", "IQ4_NL", "IQ4_XS"})
+    void matchesGgmlDequantizedVectors(GgmlType type) {
+        Path file = Path.of(System.getProperty("vera4j.shared", "../shared")).resolve("testdata/quant/quant-vectors.gguf");
+        try (GgufFile gguf = GgufFile.open(file); WorkerPool pool = new WorkerPool(2)) {
+            String name = type.name().toLowerCase();
+            Weights w = Weights.of(gguf.tensor(name));
+            Weights expected = Weights.of(gguf.tensor(name + ".expected"));
+            assertEquals(GgmlType.F32, expected.type());
+            float[][] rows = new float[w.rows()][];
+            for (int r = 0; r < w.rows(); r++) rows[r] = TestWeights.row(expected, r);
+            Random rnd = new Random(3);
+            MatMul mm = new MatMul(pool, w.cols(), 5);
+            for (int n : new int[]{1, 5}) {
+                float[] x = TestWeights.randomVector(n * w.cols(), rnd);
+                float[] y = new float[n * w.rows()];
+                mm.matMul(w, x, y, n);
+                check(rows, x, y, n, w.cols(), type + " n=" + n);
+            }
+        }
+    }
+}
