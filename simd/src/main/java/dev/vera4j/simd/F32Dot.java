@@ -30,9 +30,9 @@ final class F32Dot {
         return s;
     }
 
-    static void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int cols, float[] y, int yo, int ys, boolean add) {
+    static void dot4(MemorySegment w, long off, float[] x, int xo, int cols, float[] y, int yo, int ys) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int x1 = xo + xs, x2 = x1 + xs, x3 = x2 + xs;
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
         int i = 0;
         for (; i + L <= cols; i += L) {
             FloatVector v = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
@@ -50,42 +50,24 @@ final class F32Dot {
             s2 += v * x[x2 + i];
             s3 += v * x[x3 + i];
         }
-        Vec4.store(y, yo, ys, add, s0, s1, s2, s3);
+        y[yo] = s0;
+        y[yo + ys] = s1;
+        y[yo + 2 * ys] = s2;
+        y[yo + 3 * ys] = s3;
     }
 
-    /**
-     * Rows {@code [start, end)} for all tokens. One token: a plain dot per row. Several: four tokens per pass over a
-     * row, blocked by {@link RowJob#ROW_BLOCK} rows and {@link RowJob#chunk} columns so that the activations of the
-     * current column chunk stay in L1 while the row block's weights stay in L2.
-     */
+    /** Rows {@code [start, end)} for all tokens: four tokens per pass over a row, then the rest one by one. */
     static final class Job extends RowJob {
         @Override
         public void run(int start, int end) {
             MemorySegment w = data;
             float[] x = this.x, y = this.y;
             int n = this.n, cols = this.cols, rows = this.rows, xOff = this.xOff, yOff = this.yOff;
-            if (n == 1) {
-                for (int r = start; r < end; r++) y[yOff + r] = dot(w, rowBytes * r, x, xOff, cols);
-                return;
-            }
-            int chunk = chunk(n);
-            for (int rb = start; rb < end; rb += ROW_BLOCK) {
-                int re = Math.min(end, rb + ROW_BLOCK);
-                for (int k0 = 0; k0 < cols; k0 += chunk) {
-                    int kc = Math.min(chunk, cols - k0);
-                    boolean add = k0 > 0;
-                    long wo = byteOffset(k0);
-                    for (int r = rb; r < re; r++) {
-                        long off = rowBytes * r + wo;
-                        int t = 0;
-                        for (; t + 4 <= n; t += 4) dot4(w, off, x, xOff + t * cols + k0, cols, kc, y, yOff + t * rows + r, rows, add);
-                        for (; t < n; t++) {
-                            float s = dot(w, off, x, xOff + t * cols + k0, kc);
-                            int yi = yOff + t * rows + r;
-                            y[yi] = add ? y[yi] + s : s;
-                        }
-                    }
-                }
+            for (int r = start; r < end; r++) {
+                long off = rowBytes * r;
+                int t = 0;
+                for (; t + 4 <= n; t += 4) dot4(w, off, x, xOff + t * cols, cols, y, yOff + t * rows + r, rows);
+                for (; t < n; t++) y[yOff + t * rows + r] = dot(w, off, x, xOff + t * cols, cols);
             }
         }
     }
