@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
  */
 public final class GgufFile implements AutoCloseable {
     private static final Pattern SPLIT = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
+    /** Metadata keys of llama.cpp's gguf-split. */
+    static final String SPLIT_NO = "split.no", SPLIT_COUNT = "split.count", SPLIT_TENSORS = "split.tensors.count";
 
     private final Path path;
     private final Arena arena;
@@ -59,27 +61,47 @@ public final class GgufFile implements AutoCloseable {
         List<Path> files = partsOf(path);
         Arena arena = Arena.ofShared();
         try {
-            List<Part> parts = new ArrayList<>();
-            Map<String, GgufTensor> tensors = new LinkedHashMap<>();
-            for (Path p : files) {
-                MemorySegment mapping = map(p, arena);
-                GgufHeaderParser.Header h = GgufHeaderParser.parse(p, mapping);
-                Part part = new Part(p, h.version(), h.metadata(), h.alignment(), h.dataOffset(), mapping);
-                parts.add(part);
-                for (GgufHeaderParser.TensorInfo t : h.tensors()) {
-                    MemorySegment data = mapping.asSlice(h.dataOffset() + t.offset(), t.byteSize()).asReadOnly();
-                    GgufTensor tensor = new GgufTensor(t.name(), t.type(), t.shape(), t.offset(), data);
-                    if (tensors.putIfAbsent(t.name(), tensor) != null) {
-                        throw new GgufFormatException(p, t.infoOffset(), "tensor '" + t.name() + "' also appears in an earlier split part");
-                    }
-                }
-            }
-            checkSplitMetadata(parts);
-            return new GgufFile(files.getFirst(), arena, List.copyOf(parts), Collections.unmodifiableMap(tensors));
+            List<MemorySegment> mappings = new ArrayList<>(files.size());
+            for (Path p : files) mappings.add(map(p, arena));
+            return assemble(files, mappings, arena);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Parses a whole GGUF file held in {@code bytes} (heap or native), as if read from {@code name}; for tests that
+     * parse many in-memory variants without touching the disk. Close the result from the calling thread.
+     */
+    static GgufFile parse(Path name, MemorySegment bytes) {
+        Arena arena = Arena.ofConfined();
+        try {
+            return assemble(List.of(name), List.of(bytes), arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static GgufFile assemble(List<Path> files, List<MemorySegment> mappings, Arena arena) {
+        List<Part> parts = new ArrayList<>();
+        Map<String, GgufTensor> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            Path p = files.get(i);
+            MemorySegment mapping = mappings.get(i);
+            GgufHeaderParser.Header h = GgufHeaderParser.parse(p, mapping);
+            parts.add(new Part(p, h.version(), h.metadata(), h.alignment(), h.dataOffset(), mapping));
+            for (GgufHeaderParser.TensorInfo t : h.tensors()) {
+                MemorySegment data = mapping.asSlice(h.dataOffset() + t.offset(), t.byteSize()).asReadOnly();
+                GgufTensor tensor = new GgufTensor(t.name(), t.type(), t.shape(), t.offset(), data);
+                if (tensors.putIfAbsent(t.name(), tensor) != null) {
+                    throw new GgufFormatException(p, t.infoOffset(), "tensor '" + t.name() + "' also appears in an earlier split part");
+                }
+            }
+        }
+        checkSplitMetadata(parts, tensors.size());
+        return new GgufFile(files.getFirst(), arena, List.copyOf(parts), Collections.unmodifiableMap(tensors));
     }
 
     private static MemorySegment map(Path p, Arena arena) {
@@ -109,19 +131,21 @@ public final class GgufFile implements AutoCloseable {
         return files;
     }
 
-    private static void checkSplitMetadata(List<Part> parts) {
+    private static void checkSplitMetadata(List<Part> parts, int tensorTotal) {
         for (int i = 0; i < parts.size(); i++) {
             Part p = parts.get(i);
             GgufMetadata m = p.metadata();
-            if (parts.size() > 1 || m.has("split.count")) {
-                try {
-                    int count = m.getIntOr("split.count", parts.size());
-                    int no = m.getIntOr("split.no", i);
-                    if (count != parts.size()) throw new GgufFormatException(p.path(), -1, "split.count is " + count + " but " + parts.size() + " parts were found");
-                    if (no != i) throw new GgufFormatException(p.path(), -1, "split.no is " + no + ", expected " + i);
-                } catch (GgufKeyException e) {
-                    throw new GgufFormatException(p.path(), -1, e.getMessage());
+            if (parts.size() == 1 && !m.has(SPLIT_COUNT)) continue;
+            try {
+                int count = m.getIntOr(SPLIT_COUNT, parts.size());
+                int no = m.getIntOr(SPLIT_NO, i);
+                if (count != parts.size()) throw new GgufFormatException(p.path(), -1, SPLIT_COUNT + " is " + count + " but " + parts.size() + " part(s) were found");
+                if (no != i) throw new GgufFormatException(p.path(), -1, SPLIT_NO + " is " + no + ", expected " + i);
+                if (i == 0 && m.has(SPLIT_TENSORS) && m.getLong(SPLIT_TENSORS) != tensorTotal) {
+                    throw new GgufFormatException(p.path(), -1, SPLIT_TENSORS + " is " + m.getLong(SPLIT_TENSORS) + " but the parts hold " + tensorTotal + " tensors");
                 }
+            } catch (GgufKeyException e) {
+                throw new GgufFormatException(p.path(), -1, e.getMessage());
             }
         }
     }

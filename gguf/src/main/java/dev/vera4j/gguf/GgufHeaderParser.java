@@ -19,6 +19,7 @@ final class GgufHeaderParser {
     static final int MAGIC = 0x46554747; // "GGUF" little-endian
     static final int MAX_DIMS = 4;
     static final int DEFAULT_ALIGNMENT = 32;
+    static final String ALIGNMENT_KEY = "general.alignment";
     private static final int MAX_NESTING = 8;
 
     record Header(int version, GgufMetadata metadata, List<TensorInfo> tensors, int alignment, long dataOffset) {}
@@ -51,6 +52,7 @@ final class GgufHeaderParser {
         }
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             long at = in.position();
             String key = in.string("metadata key #" + i);
@@ -58,21 +60,22 @@ final class GgufHeaderParser {
             int typeId = in.u32("the type of '" + key + "'");
             GgufValueType type = GgufValueType.byId(Integer.toUnsignedLong(typeId));
             if (type == null) throw in.error(typeAt, "unknown metadata value type " + Integer.toUnsignedString(typeId) + " for key '" + key + "'");
+            if (key.equals(ALIGNMENT_KEY)) alignmentAt = in.position();
             GgufValue value = readValue(in, type, key, 0);
             if (kv.putIfAbsent(key, value) != null) throw in.error(at, "duplicate metadata key '" + key + "'");
         }
         GgufMetadata metadata = new GgufMetadata(kv);
 
         int alignment = DEFAULT_ALIGNMENT;
-        GgufValue al = kv.get("general.alignment");
+        GgufValue al = kv.get(ALIGNMENT_KEY);
         if (al != null) {
-            if (!al.type().isInteger()) throw in.error(-1, "general.alignment is " + al.type() + ", expected an integer");
+            if (!al.type().isInteger()) throw in.error(alignmentAt, ALIGNMENT_KEY + " is " + al.type().name().toLowerCase() + ", expected an integer");
             long a = (Long) al.value();
-            if (a <= 0 || a > (1 << 30) || Long.bitCount(a) != 1) throw in.error(-1, "general.alignment " + a + " is not a power of two");
+            if (!isValidAlignment(a)) throw in.error(alignmentAt, ALIGNMENT_KEY + " " + a + " is not a power of two between 1 and 2^30");
             alignment = (int) a;
         }
 
-        List<TensorInfo> infos = new ArrayList<>((int) tensorCount);
+        List<TensorInfo> infos = new ArrayList<>((int) Math.min(tensorCount, 4096));
         Map<String, Boolean> names = new HashMap<>();
         for (long i = 0; i < tensorCount; i++) {
             long at = in.position();
@@ -132,15 +135,20 @@ final class GgufHeaderParser {
         }
         List<TensorInfo> sorted = new ArrayList<>(infos);
         sorted.sort(Comparator.comparingLong(TensorInfo::offset));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo prev = sorted.get(i - 1), cur = sorted.get(i);
-            if (cur.byteSize() > 0 && prev.offset() + prev.byteSize() > cur.offset()) {
-                throw in.error(cur.infoOffset(), "tensor '" + cur.name() + "' overlaps tensor '" + prev.name() + "'");
+        TensorInfo furthest = null; // the tensor ending last among those seen so far
+        for (TensorInfo cur : sorted) {
+            if (cur.byteSize() == 0) continue;
+            if (furthest != null && furthest.offset() + furthest.byteSize() > cur.offset()) {
+                throw in.error(cur.infoOffset(), "tensor '" + cur.name() + "' (data offset " + cur.offset() + ", " + cur.byteSize()
+                        + " bytes) overlaps tensor '" + furthest.name() + "' (data offset " + furthest.offset() + ", " + furthest.byteSize() + " bytes)");
             }
+            if (furthest == null || cur.offset() + cur.byteSize() > furthest.offset() + furthest.byteSize()) furthest = cur;
         }
     }
 
     static long alignUp(long v, long alignment) { return (v + alignment - 1) / alignment * alignment; }
+
+    static boolean isValidAlignment(long a) { return a > 0 && a <= (1 << 30) && Long.bitCount(a) == 1; }
 
     private static GgufValue readValue(GgufCursor in, GgufValueType type, String key, int depth) {
         return new GgufValue(type, switch (type) {
@@ -173,7 +181,7 @@ final class GgufHeaderParser {
         long countAt = in.position();
         long count = in.u64("the length of '" + key + "'");
         long minSize = et.size() > 0 ? et.size() : (et == GgufValueType.STRING ? 8 : 12);
-        if (count < 0 || count > in.remaining() / minSize) {
+        if (count < 0 || count > in.remaining() / minSize || count > Integer.MAX_VALUE - 8) {
             throw in.error(countAt, "array '" + key + "' of " + Long.toUnsignedString(count) + " " + et.name().toLowerCase()
                     + " elements runs past the end of the file (" + in.remaining() + " bytes left)");
         }

@@ -20,6 +20,12 @@ public final class Cli {
     static List<Command> commands() {
         List<Command> list = new ArrayList<>();
         list.add(new InspectCommand());
+        list.add(new TokenizeCommand());
+        list.add(new GenerateCommand());
+        list.add(new BenchCommand());
+        list.add(new MakeModelCommand());
+        list.add(new AdapterCommand());
+        list.add(new MergeCommand());
         return list;
     }
 

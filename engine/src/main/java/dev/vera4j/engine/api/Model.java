@@ -1,0 +1,136 @@
+package dev.vera4j.engine.api;
+
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelConfigException;
+import dev.vera4j.engine.model.Transformer;
+import dev.vera4j.engine.tokenizer.StreamingDecoder;
+import dev.vera4j.engine.tokenizer.Tokenizer;
+import dev.vera4j.engine.tokenizer.Tokenizers;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufMetadata;
+import dev.vera4j.simd.WorkerPool;
+
+import java.nio.file.Path;
+
+/**
+ * A loaded GGUF model: the mapping, its configuration, weights (views of the mapping), and a {@link WorkerPool} of
+ * its own. Closing it stops the threads and unmaps the file; sessions must not be used afterwards. Forward passes of
+ * a model's sessions run one at a time (they share the pool); two models are independent.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("stories260K.gguf"), 4)) {
+ *     Session s = model.newSession(2048, KvType.F16);
+ *     Generation g = s.generate("Once upon a time", GenerateOptions.greedy(64), (id, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+    private final Path path;
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Transformer transformer;
+    private final WorkerPool pool;
+    private final Tokenizer tokenizer;
+    private volatile boolean closed;
+
+    private Model(Path path, GgufFile file, ModelConfig config, Transformer transformer, Tokenizer tokenizer, WorkerPool pool) {
+        this.path = path;
+        this.file = file;
+        this.config = config;
+        this.transformer = transformer;
+        this.tokenizer = tokenizer;
+        this.pool = pool;
+    }
+
+    /** Loads with one thread per available processor. */
+    public static Model load(Path path) { return load(path, WorkerPool.defaultThreads()); }
+
+    /**
+     * Maps {@code path}, checks its configuration and tensors, and builds its tokenizer.
+     *
+     * @param threads threads of the model's worker pool (the caller's thread included)
+     * @throws dev.vera4j.gguf.GgufFormatException if the file is not valid GGUF
+     * @throws dev.vera4j.engine.model.ModelConfigException if the model's metadata or tensors do not fit together
+     * @throws dev.vera4j.engine.tokenizer.TokenizerException if its vocabulary is unusable
+     */
+    public static Model load(Path path, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        GgufFile file = GgufFile.open(path);
+        try {
+            ModelConfig config = ModelConfig.fromMetadata(file.metadata());
+            LlamaWeights weights = LlamaWeights.of(file, config);
+            Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
+            if (tokenizer.vocabSize() != config.vocabSize()) {
+                throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());
+            }
+            WorkerPool pool = new WorkerPool(threads);
+            return new Model(path, file, config, new Transformer(config, weights, pool), tokenizer, pool);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public Path path() { return path; }
+
+    public ModelConfig config() { return config; }
+
+    public GgufMetadata metadata() { return file.metadata(); }
+
+    public Transformer transformer() { checkOpen(); return transformer; }
+
+    /** The model's tokenizer, built from its GGUF metadata. */
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    public int threads() { return pool.threads(); }
+
+    /** A session with a context of {@code min(2048, the model's context length)} positions and an F16 cache. */
+    public Session newSession() { return newSession(Math.min(2048, config.contextLength()), KvType.F16); }
+
+    /** A session whose KV cache holds {@code contextLength} positions of {@code kvType}. */
+    public Session newSession(int contextLength, KvType kvType) { return newSession(contextLength, kvType, 128); }
+
+    /**
+     * A session that processes prompts in batches of up to {@code batchSize} tokens.
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public Session newSession(int contextLength, KvType kvType, int batchSize) {
+        checkOpen();
+        if (contextLength < 1) throw new IllegalArgumentException("context length must be positive, got " + contextLength);
+        return new Session(this, contextLength, kvType, Math.min(batchSize, contextLength));
+    }
+
+    /** Whether {@code id} ends generation (EOS, EOT, ...). */
+    public boolean isEndOfGeneration(int id) { return tokenizer.isEndOfGeneration(id); }
+
+    /**
+     * A decoder for text that continues earlier tokens: unlike at the start of a text, SPM's leading space of the first
+     * piece is kept (" there" after "Once upon a time").
+     */
+    StreamingDecoder continuationDecoder() {
+        StreamingDecoder d = tokenizer.streamingDecoder();
+        // a control token yields no text but ends the decoder's start-of-text state
+        if (tokenizer.bos() >= 0) d.accept(tokenizer.bos());
+        return d;
+    }
+
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("model " + path + " is closed");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        synchronized (this) {
+            closed = true;
+            pool.close();
+            file.close();
+        }
+    }
+
+    @Override
+    public String toString() { return "Model[" + path + ", " + config.architecture() + ", " + config.blockCount() + " layers]"; }
+}

@@ -1,0 +1,172 @@
+package dev.vera4j.engine.api;
+
+import dev.vera4j.engine.kv.ContextOverflowException;
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.ActivationRecorder;
+import dev.vera4j.engine.model.ForwardState;
+import dev.vera4j.engine.model.LinearHook;
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.sample.Sampler;
+import dev.vera4j.engine.sample.StopStrings;
+import dev.vera4j.engine.tokenizer.StreamingDecoder;
+
+import java.util.Arrays;
+
+/**
+ * One conversation with a {@link Model}: a KV cache and scratch buffers allocated once, and the sequence of tokens the
+ * cache holds. Each {@link #generate} continues where the previous one ended, without recomputing earlier tokens;
+ * the last sampled token, not yet fed to the model, is fed first next time. Not thread-safe.
+ *
+ * <pre>{@code
+ * Session s = model.newSession(1024, KvType.F32);
+ * Generation first = s.generate(promptIds, GenerateOptions.greedy(32), GenerationListener.NONE);
+ * Generation more = s.generate(new int[0], GenerateOptions.greedy(32), GenerationListener.NONE);   // continues
+ * s.reset();                                                                                         // starts over
+ * }</pre>
+ */
+public final class Session {
+    private final Model model;
+    private final ModelConfig config;
+    private final KvCache cache;
+    private final ForwardState state;
+    private final float[] logits;
+    private final int[] history;
+    private final int[] one = new int[1];
+    private int pending = -1;
+
+    Session(Model model, int contextLength, KvType kvType, int batchSize) {
+        this.model = model;
+        this.config = model.config();
+        this.cache = KvCache.allocate(kvType, config.blockCount(), contextLength, config.kvDim());
+        this.state = model.transformer().newState(batchSize, contextLength);
+        this.logits = new float[config.vocabSize()];
+        this.history = new int[contextLength];
+    }
+
+    public Model model() { return model; }
+
+    /** Positions of the context in use. */
+    public int position() { return cache.length(); }
+
+    /** Positions in all. */
+    public int contextLength() { return cache.capacity(); }
+
+    /** The ids held in the cache, in order. */
+    public int[] tokens() { return Arrays.copyOf(history, cache.length()); }
+
+    /** Forgets everything: the next generation starts at position 0. */
+    public void reset() { rewind(0); }
+
+    /** Forgets the positions from {@code position} on (e.g. to retry the last turn of a chat). */
+    public void rewind(int position) {
+        cache.truncate(position);
+        pending = -1;
+    }
+
+    /** The most tokens one forward pass takes: what a hook's scratch memory must be sized for. */
+    public int batchSize() { return state.maxBatch(); }
+
+    /** Adds a hook to every linear projection of this session's passes (an adapter, say). */
+    public void addHook(LinearHook hook) { state.addHook(hook); }
+
+    public boolean removeHook(LinearHook hook) { return state.removeHook(hook); }
+
+    /** Sets (or with {@code null} clears) a recorder of per-block activations. */
+    public void recorder(ActivationRecorder recorder) { state.recorder(recorder); }
+
+    /**
+     * Feeds {@code tokens} (in batches) and returns the logits after the last one: an internal array, valid until the
+     * next call.
+     *
+     * @throws ContextOverflowException if they do not fit in what is left of the context; nothing is fed then
+     */
+    public float[] ingest(int[] tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to ingest");
+        cache.ensureRoom(tokens.length);
+        for (int t : tokens) {
+            if (t < 0 || t >= config.vocabSize()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+        for (int off = 0; off < tokens.length; off += state.maxBatch()) {
+            int n = Math.min(state.maxBatch(), tokens.length - off);
+            System.arraycopy(tokens, off, history, cache.length(), n);
+            forward(tokens, off, n);
+        }
+        return logits;
+    }
+
+    private void forward(int[] tokens, int off, int n) {
+        synchronized (model) {   // the model's worker pool runs one job at a time
+            model.checkOpen();
+            model.transformer().forward(state, cache, tokens, off, n, logits, false);
+        }
+    }
+
+    /**
+     * Tokenizes {@code prompt} (with BOS when the session is empty; control tokens written in the text are recognised)
+     * and generates from it, as {@link #generate(int[], GenerateOptions, GenerationListener)}.
+     */
+    public Generation generate(String prompt, GenerateOptions options, GenerationListener listener) {
+        return generate(model.tokenizer().encode(prompt, cache.length() == 0 && pending < 0, true), options, listener);
+    }
+
+    /**
+     * Feeds {@code prompt} after what the session already holds and samples up to {@code options.maxTokens()} tokens,
+     * telling {@code listener} about each as it comes.
+     *
+     * @throws ContextOverflowException if the prompt does not fit in what is left of the context
+     * @throws IllegalArgumentException if there is nothing to start from (empty prompt on an empty session)
+     */
+    public Generation generate(int[] prompt, GenerateOptions options, GenerationListener listener) {
+        int[] feed = pending >= 0 ? prepend(pending, prompt) : prompt.clone();
+        if (feed.length == 0) throw new IllegalArgumentException("empty prompt: nothing to generate from");
+        long start = System.nanoTime();
+        ingest(feed);
+        pending = -1;
+        long prefilled = System.nanoTime();
+
+        Sampler sampler = new Sampler(options.sampler(), config.vocabSize());
+        int window = Math.min(options.sampler().penaltyLastN(), cache.length());
+        for (int i = cache.length() - window; i < cache.length(); i++) sampler.accept(history[i]);
+        StreamingDecoder decoder = model.continuationDecoder();
+        StopStrings stops = new StopStrings(options.stopStrings());
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[Math.min(options.maxTokens(), 256)];
+        int count = 0;
+        StopReason reason = StopReason.MAX_TOKENS;
+        while (count < options.maxTokens()) {
+            int id = sampler.sample(logits, 0);
+            sampler.accept(id);
+            if (count == out.length) out = Arrays.copyOf(out, Math.min(options.maxTokens(), 2 * out.length));
+            out[count++] = id;
+            if (options.stopAtEndOfGeneration() && model.isEndOfGeneration(id)) { reason = StopReason.END_OF_GENERATION; pending = id; listener.onToken(id, ""); break; }
+            if (options.isStopToken(id)) { reason = StopReason.STOP_TOKEN; pending = id; listener.onToken(id, ""); break; }
+            String piece = stops.accept(decoder.accept(id));
+            text.append(piece);
+            listener.onToken(id, piece);
+            if (stops.stopped()) { reason = StopReason.STOP_STRING; pending = id; break; }
+            if (count == options.maxTokens()) { pending = id; break; }
+            if (cache.length() == cache.capacity()) { reason = StopReason.CONTEXT_FULL; pending = id; break; }
+            one[0] = id;
+            history[cache.length()] = id;
+            forward(one, 0, 1);
+        }
+        if (!stops.stopped()) {
+            String rest = stops.accept(decoder.flush()) + stops.flush();
+            if (!rest.isEmpty()) {
+                text.append(rest);
+                listener.onToken(-1, rest);
+            }
+        }
+        long end = System.nanoTime();
+        Timings timings = new Timings(feed.length, prefilled - start, count, end - prefilled);
+        return new Generation(text.toString(), feed, Arrays.copyOf(out, count), timings, reason, stops.matched());
+    }
+
+    private static int[] prepend(int first, int[] rest) {
+        int[] a = new int[rest.length + 1];
+        a[0] = first;
+        System.arraycopy(rest, 0, a, 1, rest.length);
+        return a;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.vera4j.engine.model;
+
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.simd.WorkerPool;
+import dev.vera4j.simd.Weights;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.vera4j.engine.model.ActivationRecorder.Point.*;
+
+/**
+ * The llama-family forward pass (llama, mistral, qwen2, qwen3): pre-norm blocks of grouped-query attention with RoPE
+ * and a SwiGLU feed-forward network. A batch of tokens goes through each linear layer as one matrix product (prefill);
+ * a single token through matrix-vector products (decode). Immutable; all mutable memory is in {@link ForwardState}
+ * and {@link KvCache}, so several sessions may share one transformer (one pass at a time per {@link WorkerPool}).
+ *
+ * <pre>{@code
+ * Transformer tf = new Transformer(config, weights, pool);
+ * ForwardState s = tf.newState(64, ctx);
+ * KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), ctx, config.kvDim());
+ * tf.forward(s, cache, promptIds, 0, promptIds.length, logits, false);   // logits of the last token
+ * }</pre>
+ */
+public final class Transformer {
+    private final ModelConfig c;
+    private final LlamaWeights w;
+    private final WorkerPool pool;
+    /** Per rotated pair i: {@code freqScale · base^(-2i/ropeDim) / ropeFreqs[i]}. */
+    private final double[] invFreq;
+    private final LinearSite[][] sites;
+    private final LinearSite outputSite = LinearSite.output();
+
+    public Transformer(ModelConfig config, LlamaWeights weights, WorkerPool pool) {
+        this.c = config;
+        this.w = weights;
+        this.pool = pool;
+        int half = c.ropeDim() / 2;
+        float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
+        this.invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            double divisor = w.ropeFreqs() != null ? w.ropeFreqs().getAtIndex(LlamaWeights.F32, i) : divisors[i];
+            invFreq[i] = c.ropeFreqScale() * Math.pow(c.ropeBase(), -2.0 * i / c.ropeDim()) / divisor;
+        }
+        LinearSite.Kind[] kinds = LinearSite.Kind.values();
+        sites = new LinearSite[c.blockCount()][kinds.length - 1];
+        for (int l = 0; l < c.blockCount(); l++) for (int k = 0; k < kinds.length - 1; k++) sites[l][k] = new LinearSite(l, kinds[k]);
+    }
+
+    public ModelConfig config() { return c; }
+
+    public LlamaWeights weights() { return w; }
+
+    public WorkerPool pool() { return pool; }
+
+    /** Scratch memory for passes of at most {@code maxBatch} tokens over a context of {@code maxContext} positions. */
+    public ForwardState newState(int maxBatch, int maxContext) { return new ForwardState(this, maxBatch, maxContext); }
+
+    /**
+     * Runs {@code tokens[off .. off+n)} at positions {@code cache.length() ..}, appends their keys and values to the
+     * cache, and writes logits: of the last token into {@code logits[0 .. vocab)}, or with {@code allLogits} of every
+     * token ({@code logits[t·vocab ..]}).
+     *
+     * @throws dev.vera4j.engine.kv.ContextOverflowException if the tokens do not fit in the cache
+     */
+    public void forward(ForwardState s, KvCache cache, int[] tokens, int off, int n, float[] logits, boolean allLogits) {
+        if (n < 1 || n > s.maxBatch) throw new IllegalArgumentException("batch of " + n + " tokens; this state takes 1 to " + s.maxBatch);
+        cache.ensureRoom(n);
+        if (cache.capacity() > s.maxContext) throw new IllegalArgumentException("cache of " + cache.capacity() + " positions exceeds the state's context " + s.maxContext);
+        if (logits.length < (allLogits ? n : 1) * c.vocabSize()) throw new IllegalArgumentException("logits array too small");
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim();
+        int pos0 = cache.length();
+        float[] x = s.x, xb = s.xb;
+        for (int t = 0; t < n; t++) w.embedding(tokens[off + t], x, t * dim);
+        ropeAngles(s, pos0, n);
+        for (int l = 0; l < c.blockCount(); l++) {
+            LlamaWeights.Layer L = w.layer(l);
+            LinearSite[] site = sites[l];
+            record(s, l, BLOCK_INPUT, x, n, dim);
+            // attention: x += Wo · attn(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
+            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * dim, x, t * dim, L.attnNorm(), 0, dim, c.rmsEps());
+            record(s, l, ATTN_NORM, xb, n, dim);
+            linear(s, site[0], L.wq(), xb, s.q, n, L.bq());
+            linear(s, site[1], L.wk(), xb, s.k, n, L.bk());
+            linear(s, site[2], L.wv(), xb, s.v, n, L.bv());
+            if (c.qkNorm()) {
+                headNorm(s.q, n * c.headCount(), L.qNorm());
+                headNorm(s.k, n * c.headCountKv(), L.kNorm());
+            }
+            for (int t = 0; t < n; t++) {
+                int half = c.ropeDim() / 2;
+                Ops.rope(s.q, t * qDim, c.headCount(), hd, c.ropeDim(), c.ropeType(), s.cos, s.sin, t * half);
+                Ops.rope(s.k, t * kvDim, c.headCountKv(), hd, c.ropeDim(), c.ropeType(), s.cos, s.sin, t * half);
+                cache.store(l, pos0 + t, s.k, t * kvDim, s.v, t * kvDim);
+            }
+            record(s, l, Q, s.q, n, qDim);
+            record(s, l, K, s.k, n, kvDim);
+            record(s, l, V, s.v, n, kvDim);
+            attend(s, cache, l, pos0, n);
+            record(s, l, ATTN_MIX, s.mix, n, qDim);
+            linear(s, site[3], L.wo(), s.mix, xb, n, null);
+            Ops.add(x, xb, n * dim);
+            // feed-forward: x += Wdown · (silu(Wgate·norm(x)) * Wup·norm(x))
+            record(s, l, FFN_INPUT, x, n, dim);
+            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm(), 0, dim, c.rmsEps());
+            record(s, l, FFN_NORM, xb, n, dim);
+            linear(s, site[4], L.gate(), xb, s.gate, n, null);
+            linear(s, site[5], L.up(), xb, s.up, n, null);
+            record(s, l, GATE, s.gate, n, ff);
+            record(s, l, UP, s.up, n, ff);
+            Ops.swiglu(s.gate, s.up, n * ff);
+            record(s, l, FFN_MIX, s.gate, n, ff);
+            linear(s, site[6], L.down(), s.gate, xb, n, null);
+            Ops.add(x, xb, n * dim);
+        }
+        cache.advance(n);
+        int first = allLogits ? 0 : n - 1, m = n - first;
+        for (int t = 0; t < m; t++) Ops.rmsNorm(xb, t * dim, x, (first + t) * dim, w.outputNorm(), 0, dim, c.rmsEps());
+        record(s, LinearSite.OUTPUT_LAYER, FINAL_NORM, xb, m, dim);
+        linear(s, outputSite, w.output(), xb, logits, m, null);
+    }
+
+    /** {@code y = W·x (+ b)} for {@code n} tokens, then every hook's {@code Δy}. */
+    private static void linear(ForwardState s, LinearSite site, Weights wt, float[] x, float[] y, int n, MemorySegment bias) {
+        if (n == 1) s.matMul.matVec(wt, x, y);
+        else s.matMul.matMul(wt, x, y, n);
+        if (bias != null) Ops.addBias(y, bias, n, wt.rows());
+        LinearHook[] hooks = s.hooks;
+        for (LinearHook h : hooks) h.addDelta(site, x, 0, y, 0, n, wt.cols(), wt.rows());
+    }
+
+    private void headNorm(float[] v, int heads, MemorySegment weight) {
+        int hd = c.headDim();
+        for (int h = 0; h < heads; h++) Ops.rmsNorm(v, h * hd, v, h * hd, weight, 0, hd, c.rmsEps());
+    }
+
+    private void ropeAngles(ForwardState s, int pos0, int n) {
+        int half = c.ropeDim() / 2;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < half; i++) {
+                double theta = (pos0 + t) * invFreq[i];
+                s.cos[t * half + i] = (float) Math.cos(theta);
+                s.sin[t * half + i] = (float) Math.sin(theta);
+            }
+        }
+    }
+
+    private void attend(ForwardState s, KvCache cache, int layer, int pos0, int n) {
+        ForwardState.AttentionTask a = s.attention;
+        a.cache = cache;
+        a.layer = layer;
+        a.startPos = pos0;
+        a.n = n;
+        a.headDim = c.headDim();
+        a.qDim = c.qDim();
+        a.group = c.groupSize();
+        a.scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        pool.parallelFor(c.headCount(), a);
+        a.cache = null;
+    }
+
+    private static void record(ForwardState s, int layer, ActivationRecorder.Point p, float[] data, int n, int width) {
+        if (s.recorder != null) s.recorder.record(layer, p, data, 0, n, width);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.vera4j.engine.template;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Binds positional and keyword arguments of a built-in function or filter to its parameter names. */
+final class CallArgs {
+    private final String function;
+    private final List<Object> args;
+    private final Map<String, Object> kwargs;
+    private final List<String> params;
+    private final int line;
+
+    /** {@code params} lists the accepted names in positional order; more positional arguments are an error. */
+    CallArgs(String function, List<Object> args, Map<String, Object> kwargs, int line, String... params) {
+        this.function = function;
+        this.args = args;
+        this.kwargs = kwargs;
+        this.params = List.of(params);
+        this.line = line;
+        if (args.size() > params.length) {
+            throw new TemplateException(line, function + "() takes at most " + params.length + " argument(s), got " + args.size());
+        }
+        for (String k : kwargs.keySet()) {
+            if (!this.params.contains(k)) throw new TemplateException(line, function + "() got an unexpected keyword argument '" + k + "'");
+            if (this.params.indexOf(k) < args.size()) throw new TemplateException(line, function + "() got multiple values for argument '" + k + "'");
+        }
+    }
+
+    boolean has(String name) {
+        int i = params.indexOf(name);
+        return i < args.size() || kwargs.containsKey(name);
+    }
+
+    Object get(String name, Object fallback) {
+        int i = params.indexOf(name);
+        if (i < 0) throw new IllegalArgumentException(name);
+        if (i < args.size()) return args.get(i);
+        return kwargs.getOrDefault(name, fallback);
+    }
+
+    Object require(String name) {
+        if (!has(name)) throw new TemplateException(line, function + "() missing required argument '" + name + "'");
+        return get(name, null);
+    }
+
+    String string(String name, String fallback) {
+        Object v = get(name, fallback);
+        if (v == null) return null;
+        if (!PyOps.isString(v)) throw new TemplateException(line, function + "() argument '" + name + "' must be str, not " + PyOps.typeName(v));
+        return PyOps.str(v);
+    }
+
+    long integer(String name, long fallback) {
+        Object v = get(name, fallback);
+        if (v instanceof Boolean b) return b ? 1 : 0;
+        if (!PyOps.isInt(v)) throw new TemplateException(line, function + "() argument '" + name + "' must be an integer, not " + PyOps.typeName(v));
+        return ((Number) v).longValue();
+    }
+
+    boolean bool(String name, boolean fallback) { return PyOps.truthy(get(name, fallback)); }
+
+    int line() { return line; }
+
+    static final Set<String> NONE = Set.of();
+}

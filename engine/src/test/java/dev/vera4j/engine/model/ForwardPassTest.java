@@ -1,0 +1,85 @@
+package dev.vera4j.engine.model;
+
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.simd.WorkerPool;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Properties of the forward pass beyond its numbers: what a recorder sees, and that decoding allocates nothing. */
+class ForwardPassTest {
+    @Test
+    void recorderSeesEveryBlockAndItsValuesAreConsistent() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            LlamaWeights w = LlamaWeights.of(f, c);
+            Transformer tf = new Transformer(c, w, pool);
+            ForwardState s = tf.newState(8, 16);
+            Map<String, float[]> seen = new HashMap<>();
+            Map<ActivationRecorder.Point, Integer> counts = new EnumMap<>(ActivationRecorder.Point.class);
+            s.recorder((layer, point, data, off, n, width) -> {
+                seen.put(layer + "." + point, java.util.Arrays.copyOfRange(data, off, off + n * width));
+                counts.merge(point, 1, Integer::sum);
+                assertEquals(point == ActivationRecorder.Point.FINAL_NORM ? 1 : 3, n, point.name());
+            });
+            int[] ids = {1, 403, 407};
+            float[] logits = new float[c.vocabSize()];
+            tf.forward(s, KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim()), ids, 0, 3, logits, false);
+            for (ActivationRecorder.Point p : ActivationRecorder.Point.values()) {
+                assertEquals(p == ActivationRecorder.Point.FINAL_NORM ? 1 : c.blockCount(), counts.get(p), p.name());
+            }
+            float[] emb = new float[c.dim()];
+            w.embedding(407, emb, 0);
+            float[] in0 = seen.get("0.BLOCK_INPUT");
+            assertArrayEquals(emb, java.util.Arrays.copyOfRange(in0, 2 * c.dim(), 3 * c.dim()));
+            // FFN_MIX = silu(GATE) * UP
+            float[] gate = seen.get("2.GATE"), up = seen.get("2.UP"), mix = seen.get("2.FFN_MIX");
+            for (int i = 0; i < gate.length; i++) assertEquals(gate[i] / (1 + Math.exp(-gate[i])) * up[i], mix[i], 1e-5);
+            // logits = output · FINAL_NORM (last token only)
+            float[] fin = seen.get("-1.FINAL_NORM");
+            assertEquals(c.dim(), fin.length);
+            for (int r = 0; r < c.vocabSize(); r += 37) {
+                double dot = 0;
+                for (int k = 0; k < c.dim(); k++) dot += w.output().data().getAtIndex(LlamaWeights.F32, (long) r * c.dim() + k) * fin[k];
+                assertEquals(dot, logits[r], 1e-4);
+            }
+            s.recorder(null);
+            counts.clear();
+            tf.forward(s, KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim()), ids, 0, 3, logits, false);
+            assertTrue(counts.isEmpty());
+        }
+    }
+
+    @Test
+    void decodingAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            Transformer tf = new Transformer(c, LlamaWeights.of(f, c), pool);
+            ForwardState s = tf.newState(1, 512);
+            s.addHook((site, x, xOff, y, yOff, n, in, out) -> y[yOff] += 0f);
+            float[] logits = new float[c.vocabSize()];
+            int[] one = {1};
+            // Until C2 has compiled the kernels, the Vector API and escape analysis still allocate; a real per-step
+            // allocation would show in every round, so the steady state must reach exactly zero.
+            long allocated = -1;
+            for (int round = 0; round < 40 && allocated != 0; round++) {
+                KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    one[0] = (i * 37) % c.vocabSize();
+                    tf.forward(s, cache, one, 0, 1, logits, false);
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 100 decode steps in the steady state");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.vera4j.engine.model;
+
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.simd.Weights;
+import dev.vera4j.simd.WorkerPool;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A hook that adds ΔW·x must change the logits exactly as running with W + ΔW does. */
+class LinearHookTest {
+    /** Δy = B·(A·x) for one site: a dense random rank-r update. */
+    record LowRank(LinearSite target, float[] a, float[] b, int rank, int in, int out) implements LinearHook {
+        static LowRank random(LinearSite target, int in, int out, int rank, long seed) {
+            Random r = new Random(seed);
+            float[] a = new float[rank * in], b = new float[out * rank];
+            for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian() * 0.3f;
+            for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian() * 0.3f;
+            return new LowRank(target, a, b, rank, in, out);
+        }
+
+        float delta(int row, int col) {
+            float s = 0;
+            for (int k = 0; k < rank; k++) s += b[row * rank + k] * a[k * in + col];
+            return s;
+        }
+
+        @Override
+        public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
+            if (!site.equals(target)) return;
+            assertEquals(in, inDim);
+            assertEquals(out, outDim);
+            float[] ax = new float[rank];
+            for (int t = 0; t < n; t++) {
+                for (int k = 0; k < rank; k++) {
+                    float s = 0;
+                    for (int c = 0; c < in; c++) s += a[k * in + c] * x[xOff + t * in + c];
+                    ax[k] = s;
+                }
+                for (int r = 0; r < out; r++) {
+                    float s = 0;
+                    for (int k = 0; k < rank; k++) s += b[r * rank + k] * ax[k];
+                    y[yOff + t * out + r] += s;
+                }
+            }
+        }
+    }
+
+    static final int[] PROMPT = {1, 385, 328, 432, 261, 370, 268, 315, 418};
+
+    static float[] allLogits(Transformer tf, LinearHook hook) {
+        ModelConfig c = tf.config();
+        ForwardState s = tf.newState(PROMPT.length, 32);
+        if (hook != null) s.addHook(hook);
+        float[] logits = new float[(PROMPT.length + 1) * c.vocabSize()];
+        KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 32, c.kvDim());
+        tf.forward(s, cache, PROMPT, 0, PROMPT.length, logits, true);
+        // one more token through the matrix-vector (decode) path
+        float[] last = new float[c.vocabSize()];
+        tf.forward(s, cache, new int[] {290}, 0, 1, last, false);
+        System.arraycopy(last, 0, logits, PROMPT.length * c.vocabSize(), last.length);
+        return logits;
+    }
+
+    /** The model's weights with {@code W + ΔW} at the hook's site, as an F32 copy. */
+    static LlamaWeights withUpdate(LlamaWeights w, LowRank h, Arena arena) {
+        LinearSite site = h.target();
+        Weights old = site.kind() == LinearSite.Kind.OUTPUT ? w.output() : pick(w.layer(site.layer()), site.kind());
+        MemorySegment seg = arena.allocate((long) old.rows() * old.cols() * 4, 4);
+        for (int r = 0; r < old.rows(); r++) {
+            for (int c = 0; c < old.cols(); c++) {
+                long at = ((long) r * old.cols() + c) * 4;
+                seg.set(LlamaWeights.F32, at, old.data().get(LlamaWeights.F32, at) + h.delta(r, c));
+            }
+        }
+        Weights nw = new Weights(seg, GgmlType.F32, old.rows(), old.cols());
+        if (site.kind() == LinearSite.Kind.OUTPUT) return new LlamaWeights(w.tokenEmbedding(), w.outputNorm(), nw, w.ropeFreqs(), w.layers());
+        LlamaWeights.Layer[] layers = w.layers().clone();
+        LlamaWeights.Layer L = layers[site.layer()];
+        layers[site.layer()] = new LlamaWeights.Layer(L.attnNorm(),
+                site.kind() == LinearSite.Kind.Q ? nw : L.wq(), site.kind() == LinearSite.Kind.K ? nw : L.wk(),
+                site.kind() == LinearSite.Kind.V ? nw : L.wv(), site.kind() == LinearSite.Kind.O ? nw : L.wo(),
+                L.bq(), L.bk(), L.bv(), L.qNorm(), L.kNorm(), L.ffnNorm(),
+                site.kind() == LinearSite.Kind.GATE ? nw : L.gate(), site.kind() == LinearSite.Kind.UP ? nw : L.up(),
+                site.kind() == LinearSite.Kind.DOWN ? nw : L.down());
+        return new LlamaWeights(w.tokenEmbedding(), w.outputNorm(), w.output(), w.ropeFreqs(), layers);
+    }
+
+    static Weights pick(LlamaWeights.Layer L, LinearSite.Kind k) {
+        return switch (k) {
+            case Q -> L.wq(); case K -> L.wk(); case V -> L.wv(); case O -> L.wo();
+            case GATE -> L.gate(); case UP -> L.up(); case DOWN -> L.down(); case OUTPUT -> throw new IllegalArgumentException();
+        };
+    }
+
+    @Test
+    void hookDeltaEqualsUpdatedWeightsAtEverySiteKind() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            LlamaWeights w = LlamaWeights.of(f, c);
+            Transformer base = new Transformer(c, w, pool);
+            float[] plain = allLogits(base, null);
+            List<LinearSite> sites = new ArrayList<>();
+            int layer = 0;
+            for (LinearSite.Kind k : LinearSite.Kind.values()) {
+                sites.add(k == LinearSite.Kind.OUTPUT ? LinearSite.output() : new LinearSite(layer++ % c.blockCount(), k));
+            }
+            for (LinearSite site : sites) {
+                Weights target = site.kind() == LinearSite.Kind.OUTPUT ? w.output() : pick(w.layer(site.layer()), site.kind());
+                LowRank hook = LowRank.random(site, target.cols(), target.rows(), 3, site.hashCode());
+                float[] hooked = allLogits(base, hook);
+                float[] updated = allLogits(new Transformer(c, withUpdate(w, hook, arena), pool), null);
+                double changed = 0;
+                for (int i = 0; i < plain.length; i++) {
+                    assertEquals(updated[i], hooked[i], 2e-4f, site + " logit " + i);
+                    changed = Math.max(changed, Math.abs(hooked[i] - plain[i]));
+                }
+                assertTrue(changed > 0.05, site + " hook changed the logits by only " + changed);
+            }
+        }
+    }
+
+    @Test
+    void hooksSeeEverySiteOncePerPassAndCanBeRemoved() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            Transformer tf = new Transformer(c, LlamaWeights.of(f, c), pool);
+            List<String> seen = new ArrayList<>();
+            LinearHook spy = (site, x, xOff, y, yOff, n, in, out) -> seen.add(site + "/" + n);
+            ForwardState s = tf.newState(4, 16);
+            s.addHook(spy);
+            float[] logits = new float[c.vocabSize()];
+            KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim());
+            tf.forward(s, cache, new int[] {1, 403, 407}, 0, 3, logits, false);
+            assertEquals(7 * c.blockCount() + 1, seen.size());
+            assertEquals("0.q/3", seen.getFirst());
+            assertEquals("output/1", seen.getLast());
+            assertTrue(s.removeHook(spy));
+            assertFalse(s.removeHook(spy));
+            seen.clear();
+            tf.forward(s, cache, new int[] {261}, 0, 1, logits, false);
+            assertTrue(seen.isEmpty());
+        }
+    }
+}

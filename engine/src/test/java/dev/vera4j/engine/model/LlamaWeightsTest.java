@@ -1,0 +1,74 @@
+package dev.vera4j.engine.model;
+
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufTensor;
+import dev.vera4j.gguf.GgufValue;
+import dev.vera4j.gguf.GgufWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class LlamaWeightsTest {
+    @TempDir Path dir;
+
+    /** tiny-mistral rewritten without the tensors {@code drop} matches and with one metadata change. */
+    Path variant(Predicate<String> drop, String key, GgufValue value) throws IOException {
+        try (GgufFile f = GgufFile.open(TinyModelsTest.resource("tiny-mistral.gguf"))) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            if (key != null) w.put(key, value);
+            for (GgufTensor t : f.tensors().values()) if (!drop.test(t.name())) w.addTensor(t.name(), t.type(), t.shape(), t.data());
+            Path out = dir.resolve("variant.gguf");
+            w.write(out);
+            return out;
+        }
+    }
+
+    static String loadError(Path p) {
+        try (GgufFile f = GgufFile.open(p)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            return assertThrows(ModelConfigException.class, () -> LlamaWeights.of(f, c)).getMessage();
+        }
+    }
+
+    @Test
+    void viewsOfTheMappingNotCopies() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories())) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            LlamaWeights w = LlamaWeights.of(f, c);
+            assertEquals(f.tensor("blk.3.ffn_down.weight").data().address(), w.layer(3).down().data().address());
+            assertTrue(w.layer(0).wq().data().isNative(), "weights live in the mapping");
+            assertFalse(w.tiedEmbeddings());
+            float[] row = new float[c.dim() + 2];
+            w.embedding(403, row, 2);
+            assertEquals(f.tensor("token_embd.weight").data().getAtIndex(LlamaWeights.F32, 403L * c.dim() + 5), row[7]);
+            assertThrows(IllegalArgumentException.class, () -> w.embedding(512, row, 0));
+        }
+    }
+
+    @Test
+    void missingTensorIsNamed() throws IOException {
+        String e = loadError(variant(n -> n.equals("blk.1.ffn_up.weight"), null, null));
+        assertEquals("tensor 'blk.1.ffn_up.weight' is missing", e);
+    }
+
+    @Test
+    void shapeThatContradictsTheMetadataIsNamed() throws IOException {
+        String e = loadError(variant(n -> false, "mistral.feed_forward_length", GgufValue.ofUInt32(40)));
+        assertTrue(e.contains("blk.0.ffn_gate.weight") && e.contains("[32, 40]"), e);
+    }
+
+    @Test
+    void missingOutputMeansTiedEmbeddings() throws IOException {
+        try (GgufFile f = GgufFile.open(variant(n -> n.equals("output.weight"), null, null))) {
+            LlamaWeights w = LlamaWeights.of(f, ModelConfig.fromMetadata(f.metadata()));
+            assertTrue(w.tiedEmbeddings());
+            assertEquals(GgmlType.F32, w.output().type());
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.api.Session;
+import dev.vera4j.engine.json.Json;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.simd.WorkerPool;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code vera4j bench -m MODEL -p 128 -n 64 -t 2 -r 3}: like llama-bench, times prompt processing (pp: the prompt as
+ * batched forward passes) and text generation (tg: one token per pass) on random tokens, after one warm-up run, and
+ * prints tokens per second as the median and spread over the repetitions.
+ */
+final class BenchCommand implements Command {
+    @Override public String name() { return "bench"; }
+    @Override public String summary() { return "measure prompt-processing and generation speed (tokens/s), like llama-bench"; }
+    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--batch N] [--kv-type f16|f32] [--json]"; }
+
+    /** One test's speeds over the repetitions. */
+    record Result(String test, int tokens, double[] tokensPerSecond) {
+        double median() {
+            double[] s = tokensPerSecond.clone();
+            Arrays.sort(s);
+            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        }
+
+        double min() { return Arrays.stream(tokensPerSecond).min().orElse(0); }
+
+        double max() { return Arrays.stream(tokensPerSecond).max().orElse(0); }
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) {
+        Args a = new Args.Spec()
+                .flag("help", "-h", "--help")
+                .flag("verbose", "--verbose")
+                .value("model", "-m", "--model")
+                .value("p", "-p", "--n-prompt")
+                .value("n", "-n", "--n-gen")
+                .value("threads", "-t", "--threads")
+                .value("reps", "-r", "--repetitions")
+                .value("batch", "-b", "--batch")
+                .value("kv-type", "--kv-type")
+                .flag("json", "--json")
+                .parse(argv);
+        if (a.has("help")) {
+            out.println("usage: vera4j bench " + usage());
+            return 0;
+        }
+        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
+        Path path = a.requirePath("model", "-m MODEL");
+        int p = a.getInt("p", 128, 0, 1 << 20), n = a.getInt("n", 64, 0, 1 << 20);
+        if (p == 0 && n == 0) throw new UsageException("nothing to measure: -p and -n are both 0");
+        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int reps = a.getInt("reps", 3, 1, 1000);
+        int batch = a.getInt("batch", Math.max(1, Math.min(p, 512)), 1, 1 << 16);
+        KvType kv = switch (a.get("kv-type", "f16").toLowerCase()) {
+            case "f16" -> KvType.F16;
+            case "f32" -> KvType.F32;
+            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
+        };
+        List<Result> results = new ArrayList<>();
+        try (Model model = Model.load(path, threads)) {
+            int ctx = Math.max(p, n);
+            if (ctx > model.config().contextLength()) {
+                throw new IllegalArgumentException(ctx + " tokens exceed the model's context length " + model.config().contextLength());
+            }
+            Session session = model.newSession(ctx, kv, batch);
+            SplittableRandom random = new SplittableRandom(1234);
+            int[] prompt = random.ints(Math.max(p, 1), 0, model.config().vocabSize()).toArray();
+            int[] gen = random.ints(Math.max(n, 1), 0, model.config().vocabSize()).toArray();
+            if (p > 0) results.add(measure("pp" + p, p, reps, () -> promptPass(session, prompt)));
+            if (n > 0) results.add(measure("tg" + n, n, reps, () -> generationPass(session, gen)));
+            print(out, a.has("json"), path, model, threads, results);
+        }
+        return 0;
+    }
+
+    private interface Pass { long nanos(); }
+
+    private static Result measure(String name, int tokens, int reps, Pass pass) {
+        pass.nanos();   // warm-up, as llama-bench: JIT compilation and page faults stay out of the figures
+        double[] tps = new double[reps];
+        for (int r = 0; r < reps; r++) tps[r] = tokens * 1e9 / pass.nanos();
+        return new Result(name, tokens, tps);
+    }
+
+    private static long promptPass(Session s, int[] prompt) {
+        s.reset();
+        long t0 = System.nanoTime();
+        s.ingest(prompt);
+        return System.nanoTime() - t0;
+    }
+
+    private static long generationPass(Session s, int[] tokens) {
+        s.reset();
+        int[] one = new int[1];
+        long t0 = System.nanoTime();
+        for (int t : tokens) {
+            one[0] = t;
+            s.ingest(one);
+        }
+        return System.nanoTime() - t0;
+    }
+
+    private static void print(PrintStream out, boolean json, Path path, Model model, int threads, List<Result> results) {
+        long size;
+        try {
+            size = Files.size(path);
+        } catch (IOException e) {
+            size = -1;
+        }
+        String name = path.getFileName().toString();
+        if (json) {
+            List<Object> rows = new ArrayList<>();
+            for (Result r : results) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("model", name);
+                m.put("size_bytes", size);
+                m.put("architecture", model.config().architecture());
+                m.put("threads", (long) threads);
+                m.put("test", r.test());
+                m.put("tokens", (long) r.tokens());
+                m.put("tokens_per_second_median", r.median());
+                m.put("tokens_per_second_min", r.min());
+                m.put("tokens_per_second_max", r.max());
+                m.put("tokens_per_second", Arrays.stream(r.tokensPerSecond()).boxed().map(d -> (Object) d).toList());
+                rows.add(m);
+            }
+            out.println(Json.write(rows));
+            return;
+        }
+        out.printf("| %-24s | %10s | %5s | %7s | %8s | %32s |%n", "model", "size", "arch", "threads", "test", "t/s median (min .. max)");
+        out.printf("| %-24s | %10s | %5s | %7s | %8s | %32s |%n", "-".repeat(24), "-".repeat(10), "-".repeat(5), "-".repeat(7), "-".repeat(8), "-".repeat(32));
+        for (Result r : results) {
+            String speed = String.format("%.2f (%.2f .. %.2f)", r.median(), r.min(), r.max());
+            out.printf("| %-24s | %10s | %5s | %7d | %8s | %32s |%n", name, mib(size), model.config().architecture(), threads, r.test(), speed);
+        }
+    }
+
+    private static String mib(long bytes) { return bytes < 0 ? "?" : String.format("%.2f MiB", bytes / 1048576.0); }
+}

@@ -1,0 +1,136 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.api.GenerateOptions;
+import dev.vera4j.engine.api.Generation;
+import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.api.Session;
+import dev.vera4j.engine.json.Json;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.simd.WorkerPool;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code vera4j generate -m MODEL -p PROMPT}: streams a continuation of the prompt to stdout and timings to stderr, or
+ * with {@code --json} prints one JSON object (prompt and generated ids, text, timings, stop reason).
+ */
+final class GenerateCommand implements Command {
+    @Override public String name() { return "generate"; }
+    @Override public String summary() { return "continue a prompt with a model (streams text; --json for ids and timings)"; }
+    @Override public String usage() {
+        return "-m MODEL -p PROMPT [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
+                + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
+                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]...";
+    }
+
+    static Args.Spec spec() {
+        return new Args.Spec()
+                .flag("help", "-h", "--help")
+                .flag("verbose", "--verbose")
+                .value("model", "-m", "--model")
+                .value("prompt", "-p", "--prompt")
+                .value("n", "-n", "--n-predict")
+                .value("temp", "--temp", "--temperature")
+                .value("top-k", "--top-k")
+                .value("top-p", "--top-p")
+                .value("min-p", "--min-p")
+                .value("repeat-penalty", "--repeat-penalty")
+                .value("repeat-last-n", "--repeat-last-n")
+                .value("presence-penalty", "--presence-penalty")
+                .value("frequency-penalty", "--frequency-penalty")
+                .value("seed", "-s", "--seed")
+                .value("stop", "--stop")
+                .flag("ignore-eos", "--ignore-eos")
+                .value("ctx", "-c", "--ctx", "--ctx-size")
+                .value("batch", "-b", "--batch", "--batch-size")
+                .value("kv-type", "--kv-type")
+                .value("threads", "-t", "--threads")
+                .flag("json", "--json")
+                .value("adapter", "--adapter");
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) {
+        Args a = spec().parse(argv);
+        if (a.has("help")) {
+            out.println("usage: vera4j generate " + usage());
+            return 0;
+        }
+        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
+        String prompt = a.require("prompt", "-p PROMPT");
+        GenerateOptions.Builder b = GenerateOptions.builder()
+                .maxTokens(maxTokens(a.getInt("n", 128, -1, 1 << 24)))
+                .temperature((float) a.getDouble("temp", 0.8, 0, 100))
+                .topK(a.getInt("top-k", 40, 0, Integer.MAX_VALUE))
+                .topP((float) a.getDouble("top-p", 0.95, 1e-9, 1))
+                .minP((float) a.getDouble("min-p", 0.05, 0, 1))
+                .repeatPenalty((float) a.getDouble("repeat-penalty", 1.0, 1e-6, 100))
+                .penaltyLastN(a.getInt("repeat-last-n", 64, 0, 1 << 24))
+                .presencePenalty((float) a.getDouble("presence-penalty", 0, -100, 100))
+                .frequencyPenalty((float) a.getDouble("frequency-penalty", 0, -100, 100))
+                .stopStrings(a.all("stop"));
+        if (a.has("seed")) b.seed(a.getLong("seed", 0));
+        if (a.has("ignore-eos")) b.ignoreEndOfGeneration();
+        for (String s : a.all("stop")) if (s.isEmpty()) throw new UsageException("--stop needs a non-empty string");
+        GenerateOptions options = b.build();
+        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        KvType kv = switch (a.get("kv-type", "f16").toLowerCase()) {
+            case "f16" -> KvType.F16;
+            case "f32" -> KvType.F32;
+            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
+        };
+        boolean json = a.has("json");
+        try (Model model = Model.load(a.requirePath("model", "-m MODEL"), threads)) {
+            int ctx = a.getInt("ctx", Math.min(4096, model.config().contextLength()), 1, 1 << 24);
+            Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
+            AdapterOptions.attach(session, model, a.all("adapter"));
+            if (!json) out.print(prompt);
+            Generation g = session.generate(prompt, options, (id, text) -> {
+                if (!json) {
+                    out.print(text);
+                    out.flush();
+                }
+            });
+            if (json) {
+                out.println(Json.write(toJson(g, options)));
+            } else {
+                out.println();
+                err.printf("prompt: %d tokens in %.1f ms (%.2f tokens/s); generation: %d tokens in %.1f ms (%.2f tokens/s); stop: %s%n",
+                        g.timings().promptTokens(), g.timings().promptNanos() / 1e6, g.timings().promptTokensPerSecond(),
+                        g.timings().generatedTokens(), g.timings().generationNanos() / 1e6, g.timings().generationTokensPerSecond(),
+                        g.stopReason().name().toLowerCase());
+            }
+        }
+        return 0;
+    }
+
+    /** llama.cpp's convention: -1 generates until end of generation or a full context. */
+    private static int maxTokens(int n) { return n < 0 ? Integer.MAX_VALUE : n; }
+
+    static Map<String, Object> toJson(Generation g, GenerateOptions o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt_ids", ids(g.promptTokens()));
+        m.put("generated_ids", ids(g.tokens()));
+        m.put("text", g.text());
+        m.put("stop_reason", g.stopReason().name().toLowerCase());
+        if (g.stopString() != null) m.put("stop_string", g.stopString());
+        m.put("seed", o.sampler().seed());
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("prompt_tokens", (long) g.timings().promptTokens());
+        t.put("prompt_ms", g.timings().promptNanos() / 1e6);
+        t.put("prompt_tokens_per_second", g.timings().promptTokensPerSecond());
+        t.put("generated_tokens", (long) g.timings().generatedTokens());
+        t.put("generation_ms", g.timings().generationNanos() / 1e6);
+        t.put("generation_tokens_per_second", g.timings().generationTokensPerSecond());
+        m.put("timings", t);
+        return m;
+    }
+
+    private static List<Object> ids(int[] ids) {
+        return Arrays.stream(ids).mapToObj(i -> (Object) (long) i).toList();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.api.GenerateOptions;
+import dev.vera4j.engine.api.GenerationListener;
+import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.tokenizer.Tokenizer;
+import dev.vera4j.engine.tokenizer.Tokenizers;
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MakeModelCommandTest {
+    @TempDir Path dir;
+
+    static int cli(String... args) {
+        return Cli.run(args, new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"tiny,Q8_0", "tiny,F32", "tiny-llama3,Q4_0", "tiny-qwen2,F16", "tiny-qwen2,Q8_0"})
+    void writesALoadableModelOfTheShape(String shapeName, String typeName) throws IOException {
+        Path file = dir.resolve(shapeName + "." + typeName + ".gguf");
+        assertEquals(0, cli("make-model", "--shape", shapeName, "--type", typeName, "-o", file.toString()));
+        ModelShape shape = ModelShape.named(shapeName);
+        GgmlType type = GgmlType.valueOf(typeName);
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(type, f.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("blk.0.attn_norm.weight").type());
+            assertEquals(shape.tied(), f.findTensor("output.weight") == null);
+            assertEquals(shape.llama3Rope(), f.findTensor("rope_freqs.weight") != null);
+            assertEquals(shape.qkvBias(), f.findTensor("blk.0.attn_q.bias") != null);
+        }
+        try (Model m = Model.load(file, 1)) {
+            ModelConfig c = m.config();
+            assertEquals(shape.architecture(), c.architecture());
+            assertEquals(shape.dim(), c.dim());
+            assertEquals(shape.layers(), c.blockCount());
+            assertEquals(shape.heads(), c.headCount());
+            assertEquals(shape.kvHeads(), c.headCountKv());
+            assertEquals(shape.ffn(), c.feedForwardLength());
+            assertEquals(shape.vocab(), c.vocabSize());
+            assertEquals(shape.vocab(), m.tokenizer().vocabSize());
+            String text = "Hello world, 42 times!";
+            assertEquals(text, m.tokenizer().decode(m.tokenizer().encode(text, false, false)));
+            int[] a = m.newSession(64, KvType.F32).generate(text, GenerateOptions.builder().temperature(0).maxTokens(8).ignoreEndOfGeneration().build(), GenerationListener.NONE).tokens();
+            int[] b = m.newSession(64, KvType.F16).generate(text, GenerateOptions.builder().temperature(0).maxTokens(8).ignoreEndOfGeneration().build(), GenerationListener.NONE).tokens();
+            assertEquals(8, a.length);
+            assertTrue(Arrays.stream(a).allMatch(t -> t >= 0 && t < shape.vocab()));
+            assertEquals(a[0], b[0]);
+        }
+    }
+
+    @Test
+    void sameSeedSameBytesOtherSeedOtherWeights() throws IOException {
+        Path x = dir.resolve("x.gguf"), y = dir.resolve("y.gguf"), z = dir.resolve("z.gguf");
+        assertEquals(0, cli("make-model", "--shape", "tiny", "--type", "Q4_0", "-o", x.toString()));
+        assertEquals(0, cli("make-model", "--shape", "tiny", "--type", "Q4_0", "-o", y.toString()));
+        assertEquals(0, cli("make-model", "--shape", "tiny", "--type", "Q4_0", "--seed", "7", "-o", z.toString()));
+        assertArrayEquals(Files.readAllBytes(x), Files.readAllBytes(y));
+        assertFalse(Arrays.equals(Files.readAllBytes(x), Files.readAllBytes(z)));
+        assertEquals(Files.size(x), Files.size(z));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3-1b", "tinyllama-1b", "qwen2-0.5b"})
+    void fullSizeShapesHaveValidTokenizersOfTheRightSize(String name) {
+        ModelShape s = ModelShape.named(name);
+        Tokenizer t = Tokenizers.fromMetadata(new GgufMetadata(SyntheticVocab.forShape(s)));
+        assertEquals(s.vocab(), t.vocabSize());
+        String text = "The quick brown fox: 1234, \"jumps\"!";
+        int[] ids = t.encode(text, false, false);
+        assertEquals(text, t.decode(ids));
+        assertTrue(ids.length < text.length(), "merges shorten text: " + ids.length);
+        assertTrue(t.bos() >= 0 && t.eos() >= 0);
+    }
+
+    @Test
+    void parameterCountsOfTheRealModels() {
+        assertEquals(1_235_814_400L, ModelShape.named("llama3-1b").parameters());     // Llama-3.2-1B
+        assertEquals(1_100_048_384L, ModelShape.named("tinyllama-1b").parameters());  // TinyLlama-1.1B
+        assertEquals(494_032_768L, ModelShape.named("qwen2-0.5b").parameters());      // Qwen2-0.5B
+    }
+
+    @Test
+    void usageErrors() {
+        assertEquals(2, cli("make-model", "--shape", "gpt5", "-o", dir.resolve("a.gguf").toString()));
+        assertEquals(2, cli("make-model", "--shape", "tiny", "--type", "Q2_K", "-o", dir.resolve("a.gguf").toString()));
+        assertEquals(2, cli("make-model", "--shape", "tiny"));
+        assertEquals(1, cli("make-model", "--shape", "tiny", "-o", dir.resolve("missing/dir/a.gguf").toString()));
+    }
+}
