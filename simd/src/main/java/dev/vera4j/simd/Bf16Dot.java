@@ -24,7 +24,7 @@ final class Bf16Dot {
             a0 = Vec.bf16s(w, off + 2L * (i)).fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = Vec.bf16s(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        float s = Vec4.sum(a0, a1);
+        float s = Sums.sum(a0, a1);
         for (; i < cols; i++) s += Float.intBitsToFloat(w.get(I16, off + 2L * (i)) << 16) * x[xo + i];
         return s;
     }

@@ -24,7 +24,7 @@ final class F16Dot {
             a0 = Vec.halves(w, off + 2L * (i)).fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = Vec.halves(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        float s = Vec4.sum(a0, a1);
+        float s = Sums.sum(a0, a1);
         for (; i < cols; i++) s += f16(w, off + 2L * (i)) * x[xo + i];
         return s;
     }

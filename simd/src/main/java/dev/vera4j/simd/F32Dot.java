@@ -25,7 +25,7 @@ final class F32Dot {
             a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        float s = Vec4.sum(a0, a1);
+        float s = Sums.sum(a0, a1);
         for (; i < cols; i++) s += w.get(F32, off + 4L * (i)) * x[xo + i];
         return s;
     }

@@ -49,7 +49,7 @@ final class Q4Dot {
                 a1 = toFloat(q0.lanewise(VectorOperators.LSHR, 4)).fma(dv0, m0).fma(FloatVector.fromArray(F, x, xi + 16 + c), a1);
             }
         }
-        return Vec4.sum(a0, a1, a2, a3);
+        return Sums.sum(a0, a1, a2, a3);
     }
 
     static void dot4(MemorySegment w, long off, float[] x, int xo, int cols, float[] y, int yo, int ys) {
@@ -75,10 +75,10 @@ final class Q4Dot {
                 b3 = u.fma(FloatVector.fromArray(F, x, x3 + i + 16), b3);
             }
         }
-        y[yo] = Vec4.sum(a0, b0);
-        y[yo + ys] = Vec4.sum(a1, b1);
-        y[yo + 2 * ys] = Vec4.sum(a2, b2);
-        y[yo + 3 * ys] = Vec4.sum(a3, b3);
+        y[yo] = Sums.sum(a0, b0);
+        y[yo + ys] = Sums.sum(a1, b1);
+        y[yo + 2 * ys] = Sums.sum(a2, b2);
+        y[yo + 3 * ys] = Sums.sum(a3, b3);
     }
 
     /** Rows {@code [start, end)} for all tokens: four tokens per pass over a row, then the rest one by one. */

@@ -52,7 +52,7 @@ final class Q6KDot {
                 }
             }
         }
-        return Vec4.sum(a0, a1);
+        return Sums.sum(a0, a1);
     }
 
     static void dot4(MemorySegment w, long off, float[] x, int xo, int cols, float[] y, int yo, int ys) {

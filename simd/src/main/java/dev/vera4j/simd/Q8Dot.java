@@ -40,7 +40,7 @@ final class Q8Dot {
             for (int c = L; c < 32; c += L) s0 = bytesS(w, p + 2 + c).fma(FloatVector.fromArray(F, x, xi + c), s0);
             a0 = s0.fma(FloatVector.broadcast(F, f16(w, p)), a0);
         }
-        return Vec4.sum(a0, a1);
+        return Sums.sum(a0, a1);
     }
 
     static void dot4(MemorySegment w, long off, float[] x, int xo, int cols, float[] y, int yo, int ys) {
@@ -65,10 +65,10 @@ final class Q8Dot {
                 b3 = u.fma(FloatVector.fromArray(F, x, x3 + i + L), b3);
             }
         }
-        y[yo] = Vec4.sum(a0, b0);
-        y[yo + ys] = Vec4.sum(a1, b1);
-        y[yo + 2 * ys] = Vec4.sum(a2, b2);
-        y[yo + 3 * ys] = Vec4.sum(a3, b3);
+        y[yo] = Sums.sum(a0, b0);
+        y[yo + ys] = Sums.sum(a1, b1);
+        y[yo + 2 * ys] = Sums.sum(a2, b2);
+        y[yo + 3 * ys] = Sums.sum(a3, b3);
     }
 
     /** Rows {@code [start, end)} for all tokens: four tokens per pass over a row, then the rest one by one. */

@@ -54,6 +54,38 @@ class MatMulTest {
         }
     }
 
+    /** Many tokens: the column-chunked, row-blocked path (partial sums added over chunks, tails in the last chunk). */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K"})
+    void manyTokensAcrossColumnChunks(GgmlType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        int cols = type.blockSize() == 1 ? 1283 : 1280, n = 42;
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
+            Weights w = type == GgmlType.Q5_K ? quantized(type, 37, cols, rnd, arena) : TestWeights.random(type, 37, cols, rnd, arena);
+            float[][] rows = new float[w.rows()][];
+            for (int r = 0; r < w.rows(); r++) rows[r] = reference(w, r);
+            float[] x = TestWeights.randomVector(n * cols, rnd);
+            float[] y = new float[n * w.rows()];
+            new MatMul(pool, cols, n).matMul(w, x, y, n);
+            check(rows, x, y, n, cols, type + " n=" + n);
+        }
+    }
+
+    /** A type without a vector kernel, encoded by its Codecs quantizer from random floats. */
+    static Weights quantized(GgmlType type, int rows, int cols, Random rnd, Arena arena) {
+        var codec = dev.vera4j.gguf.types.Codecs.of(type);
+        var seg = arena.allocate(rows * type.bytesFor(cols));
+        for (int r = 0; r < rows; r++) codec.quantize(TestWeights.randomVector(cols, rnd), 0, cols, seg, r * type.bytesFor(cols));
+        return new Weights(seg, type, rows, cols);
+    }
+
+    static float[] reference(Weights w, int r) {
+        if (Dequant.supports(w.type())) return TestWeights.row(w, r);
+        float[] out = new float[w.cols()];
+        dev.vera4j.gguf.types.Codecs.of(w.type()).dequantizeReference(w.data(), w.rowBytes() * r, out, 0, w.cols());
+        return out;
+    }
+
     static void check(float[][] rows, float[] x, float[] y, int n, int cols, String what) {
         for (int t = 0; t < n; t++) {
             for (int r = 0; r < rows.length; r++) {

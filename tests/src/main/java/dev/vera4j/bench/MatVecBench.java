@@ -116,6 +116,41 @@ public class MatVecBench {
         return y8[0];
     }
 
+    /**
+     * A JMH-free check that holds on a busy machine: one thread, weights streamed from a 256 MiB working set, speed
+     * per second of this thread's CPU time (so time the OS gives to other processes does not count).
+     * {@code java --add-modules jdk.incubator.vector -cp tests/target/benchmarks.jar dev.vera4j.bench.MatVecBench [types] [tokens]}
+     */
+    public static void main(String[] args) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        String types = args.length > 0 ? args[0] : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q6_K";
+        int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        int rows = 2048, cols = 8192;
+        System.out.printf("matMul %dx%d, %d token(s), 1 thread, GB of weights per CPU-second (best of 6 rounds of 0.4 s)%n", rows, cols, tokens);
+        for (String name : types.split(",")) {
+            GgmlType t = GgmlType.valueOf(name);
+            long bytes = rows * t.bytesFor(cols);
+            int n = (int) Math.max(2, WORKING_SET / bytes);
+            Weights[] ws = new Weights[n];
+            SplittableRandom rnd = new SplittableRandom(1);
+            for (int i = 0; i < n; i++) ws[i] = new Weights(randomWeights(t, rows, cols, rnd), t, rows, cols);
+            float[] x = new float[cols * tokens], y = new float[rows * tokens];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+            try (WorkerPool pool = new WorkerPool(1)) {
+                MatMul mm = new MatMul(pool, cols, tokens);
+                double best = 0;
+                for (int round = 0; round < 8; round++) {
+                    long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
+                    int iters = 0;
+                    while (System.nanoTime() - t0 < 400_000_000L) mm.matMul(ws[iters++ % n], x, y, tokens);
+                    double gbs = (double) bytes * iters / (mx.getCurrentThreadCpuTime() - c0);
+                    if (round >= 2) best = Math.max(best, gbs);
+                }
+                System.out.printf("%-5s %6.2f GB/CPU-s%n", name, best);
+            }
+        }
+    }
+
     /** Random valid blocks: random quants, small finite fp16 scales; finite random values for float types. */
     static MemorySegment randomWeights(GgmlType t, int rows, int cols, SplittableRandom rnd) {
         ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -4,8 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Reductions shared by the kernels. */
-final class Vec4 {
-    private Vec4() {}
+final class Sums {
+    private Sums() {}
 
     static float sum(FloatVector a, FloatVector b) {
         return a.add(b).reduceLanes(VectorOperators.ADD);
