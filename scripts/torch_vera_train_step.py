@@ -160,12 +160,18 @@ class Config:
         if arch != "llama":
             raise GgufError(f"{g.path}: architecture '{arch}' is not supported (llama only)")
         m = g.meta
-        self.dim = m["llama.embedding_length"]
-        self.layers = m["llama.block_count"]
-        self.heads = m["llama.attention.head_count"]
+
+        def need(key):
+            if key not in m:
+                raise GgufError(f"{g.path}: missing metadata key '{key}'")
+            return m[key]
+
+        self.dim = need("llama.embedding_length")
+        self.layers = need("llama.block_count")
+        self.heads = need("llama.attention.head_count")
         self.kv_heads = m.get("llama.attention.head_count_kv", self.heads)
-        self.ffn = m["llama.feed_forward_length"]
-        self.eps = m["llama.attention.layer_norm_rms_epsilon"]
+        self.ffn = need("llama.feed_forward_length")
+        self.eps = need("llama.attention.layer_norm_rms_epsilon")
         self.head_dim = m.get("llama.attention.key_length", self.dim // self.heads)
         self.rope_base = m.get("llama.rope.freq_base", 10000.0)
         rope_dim = m.get("llama.rope.dimension_count", self.head_dim)
@@ -423,14 +429,21 @@ def main(argv=None):
     try:
         g = Gguf(args.model)
         model = Llama(g, targets, args.rank, args.seed, args.lambda_b_std)
-    except (GgufError, OSError, KeyError) as e:
+    except (GgufError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except (struct.error, ValueError) as e:  # a file cut short or with inconsistent sizes
+        print(f"error: {args.model}: malformed GGUF ({e})", file=sys.stderr)
         return 1
     load_s = time.perf_counter() - t0
     result = {"model": args.model, "targets": targets, "rank": args.rank, "threads": args.threads,
               "torch": torch.__version__, "load_s": round(load_s, 2), "rss_after_load_mb": round(rss_now_mb(), 1)}
     if args.check:
-        result.update(check(model, args.check, args.tol))
+        try:
+            result.update(check(model, args.check, args.tol))
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         result["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(result))
         return 0 if result["ok"] else 1
