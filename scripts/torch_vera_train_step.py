@@ -184,7 +184,7 @@ class Config:
             self.rope_linear = m.get("llama.rope.scaling.factor", m.get("llama.rope.scale_linear", 1.0))
         elif scaling not in ("none", "llama3"):
             raise GgufError(f"{g.path}: RoPE scaling '{scaling}' is not supported")
-        self.llama3 = (m.get("llama.rope.scaling.factor", 8.0), m.get("llama.rope.scaling.low_freq_factor", 1.0),
+        self.llama3 = (m.get("llama.rope.scaling.factor", 1.0), m.get("llama.rope.scaling.low_freq_factor", 1.0),
                        m.get("llama.rope.scaling.high_freq_factor", 4.0),
                        m.get("llama.rope.scaling.original_context_length", 8192))
 
