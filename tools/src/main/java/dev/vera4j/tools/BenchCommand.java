@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
     @Override public String summary() { return "measure prompt-processing and generation speed (tokens/s), like llama-bench"; }
-    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--batch N] [--kv-type f16|f32] [--json]"; }
+    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--batch N] [--kv-type f16|f32] [--adapter FILE[:WEIGHT]]... [--json]"; }
 
     /** One test's speeds over the repetitions. */
     record Result(String test, int tokens, double[] tokensPerSecond) {
@@ -52,6 +52,7 @@ final class BenchCommand implements Command {
                 .value("reps", "-r", "--repetitions")
                 .value("batch", "-b", "--batch")
                 .value("kv-type", "--kv-type")
+                .value("adapter", "--adapter")
                 .flag("json", "--json")
                 .parse(argv);
         if (a.has("help")) {
@@ -77,6 +78,7 @@ final class BenchCommand implements Command {
                 throw new IllegalArgumentException(ctx + " tokens exceed the model's context length " + model.config().contextLength());
             }
             Session session = model.newSession(ctx, kv, batch);
+            AdapterOptions.attach(session, model, a.all("adapter"));   // measures the on-the-fly cost of adapters
             SplittableRandom random = new SplittableRandom(1234);
             int[] prompt = random.ints(Math.max(p, 1), 0, model.config().vocabSize()).toArray();
             int[] gen = random.ints(Math.max(n, 1), 0, model.config().vocabSize()).toArray();
