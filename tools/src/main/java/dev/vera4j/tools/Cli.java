@@ -24,6 +24,7 @@ public final class Cli {
         list.add(new GenerateCommand());
         list.add(new BenchCommand());
         list.add(new MakeModelCommand());
+        list.add(new TemplateCommand());
         return list;
     }
 

@@ -2,7 +2,6 @@ package dev.vera4j.engine.template;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Binds positional and keyword arguments of a built-in function or filter to its parameter names. */
 final class CallArgs {
@@ -62,6 +61,4 @@ final class CallArgs {
     boolean bool(String name, boolean fallback) { return PyOps.truthy(get(name, fallback)); }
 
     int line() { return line; }
-
-    static final Set<String> NONE = Set.of();
 }

@@ -6,9 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /** jinja2's built-in filters with HF's {@code tojson}; lazy ones ({@code map}, {@code select}...) return generators. */
@@ -47,7 +45,7 @@ final class Filters {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "default_value", "boolean");
                 yield v instanceof Undefined || (a.bool("boolean", false) && !PyOps.truthy(v)) ? a.get("default_value", "") : v;
             }
-            case "dictsort" -> dictsort(v, new CallArgs(name, args, kwargs, line, "case_sensitive", "by", "reverse"), line);
+            case "dictsort" -> SequenceFilters.dictsort(v, new CallArgs(name, args, kwargs, line, "case_sensitive", "by", "reverse"), line);
             case "e", "escape" -> { new CallArgs(name, args, kwargs, line); yield v instanceof Markup ? v : new Markup(PyStr.escapeHtml(PyOps.str(v))); }
             case "forceescape" -> { new CallArgs(name, args, kwargs, line); yield new Markup(PyStr.escapeHtml(PyOps.str(v))); }
             case "first" -> {
@@ -93,7 +91,7 @@ final class Filters {
                 boolean first = true;
                 while (it.hasNext()) {
                     Object x = it.next();
-                    if (attr != null) x = attrGetter(attr, null, line).apply(x);
+                    if (attr != null) x = SequenceFilters.attrGetter(attr, null, line).apply(x);
                     if (!first) sb.append(sep);
                     first = false;
                     sb.append(PyOps.str(x));
@@ -108,9 +106,9 @@ final class Filters {
             case "string" -> { new CallArgs(name, args, kwargs, line); yield v instanceof Markup ? v : PyOps.str(v); }
             case "pprint" -> { new CallArgs(name, args, kwargs, line); yield PyOps.repr(v); }
             case "safe" -> { new CallArgs(name, args, kwargs, line); yield v instanceof Markup ? v : new Markup(PyOps.str(v)); }
-            case "map" -> map(v, args, kwargs, line);
-            case "select", "reject", "selectattr", "rejectattr" -> select(name, v, args, kwargs, line);
-            case "max", "min" -> minMax(name, v, new CallArgs(name, args, kwargs, line, "case_sensitive", "attribute"), line);
+            case "map" -> SequenceFilters.map(v, args, kwargs, line);
+            case "select", "reject", "selectattr", "rejectattr" -> SequenceFilters.select(name, v, args, kwargs, line);
+            case "max", "min" -> SequenceFilters.minMax(name, v, new CallArgs(name, args, kwargs, line, "case_sensitive", "attribute"), line);
             case "replace" -> {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "old", "new", "count");
                 Object count = a.get("count", null);
@@ -118,7 +116,7 @@ final class Filters {
             }
             case "reverse" -> {
                 new CallArgs(name, args, kwargs, line);
-                if (PyOps.isString(v)) yield PyOps.slice(PyOps.str(v), null, null, -1L, line);
+                if (PyOps.isString(v)) yield PyAccess.slice(PyOps.str(v), null, null, -1L, line);
                 List<Object> l = PyOps.toList(v, line);
                 java.util.Collections.reverse(l);
                 yield v instanceof List ? new PyGenerator("list_reverseiterator", l.iterator()) : l;
@@ -127,10 +125,10 @@ final class Filters {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "precision", "method");
                 yield round(v, (int) a.integer("precision", 0), a.string("method", "common"), line);
             }
-            case "sort" -> sort(v, new CallArgs(name, args, kwargs, line, "reverse", "case_sensitive", "attribute"), line);
+            case "sort" -> SequenceFilters.sort(v, new CallArgs(name, args, kwargs, line, "reverse", "case_sensitive", "attribute"), line);
             case "unique" -> {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "case_sensitive", "attribute");
-                Function<Object, Object> key = keyFunction(a.get("attribute", null), a.bool("case_sensitive", false), line);
+                Function<Object, Object> key = SequenceFilters.keyFunction(a.get("attribute", null), a.bool("case_sensitive", false), line);
                 List<Object> seen = new ArrayList<>(), out = new ArrayList<>();
                 Iterator<Object> it = PyOps.iterate(v, line);
                 while (it.hasNext()) {
@@ -146,7 +144,7 @@ final class Filters {
                 Iterator<Object> it = PyOps.iterate(v, line);
                 while (it.hasNext()) {
                     Object x = it.next();
-                    total = PyOps.binary("+", total, attr == null ? x : attrGetter(attr, null, line).apply(x), line);
+                    total = PyArith.binary("+", total, attr == null ? x : SequenceFilters.attrGetter(attr, null, line).apply(x), line);
                 }
                 yield total;
             }
@@ -155,8 +153,8 @@ final class Filters {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "length", "killwords", "end", "leeway");
                 yield truncate(PyOps.str(v), (int) a.integer("length", 255), a.bool("killwords", false), a.string("end", "..."), (int) a.integer("leeway", 5), line);
             }
-            case "wordcount" -> { new CallArgs(name, args, kwargs, line); yield (long) Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(PyOps.str(v)).results().count(); }
-            case "batch", "slice" -> batchOrSlice(name, v, new CallArgs(name, args, kwargs, line, name.equals("batch") ? "linecount" : "slices", "fill_with"), line);
+            case "wordcount" -> { new CallArgs(name, args, kwargs, line); yield Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(PyOps.str(v)).results().count(); }
+            case "batch", "slice" -> SequenceFilters.batchOrSlice(name, v, new CallArgs(name, args, kwargs, line, name.equals("batch") ? "linecount" : "slices", "fill_with"), line);
             default -> throw new TemplateException(line, "no filter named '" + name + "'");
         };
     }
@@ -250,177 +248,21 @@ final class Filters {
         return new BigDecimal(d).setScale(precision, mode).doubleValue();
     }
 
-    /** jinja2's make_attrgetter: dotted path, integer parts as indexes, item lookup first. */
-    static Function<Object, Object> attrGetter(Object attribute, Object fallback, int line) {
-        List<Object> parts = new ArrayList<>();
-        if (PyOps.isString(attribute)) {
-            for (String p : PyOps.str(attribute).split("\\.", -1)) parts.add(p.matches("\\d+") ? (Object) Long.parseLong(p) : p);
-        } else {
-            parts.add(attribute);
-        }
-        return item -> {
-            Object x = item;
-            for (Object p : parts) {
-                x = PyOps.getItem(x, p, line);
-                if (fallback != null && x instanceof Undefined) x = fallback;
-            }
-            return x;
-        };
-    }
 
-    private static Function<Object, Object> keyFunction(Object attribute, boolean caseSensitive, int line) {
-        Function<Object, Object> get = attribute == null ? Function.identity() : attrGetter(attribute, null, line);
-        return caseSensitive ? get : x -> {
-            Object k = get.apply(x);
-            return PyOps.isString(k) ? PyStr.lower(PyOps.str(k)) : k;
-        };
-    }
 
-    private static Object map(Object v, List<Object> args, Map<String, Object> kwargs, int line) {
-        Function<Object, Object> f;
-        if (args.isEmpty() && kwargs.containsKey("attribute")) {
-            for (String k : kwargs.keySet()) {
-                if (!k.equals("attribute") && !k.equals("default")) throw new TemplateException(line, "Unexpected keyword argument '" + k + "'");
-            }
-            f = attrGetter(kwargs.get("attribute"), kwargs.get("default"), line);
-        } else {
-            if (args.isEmpty()) throw new TemplateException(line, "map requires a filter argument");
-            String filter = PyOps.str(args.getFirst());
-            List<Object> rest = args.subList(1, args.size());
-            f = x -> apply(filter, x, rest, kwargs, line);
-        }
-        if (!PyOps.truthy(v)) return new PyGenerator("do_map", List.<Object>of().iterator());
-        Iterator<Object> src = PyOps.iterate(v, line);
-        return new PyGenerator("do_map", new Iterator<>() {
-            @Override public boolean hasNext() { return src.hasNext(); }
 
-            @Override public Object next() { return f.apply(src.next()); }
-        });
-    }
 
-    private static Object select(String name, Object v, List<Object> args, Map<String, Object> kwargs, int line) {
-        boolean byAttr = name.endsWith("attr");
-        boolean reject = name.startsWith("reject");
-        Function<Object, Object> transform = Function.identity();
-        int off = 0;
-        if (byAttr) {
-            if (args.isEmpty()) throw new TemplateException(line, "Missing parameter for attribute name");
-            transform = attrGetter(args.getFirst(), null, line);
-            off = 1;
-        }
-        Predicate<Object> test;
-        if (args.size() > off) {
-            String testName = PyOps.str(args.get(off));
-            List<Object> rest = args.subList(off + 1, args.size());
-            test = x -> Tests.apply(testName, x, rest, kwargs, line);
-        } else {
-            test = PyOps::truthy;
-        }
-        if (!PyOps.truthy(v)) return new PyGenerator("select_or_reject", List.<Object>of().iterator());
-        Function<Object, Object> tf = transform;
-        Predicate<Object> keep = x -> test.test(tf.apply(x)) != reject;
-        Iterator<Object> src = PyOps.iterate(v, line);
-        return new PyGenerator("select_or_reject", new Iterator<>() {
-            private Object pending;
-            private boolean ready;
 
-            @Override public boolean hasNext() {
-                while (!ready && src.hasNext()) {
-                    Object x = src.next();
-                    if (keep.test(x)) { pending = x; ready = true; }
-                }
-                return ready;
-            }
 
-            @Override public Object next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                ready = false;
-                return pending;
-            }
-        });
-    }
-
-    private static Object minMax(String name, Object v, CallArgs a, int line) {
-        Function<Object, Object> key = keyFunction(a.get("attribute", null), a.bool("case_sensitive", false), line);
-        Object best = null, bestKey = null;
-        boolean any = false;
-        Iterator<Object> it = PyOps.iterate(v, line);
-        while (it.hasNext()) {
-            Object x = it.next(), k = key.apply(x);
-            if (!any || (name.equals("max") ? PyOps.compare(k, bestKey, ">", line) > 0 : PyOps.compare(k, bestKey, "<", line) < 0)) {
-                best = x;
-                bestKey = k;
-                any = true;
-            }
-        }
-        return any ? best : new Undefined("No aggregated item, sequence was empty.");
-    }
-
-    private static Object sort(Object v, CallArgs a, int line) {
-        Function<Object, Object> key = keyFunction(a.get("attribute", null), a.bool("case_sensitive", false), line);
-        List<Object> l = PyOps.toList(v, line);
-        List<Object[]> keyed = new ArrayList<>();
-        for (Object x : l) keyed.add(new Object[] {key.apply(x), x});
-        keyed.sort((x, y) -> PyOps.compare(x[0], y[0], "<", line));
-        if (a.bool("reverse", false)) java.util.Collections.reverse(keyed);
-        List<Object> out = new ArrayList<>();
-        for (Object[] k : keyed) out.add(k[1]);
-        return out;
-    }
-
-    private static Object dictsort(Object v, CallArgs a, int line) {
-        if (!(v instanceof Map<?, ?> m)) throw new TemplateException(line, "dictsort needs a mapping");
-        String by = a.string("by", "key");
-        int pos = switch (by) { case "key" -> 0; case "value" -> 1; default -> throw new TemplateException(line, "You can only sort by either \"key\" or \"value\""); };
-        boolean cs = a.bool("case_sensitive", false);
-        List<Object> items = new ArrayList<>();
-        m.forEach((k, x) -> items.add(new PyTuple(k, x)));
-        items.sort((x, y) -> {
-            Object kx = ((List<?>) x).get(pos), ky = ((List<?>) y).get(pos);
-            if (!cs) {
-                if (PyOps.isString(kx)) kx = PyStr.lower(PyOps.str(kx));
-                if (PyOps.isString(ky)) ky = PyStr.lower(PyOps.str(ky));
-            }
-            return PyOps.compare(kx, ky, "<", line);
-        });
-        if (a.bool("reverse", false)) java.util.Collections.reverse(items);
-        return items;
-    }
 
     private static String truncate(String s, int length, boolean killwords, String end, int leeway, int line) {
         if (length < end.length()) throw new TemplateException(line, "expected length >= " + end.length() + ", got " + length);
         if (leeway < 0) throw new TemplateException(line, "expected leeway >= 0, got " + leeway);
         if (PyStr.length(s) <= length + leeway) return s;
-        String cut = (String) PyOps.slice(s, null, (long) (length - end.length()), null, line);
+        String cut = (String) PyAccess.slice(s, null, (long) (length - end.length()), null, line);
         if (killwords) return cut + end;
         int sp = cut.lastIndexOf(' ');
         return (sp < 0 ? "" : cut.substring(0, sp)) + end;
     }
 
-    private static Object batchOrSlice(String name, Object v, CallArgs a, int line) {
-        List<Object> items = PyOps.toList(v, line);
-        Object fill = a.get("fill_with", null);
-        boolean hasFill = a.has("fill_with") && fill != null;
-        long n = a.integer(name.equals("batch") ? "linecount" : "slices", 0);
-        if (n <= 0) throw new TemplateException(line, name + " count must be positive");
-        List<Object> out = new ArrayList<>();
-        if (name.equals("batch")) {
-            for (int i = 0; i < items.size(); i += (int) n) {
-                List<Object> chunk = new ArrayList<>(items.subList(i, (int) Math.min(items.size(), i + n)));
-                while (hasFill && chunk.size() < n) chunk.add(fill);
-                out.add(chunk);
-            }
-            return out;
-        }
-        int len = items.size(), per = (int) (len / n), extra = (int) (len % n), offset = 0;
-        for (int i = 0; i < n; i++) {
-            int start = offset + i * per;
-            if (i < extra) offset++;
-            int end = offset + (i + 1) * per;
-            List<Object> chunk = new ArrayList<>(items.subList(start, end));
-            if (hasFill && i >= extra) chunk.add(fill);
-            out.add(chunk);
-        }
-        return new PyGenerator("do_slice", out.iterator());
-    }
 }

@@ -55,7 +55,7 @@ final class Formatting {
             boolean zero = flags.indexOf("0") >= 0 && align == '>' && "dioxXeEfFgG".indexOf(conv) >= 0;
             sb.append(padded(body, width, zero ? '0' : ' ', align, zero));
         }
-        if (named == null && argi < positional.size() && !(values instanceof PyTuple && positional.isEmpty())) {
+        if (named == null && argi < positional.size()) {
             throw new TemplateException(line, "not all arguments converted during string formatting");
         }
         return sb.toString();
@@ -182,13 +182,13 @@ final class Formatting {
                 if (rest.charAt(0) == '.') {
                     int e = 1;
                     while (e < rest.length() && rest.charAt(e) != '.' && rest.charAt(e) != '[') e++;
-                    value = PyOps.getAttr(value, rest.substring(1, e), line);
+                    value = PyAccess.getAttr(value, rest.substring(1, e), line);
                     rest = rest.substring(e);
                 } else {
                     int e = rest.indexOf(']');
                     if (e < 0) throw new TemplateException(line, "missing ']' in format string");
                     String key = rest.substring(1, e);
-                    value = PyOps.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) Long.parseLong(key) : key, line);
+                    value = PyAccess.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) Long.parseLong(key) : key, line);
                     rest = rest.substring(e + 1);
                 }
             }

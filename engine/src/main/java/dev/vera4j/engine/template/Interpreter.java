@@ -117,9 +117,9 @@ final class Interpreter {
                 Object value = s.filter() == null ? sb.toString() : applyFilterChain(s.filter(), sb.toString(), scope);
                 assign(s.target(), value, scope, s.line());
             }
-            case Node.Macro m -> scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), scope));
+            case Node.Macro m -> scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), m.uses(), scope));
             case Node.CallBlock c -> {
-                PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), scope);
+                PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), c.uses(), scope);
                 Expr.Call call = c.call();
                 Object fn = eval(call.target(), scope);
                 List<Object> args = new ArrayList<>();
@@ -213,7 +213,7 @@ final class Interpreter {
         }
     }
 
-    private PyCallable macro(String name, List<String> params, List<Expr> defaults, List<Node> body, Scope defining) {
+    private PyCallable macro(String name, List<String> params, List<Expr> defaults, List<Node> body, Node.MacroUses uses, Scope defining) {
         return (args, kwargs, line) -> {
             Scope s = new Scope(defining);
             List<Object> varargs = new ArrayList<>();
@@ -222,18 +222,25 @@ final class Interpreter {
                 if (i < params.size()) s.set(params.get(i), args.get(i));
                 else varargs.add(args.get(i));
             }
+            if (!varargs.isEmpty() && !uses.varargs()) {
+                throw new TemplateException(line, "macro '" + name + "' takes not more than " + params.size() + " argument(s)");
+            }
             for (var e : kwargs.entrySet()) {
                 int idx = params.indexOf(e.getKey());
                 if (idx >= 0 && idx < args.size()) throw new TemplateException(line, "macro '" + name + "' got multiple values for argument '" + e.getKey() + "'");
+                if (e.getKey().equals("caller") && !uses.caller()) {
+                    throw new TemplateException(line, "macro '" + name + "' was invoked with a caller block but does not use caller()");
+                }
                 if (idx >= 0 || e.getKey().equals("caller")) s.set(e.getKey(), e.getValue());
-                else extraKw.put(e.getKey(), e.getValue());
+                else if (uses.kwargs()) extraKw.put(e.getKey(), e.getValue());
+                else throw new TemplateException(line, "macro '" + name + "' takes no keyword argument '" + e.getKey() + "'");
             }
             for (int i = args.size(); i < params.size(); i++) {
                 if (kwargs.containsKey(params.get(i))) continue;
                 Expr d = defaults.get(i);
                 s.set(params.get(i), d == null ? new Undefined("parameter '" + params.get(i) + "' was not provided") : eval(d, s));
             }
-            s.set("varargs", varargs);
+            s.set("varargs", new PyTuple(varargs));
             s.set("kwargs", extraKw);
             if (++callDepth > MAX_CALL_DEPTH) {
                 callDepth--;
@@ -279,16 +286,16 @@ final class Interpreter {
             case Expr.GetAttr g -> {
                 Object target = eval(g.target(), scope);
                 if (target instanceof RecursiveLoop r) yield r.ctx().attribute(g.name());
-                yield PyOps.getAttr(target, g.name(), g.line());
+                yield PyAccess.getAttr(target, g.name(), g.line());
             }
             case Expr.GetItem g -> {
                 Object target = eval(g.target(), scope);
                 if (target instanceof RecursiveLoop r) target = r.ctx();
                 if (g.key() instanceof Expr.Slice s) {
                     if (target instanceof Undefined u) throw u.error(g.line());
-                    yield PyOps.slice(target, evalOpt(s.start(), scope), evalOpt(s.stop(), scope), evalOpt(s.step(), scope), g.line());
+                    yield PyAccess.slice(target, evalOpt(s.start(), scope), evalOpt(s.stop(), scope), evalOpt(s.step(), scope), g.line());
                 }
-                yield PyOps.getItem(target, eval(g.key(), scope), g.line());
+                yield PyAccess.getItem(target, eval(g.key(), scope), g.line());
             }
             case Expr.Slice s -> throw new TemplateException(s.line(), "slice outside of a subscript");
             case Expr.Call c -> {
@@ -306,9 +313,9 @@ final class Interpreter {
                 evalArgs(t.args(), scope, args, kwargs, t.line());
                 yield Tests.apply(t.name(), v, args, kwargs, t.line());
             }
-            case Expr.Unary u -> PyOps.negate(eval(u.operand(), scope), u.op(), u.line());
+            case Expr.Unary u -> PyArith.negate(eval(u.operand(), scope), u.op(), u.line());
             case Expr.Not n -> !PyOps.truthy(eval(n.operand(), scope));
-            case Expr.Binary b -> PyOps.binary(b.op(), eval(b.left(), scope), eval(b.right(), scope), b.line());
+            case Expr.Binary b -> PyArith.binary(b.op(), eval(b.left(), scope), eval(b.right(), scope), b.line());
             case Expr.And a -> {
                 Object l = eval(a.left(), scope);
                 yield PyOps.truthy(l) ? eval(a.right(), scope) : l;

@@ -256,7 +256,7 @@ final class Lexer {
         }
         if (src.charAt(p) == '0') {
             int q = p + 1;
-            while (q + 1 < n + 1 && q < n && (src.charAt(q) == '0' || (src.charAt(q) == '_' && q + 1 < n && src.charAt(q + 1) == '0'))) q++;
+            while (q < n && (src.charAt(q) == '0' || (src.charAt(q) == '_' && q + 1 < n && src.charAt(q + 1) == '0'))) q++;
             return q;
         }
         return digits(p);

@@ -24,11 +24,13 @@ final class Methods {
 
     /** The attribute, or an {@link Undefined} naming what is missing. */
     static Object attribute(Object obj, String name, int line) {
+        if (obj == null) return Undefined.attribute(null, name);
         switch (obj) {
             case String s when STR.contains(name) -> { return (PyCallable) (a, k, l) -> StrMethods.call(s, name, a, k, l); }
             case Markup m when STR.contains(name) -> { return (PyCallable) (a, k, l) -> StrMethods.call(m.value(), name, a, k, l); }
             case Map<?, ?> m when DICT.contains(name) -> { return (PyCallable) (a, k, l) -> dict(m, name, a, k, l); }
             case Map<?, ?> m when DICT_MUTATING.contains(name) -> { return unsafe(obj, name); }
+            case PyView v -> { return Undefined.attribute(obj, name); }
             case List<?> l when LIST.contains(name) -> { return (PyCallable) (a, k, ln) -> list(l, name, a, k, ln); }
             case List<?> l when LIST_MUTATING.contains(name) -> { return unsafe(obj, name); }
             case Namespace ns -> {
@@ -57,15 +59,15 @@ final class Methods {
                 noArgs("dict.items", args, line);
                 List<Object> out = new ArrayList<>();
                 m.forEach((k, v) -> out.add(new PyTuple(k, v)));
-                return out;
+                return new PyView("dict_items", out);
             }
             case "keys" -> {
                 noArgs("dict.keys", args, line);
-                return new ArrayList<Object>(m.keySet());
+                return new PyView("dict_keys", new ArrayList<Object>(m.keySet()));
             }
             case "values" -> {
                 noArgs("dict.values", args, line);
-                return new ArrayList<Object>(m.values());
+                return new PyView("dict_values", new ArrayList<Object>(m.values()));
             }
             default -> {
                 noArgs("dict.copy", args, line);

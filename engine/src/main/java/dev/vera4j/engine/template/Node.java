@@ -20,10 +20,18 @@ sealed interface Node {
     /** {@code {% set x | filters %}body{% endset %}}; filters is a chain whose innermost value is null (the body). */
     record SetBlock(Target target, Expr filter, List<Node> body, int line) implements Node { }
 
-    record Macro(String name, List<String> params, List<Expr> defaults, List<Node> body, int line) implements Node { }
+    /** A macro definition; {@code uses} says which of varargs/kwargs/caller its body reads (jinja2 rejects extras otherwise). */
+    record Macro(String name, List<String> params, List<Expr> defaults, List<Node> body, MacroUses uses, int line) implements Node { }
 
     /** {@code {% call(params) target(args) %}body{% endcall %}}. */
-    record CallBlock(Expr.Call call, List<String> params, List<Expr> defaults, List<Node> body, int line) implements Node { }
+    record CallBlock(Expr.Call call, List<String> params, List<Expr> defaults, List<Node> body, MacroUses uses, int line) implements Node { }
+
+    /** Which special names a macro body refers to. */
+    record MacroUses(boolean varargs, boolean kwargs, boolean caller) {
+        static MacroUses of(java.util.Set<String> names) {
+            return new MacroUses(names.contains("varargs"), names.contains("kwargs"), names.contains("caller"));
+        }
+    }
 
     /** {@code {% filter chain %}body{% endfilter %}}; chain's innermost value is null (the body). */
     record FilterBlock(Expr filter, List<Node> body, int line) implements Node { }

@@ -10,16 +10,34 @@ import java.util.Set;
 /** Recursive-descent parser from tokens to {@link Node}s, following jinja2's grammar and operator precedence. */
 final class Parser {
     private static final Set<String> COMPARE_OPS = Set.of("==", "!=", "<", "<=", ">", ">=");
+    /** Deepest nesting of blocks and sub-expressions accepted, so hostile templates cannot overflow the stack. */
+    static final int MAX_NESTING = 256;
 
     private final List<Token> tokens;
     private int pos;
+    /**
+     * Above zero inside if tests/bodies and inline ifs, where jinja2 defers "no filter/test named x" to render
+     * time; elsewhere an unknown name fails at parse time, as in jinja2's compiler.
+     */
+    private int soft;
+    private int nesting;
+    /** Names read inside each macro body being parsed (innermost last), to know whether it uses varargs/kwargs/caller. */
+    private final java.util.ArrayDeque<java.util.Set<String>> macroNames = new java.util.ArrayDeque<>();
+    /** Unknown filter/test names met outside soft regions, reported once the whole template is parsed. */
+    private final List<TemplateException> unknownNames = new ArrayList<>();
 
     private Parser(List<Token> tokens) { this.tokens = tokens; }
 
     static List<Node> parse(String source) {
         Parser p = new Parser(Lexer.tokenize(source));
-        List<Node> body = p.subparse(Set.of());
+        List<Node> body;
+        try {
+            body = p.subparse(Set.of());
+        } catch (StackOverflowError e) {
+            throw new TemplateException(p.cur().line(), "template nested too deeply");
+        }
         if (p.cur().type() != Type.EOF) throw p.fail("unexpected " + p.cur());
+        if (!p.unknownNames.isEmpty()) throw p.unknownNames.getFirst();
         return body;
     }
 
@@ -110,7 +128,20 @@ final class Parser {
         expect(Type.BLOCK_END);
     }
 
+    private void enter() {
+        if (++nesting > MAX_NESTING) throw fail("template nested deeper than " + MAX_NESTING + " levels");
+    }
+
     private Node parseStatement() {
+        enter();
+        try {
+            return parseStatementNested();
+        } finally {
+            nesting--;
+        }
+    }
+
+    private Node parseStatementNested() {
         Token t = cur();
         if (t.type() != Type.NAME) throw fail("tag name expected, got " + t);
         return switch (t.value()) {
@@ -132,6 +163,15 @@ final class Parser {
 
     private Node parseIf() {
         next();
+        soft++;
+        try {
+            return parseIfSoft();
+        } finally {
+            soft--;
+        }
+    }
+
+    private Node parseIfSoft() {
         List<Expr> tests = new ArrayList<>();
         List<List<Node>> bodies = new ArrayList<>();
         List<Node> otherwise = List.of();
@@ -161,15 +201,21 @@ final class Parser {
         Expr iter = parseTuple(false, false, Set.of("recursive"), false);
         Expr filter = skipName("if") ? parseExpression(true) : null;
         boolean recursive = skipName("recursive");
-        List<Node> body = statements(Set.of("endfor", "else"));
-        List<Node> otherwise = List.of();
-        if (next().value().equals("else")) {
-            otherwise = statements(Set.of("endfor"));
-            end("endfor");
-        } else {
-            expect(Type.BLOCK_END);
+        int savedSoft = soft;
+        soft = 0;
+        try {
+            List<Node> body = statements(Set.of("endfor", "else"));
+            List<Node> otherwise = List.of();
+            if (next().value().equals("else")) {
+                otherwise = statements(Set.of("endfor"));
+                end("endfor");
+            } else {
+                expect(Type.BLOCK_END);
+            }
+            return new Node.For(target, iter, filter, recursive, body, otherwise, line);
+        } finally {
+            soft = savedSoft;
         }
-        return new Node.For(target, iter, filter, recursive, body, otherwise, line);
     }
 
     private Node parseSet() {
@@ -192,9 +238,17 @@ final class Parser {
         List<String> params = new ArrayList<>();
         List<Expr> defaults = new ArrayList<>();
         parseSignature(params, defaults);
-        List<Node> body = statements(Set.of("endmacro"));
-        end("endmacro");
-        return new Node.Macro(name, params, defaults, body, line);
+        int savedSoft = soft;
+        soft = 0;
+        macroNames.addLast(new java.util.HashSet<>());
+        try {
+            List<Node> body = statements(Set.of("endmacro"));
+            end("endmacro");
+            return new Node.Macro(name, params, defaults, body, Node.MacroUses.of(macroNames.getLast()), line);
+        } finally {
+            soft = savedSoft;
+            macroNames.removeLast();
+        }
     }
 
     private void parseSignature(List<String> params, List<Expr> defaults) {
@@ -223,9 +277,14 @@ final class Parser {
         if (cur().isOp("(")) parseSignature(params, defaults);
         Expr call = parseExpression(true);
         if (!(call instanceof Expr.Call c)) throw new TemplateException(line, "expected a call after 'call'");
-        List<Node> body = statements(Set.of("endcall"));
-        end("endcall");
-        return new Node.CallBlock(c, params, defaults, body, line);
+        macroNames.addLast(new java.util.HashSet<>());
+        try {
+            List<Node> body = statements(Set.of("endcall"));
+            end("endcall");
+            return new Node.CallBlock(c, params, defaults, body, Node.MacroUses.of(macroNames.getLast()), line);
+        } finally {
+            macroNames.removeLast();
+        }
     }
 
     private Node parseFilterBlock() {
@@ -321,10 +380,32 @@ final class Parser {
         return new Expr.TupleLit(items, line);
     }
 
-    private Expr parseExpression(boolean withCond) { return withCond ? parseCondExpr() : parseOr(); }
+    private Expr parseExpression(boolean withCond) {
+        enter();
+        try {
+            return withCond ? parseCondExpr() : parseOr();
+        } finally {
+            nesting--;
+        }
+    }
 
     private Expr parseCondExpr() {
+        int unknownBefore = unknownNames.size();
         Expr e = parseOr();
+        if (cur().isName("if")) {
+            // the whole inline if is soft in jinja2, including its first operand
+            while (unknownNames.size() > unknownBefore) unknownNames.removeLast();
+            soft++;
+            try {
+                return parseCondRest(e);
+            } finally {
+                soft--;
+            }
+        }
+        return e;
+    }
+
+    private Expr parseCondRest(Expr e) {
         while (cur().isName("if")) {
             int line = next().line();
             Expr test = parseOr();
@@ -355,7 +436,12 @@ final class Parser {
     private Expr parseNot() {
         if (cur().isName("not")) {
             int line = next().line();
-            return new Expr.Not(parseNot(), line);
+            enter();
+            try {
+                return new Expr.Not(parseNot(), line);
+            } finally {
+                nesting--;
+            }
         }
         return parseCompare();
     }
@@ -425,7 +511,12 @@ final class Parser {
         Expr e;
         if (cur().isOp("-") || cur().isOp("+")) {
             Token op = next();
-            e = new Expr.Unary(op.value(), parseUnary(false), op.line());
+            enter();
+            try {
+                e = new Expr.Unary(op.value(), parseUnary(false), op.line());
+            } finally {
+                nesting--;
+            }
         } else {
             e = parsePrimary();
         }
@@ -443,7 +534,10 @@ final class Parser {
                     case "true", "True" -> new Expr.Const(Boolean.TRUE, t.line());
                     case "false", "False" -> new Expr.Const(Boolean.FALSE, t.line());
                     case "none", "None" -> new Expr.Const(null, t.line());
-                    default -> new Expr.Name(t.value(), t.line());
+                    default -> {
+                        for (java.util.Set<String> names : macroNames) names.add(t.value());
+                        yield new Expr.Name(t.value(), t.line());
+                    }
                 };
             }
             case STRING -> {
@@ -613,6 +707,7 @@ final class Parser {
                 next();
                 name.append('.').append(expect(Type.NAME).value());
             }
+            if (soft == 0 && !Filters.exists(name.toString())) unknownNames.add(new TemplateException(nameTok.line(), "no filter named '" + name + "'"));
             Expr.Args args = cur().isOp("(") ? parseCallArgs() : Expr.Args.NONE;
             value = new Expr.Filter(value, name.toString(), args, nameTok.line());
         }
@@ -627,6 +722,7 @@ final class Parser {
             next();
             name.append('.').append(expect(Type.NAME).value());
         }
+        if (soft == 0 && !Tests.exists(name.toString())) unknownNames.add(new TemplateException(line, "no test named '" + name + "'"));
         Expr.Args args;
         Token t = cur();
         if (t.isOp("(")) {

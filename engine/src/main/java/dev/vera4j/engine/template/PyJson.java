@@ -61,6 +61,7 @@ final class PyJson {
             case Double d -> sb.append(floatText(d));
             case Float f -> sb.append(floatText(f.doubleValue()));
             case Number n -> sb.append(n.longValue());
+            case PyView view -> throw new TemplateException(line, "Object of type " + view.kind() + " is not JSON serializable");
             case List<?> l -> array(l, level);
             case Map<?, ?> m -> object(m, level);
             default -> throw new TemplateException(line, "Object of type " + PyOps.typeName(v) + " is not JSON serializable");

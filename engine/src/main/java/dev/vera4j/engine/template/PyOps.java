@@ -44,6 +44,11 @@ final class PyOps {
             case String s -> PyStr.repr(s);
             case Markup m -> "Markup(" + PyStr.repr(m.value()) + ")";
             case Undefined u -> "Undefined";
+            case PyView view -> {
+                StringBuilder sb = new StringBuilder(view.kind()).append("([");
+                for (int i = 0; i < view.size(); i++) sb.append(i > 0 ? ", " : "").append(repr(view.get(i)));
+                yield sb.append("])").toString();
+            }
             case PyTuple t -> {
                 StringBuilder sb = new StringBuilder("(");
                 for (int i = 0; i < t.size(); i++) sb.append(i > 0 ? ", " : "").append(repr(t.get(i)));
@@ -88,6 +93,7 @@ final class PyOps {
             case Float f -> "float";
             case Number n -> "int";
             case PyTuple t -> "tuple";
+            case PyView view -> view.kind();
             case List<?> l -> "list";
             case Map<?, ?> m -> "dict";
             case Undefined u -> "Undefined";
@@ -119,15 +125,15 @@ final class PyOps {
         };
     }
 
-    private static double toDouble(Object v) {
+    static double toDouble(Object v) {
         return v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).doubleValue();
     }
 
-    private static long toLong(Object v) {
+    static long toLong(Object v) {
         return v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).longValue();
     }
 
-    private static boolean isFloat(Object v) { return v instanceof Double || v instanceof Float; }
+    static boolean isFloat(Object v) { return v instanceof Double || v instanceof Float; }
 
     /** Python {@code ==}. */
     static boolean eq(Object a, Object b) {
@@ -140,7 +146,7 @@ final class PyOps {
         }
         if (isString(a) && isString(b)) return str(a).equals(str(b));
         if (a instanceof List<?> la && b instanceof List<?> lb) {
-            if ((a instanceof PyTuple) != (b instanceof PyTuple) || la.size() != lb.size()) return false;
+            if ((a instanceof PyTuple) != (b instanceof PyTuple) || (a instanceof PyView) != (b instanceof PyView) || la.size() != lb.size()) return false;
             for (int i = 0; i < la.size(); i++) if (!eq(la.get(i), lb.get(i))) return false;
             return true;
         }
@@ -230,6 +236,7 @@ final class PyOps {
             case Markup m -> chars(m.value()).iterator();
             case Undefined u -> List.of().iterator();
             case PyGenerator g -> g.iterator();
+            case null -> throw new TemplateException(line, "'NoneType' object is not iterable");
             default -> throw new TemplateException(line, "'" + typeName(v) + "' object is not iterable");
         };
     }
@@ -258,200 +265,9 @@ final class PyOps {
             case Collection<?> c -> c.size();
             case Map<?, ?> m -> m.size();
             case Undefined u -> 0;
+            case null -> throw new TemplateException(line, "object of type 'NoneType' has no len()");
             default -> throw new TemplateException(line, "object of type '" + typeName(v) + "' has no len()");
         };
-    }
-
-    // ---- arithmetic
-
-    static Object binary(String op, Object a, Object b, int line) {
-        if (op.equals("~")) return str(a) + str(b);
-        if (a instanceof Undefined u) throw u.error(line);
-        if (b instanceof Undefined u) throw u.error(line);
-        Object r = switch (op) {
-            case "+" -> add(a, b);
-            case "-" -> numeric(a, b, op, line);
-            case "*" -> multiply(a, b, line);
-            case "/", "//", "%", "**" -> isString(a) && op.equals("%") ? Formatting.percent(str(a), b, line) : numeric(a, b, op, line);
-            default -> null;
-        };
-        if (r == null) {
-            throw new TemplateException(line, "unsupported operand type(s) for " + op + ": '" + typeName(a) + "' and '" + typeName(b) + "'");
-        }
-        return r;
-    }
-
-    private static Object add(Object a, Object b) {
-        if (a instanceof Markup ma) {
-            if (!isString(b)) return null;
-            return new Markup(ma.value() + (b instanceof Markup mb ? mb.value() : PyStr.escapeHtml((String) b)));
-        }
-        if (b instanceof Markup mb) {
-            if (!isString(a)) return null;
-            return new Markup(PyStr.escapeHtml((String) a) + mb.value());
-        }
-        if (a instanceof String sa) return b instanceof String sb ? sa + sb : null;
-        if (a instanceof List<?> la && b instanceof List<?> lb) {
-            if ((a instanceof PyTuple) != (b instanceof PyTuple)) return null;
-            List<Object> out = new ArrayList<>(la);
-            out.addAll(lb);
-            return a instanceof PyTuple ? new PyTuple(out) : out;
-        }
-        if (isNumber(a) && isNumber(b)) return numericNoCheck(a, b, "+");
-        return null;
-    }
-
-    private static Object multiply(Object a, Object b, int line) {
-        if ((isString(a) || a instanceof List) && isInt(b) || (isInt(a) || a instanceof Boolean) && (isString(b) || b instanceof List)) {
-            boolean seqFirst = isString(a) || a instanceof List;
-            Object seq = seqFirst ? a : b;
-            long n = Math.max(0, toLong(seqFirst ? b : a));
-            if (n * len(seq, line) > 10_000_000L) throw new TemplateException(line, "repetition result too large");
-            if (seq instanceof String s) return s.repeat((int) n);
-            if (seq instanceof Markup m) return new Markup(m.value().repeat((int) n));
-            List<Object> out = new ArrayList<>();
-            for (long i = 0; i < n; i++) out.addAll((List<?>) seq);
-            return seq instanceof PyTuple ? new PyTuple(out) : out;
-        }
-        if (isNumber(a) && isNumber(b)) return numericNoCheck(a, b, "*");
-        return null;
-    }
-
-    private static Object numeric(Object a, Object b, String op, int line) {
-        if (!isNumber(a) || !isNumber(b)) return null;
-        boolean floats = isFloat(a) || isFloat(b);
-        if (op.equals("/") || op.equals("//") || op.equals("%")) {
-            if (floats ? toDouble(b) == 0.0 : toLong(b) == 0) {
-                throw new TemplateException(line, op.equals("/") ? "division by zero" : "integer division or modulo by zero");
-            }
-        }
-        if (op.equals("**") && !floats && toLong(b) < 0) return Math.pow(toDouble(a), toDouble(b));
-        return numericNoCheck(a, b, op);
-    }
-
-    private static Object numericNoCheck(Object a, Object b, String op) {
-        if (isFloat(a) || isFloat(b) || op.equals("/")) {
-            double x = toDouble(a), y = toDouble(b);
-            return switch (op) {
-                case "+" -> x + y;
-                case "-" -> x - y;
-                case "*" -> x * y;
-                case "/" -> x / y;
-                case "//" -> Math.floor(x / y);
-                case "%" -> {
-                    double m = x % y;
-                    yield (m != 0 && ((m < 0) != (y < 0))) ? m + y : m;
-                }
-                case "**" -> Math.pow(x, y);
-                default -> throw new IllegalStateException(op);
-            };
-        }
-        long x = toLong(a), y = toLong(b);
-        try {
-            return switch (op) {
-                case "+" -> Math.addExact(x, y);
-                case "-" -> Math.subtractExact(x, y);
-                case "*" -> Math.multiplyExact(x, y);
-                case "//" -> Math.floorDiv(x, y);
-                case "%" -> Math.floorMod(x, y);
-                case "**" -> {
-                    long r = 1;
-                    for (long i = 0; i < y; i++) r = Math.multiplyExact(r, x);
-                    yield r;
-                }
-                default -> throw new IllegalStateException(op);
-            };
-        } catch (ArithmeticException overflow) {
-            throw new TemplateException(0, "integer overflow in " + x + " " + op + " " + y);
-        }
-    }
-
-    static Object negate(Object v, String op, int line) {
-        if (v instanceof Undefined u) throw u.error(line);
-        if (isFloat(v)) return op.equals("-") ? -toDouble(v) : toDouble(v);
-        if (isNumber(v)) return op.equals("-") ? -toLong(v) : toLong(v);
-        throw new TemplateException(line, "bad operand type for unary " + op + ": '" + typeName(v) + "'");
-    }
-
-    // ---- indexing
-
-    /** Python slicing {@code seq[start:stop:step]} for str and list. */
-    static Object slice(Object seq, Object start, Object stop, Object step, int line) {
-        long st = step == null ? 1 : toIndex(step, line);
-        if (st == 0) throw new TemplateException(line, "slice step cannot be zero");
-        boolean isStr = isString(seq);
-        List<?> items = isStr ? chars(str(seq)) : seq instanceof List<?> l ? l : null;
-        if (items == null) return Undefined.attribute(seq, "__getitem__");
-        long n = items.size();
-        long lo, hi;
-        if (st > 0) {
-            lo = start == null ? 0 : clamp(toIndex(start, line), n, 0, n);
-            hi = stop == null ? n : clamp(toIndex(stop, line), n, 0, n);
-        } else {
-            lo = start == null ? n - 1 : clamp(toIndex(start, line), n, -1, n - 1);
-            hi = stop == null ? -1 : clamp(toIndex(stop, line), n, -1, n - 1);
-        }
-        List<Object> out = new ArrayList<>();
-        for (long i = lo; st > 0 ? i < hi : i > hi; i += st) out.add(items.get((int) i));
-        if (isStr) {
-            StringBuilder sb = new StringBuilder();
-            for (Object o : out) sb.append((String) o);
-            return sb.toString();
-        }
-        return seq instanceof PyTuple ? new PyTuple(out) : out;
-    }
-
-    private static long clamp(long i, long n, long min, long max) {
-        if (i < 0) i += n;
-        return Math.max(min, Math.min(max, i));
-    }
-
-    private static long toIndex(Object v, int line) {
-        if (v == null) return 0;
-        if (isInt(v) || v instanceof Boolean) return toLong(v);
-        throw new TemplateException(line, "slice indices must be integers or None, not " + typeName(v));
-    }
-
-    /** jinja2's {@code environment.getitem}: {@code obj[key]}, falling back to attribute lookup for string keys. */
-    static Object getItem(Object obj, Object key, int line) {
-        if (obj instanceof Undefined u) throw u.error(line);
-        switch (obj) {
-            case Map<?, ?> m -> {
-                Object k = findKey(m, key);
-                if (k != NO_KEY) return m.get(k);
-            }
-            case List<?> l when isInt(key) || key instanceof Boolean -> {
-                long i = toLong(key);
-                if (i < 0) i += l.size();
-                if (i >= 0 && i < l.size()) return l.get((int) i);
-                return new Undefined(typeName(obj) + " index out of range");
-            }
-            case String s when isInt(key) -> {
-                int[] cps = PyStr.codePoints(s);
-                long i = toLong(key);
-                if (i < 0) i += cps.length;
-                if (i >= 0 && i < cps.length) return Character.toString(cps[(int) i]);
-                return new Undefined("string index out of range");
-            }
-            case Markup mk when isInt(key) -> {
-                return getItem(mk.value(), key, line);
-            }
-            default -> { }
-        }
-        if (isString(key)) return Methods.attribute(obj, str(key), line);
-        return Undefined.attribute(obj, repr(key));
-    }
-
-    /** jinja2's {@code environment.getattr}: attribute (method) first, then {@code obj[name]}. */
-    static Object getAttr(Object obj, String name, int line) {
-        if (obj instanceof Undefined u) throw u.error(line);
-        Object attr = Methods.attribute(obj, name, line);
-        if (!(attr instanceof Undefined)) return attr;
-        if (obj instanceof Map<?, ?> m) {
-            Object k = findKey(m, name);
-            if (k != NO_KEY) return m.get(k);
-        }
-        return attr;
     }
 
     /** Converts JSON-like Java values (arrays, Integer, Float...) into template values. */

@@ -21,7 +21,7 @@ final class Tests {
             case "string" -> PyOps.isString(v);
             case "mapping" -> v instanceof Map;
             case "iterable" -> PyOps.isIterable(v);
-            case "sequence" -> v instanceof List || v instanceof Map || PyOps.isString(v);
+            case "sequence" -> (v instanceof List && !(v instanceof PyView)) || v instanceof Map || PyOps.isString(v);
             case "callable" -> v instanceof PyCallable;
             case "escaped" -> v instanceof Markup;
             case "lower" -> PyOps.isString(v) && PyOps.str(v).equals(PyStr.lower(PyOps.str(v)));
@@ -33,7 +33,7 @@ final class Tests {
             }
             case "divisibleby" -> {
                 Object d = arg(name, args, kwargs, "num", line);
-                Object r = PyOps.binary("%", v, d, line);
+                Object r = PyArith.binary("%", v, d, line);
                 yield PyOps.eq(r, 0L);
             }
             case "eq", "equalto", "==" -> PyOps.eq(v, arg(name, args, kwargs, "other", line));

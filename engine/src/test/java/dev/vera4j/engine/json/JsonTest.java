@@ -138,6 +138,41 @@ class JsonTest {
         assertThrows(JsonException.class, () -> Json.write(new Object()));
     }
 
+    @Test
+    void mutatedDocumentsFailOnlyWithJsonException() {
+        String doc = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi \\u00e9 \\ud83d\\ude00\\n\"}],"
+                + " \"n\": [-1.5e-3, 0, 12345678901234567890, true, false, null], \"o\": {\"a\": {}}}";
+        String alphabet = "{}[]\",:\\/u0123456789abcdefntrle.+-E \n\t\u0000\ud800";
+        java.util.Random rnd = new java.util.Random(7);
+        int ok = 0, bad = 0;
+        for (int i = 0; i < 5000; i++) {
+            StringBuilder sb = new StringBuilder(doc);
+            for (int k = 1 + rnd.nextInt(3); k > 0; k--) {
+                int at = rnd.nextInt(sb.length());
+                switch (rnd.nextInt(3)) {
+                    case 0 -> sb.insert(at, alphabet.charAt(rnd.nextInt(alphabet.length())));
+                    case 1 -> sb.deleteCharAt(at);
+                    default -> sb.setCharAt(at, alphabet.charAt(rnd.nextInt(alphabet.length())));
+                }
+            }
+            try {
+                Object v = Json.parse(sb.toString());
+                assertEquals(v, Json.parse(Json.write(v)), "write/parse round trip of " + sb);
+                ok++;
+            } catch (JsonException e) {
+                assertTrue(e.line() >= 1 && e.column() >= 1, e.getMessage());
+                bad++;
+            }
+        }
+        assertTrue(ok > 0 && bad > 0, ok + " parsed, " + bad + " rejected");
+    }
+
+    @Test
+    void loneSurrogatesAreEscapedOnWrite() {
+        assertEquals("\"a\\ud800b\"", Json.write("a\ud800b"));
+        assertEquals("\"\\udc00\"", Json.write("\udc00"));
+    }
+
     private static void assertError(String text, int line, int col, String fragment) {
         JsonException e = assertThrows(JsonException.class, () -> Json.parse(text), text);
         assertTrue(e.getMessage().contains(fragment), text + " -> " + e.getMessage());
