@@ -25,6 +25,8 @@ public final class Cli {
         list.add(new BenchCommand());
         list.add(new MakeModelCommand());
         list.add(new TemplateCommand());
+        list.add(new AdapterCommand());
+        list.add(new MergeCommand());
         return list;
     }
 

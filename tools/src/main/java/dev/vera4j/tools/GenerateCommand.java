@@ -24,7 +24,7 @@ final class GenerateCommand implements Command {
     @Override public String usage() {
         return "-m MODEL -p PROMPT [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
                 + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
-                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json]";
+                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]...";
     }
 
     static Args.Spec spec() {
@@ -49,7 +49,8 @@ final class GenerateCommand implements Command {
                 .value("batch", "-b", "--batch", "--batch-size")
                 .value("kv-type", "--kv-type")
                 .value("threads", "-t", "--threads")
-                .flag("json", "--json");
+                .flag("json", "--json")
+                .value("adapter", "--adapter");
     }
 
     @Override
@@ -86,6 +87,7 @@ final class GenerateCommand implements Command {
         try (Model model = Model.load(a.requirePath("model", "-m MODEL"), threads)) {
             int ctx = a.getInt("ctx", Math.min(4096, model.config().contextLength()), 1, 1 << 24);
             Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
+            AdapterOptions.attach(session, model, a.all("adapter"));
             if (!json) out.print(prompt);
             Generation g = session.generate(prompt, options, (id, text) -> {
                 if (!json) {

@@ -64,6 +64,9 @@ public final class Session {
         pending = -1;
     }
 
+    /** The most tokens one forward pass takes: what a hook's scratch memory must be sized for. */
+    public int batchSize() { return state.maxBatch(); }
+
     /** Adds a hook to every linear projection of this session's passes (an adapter, say). */
     public void addHook(LinearHook hook) { state.addHook(hook); }
 

@@ -1,0 +1,60 @@
+package dev.vera4j.vera;
+
+import dev.vera4j.vera.peft.PeftImporter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Loads an adapter from wherever one is accepted: a vera4j adapter GGUF, or a PEFT adapter directory
+ * ({@code adapter_config.json} + {@code adapter_model.safetensors}), imported on the fly against the base.
+ * {@link Spec} parses the command-line form {@code PATH[:WEIGHT]}.
+ *
+ * <pre>{@code
+ * AdapterLoader.Spec spec = AdapterLoader.Spec.parse("my-adapter.gguf:0.5");
+ * AdapterWeights w = AdapterLoader.prepare(spec.path(), BaseFingerprint.of(modelPath), false);
+ * session.addHook(new VeraAdapter(w, session.batchSize(), spec.weight()));
+ * }</pre>
+ */
+public final class AdapterLoader {
+    private AdapterLoader() {}
+
+    /** An adapter path and the weight to apply it with. */
+    public record Spec(Path path, float weight) {
+        /**
+         * {@code PATH} (weight 1) or {@code PATH:WEIGHT}; a suffix after the last colon that is not a number is part of
+         * the path.
+         *
+         * @throws IllegalArgumentException if the weight is not finite
+         */
+        public static Spec parse(String text) {
+            int colon = text.lastIndexOf(':');
+            if (colon > 0 && colon < text.length() - 1) {
+                try {
+                    float w = Float.parseFloat(text.substring(colon + 1));
+                    if (!Float.isFinite(w)) throw new IllegalArgumentException("adapter weight must be finite: " + text);
+                    return new Spec(Path.of(text.substring(0, colon)), w);
+                } catch (NumberFormatException e) {
+                    // not a weight: the colon belongs to the path
+                }
+            }
+            return new Spec(Path.of(text), 1f);
+        }
+    }
+
+    /**
+     * Reads the adapter at {@code path}: a directory as a PEFT adapter made for {@code base}, a file as an
+     * {@link AdapterFile}.
+     *
+     * @throws IllegalArgumentException if it does not exist or is not a VeRA adapter
+     */
+    public static AdapterFile read(Path path, BaseFingerprint base) {
+        if (Files.isDirectory(path)) return PeftAdapters.fromPeft(PeftImporter.read(path), base);
+        if (!Files.isRegularFile(path)) throw new IllegalArgumentException("adapter " + path + " does not exist");
+        return AdapterFile.read(path);
+    }
+
+    /** {@link #read} then {@link AdapterWeights#prepare} for {@code base}. */
+    public static AdapterWeights prepare(Path path, BaseFingerprint base, boolean ignoreHash) {
+        return AdapterWeights.prepare(read(path, base), base, path.toString(), ignoreHash);
+    }
+}

@@ -1,0 +1,162 @@
+package dev.vera4j.vera;
+
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.gguf.GgufArray;
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufMetadata;
+import dev.vera4j.gguf.GgufTensor;
+import dev.vera4j.gguf.GgufValue;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.TreeMap;
+
+/**
+ * The identity of the base model an adapter was made for: architecture, the dimensions adapter vectors depend on,
+ * and a cheap fingerprint of the file, so that applying an adapter to another model is refused with a clear message.
+ *
+ * <p>The fingerprint is the first 16 bytes (hex) of a SHA-256 over every metadata entry except {@code general.*}
+ * (names, URLs and descriptions do not change the weights) and, per tensor in name order, its name, type, shape and
+ * three 64-byte samples of its data (start, middle, end). Reading a few kilobytes of a multi-gigabyte model is
+ * instantaneous, yet any re-quantization, fine-tune or merge changes it.
+ *
+ * <pre>{@code
+ * BaseFingerprint fp = BaseFingerprint.of(Path.of("llama-1b.gguf"));
+ * adapterFile.base().requireSameModel(fp, "my-adapter.gguf");   // throws if the adapter was made for another base
+ * }</pre>
+ */
+public record BaseFingerprint(String architecture, int blockCount, int dim, int feedForwardLength, int headCount,
+                              int headCountKv, int headDim, int vocabSize, String hash) {
+    private static final int SAMPLE = 64;
+
+    /** Reads {@code path} (mapped, only the samples touched). */
+    public static BaseFingerprint of(Path path) {
+        try (GgufFile f = GgufFile.open(path)) {
+            return of(f);
+        }
+    }
+
+    /** Fingerprints an open model file. */
+    public static BaseFingerprint of(GgufFile file) {
+        ModelConfig c = ModelConfig.fromMetadata(file.metadata());
+        MessageDigest md = sha256();
+        GgufMetadata m = file.metadata();
+        for (String key : new TreeMap<>(m.asMap()).keySet()) {
+            if (key.startsWith("general.")) continue;
+            update(md, key);
+            updateValue(md, m.get(key));
+        }
+        for (GgufTensor t : new TreeMap<>(file.tensors()).values()) {
+            update(md, t.name());
+            update(md, t.type().name());
+            for (long d : t.shape()) update(md, Long.toString(d));
+            MemorySegment data = t.data();
+            long size = data.byteSize();
+            for (long start : new long[] {0, size / 2, size - SAMPLE}) {
+                long from = Math.max(0, Math.min(start, size - SAMPLE));
+                long len = Math.min(SAMPLE, size);
+                md.update(data.asSlice(from, len).toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+        String hash = HexFormat.of().formatHex(md.digest(), 0, 16);
+        return new BaseFingerprint(c.architecture(), c.blockCount(), c.dim(), c.feedForwardLength(), c.headCount(),
+                c.headCountKv(), c.headDim(), c.vocabSize(), hash);
+    }
+
+    /** Columns of {@code target}'s weight: the width of its input. */
+    public int inputs(VeraTarget target) {
+        return switch (target) {
+            case Q, K, V, GATE, UP -> dim;
+            case O -> headCount * headDim;
+            case DOWN -> feedForwardLength;
+        };
+    }
+
+    /** Rows of {@code target}'s weight: the width of its output. */
+    public int outputs(VeraTarget target) {
+        return switch (target) {
+            case Q -> headCount * headDim;
+            case K, V -> headCountKv * headDim;
+            case O, DOWN -> dim;
+            case GATE, UP -> feedForwardLength;
+        };
+    }
+
+    /**
+     * PEFT's {@code _find_dim}: the element-wise largest {@code (in, out)} over the adapted targets, which sizes the
+     * shared projections ({@code A [r, in_max]}, {@code B [out_max, r]}) and so decides their random values.
+     */
+    public int[] projectionDims(java.util.Set<VeraTarget> targets) {
+        int in = 0, out = 0;
+        for (VeraTarget t : targets) {
+            in = Math.max(in, inputs(t));
+            out = Math.max(out, outputs(t));
+        }
+        return new int[] {in, out};
+    }
+
+    /** The configuration values this identity holds, compared with another model's. */
+    public boolean sameShape(BaseFingerprint o) {
+        return architecture.equals(o.architecture) && blockCount == o.blockCount && dim == o.dim
+                && feedForwardLength == o.feedForwardLength && headCount == o.headCount
+                && headCountKv == o.headCountKv && headDim == o.headDim && vocabSize == o.vocabSize;
+    }
+
+    /**
+     * Checks that {@code actual} is the model this adapter was made for.
+     *
+     * @param ignoreHash accept a model of the same shape whose fingerprint differs (a re-quantized copy, say)
+     * @throws IllegalArgumentException naming both models when they differ
+     */
+    public void requireSameModel(BaseFingerprint actual, String adapterName, boolean ignoreHash) {
+        if (!sameShape(actual)) {
+            throw new IllegalArgumentException("adapter " + adapterName + " was made for a different base model: it expects "
+                    + describe() + ", the model is " + actual.describe());
+        }
+        if (!ignoreHash && !hash.equals(actual.hash)) {
+            throw new IllegalArgumentException("adapter " + adapterName + " was made for a base model with fingerprint "
+                    + hash + " but this model's is " + actual.hash
+                    + " (same shape, different weights or metadata; e.g. another quantization or a merged model)");
+        }
+    }
+
+    /** A one-line summary, e.g. {@code llama, 16 layers, dim 2048, ffn 8192, 32/8 heads of 64, vocab 128256 [fp 1a2b...]}. */
+    public String describe() {
+        return architecture + ", " + blockCount + " layers, dim " + dim + ", ffn " + feedForwardLength + ", "
+                + headCount + "/" + headCountKv + " heads of " + headDim + ", vocab " + vocabSize + " [fingerprint " + hash + "]";
+    }
+
+    private static void updateValue(MessageDigest md, GgufValue v) {
+        update(md, v.type().name());
+        if (v.value() instanceof GgufArray a) {
+            update(md, a.elementType().name() + "[" + a.length() + "]");
+            for (int i = 0; i < a.length(); i++) {
+                if (a.elements() instanceof GgufArray[] nested) updateValue(md, GgufValue.ofArray(nested[i]));
+                else update(md, a.elementText(i));
+            }
+        } else {
+            update(md, String.valueOf(v.value()));
+        }
+    }
+
+    private static void update(MessageDigest md, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        md.update((byte) (b.length >>> 24));
+        md.update((byte) (b.length >>> 16));
+        md.update((byte) (b.length >>> 8));
+        md.update((byte) b.length);
+        md.update(b);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.vera4j.vera;
+
+import dev.vera4j.engine.model.LinearHook;
+import dev.vera4j.engine.model.LinearSite;
+
+/**
+ * Applies a VeRA adapter on the fly: after each adapted projection {@code y = W·x} it adds
+ * {@code weight · λ_b ⊙ (B_l · (λ_d ⊙ (A_l · x)))}. One instance per session (it owns scratch memory); the
+ * {@link AdapterWeights} behind it are shared, so several adapters can be loaded once against one mapped base and
+ * chosen per session.
+ *
+ * <p>{@code A·x} is the expensive half and does not depend on the layer's λ's, so it is computed once per distinct
+ * input: q, k and v read the same normalized hidden state, as do gate and up. The transformer calls hooks right after
+ * each projection, in order, so the product is reused when the previous call had the same layer, input group, array,
+ * offset and token count; any other call in between discards it. Nothing is allocated per call.
+ *
+ * <pre>{@code
+ * AdapterWeights w = AdapterWeights.prepare(AdapterFile.read(p), BaseFingerprint.of(model.path()), p.toString(), false);
+ * Session s = model.newSession();
+ * s.addHook(new VeraAdapter(w, s.batchSize(), 0.5f));    // half strength
+ * }</pre>
+ */
+public final class VeraAdapter implements LinearHook {
+    private static final VeraTarget[] TARGET_OF_KIND = new VeraTarget[LinearSite.Kind.values().length];
+    /** Input groups: sites in one group read the same activations. */
+    private static final int[] GROUP_OF_KIND = new int[LinearSite.Kind.values().length];
+
+    static {
+        for (LinearSite.Kind k : LinearSite.Kind.values()) {
+            TARGET_OF_KIND[k.ordinal()] = k == LinearSite.Kind.OUTPUT ? null : VeraTarget.valueOf(k.name());
+            GROUP_OF_KIND[k.ordinal()] = switch (k) {
+                case Q, K, V -> 0;
+                case O -> 1;
+                case GATE, UP -> 2;
+                case DOWN -> 3;
+                case OUTPUT -> 4;
+            };
+        }
+    }
+
+    private final AdapterWeights w;
+    private final int maxTokens;
+    private final float weight;
+    private final float[] ax;
+    private final float[] h;
+    private boolean cached;
+    private int cLayer = Integer.MIN_VALUE, cGroup, cOff, cN, cIn;
+    private float[] cX;
+
+    /**
+     * @param maxTokens the most tokens one call may carry (a session's batch size)
+     * @param weight    scales the adapter's contribution ({@code 1} as trained)
+     */
+    public VeraAdapter(AdapterWeights weights, int maxTokens, float weight) {
+        if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        if (!Float.isFinite(weight)) throw new IllegalArgumentException("adapter weight must be finite, got " + weight);
+        this.w = weights;
+        this.maxTokens = maxTokens;
+        this.weight = weight;
+        this.ax = new float[Math.multiplyExact(maxTokens, weights.rank())];
+        this.h = new float[weights.rank()];
+    }
+
+    public AdapterWeights weights() { return w; }
+
+    public float weight() { return weight; }
+
+    @Override
+    public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
+        int kind = site.kind().ordinal(), layer = site.layer(), group = GROUP_OF_KIND[kind];
+        if (layer != cLayer || group != cGroup || x != cX || xOff != cOff || n != cN || inDim != cIn) {
+            cached = false;
+            cLayer = layer;
+            cGroup = group;
+            cX = x;
+            cOff = xOff;
+            cN = n;
+            cIn = inDim;
+        }
+        VeraTarget target = TARGET_OF_KIND[kind];
+        AdapterWeights.Site s = target == null ? null : w.site(layer, target);
+        if (s == null) return;
+        if (inDim != s.in() || outDim != s.out()) {
+            throw new IllegalArgumentException("VeRA adapter expects " + site + " to be " + s.out() + " x " + s.in()
+                    + " but the model's is " + outDim + " x " + inDim);
+        }
+        if (n > maxTokens) {
+            throw new IllegalArgumentException(n + " tokens in one call; this adapter instance was sized for " + maxTokens);
+        }
+        int r = w.rank();
+        if (!cached) {
+            float[] a = w.a();
+            int stride = w.aStride();
+            for (int i = 0; i < r; i++) {
+                for (int t = 0; t < n; t++) ax[t * r + i] = VeraKernels.dot(a, i * stride, x, xOff + t * inDim, inDim);
+            }
+            cached = true;
+        }
+        float[] ld = s.lambdaD(), lb = s.lambdaB(), b = s.b();
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < r; i++) h[i] = ax[t * r + i] * ld[i];
+            int row = yOff + t * outDim;
+            for (int o = 0; o < outDim; o++) y[row + o] += weight * lb[o] * VeraKernels.dot(b, o * r, h, 0, r);
+        }
+    }
+}
