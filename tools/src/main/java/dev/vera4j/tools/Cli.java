@@ -27,6 +27,7 @@ public final class Cli {
         list.add(new TemplateCommand());
         list.add(new AdapterCommand());
         list.add(new MergeCommand());
+        list.add(new ChatCommand());
         return list;
     }
 

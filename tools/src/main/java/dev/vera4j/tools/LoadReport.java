@@ -1,0 +1,42 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.Vera4j;
+import dev.vera4j.engine.api.ModelInfo;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * What {@code chat} and {@code generate} say when they load a model: architecture, size, quantization, threads, SIMD
+ * width, context and a memory estimate; a warning when the Vector API is not active. Nothing with {@code --quiet}.
+ *
+ * <pre>{@code
+ * ModelInfo info = LoadReport.describe(path, threads);
+ * LoadReport.print(info, 2048, 2, err);
+ * }</pre>
+ */
+final class LoadReport {
+    private LoadReport() {}
+
+    /** The model's description, read from its header (fails with a one-line message for a missing or non-GGUF file). */
+    static ModelInfo describe(Path path, int threads) { return Vera4j.describe(path, threads); }
+
+    /**
+     * Prints two lines (and a warning without the Vector API).
+     *
+     * @param kvBytes bytes per cached key/value element (2 for F16, 4 for F32)
+     */
+    static void print(ModelInfo i, int contextLength, int kvBytes, PrintStream err) {
+        long kv = i.kvCacheBytes(contextLength, kvBytes);
+        err.printf(Locale.ROOT, "model: %s (%s, %d layers), %s parameters, %s, %s%n", i.name(), i.architecture(), i.blockCount(),
+                Numbers.human(i.parameters()), Numbers.bytes(i.fileBytes()), i.quantization());
+        String simd = i.vectorApiActive() ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)" : "no SIMD";
+        err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,
+                contextLength, i.contextLength(), Numbers.bytes(i.fileBytes() + kv), Numbers.bytes(i.fileBytes()), Numbers.bytes(kv));
+        if (!i.vectorApiActive()) {
+            err.println("warning: the Vector API (jdk.incubator.vector) is not active, so kernels run scalar and slow;"
+                    + " run java with --add-modules jdk.incubator.vector");
+        }
+    }
+}
