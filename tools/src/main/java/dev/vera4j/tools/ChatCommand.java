@@ -24,12 +24,6 @@ import java.util.Locale;
  * conversation, so each turn prefills only its own tokens. Reads one user turn per line, from a terminal or a pipe.
  */
 final class ChatCommand implements Command {
-    private final InputStream in;
-
-    ChatCommand() { this(System.in); }
-
-    ChatCommand(InputStream in) { this.in = in; }
-
     @Override public String name() { return "chat"; }
     @Override public String summary() { return "chat with a model (streams answers; /help inside for commands)"; }
     @Override public String usage() {
@@ -38,7 +32,7 @@ final class ChatCommand implements Command {
     }
 
     private static void help(PrintStream out) {
-        out.println("usage: vera4j chat " + new ChatCommand(InputStream.nullInputStream()).usage());
+        out.println("usage: vera4j chat " + new ChatCommand().usage());
         out.println();
         out.println("Each input line is one user turn; lines starting with / are commands (/help lists them).");
         out.println("Ctrl-C stops an answer, Ctrl-D (end of input) or /quit exits. Piped input works the same way.");
@@ -63,7 +57,10 @@ final class ChatCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) {
+    public int run(String[] argv, PrintStream out, PrintStream err) { return run(argv, InputStream.nullInputStream(), out, err); }
+
+    @Override
+    public int run(String[] argv, InputStream in, PrintStream out, PrintStream err) {
         Args a = new Args.Spec()
                 .flag("help", "-h", "--help")
                 .flag("verbose", "--verbose")

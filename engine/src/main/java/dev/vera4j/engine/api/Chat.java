@@ -210,6 +210,19 @@ public final class Chat {
         public Chat build() { return new Chat(this); }
     }
 
+    /**
+     * The token ids of a one-turn conversation ({@code system} may be null) ending with the assistant's turn header,
+     * as {@link #send} would feed them: for one-shot generation with a chat model.
+     *
+     * @param template {@code null} for the model's own template, else a built-in name or {@code plain}
+     */
+    public static int[] promptIds(Model model, String template, String system, String user) {
+        List<ChatMessage> all = new ArrayList<>();
+        if (system != null && !system.isEmpty()) all.add(new ChatMessage("system", system));
+        all.add(new ChatMessage("user", user));
+        return ChatFormat.forModel(model, template).encode(all, true);
+    }
+
     /** A copy of {@code o} with other sampler settings. */
     public static GenerateOptions withSampler(GenerateOptions o, SamplerSettings s) {
         return new GenerateOptions(o.maxTokens(), s, o.stopStrings(), o.stopTokens(), o.stopAtEndOfGeneration());
