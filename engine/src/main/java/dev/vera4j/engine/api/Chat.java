@@ -60,6 +60,12 @@ public final class Chat {
      */
     public Reply send(String userMessage, Consumer<String> onText) {
         cancellation.clear();
+        int alone = encode(List.of(new ChatMessage("user", userMessage))).length;
+        if (alone >= session.contextLength()) {
+            // checked first so that a message that can never fit does not cost the conversation its history
+            throw new EngineException("the message needs " + alone + " tokens but the context holds "
+                    + session.contextLength() + "; shorten it or use a larger context");
+        }
         messages.add(new ChatMessage("user", userMessage));
         int dropped = 0;
         int[] ids = encode();
@@ -70,11 +76,6 @@ public final class Chat {
             dropped++;
             while (messages.size() > 1 && !messages.getFirst().role().equals("user")) { messages.removeFirst(); dropped++; }
             ids = encode();
-        }
-        if (ids.length >= session.contextLength()) {
-            messages.removeLast();
-            throw new EngineException("the message needs " + ids.length + " tokens but the context holds "
-                    + session.contextLength() + "; shorten it or use a larger context");
         }
         int[] cached = session.tokens();
         int common = 0;
@@ -95,10 +96,12 @@ public final class Chat {
     /** {@link #send(String, Consumer)} without streaming. */
     public Reply send(String userMessage) { return send(userMessage, text -> { }); }
 
-    private int[] encode() {
-        List<ChatMessage> all = new ArrayList<>(messages.size() + 1);
+    private int[] encode() { return encode(messages); }
+
+    private int[] encode(List<ChatMessage> turns) {
+        List<ChatMessage> all = new ArrayList<>(turns.size() + 1);
         if (system != null && !system.isEmpty()) all.add(new ChatMessage("system", system));
-        all.addAll(messages);
+        all.addAll(turns);
         return format.encode(all, true);
     }
 
