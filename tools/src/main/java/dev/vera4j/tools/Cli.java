@@ -59,7 +59,9 @@ public final class Cli {
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
         try {
-            return cmd.run(rest, in, out, err);
+            int code = cmd.run(rest, in, out, err);
+            if (code == 0 && (List.of(rest).contains("--help") || List.of(rest).contains("-h"))) HelpExamples.print(cmd.name(), out);
+            return code;
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
             err.println("usage: vera4j " + cmd.name() + " " + cmd.usage() + "   (vera4j " + cmd.name() + " --help for more)");
