@@ -1,5 +1,8 @@
 package dev.vera4j.tests;
 
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufValue;
+import dev.vera4j.gguf.GgufWriter;
 import dev.vera4j.tools.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +108,26 @@ class TemplateCommandTest {
         assertEquals(0, over.code(), over.err());
         assertEquals("<bos><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
                 + "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|>", over.out());
+    }
+
+    @Test
+    void stories260KWithAnAddedTemplate() throws IOException {
+        // the real model re-written by GgufWriter with Llama 3.1's template added to its metadata
+        String llama31 = Files.readString(SHARED.resolve("testdata/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja"));
+        Path model = tmp.resolve("stories-chat.gguf");
+        try (GgufFile f = GgufFile.open(STORIES)) {
+            GgufWriter.copyOf(f).put("tokenizer.chat_template", GgufValue.ofString(llama31)).write(model);
+        }
+        Path m = write("m.json", """
+                {"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi there"}],
+                 "date_string": "01 Jan 2025"}
+                """);
+        Result r = run("template", "-m", model.toString(), "--messages", m.toString());
+        assertEquals(0, r.code(), r.err());
+        // rendered by Python jinja2 in Hugging Face's environment with bos_token="<s>" (stories260K's token 1)
+        assertEquals("<s><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+                + "Today Date: 01 Jan 2025\n\nYou are terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n", r.out());
     }
 
     @Test

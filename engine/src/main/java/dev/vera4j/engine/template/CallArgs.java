@@ -60,5 +60,24 @@ final class CallArgs {
 
     boolean bool(String name, boolean fallback) { return PyOps.truthy(get(name, fallback)); }
 
+    /** Largest width, indent or repeat count accepted, so a template cannot ask for gigabytes of padding. */
+    static final int MAX_SIZE = 1_000_000;
+
+    /** An integer used as a size (negative means 0, as in Python's padding); too large is an error. */
+    int size(String name, long fallback) {
+        return checkSize(integer(name, fallback), function + "() " + name, line);
+    }
+
+    static int checkSize(long v, String what, int line) {
+        if (v > MAX_SIZE) throw new TemplateException(line, what + " " + v + " is larger than " + MAX_SIZE);
+        return (int) Math.max(0, v);
+    }
+
+    /** Parses a run of ASCII digits as a non-negative int, failing cleanly when it is too large. */
+    static int digits(String s, String what, int line) {
+        if (s.length() > 9) throw new TemplateException(line, what + " " + s + " is too large");
+        return Integer.parseInt(s);
+    }
+
     int line() { return line; }
 }

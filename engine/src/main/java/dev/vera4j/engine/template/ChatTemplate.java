@@ -71,7 +71,8 @@ public final class ChatTemplate {
 
     /**
      * Renders messages given as JSON-like maps, for turns with more than role and content
-     * (e.g. {@code tool_calls}, {@code tool_call_id}).
+     * (e.g. {@code tool_calls}, {@code tool_call_id}). {@code messages} and {@code add_generation_prompt} always come
+     * from the arguments, whatever {@code extraVariables} holds.
      */
     public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
         Map<String, Object> vars = new LinkedHashMap<>();

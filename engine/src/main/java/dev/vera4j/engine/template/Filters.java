@@ -39,7 +39,7 @@ final class Filters {
                 yield r;
             }
             case "capitalize" -> { new CallArgs(name, args, kwargs, line); yield PyStr.capitalize(PyOps.str(v)); }
-            case "center" -> StrMethods.pad(PyOps.str(v), (int) Math.min(new CallArgs(name, args, kwargs, line, "width").integer("width", 80), 1_000_000), " ", "center");
+            case "center" -> StrMethods.pad(PyOps.str(v), new CallArgs(name, args, kwargs, line, "width").size("width", 80), " ", "center");
             case "count", "length" -> { new CallArgs(name, args, kwargs, line); yield PyOps.len(v, line); }
             case "d", "default" -> {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "default_value", "boolean");
@@ -71,7 +71,7 @@ final class Filters {
             case "indent" -> {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "width", "first", "blank");
                 Object w = a.get("width", 4L);
-                String ind = PyOps.isString(w) ? PyOps.str(w) : " ".repeat((int) Math.max(0, Math.min(a.integer("width", 4), 10_000)));
+                String ind = PyOps.isString(w) ? PyOps.str(w) : " ".repeat(a.size("width", 4));
                 yield indent(v, ind, a.bool("first", false), a.bool("blank", false));
             }
             case "items" -> {
@@ -123,7 +123,7 @@ final class Filters {
             }
             case "round" -> {
                 CallArgs a = new CallArgs(name, args, kwargs, line, "precision", "method");
-                yield round(v, (int) a.integer("precision", 0), a.string("method", "common"), line);
+                yield round(v, (int) Math.max(-400, Math.min(400, a.integer("precision", 0))), a.string("method", "common"), line);
             }
             case "sort" -> SequenceFilters.sort(v, new CallArgs(name, args, kwargs, line, "reverse", "case_sensitive", "attribute"), line);
             case "unique" -> {
@@ -234,6 +234,7 @@ final class Filters {
     private static Object round(Object v, int precision, String method, int line) {
         if (!PyOps.isNumber(v)) throw new TemplateException(line, "type " + PyOps.typeName(v) + " doesn't define __round__ method");
         double d = ((Number) (v instanceof Boolean b ? (b ? 1L : 0L) : v)).doubleValue();
+        // beyond +-400 digits every double is already exact (or rounds to zero), so the clamp above changes nothing
         if (!Double.isFinite(d)) return d;
         RoundingMode mode = switch (method) {
             case "common" -> RoundingMode.HALF_EVEN; // Python's round() on the exact binary value
@@ -241,6 +242,10 @@ final class Filters {
             case "floor" -> RoundingMode.FLOOR;
             default -> throw new TemplateException(line, "method must be common, ceil or floor");
         };
+        if (method.equals("common") && (PyOps.isInt(v) || v instanceof Boolean)) {
+            // Python's round() of an int stays an int
+            return new BigDecimal(((Number) (v instanceof Boolean b ? (b ? 1L : 0L) : v)).longValue()).setScale(precision, mode).setScale(0, mode).longValueExact();
+        }
         if (!method.equals("common")) {
             double p = Math.pow(10, precision);
             return (mode == RoundingMode.CEILING ? Math.ceil(d * p) : Math.floor(d * p)) / p;
@@ -262,7 +267,7 @@ final class Filters {
         String cut = (String) PyAccess.slice(s, null, (long) (length - end.length()), null, line);
         if (killwords) return cut + end;
         int sp = cut.lastIndexOf(' ');
-        return (sp < 0 ? "" : cut.substring(0, sp)) + end;
+        return (sp < 0 ? cut : cut.substring(0, sp)) + end; // Python: cut.rsplit(" ", 1)[0]
     }
 
 }

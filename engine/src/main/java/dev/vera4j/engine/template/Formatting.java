@@ -35,12 +35,14 @@ final class Formatting {
             StringBuilder flags = new StringBuilder();
             while (i < fmt.length() && "-+ 0#".indexOf(fmt.charAt(i)) >= 0) flags.append(fmt.charAt(i++));
             int width = 0;
-            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) width = width * 10 + (fmt.charAt(i++) - '0');
+            int start = i;
+            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
+            if (i > start) width = CallArgs.checkSize(CallArgs.digits(fmt.substring(start, i), "format width", line), "format width", line);
             int precision = -1;
             if (i < fmt.length() && fmt.charAt(i) == '.') {
-                i++;
-                precision = 0;
-                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) precision = precision * 10 + (fmt.charAt(i++) - '0');
+                start = ++i;
+                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
+                precision = i > start ? CallArgs.checkSize(CallArgs.digits(fmt.substring(start, i), "format precision", line), "format precision", line) : 0;
             }
             if (i >= fmt.length()) throw new TemplateException(line, "incomplete format");
             char conv = fmt.charAt(i);
@@ -119,6 +121,17 @@ final class Formatting {
         };
     }
 
+    /** Inserts a thousands separator into the integer digits of a formatted number. */
+    private static String group(String body, char sep) {
+        int startDigits = 0;
+        while (startDigits < body.length() && !Character.isDigit(body.charAt(startDigits))) startDigits++;
+        int end = startDigits;
+        while (end < body.length() && Character.isDigit(body.charAt(end))) end++;
+        StringBuilder digits = new StringBuilder(body.substring(startDigits, end));
+        for (int k = digits.length() - 3; k > 0; k -= 3) digits.insert(k, sep);
+        return body.substring(0, startDigits) + digits + body.substring(end);
+    }
+
     private static String padded(String body, int width, char fill, char align, boolean signAware) {
         int len = PyStr.length(body);
         if (width <= len) return body;
@@ -170,7 +183,7 @@ final class Formatting {
                 if (auto >= args.size()) throw new TemplateException(line, "replacement index " + auto + " out of range for positional args tuple");
                 value = args.get(auto++);
             } else if (head.chars().allMatch(Character::isDigit)) {
-                int k = Integer.parseInt(head);
+                int k = CallArgs.digits(head, "format field index", line);
                 if (k >= args.size()) throw new TemplateException(line, "replacement index " + k + " out of range for positional args tuple");
                 value = args.get(k);
             } else {
@@ -188,7 +201,7 @@ final class Formatting {
                     int e = rest.indexOf(']');
                     if (e < 0) throw new TemplateException(line, "missing ']' in format string");
                     String key = rest.substring(1, e);
-                    value = PyAccess.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) Long.parseLong(key) : key, line);
+                    value = PyAccess.getItem(value, key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) (long) CallArgs.digits(key, "format index", line) : key, line);
                     rest = rest.substring(e + 1);
                 }
             }
@@ -211,12 +224,16 @@ final class Formatting {
         boolean zero = false;
         if (i < spec.length() && spec.charAt(i) == '0') { zero = true; i++; }
         int width = 0;
-        while (i < spec.length() && Character.isDigit(spec.charAt(i))) width = width * 10 + (spec.charAt(i++) - '0');
+        int start = i;
+        while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
+        if (i > start) width = CallArgs.checkSize(CallArgs.digits(spec.substring(start, i), "format width", line), "format width", line);
+        char grouping = 0;
+        if (i < spec.length() && (spec.charAt(i) == ',' || spec.charAt(i) == '_')) grouping = spec.charAt(i++);
         int precision = -1;
         if (i < spec.length() && spec.charAt(i) == '.') {
-            i++;
-            precision = 0;
-            while (i < spec.length() && Character.isDigit(spec.charAt(i))) precision = precision * 10 + (spec.charAt(i++) - '0');
+            start = ++i;
+            while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
+            precision = i > start ? CallArgs.checkSize(CallArgs.digits(spec.substring(start, i), "format precision", line), "format precision", line) : 0;
         }
         char type = i < spec.length() ? spec.charAt(i++) : 0;
         if (i != spec.length()) throw new TemplateException(line, "invalid format specifier '" + spec + "'");
@@ -229,8 +246,14 @@ final class Formatting {
             if (numeric && !sign.isEmpty() && !body.startsWith("-")) body = sign + body;
         } else {
             if (!numeric) throw new TemplateException(line, "unknown format code '" + type + "' for object of type '" + PyOps.typeName(value) + "'");
-            body = convert(value, type == 'n' ? 'd' : type, precision, sign, line);
+            if (type == '%') {
+                double v = value instanceof Boolean b ? (b ? 1 : 0) : ((Number) value).doubleValue();
+                body = convert(v * 100, 'f', precision, sign, line) + "%";
+            } else {
+                body = convert(value, type == 'n' ? 'd' : type, precision, sign, line);
+            }
         }
+        if (grouping != 0 && numeric) body = group(body, grouping);
         if (zero && align == 0) { fill = '0'; align = '='; }
         if (align == 0) align = numeric ? '>' : '<';
         return padded(body, width, fill, align == '=' ? '>' : align, align == '=');

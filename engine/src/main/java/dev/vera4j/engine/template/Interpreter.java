@@ -12,9 +12,14 @@ import java.util.function.Supplier;
 final class Interpreter {
     private static final int MAX_CALL_DEPTH = 256;
     private static final long MAX_RANGE = 100_000;
+    /** Loop iterations plus macro calls one render may take; real chat templates need a few thousand. */
+    static final long MAX_STEPS = 2_000_000;
+    /** Characters one render may produce (in any single output buffer). */
+    static final int MAX_OUTPUT = 16 << 20;
 
     private final Supplier<LocalDateTime> now;
     private int callDepth;
+    private long steps;
 
     Interpreter(Supplier<LocalDateTime> now) { this.now = now; }
 
@@ -83,7 +88,14 @@ final class Interpreter {
         }
         long start = v.length == 1 ? 0 : v[0], stop = v.length == 1 ? v[0] : v[1], step = v.length == 3 ? v[2] : 1;
         if (step == 0) throw new TemplateException(line, "range() arg 3 must not be zero");
-        long count = step > 0 ? Math.max(0, (stop - start + step - 1) / step) : Math.max(0, (start - stop - step - 1) / -step);
+        long count;
+        try {
+            long span = step > 0 ? Math.subtractExact(stop, start) : Math.subtractExact(start, stop);
+            long s = Math.abs(step);
+            count = span <= 0 ? 0 : Math.addExact(span, s - 1) / s;
+        } catch (ArithmeticException e) {
+            count = Long.MAX_VALUE;
+        }
         if (count > MAX_RANGE) throw new TemplateException(line, "range too big, maximum size for range is " + MAX_RANGE);
         List<Object> out = new ArrayList<>((int) count);
         for (long i = 0, x = start; i < count; i++, x += step) out.add(x);
@@ -98,8 +110,8 @@ final class Interpreter {
 
     private void exec(Node node, Scope scope, StringBuilder out, int loopDepth) {
         switch (node) {
-            case Node.Output o -> out.append(o.text());
-            case Node.Print p -> out.append(PyOps.str(eval(p.expr(), scope)));
+            case Node.Output o -> append(out, o.text());
+            case Node.Print p -> append(out, PyOps.str(eval(p.expr(), scope)));
             case Node.If i -> {
                 for (int k = 0; k < i.tests().size(); k++) {
                     if (PyOps.truthy(eval(i.tests().get(k), scope))) {
@@ -109,7 +121,7 @@ final class Interpreter {
                 }
                 run(i.otherwise(), scope, out, loopDepth);
             }
-            case Node.For f -> loop(f, eval(f.iter(), scope), scope, out, loopDepth);
+            case Node.For f -> loop(f, eval(f.iter(), scope), scope, out, loopDepth, 0);
             case Node.Set s -> assign(s.target(), eval(s.value(), scope), scope, s.line());
             case Node.SetBlock s -> {
                 StringBuilder sb = new StringBuilder();
@@ -126,12 +138,12 @@ final class Interpreter {
                 Map<String, Object> kwargs = new LinkedHashMap<>();
                 evalArgs(call.args(), scope, args, kwargs, call.line());
                 kwargs.put("caller", caller);
-                out.append(PyOps.str(invoke(fn, args, kwargs, c.line())));
+                append(out, PyOps.str(invoke(fn, args, kwargs, c.line())));
             }
             case Node.FilterBlock fb -> {
                 StringBuilder sb = new StringBuilder();
                 run(fb.body(), scope, sb, loopDepth);
-                out.append(PyOps.str(applyFilterChain(fb.filter(), sb.toString(), scope)));
+                append(out, PyOps.str(applyFilterChain(fb.filter(), sb.toString(), scope)));
             }
             case Node.With w -> {
                 Scope inner = new Scope(scope);
@@ -150,7 +162,17 @@ final class Interpreter {
         }
     }
 
-    private void loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int loopDepth) {
+    private static void append(StringBuilder out, String s) {
+        if (out.length() + (long) s.length() > MAX_OUTPUT) throw new TemplateException(0, "template output exceeds " + MAX_OUTPUT + " characters");
+        out.append(s);
+    }
+
+    private void step(int line) {
+        if (++steps > MAX_STEPS) throw new TemplateException(line, "template ran more than " + MAX_STEPS + " loop iterations and macro calls");
+    }
+
+    /** {@code recursion} counts {@code loop(...)} calls of a recursive for; it is what {@code loop.depth0} reports. */
+    private void loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int loopDepth, int recursion) {
         if (iterable == null || !(PyOps.isIterable(iterable))) {
             throw new TemplateException(f.line(), "'" + PyOps.typeName(iterable) + "' object is not iterable");
         }
@@ -169,14 +191,15 @@ final class Interpreter {
             run(f.otherwise(), scope, out, loopDepth);
             return;
         }
-        LoopContext ctx = new LoopContext(items, loopDepth);
+        LoopContext ctx = new LoopContext(items, recursion);
         PyCallable recurse = f.recursive() ? (args, kwargs, line) -> {
             if (args.size() != 1) throw new TemplateException(line, "loop() takes exactly one argument");
             StringBuilder sb = new StringBuilder();
-            loop(f, args.getFirst(), scope, sb, loopDepth + 1);
+            loop(f, args.getFirst(), scope, sb, loopDepth + 1, recursion + 1);
             return sb.toString();
         } : null;
         for (int i = 0; i < items.size(); i++) {
+            step(f.line());
             ctx.index0 = i;
             Scope iter = new Scope(scope);
             assign(f.target(), items.get(i), iter, f.line());
@@ -242,6 +265,7 @@ final class Interpreter {
             }
             s.set("varargs", new PyTuple(varargs));
             s.set("kwargs", extraKw);
+            step(line);
             if (++callDepth > MAX_CALL_DEPTH) {
                 callDepth--;
                 throw new TemplateException(line, "macro calls nested deeper than " + MAX_CALL_DEPTH + " (infinite recursion?)");

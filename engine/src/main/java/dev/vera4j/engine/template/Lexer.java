@@ -189,7 +189,13 @@ final class Lexer {
                 end = pos + 1;
                 while (end < n && src.charAt(end) != c) end += src.charAt(end) == '\\' ? 2 : 1;
                 if (end >= n) throw new TemplateException(line, "unterminated string literal");
-                tokens.add(new Token(Type.STRING, PyStr.unescapeLiteral(src.substring(pos + 1, end)), line));
+                String value;
+                try {
+                    value = PyStr.unescapeLiteral(src.substring(pos + 1, end));
+                } catch (IllegalArgumentException e) {
+                    throw new TemplateException(line, e.getMessage());
+                }
+                tokens.add(new Token(Type.STRING, value, line));
                 end++;
             } else {
                 String op = null;

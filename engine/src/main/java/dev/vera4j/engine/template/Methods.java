@@ -18,6 +18,7 @@ final class Methods {
     private static final Set<String> DICT = Set.of("get", "items", "keys", "values", "copy");
     private static final Set<String> DICT_MUTATING = Set.of("pop", "popitem", "setdefault", "update", "clear", "fromkeys");
     private static final Set<String> LIST = Set.of("index", "count", "copy");
+    private static final Set<String> NUMBER = Set.of("real", "imag", "numerator", "denominator");
     private static final Set<String> LIST_MUTATING = Set.of("append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear");
 
     private Methods() {}
@@ -37,6 +38,8 @@ final class Methods {
                 return ns.attributes.containsKey(name) ? ns.attributes.get(name) : Undefined.attribute(obj, name);
             }
             case LoopContext loop -> { return loop.attribute(name); }
+            case Long l when NUMBER.contains(name) -> { return name.equals("imag") ? (Object) 0L : name.equals("denominator") ? (Object) 1L : l; }
+            case Double d when name.equals("real") || name.equals("imag") -> { return name.equals("real") ? d : 0.0; }
             default -> { return Undefined.attribute(obj, name); }
         }
     }

@@ -12,7 +12,7 @@ final class PyArith {
         if (a instanceof Undefined u) throw u.error(line);
         if (b instanceof Undefined u) throw u.error(line);
         Object r = switch (op) {
-            case "+" -> add(a, b);
+            case "+" -> add(a, b, line);
             case "-" -> numeric(a, b, op, line);
             case "*" -> multiply(a, b, line);
             case "/", "//", "%", "**" -> PyOps.isString(a) && op.equals("%") ? Formatting.percent(PyOps.str(a), b, line) : numeric(a, b, op, line);
@@ -24,7 +24,7 @@ final class PyArith {
         return r;
     }
 
-    private static Object add(Object a, Object b) {
+    private static Object add(Object a, Object b, int line) {
         if (a instanceof Markup ma) {
             if (!PyOps.isString(b)) return null;
             return new Markup(ma.value() + (b instanceof Markup mb ? mb.value() : PyStr.escapeHtml((String) b)));
@@ -40,24 +40,25 @@ final class PyArith {
             out.addAll(lb);
             return a instanceof PyTuple ? new PyTuple(out) : out;
         }
-        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "+");
+        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "+", line);
         return null;
     }
 
     private static Object multiply(Object a, Object b, int line) {
         if (a instanceof PyView || b instanceof PyView) return null;
-        if ((PyOps.isString(a) || a instanceof List) && PyOps.isInt(b) || (PyOps.isInt(a) || a instanceof Boolean) && (PyOps.isString(b) || b instanceof List)) {
+        boolean intA = PyOps.isInt(a) || a instanceof Boolean, intB = PyOps.isInt(b) || b instanceof Boolean;
+        if ((PyOps.isString(a) || a instanceof List) && intB || intA && (PyOps.isString(b) || b instanceof List)) {
             boolean seqFirst = PyOps.isString(a) || a instanceof List;
             Object seq = seqFirst ? a : b;
             long n = Math.max(0, PyOps.toLong(seqFirst ? b : a));
-            if (n * PyOps.len(seq, line) > 10_000_000L) throw new TemplateException(line, "repetition result too large");
+            if (n > CallArgs.MAX_SIZE || n * PyOps.len(seq, line) > 10L * CallArgs.MAX_SIZE) throw new TemplateException(line, "repetition result too large");
             if (seq instanceof String s) return s.repeat((int) n);
             if (seq instanceof Markup m) return new Markup(m.value().repeat((int) n));
             List<Object> out = new ArrayList<>();
             for (long i = 0; i < n; i++) out.addAll((List<?>) seq);
             return seq instanceof PyTuple ? new PyTuple(out) : out;
         }
-        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "*");
+        if (PyOps.isNumber(a) && PyOps.isNumber(b)) return numericNoCheck(a, b, "*", line);
         return null;
     }
 
@@ -70,10 +71,10 @@ final class PyArith {
             }
         }
         if (op.equals("**") && !floats && PyOps.toLong(b) < 0) return Math.pow(PyOps.toDouble(a), PyOps.toDouble(b));
-        return numericNoCheck(a, b, op);
+        return numericNoCheck(a, b, op, line);
     }
 
-    private static Object numericNoCheck(Object a, Object b, String op) {
+    private static Object numericNoCheck(Object a, Object b, String op, int line) {
         if (PyOps.isFloat(a) || PyOps.isFloat(b) || op.equals("/")) {
             double x = PyOps.toDouble(a), y = PyOps.toDouble(b);
             return switch (op) {
@@ -98,16 +99,25 @@ final class PyArith {
                 case "*" -> Math.multiplyExact(x, y);
                 case "//" -> Math.floorDiv(x, y);
                 case "%" -> Math.floorMod(x, y);
-                case "**" -> {
-                    long r = 1;
-                    for (long i = 0; i < y; i++) r = Math.multiplyExact(r, x);
-                    yield r;
-                }
+                case "**" -> power(x, y);
                 default -> throw new IllegalStateException(op);
             };
         } catch (ArithmeticException overflow) {
-            throw new TemplateException(0, "integer overflow in " + x + " " + op + " " + y);
+            throw new TemplateException(line, "integer overflow (vera4j integers are 64-bit) in " + x + " " + op + " " + y);
         }
+    }
+
+    /** x**y for y >= 0 by repeated squaring; overflow is an error. */
+    private static long power(long x, long y) {
+        if (x == 0 || x == 1) return y == 0 ? 1 : x;
+        if (x == -1) return (y & 1) == 0 ? 1 : -1;
+        long result = 1, base = x;
+        while (y > 0) {
+            if ((y & 1) == 1) result = Math.multiplyExact(result, base);
+            y >>= 1;
+            if (y > 0) base = Math.multiplyExact(base, base);
+        }
+        return result;
     }
 
     static Object negate(Object v, String op, int line) {

@@ -35,7 +35,7 @@ final class PyJson {
             case Markup m -> m.value();
             default -> {
                 if (!PyOps.isInt(ind)) throw new TemplateException(a.line(), "tojson indent must be an int or a string");
-                yield " ".repeat((int) Math.max(0, Math.min(((Number) ind).longValue(), 1000)));
+                yield " ".repeat(CallArgs.checkSize(((Number) ind).longValue(), "tojson indent", a.line()));
             }
         };
         String itemSep = indent == null ? ", " : ",", keySep = ": ";

@@ -55,7 +55,7 @@ final class PyStr {
             while (true) {
                 while (i < n && isSpace(s.charAt(i))) i++;
                 if (i >= n) break;
-                if (maxsplit >= 0 && out.size() >= maxsplit) { out.add(rstrip(s.substring(i), null)); break; }
+                if (maxsplit >= 0 && out.size() >= maxsplit) { out.add(s.substring(i)); break; }
                 int j = i;
                 while (j < n && !isSpace(s.charAt(j))) j++;
                 out.add(s.substring(i, j));
@@ -84,7 +84,7 @@ final class PyStr {
             while (true) {
                 while (j > 0 && isSpace(s.charAt(j - 1))) j--;
                 if (j <= 0) break;
-                if (out.size() >= maxsplit) { out.addFirst(lstrip(s.substring(0, j), null)); break; }
+                if (out.size() >= maxsplit) { out.addFirst(s.substring(0, j)); break; }
                 int i = j;
                 while (i > 0 && !isSpace(s.charAt(i - 1))) i--;
                 out.addFirst(s.substring(i, j));

@@ -16,7 +16,7 @@ final class SequenceFilters {
     static Function<Object, Object> attrGetter(Object attribute, Object fallback, int line) {
         List<Object> parts = new ArrayList<>();
         if (PyOps.isString(attribute)) {
-            for (String p : PyOps.str(attribute).split("\\.", -1)) parts.add(p.matches("\\d+") ? (Object) Long.parseLong(p) : p);
+            for (String p : PyOps.str(attribute).split("\\.", -1)) parts.add(p.matches("\\d{1,18}") ? (Object) Long.parseLong(p) : p);
         } else {
             parts.add(attribute);
         }

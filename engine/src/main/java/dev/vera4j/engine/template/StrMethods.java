@@ -82,7 +82,7 @@ final class StrMethods {
             case "isupper" -> s.codePoints().anyMatch(Character::isUpperCase) && s.codePoints().noneMatch(c -> Character.isLowerCase(c) || Character.isTitleCase(c));
             case "istitle" -> !s.isEmpty() && s.equals(PyStr.title(s)) && s.codePoints().anyMatch(Character::isLetter);
             case "zfill" -> {
-                long w = new CallArgs(fn, args, kwargs, line, "width").integer("width", 0);
+                long w = new CallArgs(fn, args, kwargs, line, "width").size("width", 0);
                 int len = PyStr.length(s);
                 if (w <= len) yield s;
                 String pad = "0".repeat((int) (w - len));
@@ -90,7 +90,9 @@ final class StrMethods {
             }
             case "center", "ljust", "rjust" -> {
                 CallArgs a = new CallArgs(fn, args, kwargs, line, "width", "fillchar");
-                yield pad(s, (int) Math.min(a.integer("width", 0), 1_000_000), a.string("fillchar", " "), name);
+                String fill = a.string("fillchar", " ");
+                if (PyStr.length(fill) != 1) throw new TemplateException(line, "the fill character must be exactly one character long");
+                yield pad(s, a.size("width", 0), fill, name);
             }
             case "partition", "rpartition" -> {
                 String sep = str(new CallArgs(fn, args, kwargs, line, "sep"), "sep", line);
@@ -174,7 +176,6 @@ final class StrMethods {
     }
 
     static String pad(String s, int width, String fill, String how) {
-        if (PyStr.length(fill) != 1) throw new TemplateException(0, "the fill character must be exactly one character long");
         int len = PyStr.length(s);
         if (width <= len) return s;
         int total = width - len;

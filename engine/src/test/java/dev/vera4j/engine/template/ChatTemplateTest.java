@@ -34,6 +34,10 @@ class ChatTemplateTest {
         assertEquals(3, undefined.line());
         assertTrue(undefined.getMessage().contains("has no attribute 'missing'"), undefined.getMessage());
 
+        TemplateException badEscape = assertThrows(TemplateException.class, () -> ChatTemplate.parse("\n{{ '\\xZZ' }}"));
+        assertEquals(2, badEscape.line());
+        assertThrows(TemplateException.class, () -> ChatTemplate.parse("{{ '\\U99999999' }}"));
+
         TemplateException stray = assertThrows(TemplateException.class, () -> ChatTemplate.parse("{% endif %}"));
         assertTrue(stray.getMessage().contains("unknown tag 'endif'"), stray.getMessage());
     }
@@ -79,6 +83,17 @@ class ChatTemplateTest {
         TemplateException repeat = assertThrows(TemplateException.class,
                 () -> ChatTemplate.parse("{{ 'x' * 100000000 }}").render(HI, true, Map.of()));
         assertTrue(repeat.getMessage().contains("too large"), repeat.getMessage());
+        for (String huge : List.of("{{ 'x' | center(2000000000) }}", "{{ '%999999999999d' % 1 }}", "{{ '{:99999999999}'.format(1) }}",
+                "{{ 'x'.zfill(5000000) }}", "{{ [1] | tojson(indent=100000000) }}", "{{ 'x' * 9223372036854775807 }}",
+                "{{ range(-9223372036854775807, 9223372036854775807) | length }}", "{{ 'a' | indent(99999999) }}", "{{ 3 ** 99 }}")) {
+            assertThrows(TemplateException.class, () -> ChatTemplate.parse(huge).render(HI, true, Map.of()), huge);
+        }
+        TemplateException loops = assertThrows(TemplateException.class, () -> ChatTemplate.parse(
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}").render(HI, true, Map.of()));
+        assertTrue(loops.getMessage().contains("loop iterations"), loops.getMessage());
+        TemplateException output = assertThrows(TemplateException.class, () -> ChatTemplate.parse(
+                "{% set s = 'x' * 1000000 %}{% for i in range(20) %}{{ s }}{% endfor %}").render(HI, true, Map.of()));
+        assertTrue(output.getMessage().contains("output exceeds"), output.getMessage());
         String deep = "{% if true %}".repeat(300) + "{% endif %}".repeat(300);
         TemplateException blocks = assertThrows(TemplateException.class, () -> ChatTemplate.parse(deep));
         assertTrue(blocks.getMessage().contains("nested deeper than"), blocks.getMessage());
