@@ -108,7 +108,6 @@ final class ChatCommand implements Command {
         long t0 = System.nanoTime();
         ModelInfo info = LoadReport.describe(path, threads);
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
-        if (!quiet) LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
         Vera4j model;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, tty)) {
             model = Vera4j.load(path, threads);
@@ -126,6 +125,7 @@ final class ChatCommand implements Command {
             }
             if (verbose) err.printf(Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             if (!quiet) {
+                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
                 if (chat.templateName().equals("plain")) {
                     err.println("note: " + path.getFileName() + " has no chat template: each line continues the text"
                             + " (--chat-template llama-2|llama-3|chatml forces one)");

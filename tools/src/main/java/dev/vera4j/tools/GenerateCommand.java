@@ -99,15 +99,16 @@ final class GenerateCommand implements Command {
         long t0 = System.nanoTime();
         dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
-        if (!quiet) LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
         Model loaded;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
             loaded = Model.load(path, threads);
         }
-        if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
         try (Model model = loaded) {
             Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
             AdapterOptions.attach(session, model, a.all("adapter"));
+            // after everything that can fail, so that an error is the first line on stderr
+            if (!quiet) LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             int[] ids;
             try {
                 ids = chat ? Chat.promptIds(model, a.get("chat-template"), a.get("system"), prompt)
