@@ -7,7 +7,6 @@ import dev.vera4j.vera.PeftAdapters;
 import dev.vera4j.vera.peft.PeftImporter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +54,6 @@ class ChatCommandTest {
         return r;
     }
 
-    /** The lines of {@code out} that are answers (not stat lines or command replies). */
     private static List<String> lines(String out) { return out.lines().toList(); }
 
     @Test
@@ -170,6 +168,31 @@ class ChatCommandTest {
         return out;
     }
 
-    @SuppressWarnings("unused")
-    private static final String SEP = File.separator;
+    @Test
+    void ctrlCStopsTheAnswerAndTheChatGoesOn() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        boolean[] raised = {false};
+        // a real SIGINT, raised as soon as the answer starts streaming: the REPL's handler must cancel it, not exit
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8) {
+            @Override
+            public void print(String s) {
+                super.print(s);
+                if (!raised[0] && !s.isEmpty() && !s.startsWith("[")) {
+                    raised[0] = true;
+                    sun.misc.Signal.raise(new sun.misc.Signal("INT"));
+                }
+            }
+        };
+        String input = "Once upon a time\n/stats\n";
+        int code = Cli.run(new String[] {"chat", "-m", STORIES.toString(), "--temp", "0", "-n", "-1", "-t", "1"},
+                new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), out, new PrintStream(err, true, StandardCharsets.UTF_8));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(raised[0]);
+        String stat = text.lines().filter(l -> l.startsWith("[")).findFirst().orElseThrow();
+        assertTrue(stat.endsWith(", stopped]"), text);
+        int tokens = Integer.parseInt(stat.replaceAll("\\[(\\d+) tokens.*", "$1"));
+        assertTrue(tokens < 100, stat);
+        assertTrue(text.contains("replies 1;"), text);
+    }
 }

@@ -26,18 +26,19 @@ final class Progress implements AutoCloseable {
         ticker = Thread.ofPlatform().daemon().name("vera4j-progress").unstarted(() -> {
             try {
                 Thread.sleep(1000);
-                while (true) {
+                do {
                     long s = (System.nanoTime() - start) / 1_000_000_000L;
                     synchronized (err) {
+                        // a terminal gets a counter updated in place; a log gets one line
                         if (tty) err.print(String.format(Locale.ROOT, "\r%s... %ds", label, s));
-                        else if (!shown) err.println(label + "...");
+                        else err.println(label + "...");
                         err.flush();
                     }
                     shown = true;
-                    Thread.sleep(tty ? 1000 : Long.MAX_VALUE / 2_000_000);
-                }
+                    if (tty) Thread.sleep(1000);
+                } while (tty);
             } catch (InterruptedException e) {
-                // done
+                // the step is done
             }
         });
         ticker.start();

@@ -2,7 +2,6 @@ package dev.vera4j.engine.api;
 
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
-import dev.vera4j.engine.sample.SamplerSettings;
 import dev.vera4j.engine.template.ChatMessage;
 
 import java.util.ArrayList;
@@ -224,10 +223,5 @@ public final class Chat {
         if (system != null && !system.isEmpty()) all.add(new ChatMessage("system", system));
         all.add(new ChatMessage("user", user));
         return ChatFormat.forModel(model, template).encode(all, true);
-    }
-
-    /** A copy of {@code o} with other sampler settings. */
-    public static GenerateOptions withSampler(GenerateOptions o, SamplerSettings s) {
-        return new GenerateOptions(o.maxTokens(), s, o.stopStrings(), o.stopTokens(), o.stopAtEndOfGeneration());
     }
 }
