@@ -34,6 +34,10 @@ final class LoadReport {
         String simd = i.vectorApiActive() ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)" : "no SIMD";
         err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,
                 contextLength, i.contextLength(), Numbers.bytes(i.fileBytes() + kv), Numbers.bytes(i.fileBytes()), Numbers.bytes(kv));
+        if (i.contextLength() > 0 && contextLength > i.contextLength()) {
+            err.println("warning: context " + contextLength + " is longer than the " + i.contextLength()
+                    + " the model was trained for; expect worse text past that");
+        }
         if (!i.vectorApiActive()) {
             err.println("warning: the Vector API (jdk.incubator.vector) is not active, so kernels run scalar and slow;"
                     + " run java with --add-modules jdk.incubator.vector");
