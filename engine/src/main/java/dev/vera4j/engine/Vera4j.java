@@ -2,6 +2,7 @@ package dev.vera4j.engine;
 
 import dev.vera4j.engine.api.Cancellation;
 import dev.vera4j.engine.api.Chat;
+import dev.vera4j.engine.api.EngineException;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Generations;
 import dev.vera4j.engine.api.Model;
@@ -36,6 +37,10 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Vera4j implements AutoCloseable {
+    /** The message when the JVM lacks {@code jdk.incubator.vector}, which the kernels are written in. */
+    public static final String VECTOR_API_MISSING = "the Vector API module is not active: start java with"
+            + " --add-modules jdk.incubator.vector (java -jar vera4j.jar adds it by itself)";
+
     private final Model model;
     private final ModelInfo info;
 
@@ -50,10 +55,12 @@ public final class Vera4j implements AutoCloseable {
     /**
      * Maps the model file (weights are not copied) and checks it.
      *
-     * @throws RuntimeException with a one-line message when the file is missing, not GGUF, or an unsupported model
+     * @throws RuntimeException with a one-line message when the file is missing, not GGUF, or an unsupported model,
+     *                          or when the JVM runs without the Vector API module
      */
     public static Vera4j load(Path path, int threads) {
         ModelInfo info = describe(path, threads);
+        if (!info.vectorApiActive()) throw new EngineException(VECTOR_API_MISSING);
         return new Vera4j(Model.load(path, threads), info);
     }
 

@@ -121,6 +121,14 @@ class ErrorsTest {
         assertError(missing, 1, "no such file");
         ChatCommandTest.Result flag = jar("", "generate", "-m", STORIES, "--frobnicate");
         assertError(flag, 2, "unknown option '--frobnicate'");
+        // Cli directly (no relaunch) on a JVM without jdk.incubator.vector: a clear error, not a NoClassDefFoundError
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("vera4j.jar", "../tools/target/vera4j.jar"), "dev.vera4j.tools.Cli", "generate", "-m", STORIES, "-p", "x")
+                .redirectErrorStream(true).start();
+        String noVector = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), noVector);
+        assertTrue(noVector.startsWith("error: the Vector API module is not active: start java with --add-modules jdk.incubator.vector"), noVector);
         ChatCommandTest.Result help = jar("", "chat", "--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("examples:"));

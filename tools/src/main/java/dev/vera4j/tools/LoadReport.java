@@ -9,7 +9,8 @@ import java.util.Locale;
 
 /**
  * What {@code chat} and {@code generate} say when they load a model: architecture, size, quantization, threads, SIMD
- * width, context and a memory estimate; a warning when the Vector API is not active. Nothing with {@code --quiet}.
+ * width, context and a memory estimate; without the Vector API module it refuses to go on (the kernels need it).
+ * Nothing with {@code --quiet}.
  *
  * <pre>{@code
  * ModelInfo info = LoadReport.describe(path, threads);
@@ -20,10 +21,14 @@ final class LoadReport {
     private LoadReport() {}
 
     /** The model's description, read from its header (fails with a one-line message for a missing or non-GGUF file). */
-    static ModelInfo describe(Path path, int threads) { return Vera4j.describe(path, threads); }
+    static ModelInfo describe(Path path, int threads) {
+        ModelInfo info = Vera4j.describe(path, threads);
+        if (!info.vectorApiActive()) throw new IllegalStateException(Vera4j.VECTOR_API_MISSING);
+        return info;
+    }
 
     /**
-     * Prints two lines (and a warning without the Vector API).
+     * Prints two lines (and a warning for a context longer than the model's).
      *
      * @param kvBytes bytes per cached key/value element (2 for F16, 4 for F32)
      */
@@ -31,16 +36,15 @@ final class LoadReport {
         long kv = i.kvCacheBytes(contextLength, kvBytes);
         err.printf(Locale.ROOT, "model: %s (%s, %d layers), %s parameters, %s, %s%n", i.name(), i.architecture(), i.blockCount(),
                 Numbers.human(i.parameters()), Numbers.bytes(i.fileBytes()), i.quantization());
-        String simd = i.vectorApiActive() ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)" : "no SIMD";
+        // the kernels' block layouts use 8 or 16 float lanes; otherwise (or with -Dvera4j.scalar) they run scalar
+        boolean vector = (i.simdLanes() == 8 || i.simdLanes() == 16) && !Boolean.getBoolean("vera4j.scalar");
+        String simd = vector ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)"
+                : "scalar kernels (Vector API width " + i.simdLanes() + " floats not used)";
         err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,
                 contextLength, i.contextLength(), Numbers.bytes(i.fileBytes() + kv), Numbers.bytes(i.fileBytes()), Numbers.bytes(kv));
         if (i.contextLength() > 0 && contextLength > i.contextLength()) {
             err.println("warning: context " + contextLength + " is longer than the " + i.contextLength()
                     + " the model was trained for; expect worse text past that");
-        }
-        if (!i.vectorApiActive()) {
-            err.println("warning: the Vector API (jdk.incubator.vector) is not active, so kernels run scalar and slow;"
-                    + " run java with --add-modules jdk.incubator.vector");
         }
     }
 }
