@@ -3,9 +3,9 @@ package dev.vera4j.tools;
 import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.json.JsonException;
 import dev.vera4j.engine.template.ChatTemplate;
+import dev.vera4j.engine.template.ModelChatTemplate;
 import dev.vera4j.engine.template.TemplateException;
 import dev.vera4j.gguf.GgufFile;
-import dev.vera4j.gguf.GgufMetadata;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,8 +22,6 @@ import java.util.Map;
  * conversation, exactly as Hugging Face {@code apply_chat_template} would.
  */
 final class TemplateCommand implements Command {
-    static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
-
     @Override public String name() { return "template"; }
 
     @Override public String summary() { return "render a conversation with the model's chat template"; }
@@ -44,7 +42,7 @@ final class TemplateCommand implements Command {
         if (a.has("help")) {
             out.println("usage: vera4j template " + usage());
             out.println();
-            out.println("  -m, --model FILE         GGUF model: chat template from " + CHAT_TEMPLATE_KEY + ", bos/eos token strings");
+            out.println("  -m, --model FILE         GGUF model: chat template from " + ModelChatTemplate.METADATA_KEY + ", bos/eos token strings");
             out.println("  --messages FILE          JSON array of {\"role\", \"content\", ...} messages, or an object with");
             out.println("                           \"messages\" plus extra template variables (\"tools\", \"date_string\", ...)");
             out.println("  --no-generation-prompt   do not open an assistant turn at the end (add_generation_prompt=false)");
@@ -59,61 +57,25 @@ final class TemplateCommand implements Command {
         Map<String, Object> variables = readConversation(messagesFile);
         @SuppressWarnings("unchecked")
         List<Map<String, ?>> messages = (List<Map<String, ?>>) variables.remove("messages");
-        ChatTemplate template;
+        String override = a.get("template");
+        if (override != null && !ChatTemplate.names().contains(override) && !Files.isRegularFile(Path.of(override))) {
+            throw new UsageException("--chat-template '" + override + "' is neither a built-in template ("
+                    + String.join(", ", ChatTemplate.names()) + ") nor a file");
+        }
+        ModelChatTemplate template;
         try (GgufFile f = GgufFile.open(model)) {
-            GgufMetadata md = f.metadata();
-            template = chooseTemplate(md, a.get("template"), model);
-            String bos = tokenText(md, "tokenizer.ggml.bos_token_id");
-            String eos = tokenText(md, "tokenizer.ggml.eos_token_id");
-            if (bos != null) variables.putIfAbsent("bos_token", bos);
-            if (eos != null) variables.putIfAbsent("eos_token", eos);
+            template = ModelChatTemplate.of(f.metadata(), override);
+        } catch (TemplateException e) {
+            if (override != null) throw new RuntimeException("chat template " + override + ": " + e.getMessage(), e);
+            throw new RuntimeException(model.getFileName() + ": " + e.getMessage() + " with --chat-template NAME|FILE", e);
         }
         try {
-            out.print(template.renderMessages(messages, !a.has("nogen"), variables));
+            out.print(template.render(messages, !a.has("nogen"), variables));
         } catch (TemplateException e) {
             throw new RuntimeException("chat template failed: " + e.getMessage(), e);
         }
         out.flush();
         return 0;
-    }
-
-    private static ChatTemplate chooseTemplate(GgufMetadata md, String requested, Path model) {
-        if (requested != null) {
-            try {
-                if (ChatTemplate.names().contains(requested)) return ChatTemplate.named(requested);
-                Path file = Path.of(requested);
-                if (!Files.isRegularFile(file)) {
-                    throw new UsageException("--chat-template '" + requested + "' is neither a built-in template ("
-                            + String.join(", ", ChatTemplate.names()) + ") nor a file");
-                }
-                return ChatTemplate.parse(Files.readString(file, StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read chat template " + requested + ": " + e.getMessage(), e);
-            } catch (TemplateException e) {
-                throw new RuntimeException("bad chat template " + requested + ": " + e.getMessage(), e);
-            }
-        }
-        if (!md.has(CHAT_TEMPLATE_KEY)) {
-            throw new RuntimeException(model.getFileName() + " has no " + CHAT_TEMPLATE_KEY
-                    + "; pass --chat-template with one of " + String.join(", ", ChatTemplate.names()) + " or a Jinja file");
-        }
-        try {
-            return ChatTemplate.parse(md.getString(CHAT_TEMPLATE_KEY));
-        } catch (TemplateException e) {
-            throw new RuntimeException("the model's chat template does not parse: " + e.getMessage()
-                    + " (use --chat-template to override)", e);
-        }
-    }
-
-    /** The token string at the id stored under {@code idKey}, or null when the model has none. */
-    private static String tokenText(GgufMetadata md, String idKey) {
-        if (!md.has(idKey) || !md.has("tokenizer.ggml.tokens")) return null;
-        long id = md.getLong(idKey);
-        String[] tokens = md.getStringArray("tokenizer.ggml.tokens");
-        if (id < 0 || id >= tokens.length) {
-            throw new RuntimeException(idKey + " = " + id + " is outside the vocabulary of " + tokens.length + " tokens");
-        }
-        return tokens[(int) id];
     }
 
     @SuppressWarnings("unchecked")
