@@ -75,6 +75,24 @@ class ApiTest {
     }
 
     @Test
+    void templatedChatsReuseTheCacheToo() {
+        for (String template : new String[] {"chatml", "llama-2", "llama-3"}) {
+            Chat live = model.chat().template(template).system("Tell stories.").temperature(0).maxTokens(10).build();
+            assertEquals(template, live.templateName());
+            Reply first = live.send("The little dog");
+            long afterFirst = live.stats().promptTokens();
+            Reply second = live.send("Then the cat");
+            assertTrue(live.stats().promptTokens() - afterFirst < afterFirst, template + ": the second turn re-fed the first");
+            Chat fresh = model.chat().template(template).temperature(0).maxTokens(10).build();
+            fresh.messages(List.of(new ChatMessage("system", "Tell stories."), new ChatMessage("user", "The little dog"),
+                    new ChatMessage("assistant", first.text())));
+            assertEquals("Tell stories.", fresh.system());
+            assertEquals(second.text(), fresh.send("Then the cat").text(), template);
+        }
+        assertThrows(IllegalArgumentException.class, () -> model.chat().template("nope").build());
+    }
+
+    @Test
     void cancellationStopsBetweenTokensAndTheChatGoesOn() {
         Chat chat = model.chat().temperature(0).maxTokens(50).build();
         int[] seen = {0};
