@@ -157,6 +157,9 @@ class ChatCommandTest {
         assertTrue(chat.out().contains("\"prompt_ids\""), chat.out());
         assertEquals(2, cli("", concat(base, "-p", "x", "--system", "y")).code());
         assertEquals(2, cli("", concat(base, "-p", "x", "-f", f.toString())).code());
+        Result verbose = cli("", "generate", "-m", STORIES.toString(), "-p", "Once", "-n", "2", "-t", "1", "--verbose");
+        assertTrue(verbose.err().contains("loaded in ") && verbose.err().contains("SIMD ") && verbose.err().contains("memory ~"), verbose.err());
+        assertTrue(verbose.err().contains("prompt: ") && verbose.err().contains("tokens/s"), verbose.err());
         Result none = cli("", base);
         assertEquals(2, none.code());
         assertTrue(none.err().contains("missing -p PROMPT"), none.err());
