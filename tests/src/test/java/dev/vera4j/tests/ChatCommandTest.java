@@ -126,6 +126,17 @@ class ChatCommandTest {
     }
 
     @Test
+    void aFullContextDropsOldTurnsWithANote() {
+        Result r = cli("The dog ran to the park\n".repeat(6), "chat", "-m", STORIES.toString(), "--temp", "0", "-n", "10", "-t", "1", "--ctx", "64");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("oldest messages to fit the context of 64 tokens]"), r.out());
+        Result tooLong = cli("word ".repeat(100) + "\n/stats\n", "chat", "-m", STORIES.toString(), "-n", "4", "-t", "1", "--ctx", "32");
+        assertEquals(0, tooLong.code());
+        assertTrue(tooLong.err().contains("error: the message needs ") && tooLong.err().contains("context holds 32"), tooLong.err());
+        assertTrue(tooLong.out().contains("replies 0;"), tooLong.out());
+    }
+
+    @Test
     void namedTemplateAndSystemPrompt() {
         Result r = cli("Hello\n/system Be kind.\nHello\n/stats\n", "chat", "-m", STORIES.toString(), "--chat-template", "chatml",
                 "--temp", "0", "-n", "5", "-t", "1", "--system", "You are a storyteller.");
