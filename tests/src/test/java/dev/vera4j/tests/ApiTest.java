@@ -90,6 +90,11 @@ class ApiTest {
             assertEquals(second.text(), fresh.send("Then the cat").text(), template);
         }
         assertThrows(IllegalArgumentException.class, () -> model.chat().template("nope").build());
+        Chat strict = model.chat().template("llama-2").temperature(0).maxTokens(4).build();
+        strict.messages(List.of(new ChatMessage("user", "one"), new ChatMessage("user", "two")));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> strict.send("three"));
+        assertTrue(e.getMessage().contains("alternate"), e.getMessage());
+        assertEquals(2, strict.messages().size(), "the failed turn is not kept");
     }
 
     @Test

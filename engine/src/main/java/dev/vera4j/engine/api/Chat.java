@@ -65,7 +65,18 @@ public final class Chat {
             throw new EngineException("the message needs " + alone + " tokens but the context holds "
                     + session.contextLength() + "; shorten it or use a larger context");
         }
-        messages.add(new ChatMessage("user", userMessage));
+        ChatMessage user = new ChatMessage("user", userMessage);
+        messages.add(user);
+        try {
+            return answer(onText);
+        } catch (RuntimeException e) {
+            // a failed turn (a template that rejects the conversation, say) leaves no unanswered message behind
+            if (!messages.isEmpty() && messages.getLast() == user) messages.removeLast();
+            throw e;
+        }
+    }
+
+    private Reply answer(Consumer<String> onText) {
         int dropped = 0;
         int[] ids = encode();
         int reserve = Math.max(1, Math.min(options.maxTokens(), session.contextLength() / 4));
