@@ -194,6 +194,11 @@ class ChatCommandTest {
                 if (!raised[0] && !s.isEmpty() && !s.startsWith("[")) {
                     raised[0] = true;
                     sun.misc.Signal.raise(new sun.misc.Signal("INT"));
+                    try {
+                        Thread.sleep(200);   // let the signal thread run before the next token, however fast the model
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }
         };
