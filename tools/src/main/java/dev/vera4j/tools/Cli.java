@@ -24,19 +24,25 @@ public final class Cli {
         list.add(new GenerateCommand());
         list.add(new BenchCommand());
         list.add(new MakeModelCommand());
+        list.add(new TemplateCommand());
         list.add(new AdapterCommand());
         list.add(new MergeCommand());
-        list.add(new TemplateCommand());
+        list.add(new ChatCommand());
         return list;
     }
 
     /** Entry point once the JVM is known to be recent enough and to have the Vector API (see {@link Main}). */
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.in, System.out, System.err));
     }
 
-    /** Runs one command line and returns its exit code; never calls {@code System.exit}. */
+    /** Runs one command line with empty standard input and returns its exit code; never calls {@code System.exit}. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, java.io.InputStream.nullInputStream(), out, err);
+    }
+
+    /** Runs one command line reading {@code in} as standard input (chat turns, a piped prompt); returns the exit code. */
+    public static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
         boolean verbose = List.of(args).contains("--verbose");
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             printUsage(args.length == 0 ? err : out);
@@ -53,7 +59,9 @@ public final class Cli {
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
         try {
-            return cmd.run(rest, out, err);
+            int code = cmd.run(rest, in, out, err);
+            if (code == 0 && (List.of(rest).contains("--help") || List.of(rest).contains("-h"))) HelpExamples.print(cmd.name(), out);
+            return code;
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
             err.println("usage: vera4j " + cmd.name() + " " + cmd.usage() + "   (vera4j " + cmd.name() + " --help for more)");

@@ -20,4 +20,7 @@ public interface Command {
      * @throws UsageException for bad flags or values (exit code {@link Cli#EXIT_USAGE})
      */
     int run(String[] args, PrintStream out, PrintStream err);
+
+    /** Runs the command with {@code in} as its standard input (commands that read input override this). */
+    default int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) { return run(args, out, err); }
 }

@@ -1,5 +1,6 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.api.Chat;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Generation;
 import dev.vera4j.engine.api.Model;
@@ -8,6 +9,7 @@ import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.simd.WorkerPool;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,17 +24,22 @@ final class GenerateCommand implements Command {
     @Override public String name() { return "generate"; }
     @Override public String summary() { return "continue a prompt with a model (streams text; --json for ids and timings)"; }
     @Override public String usage() {
-        return "-m MODEL -p PROMPT [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
+        return "-m MODEL (-p PROMPT | -p - | -f FILE | < stdin) [--chat [--system TEXT] [--chat-template NAME]] [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
                 + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
-                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]...";
+                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]... [--quiet]";
     }
 
     static Args.Spec spec() {
         return new Args.Spec()
                 .flag("help", "-h", "--help")
                 .flag("verbose", "--verbose")
+                .flag("quiet", "-q", "--quiet")
                 .value("model", "-m", "--model")
                 .value("prompt", "-p", "--prompt")
+                .value("file", "-f", "--file")
+                .flag("chat", "--chat")
+                .value("system", "--system", "--system-prompt")
+                .value("chat-template", "--chat-template")
                 .value("n", "-n", "--n-predict")
                 .value("temp", "--temp", "--temperature")
                 .value("top-k", "--top-k")
@@ -54,14 +61,18 @@ final class GenerateCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) {
+    public int run(String[] argv, PrintStream out, PrintStream err) { return run(argv, InputStream.nullInputStream(), out, err); }
+
+    @Override
+    public int run(String[] argv, InputStream in, PrintStream out, PrintStream err) {
         Args a = spec().parse(argv);
         if (a.has("help")) {
-            out.println("usage: vera4j generate " + usage());
+            help(out);
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        String prompt = a.require("prompt", "-p PROMPT");
+        if (!a.has("chat") && (a.has("system") || a.has("chat-template"))) throw new UsageException("--system and --chat-template need --chat");
+        String prompt = PromptInput.read(a, in);
         GenerateOptions.Builder b = GenerateOptions.builder()
                 .maxTokens(maxTokens(a.getInt("n", 128, -1, 1 << 24)))
                 .temperature((float) a.getDouble("temp", 0.8, 0, 100))
@@ -83,13 +94,30 @@ final class GenerateCommand implements Command {
             case "f32" -> KvType.F32;
             default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
         };
-        boolean json = a.has("json");
-        try (Model model = Model.load(a.requirePath("model", "-m MODEL"), threads)) {
-            int ctx = a.getInt("ctx", Math.min(4096, model.config().contextLength()), 1, 1 << 24);
+        boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
+        java.nio.file.Path path = a.requirePath("model", "-m MODEL");
+        long t0 = System.nanoTime();
+        dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
+        int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
+        Model loaded;
+        try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
+            loaded = Model.load(path, threads);
+        }
+        try (Model model = loaded) {
             Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
             AdapterOptions.attach(session, model, a.all("adapter"));
-            if (!json) out.print(prompt);
-            Generation g = session.generate(prompt, options, (id, text) -> {
+            // after everything that can fail, so that an error is the first line on stderr
+            if (!quiet) LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
+            int[] ids;
+            try {
+                ids = chat ? Chat.promptIds(model, a.get("chat-template"), a.get("system"), prompt)
+                        : model.tokenizer().encode(prompt, true, true);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            if (!json && !chat) out.print(prompt);
+            Generation g = session.generate(ids, options, (id, text) -> {
                 if (!json) {
                     out.print(text);
                     out.flush();
@@ -99,13 +127,27 @@ final class GenerateCommand implements Command {
                 out.println(Json.write(toJson(g, options)));
             } else {
                 out.println();
-                err.printf("prompt: %d tokens in %.1f ms (%.2f tokens/s); generation: %d tokens in %.1f ms (%.2f tokens/s); stop: %s%n",
+                if (!quiet) err.printf("prompt: %d tokens in %.1f ms (%.2f tokens/s); generation: %d tokens in %.1f ms (%.2f tokens/s); stop: %s%n",
                         g.timings().promptTokens(), g.timings().promptNanos() / 1e6, g.timings().promptTokensPerSecond(),
                         g.timings().generatedTokens(), g.timings().generationNanos() / 1e6, g.timings().generationTokensPerSecond(),
                         g.stopReason().name().toLowerCase());
             }
         }
         return 0;
+    }
+
+    private static void help(PrintStream out) {
+        out.println("usage: vera4j generate " + new GenerateCommand().usage());
+        out.println();
+        out.println("Continues a prompt (or, with --chat, answers it as a user turn of the model's chat template) and streams");
+        out.println("the text to stdout; load report and timings go to stderr (--quiet: none). The prompt comes from -p TEXT,");
+        out.println("-f FILE, or stdin (-p - or no -p with piped input). Sampling defaults are llama.cpp's.");
+        out.println();
+        out.println("examples:");
+        out.println("  vera4j generate -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0");
+        out.println("  vera4j generate -m llama-3.2-1b-instruct-q8_0.gguf --chat --system \"Be brief.\" -p \"What is GGUF?\"");
+        out.println("  echo \"Once upon a time\" | vera4j generate -m stories260K.gguf --seed 42 --json");
+        out.println("  vera4j generate -m model.gguf -f prompt.txt --adapter style.gguf:0.8");
     }
 
     /** llama.cpp's convention: -1 generates until end of generation or a full context. */

@@ -74,6 +74,7 @@ final class Relauncher {
         cmd.addAll(List.of(args));
         try {
             Process p = new ProcessBuilder(cmd).inheritIO().start();
+            ignoreCtrlC();
             // Ctrl-C reaches both processes (same process group); wait for the child to finish its own handling.
             while (true) {
                 try {
@@ -86,6 +87,18 @@ final class Relauncher {
             System.err.println("error: cannot start " + javaBin + " with the Vector API module: " + e.getMessage());
             System.err.println("hint: run java --add-modules jdk.incubator.vector -jar vera4j.jar ...");
             return Main.EXIT_ERROR;
+        }
+    }
+
+    /**
+     * Ctrl-C reaches both processes; by default it would end this one at once and leave the child (a chat that only
+     * wanted to stop an answer) orphaned on the terminal, so the parent ignores it and exits with the child.
+     */
+    private static void ignoreCtrlC() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        } catch (IllegalArgumentException | LinkageError e) {
+            // no SIGINT here (or signals reserved by -Xrs): keep the default
         }
     }
 }

@@ -1,0 +1,50 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.Vera4j;
+import dev.vera4j.engine.api.ModelInfo;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * What {@code chat} and {@code generate} say when they load a model: architecture, size, quantization, threads, SIMD
+ * width, context and a memory estimate; without the Vector API module it refuses to go on (the kernels need it).
+ * Nothing with {@code --quiet}.
+ *
+ * <pre>{@code
+ * ModelInfo info = LoadReport.describe(path, threads);
+ * LoadReport.print(info, 2048, 2, err);
+ * }</pre>
+ */
+final class LoadReport {
+    private LoadReport() {}
+
+    /** The model's description, read from its header (fails with a one-line message for a missing or non-GGUF file). */
+    static ModelInfo describe(Path path, int threads) {
+        ModelInfo info = Vera4j.describe(path, threads);
+        if (!info.vectorApiActive()) throw new IllegalStateException(Vera4j.VECTOR_API_MISSING);
+        return info;
+    }
+
+    /**
+     * Prints two lines (and a warning for a context longer than the model's).
+     *
+     * @param kvBytes bytes per cached key/value element (2 for F16, 4 for F32)
+     */
+    static void print(ModelInfo i, int contextLength, int kvBytes, PrintStream err) {
+        long kv = i.kvCacheBytes(contextLength, kvBytes);
+        err.printf(Locale.ROOT, "model: %s (%s, %d layers), %s parameters, %s, %s%n", i.name(), i.architecture(), i.blockCount(),
+                Numbers.human(i.parameters()), Numbers.bytes(i.fileBytes()), i.quantization());
+        // the kernels' block layouts use 8 or 16 float lanes; otherwise (or with -Dvera4j.scalar) they run scalar
+        boolean vector = (i.simdLanes() == 8 || i.simdLanes() == 16) && !Boolean.getBoolean("vera4j.scalar");
+        String simd = vector ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)"
+                : "scalar kernels (Vector API width " + i.simdLanes() + " floats not used)";
+        err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,
+                contextLength, i.contextLength(), Numbers.bytes(i.fileBytes() + kv), Numbers.bytes(i.fileBytes()), Numbers.bytes(kv));
+        if (i.contextLength() > 0 && contextLength > i.contextLength()) {
+            err.println("warning: context " + contextLength + " is longer than the " + i.contextLength()
+                    + " the model was trained for; expect worse text past that");
+        }
+    }
+}
