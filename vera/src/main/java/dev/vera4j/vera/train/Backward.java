@@ -1,0 +1,350 @@
+package dev.vera4j.vera.train;
+
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.ActivationRecorder;
+import dev.vera4j.engine.model.ForwardState;
+import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.RopeType;
+import dev.vera4j.engine.model.Transformer;
+import dev.vera4j.simd.MatMul;
+import dev.vera4j.simd.Weights;
+import dev.vera4j.vera.VeraAdapter;
+import dev.vera4j.vera.VeraKernels;
+import dev.vera4j.vera.VeraTarget;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Loss and gradients of a causal language model for one sequence, with respect to the λ vectors of a VeRA adapter
+ * only. The forward pass is the engine's own ({@link Transformer#forward} with the adapter hooked in and an
+ * {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through the output
+ * projection and final RMSNorm, and per block (last first) through the SwiGLU feed-forward network, its RMSNorm,
+ * causal grouped-query attention with RoPE, and the attention RMSNorm, adding the residual gradients. Frozen weights
+ * are only read row by row ({@link TransposedProduct}); the adapter's part of each projection contributes to the
+ * input gradient and to {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d}, which accumulate in {@link TrainableLambdas}.
+ *
+ * <p>The loss is the summed cross-entropy of the masked next-token predictions; gradients are scaled by the caller's
+ * factor (1 / tokens of the whole batch gives the batch mean). All memory is allocated up front for sequences of up to
+ * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) are refused.
+ *
+ * <pre>{@code
+ * Backward bw = new Backward(model.transformer(), lambdas, 256);
+ * lambdas.zeroGrad();
+ * double sum = bw.run(tokens, n, mask, 1f / maskedCount);   // tokens[0..n]: inputs [0,n), targets [1,n]
+ * }</pre>
+ */
+public final class Backward {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ActivationRecorder.Point[] POINTS = ActivationRecorder.Point.values();
+
+    private final Transformer tf;
+    private final ModelConfig c;
+    private final LlamaWeights w;
+    private final TrainableLambdas params;
+    private final int maxSeq;
+    private final ForwardState state;
+    private final KvCache cache;
+    private final MatMul matMul;
+    private final TransposedProduct tp;
+    private final float[][][] acts;
+    private final float[] finalNorm, logits, xFinal, tmp;
+    private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
+    private final float[] z, h, e, p, dp, cos, sin;
+    private int recordN;
+
+    /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
+    public Backward(Transformer tf, TrainableLambdas params, int maxSeq) {
+        this.tf = tf;
+        this.c = tf.config();
+        this.w = tf.weights();
+        this.params = params;
+        this.maxSeq = maxSeq;
+        if (c.qkNorm()) throw new IllegalArgumentException("training is not supported for models with per-head q/k norms (" + c.architecture() + ")");
+        if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
+        state = tf.newState(maxSeq, maxSeq);
+        state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f));
+        state.recorder(this::record);
+        cache = KvCache.allocate(KvType.F32, L, maxSeq, kvDim);
+        int wide = Math.max(dim, Math.max(qDim, ff));
+        matMul = new MatMul(tf.pool(), wide, maxSeq);
+        tp = new TransposedProduct(tf.pool(), wide);
+        acts = new float[POINTS.length][L][];
+        for (ActivationRecorder.Point pt : POINTS) {
+            if (pt == ActivationRecorder.Point.FINAL_NORM) continue;
+            int width = switch (pt) {
+                case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM -> dim;
+                case Q, ATTN_MIX -> qDim;
+                case K, V -> kvDim;
+                case GATE, UP, FFN_MIX -> ff;
+                case FINAL_NORM -> 0;
+            };
+            for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = new float[maxSeq * width];
+        }
+        finalNorm = new float[maxSeq * dim];
+        logits = new float[maxSeq * c.vocabSize()];
+        xFinal = new float[maxSeq * dim];
+        tmp = new float[maxSeq * wide];
+        dx = new float[maxSeq * dim];
+        dh = new float[maxSeq * dim];
+        dq = new float[maxSeq * qDim];
+        dk = new float[maxSeq * kvDim];
+        dv = new float[maxSeq * kvDim];
+        dmix = new float[maxSeq * qDim];
+        dff = new float[maxSeq * ff];
+        dg = new float[maxSeq * ff];
+        du = new float[maxSeq * ff];
+        int r = params.weights().rank();
+        z = new float[r];
+        h = new float[r];
+        e = new float[r];
+        p = new float[maxSeq];
+        dp = new float[maxSeq];
+        int half = c.ropeDim() / 2;
+        cos = new float[maxSeq * half];
+        sin = new float[maxSeq * half];
+        double[] invFreq = invFreq(c, w);
+        for (int t = 0; t < maxSeq; t++) {
+            for (int i = 0; i < half; i++) {
+                double theta = t * invFreq[i];
+                cos[t * half + i] = (float) Math.cos(theta);
+                sin[t * half + i] = (float) Math.sin(theta);
+            }
+        }
+    }
+
+    /** Bytes of the buffers a trainer for {@code maxSeq} tokens holds (activations, gradients, logits, cache). */
+    public static long bytesFor(ModelConfig c, int maxSeq) {
+        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength(), wide = Math.max(dim, Math.max(q, ff));
+        long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff;
+        long floats = perLayer * c.blockCount() + 4 * dim + 2 * c.vocabSize() + wide + 2 * q + 2 * kv + 3 * ff;
+        long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
+        return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
+    }
+
+    public int maxSeq() { return maxSeq; }
+
+    /** The logits of the last {@link #run} or {@link #loss} call: {@code n} rows of the vocabulary. */
+    float[] logits() { return logits; }
+
+    /**
+     * The summed cross-entropy of the masked targets, without gradients.
+     *
+     * @param tokens {@code n + 1} ids: inputs {@code tokens[0..n)}, targets {@code tokens[1..n]}
+     * @param mask   {@code mask[t]}: whether the prediction of {@code tokens[t+1]} counts
+     */
+    public double loss(int[] tokens, int n, boolean[] mask) {
+        forward(tokens, n);
+        return CrossEntropy.sum(logits, tokens, n, mask, c.vocabSize(), 0f);
+    }
+
+    /**
+     * Forward and backward for one sequence: returns the summed loss and adds {@code scale · ∂loss/∂λ} to the
+     * gradients of every adapted site.
+     */
+    public double run(int[] tokens, int n, boolean[] mask, float scale) {
+        forward(tokens, n);
+        int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize(), ff = c.feedForwardLength();
+        double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, scale);   // logits now hold ∂/∂logits
+        // the residual stream after the last block, which no recorded point holds: recompute its down projection
+        int last = L - 1;
+        float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);
+        LlamaWeights.Layer lastLayer = w.layer(last);
+        matMul.matMul(lastLayer.down(), mixLast, xFinal, n);
+        adapterDelta(params.site(last, VeraTarget.DOWN), mixLast, n, ff, dim, xFinal);
+        for (int i = 0; i < n * dim; i++) xFinal[i] += xMidLast[i];
+        // output projection and final norm
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(w.output(), logits, n, dh);
+        Arrays.fill(dx, 0, n * dim, 0f);
+        rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim);
+        for (int l = L - 1; l >= 0; l--) blockBackward(l, n);
+        return loss;
+    }
+
+    private void blockBackward(int l, int n) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength();
+        LlamaWeights.Layer L = w.layer(l);
+        // feed-forward: x_out = x_mid + Wdown · (silu(g) * u), g = Wgate·hf, u = Wup·hf, hf = norm(x_mid)
+        float[] mix = act(ActivationRecorder.Point.FFN_MIX, l), gate = act(ActivationRecorder.Point.GATE, l),
+                up = act(ActivationRecorder.Point.UP, l), hf = act(ActivationRecorder.Point.FFN_NORM, l);
+        Arrays.fill(dff, 0, n * ff, 0f);
+        tp.accumulate(L.down(), dx, n, dff);
+        siteBackward(params.site(l, VeraTarget.DOWN), mix, dx, dff, n, ff, dim);
+        for (int i = 0; i < n * ff; i++) {
+            float g = gate[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
+            dg[i] = dff[i] * up[i] * sig * (1f + g * (1f - sig));
+            du[i] = dff[i] * g * sig;
+        }
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(L.gate(), dg, n, dh);
+        siteBackward(params.site(l, VeraTarget.GATE), hf, dg, dh, n, dim, ff);
+        tp.accumulate(L.up(), du, n, dh);
+        siteBackward(params.site(l, VeraTarget.UP), hf, du, dh, n, dim, ff);
+        rmsNormBackward(act(ActivationRecorder.Point.FFN_INPUT, l), L.ffnNorm(), dh, dx, n, dim);
+        // attention: x_mid = x_in + Wo · attn(...)
+        float[] amix = act(ActivationRecorder.Point.ATTN_MIX, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l);
+        Arrays.fill(dmix, 0, n * qDim, 0f);
+        tp.accumulate(L.wo(), dx, n, dmix);
+        siteBackward(params.site(l, VeraTarget.O), amix, dx, dmix, n, qDim, dim);
+        attentionBackward(l, n);
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(L.wq(), dq, n, dh);
+        siteBackward(params.site(l, VeraTarget.Q), ha, dq, dh, n, dim, qDim);
+        tp.accumulate(L.wk(), dk, n, dh);
+        siteBackward(params.site(l, VeraTarget.K), ha, dk, dh, n, dim, kvDim);
+        tp.accumulate(L.wv(), dv, n, dh);
+        siteBackward(params.site(l, VeraTarget.V), ha, dv, dh, n, dim, kvDim);
+        rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim);
+    }
+
+    /** From {@code dmix} to {@code dq}, {@code dk}, {@code dv} (before RoPE), recomputing the attention weights. */
+    private void attentionBackward(int l, int n) {
+        int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.groupSize();
+        float[] q = act(ActivationRecorder.Point.Q, l), k = act(ActivationRecorder.Point.K, l), v = act(ActivationRecorder.Point.V, l);
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Arrays.fill(dq, 0, n * qDim, 0f);
+        Arrays.fill(dk, 0, n * kvDim, 0f);
+        Arrays.fill(dv, 0, n * kvDim, 0f);
+        for (int head = 0; head < c.headCount(); head++) {
+            int kvOff = (head / group) * hd;
+            for (int t = 0; t < n; t++) {
+                int qOff = t * qDim + head * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = VeraKernels.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                float inv = (float) (1.0 / sum);
+                double pdp = 0;
+                for (int j = 0; j <= t; j++) {
+                    p[j] *= inv;
+                    dp[j] = VeraKernels.dot(dmix, qOff, v, j * kvDim + kvOff, hd);
+                    pdp += (double) p[j] * dp[j];
+                    VeraKernels.axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
+                }
+                for (int j = 0; j <= t; j++) {
+                    float ds = p[j] * (dp[j] - (float) pdp) * scale;
+                    VeraKernels.axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
+                    VeraKernels.axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
+                }
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            unrope(dq, t * qDim, c.headCount(), t);
+            unrope(dk, t * kvDim, c.headCountKv(), t);
+        }
+    }
+
+    /** The transpose of the RoPE rotation at position {@code pos}: rotates gradients back by the same angles. */
+    private void unrope(float[] g, int off, int heads, int pos) {
+        int hd = c.headDim(), half = c.ropeDim() / 2;
+        boolean norm = c.ropeType() == RopeType.NORM;
+        for (int head = 0; head < heads; head++) {
+            int base = off + head * hd;
+            for (int i = 0; i < half; i++) {
+                int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
+                float cs = cos[pos * half + i], sn = sin[pos * half + i];
+                float g0 = g[a], g1 = g[b];
+                g[a] = g0 * cs + g1 * sn;
+                g[b] = -g0 * sn + g1 * cs;
+            }
+        }
+    }
+
+    /**
+     * For one adapted projection with inputs {@code x} and output gradients {@code dy}: accumulates
+     * {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d} and adds the adapter's part of the input gradient, {@code A_lᵀ(λ_d ⊙ B_lᵀ(λ_b ⊙ dy))},
+     * to {@code dxOut}.
+     */
+    private void siteBackward(TrainableLambdas.Site s, float[] x, float[] dy, float[] dxOut, int n, int in, int out) {
+        if (s == null) return;
+        float[] a = params.weights().a(), b = s.weights().b(), lb = s.lambdaB(), ld = s.lambdaD(), gb = s.gradB(), gd = s.gradD();
+        int r = z.length, stride = params.weights().aStride();
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < r; i++) {
+                z[i] = VeraKernels.dot(a, i * stride, x, t * in, in);
+                h[i] = z[i] * ld[i];
+            }
+            Arrays.fill(e, 0f);
+            int row = t * out;
+            for (int o = 0; o < out; o++) {
+                float g = dy[row + o];
+                if (g == 0f) continue;
+                gb[o] += g * VeraKernels.dot(b, o * r, h, 0, r);
+                VeraKernels.axpy(lb[o] * g, b, o * r, e, 0, r);
+            }
+            for (int i = 0; i < r; i++) {
+                gd[i] += e[i] * z[i];
+                VeraKernels.axpy(ld[i] * e[i], a, i * stride, dxOut, t * in, in);
+            }
+        }
+    }
+
+    /** {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)} for {@code n} rows, as the adapter hook adds it. */
+    private void adapterDelta(TrainableLambdas.Site s, float[] x, int n, int in, int out, float[] y) {
+        if (s == null) return;
+        float[] a = params.weights().a(), b = s.weights().b(), lb = s.lambdaB(), ld = s.lambdaD();
+        int r = z.length, stride = params.weights().aStride();
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < r; i++) h[i] = VeraKernels.dot(a, i * stride, x, t * in, in) * ld[i];
+            for (int o = 0; o < out; o++) y[t * out + o] += lb[o] * VeraKernels.dot(b, o * r, h, 0, r);
+        }
+    }
+
+    /**
+     * RMSNorm {@code y = x·s·w} with {@code s = 1/sqrt(mean(x²)+eps)}: adds
+     * {@code ∂L/∂x = s·g − s³·x·(g·x)/n}, {@code g = dy ⊙ w}, to {@code dxOut}.
+     */
+    private void rmsNormBackward(float[] x, MemorySegment weight, float[] dy, float[] dxOut, int n, int width) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            double ss = 0, gx = 0;
+            for (int i = 0; i < width; i++) {
+                ss += x[o + i] * x[o + i];
+                gx += (double) dy[o + i] * weight.getAtIndex(F32, i) * x[o + i];
+            }
+            double s = 1.0 / Math.sqrt(ss / width + c.rmsEps());
+            float a = (float) s, b = (float) (s * s * s * gx / width);
+            for (int i = 0; i < width; i++) dxOut[o + i] += a * dy[o + i] * weight.getAtIndex(F32, i) - b * x[o + i];
+        }
+    }
+
+    private void forward(int[] tokens, int n) {
+        if (n < 1 || n > maxSeq) throw new IllegalArgumentException("sequence of " + n + " tokens; this trainer takes 1 to " + maxSeq);
+        if (tokens.length < n + 1) throw new IllegalArgumentException("need " + (n + 1) + " token ids (inputs and targets), got " + tokens.length);
+        cache.truncate(0);
+        recordN = n;
+        tf.forward(state, cache, tokens, 0, n, logits, true);
+    }
+
+    private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
+        float[] dst = point == ActivationRecorder.Point.FINAL_NORM ? finalNorm : acts[point.ordinal()][layer];
+        System.arraycopy(data, off, dst, 0, n * width);
+    }
+
+    private float[] act(ActivationRecorder.Point point, int layer) { return acts[point.ordinal()][layer]; }
+
+    /** The transformer's RoPE inverse frequencies, computed the same way (scaling and {@code rope_freqs} included). */
+    private static double[] invFreq(ModelConfig c, LlamaWeights w) {
+        int half = c.ropeDim() / 2;
+        float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
+        double[] f = new double[half];
+        for (int i = 0; i < half; i++) {
+            double divisor = w.ropeFreqs() != null ? w.ropeFreqs().getAtIndex(F32, i) : divisors[i];
+            f[i] = c.ropeFreqScale() * Math.pow(c.ropeBase(), -2.0 * i / c.ropeDim()) / divisor;
+        }
+        return f;
+    }
+}
