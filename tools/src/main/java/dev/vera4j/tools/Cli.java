@@ -26,6 +26,7 @@ public final class Cli {
         list.add(new MakeModelCommand());
         list.add(new AdapterCommand());
         list.add(new MergeCommand());
+        list.add(new TrainCommand());
         return list;
     }
 
