@@ -23,18 +23,51 @@ public final class AdamW {
         public static Settings defaults() { return new Settings(0.9, 0.999, 1e-8, 0.0); }
     }
 
-    private final TrainableLambdas params;
+    private final float[][] values, grads;
+    private final boolean[] isLambdaB;
     private final Settings s;
     private final float[] m, v;
     private long steps;
 
+    /** Over every λ of {@code params}, in site order (λ_b then λ_d per site). */
     public AdamW(TrainableLambdas params, Settings settings) {
-        this.params = params;
-        this.s = settings;
-        long n = params.parameterCount();
+        this(arrays(params, true), arrays(params, false), kinds(params), settings);
+    }
+
+    /**
+     * Over the arrays {@code values[i]} with gradients {@code grads[i]} (same lengths); {@code isLambdaB[i]} picks
+     * which of the two learning rates array {@code i} gets.
+     */
+    public AdamW(float[][] values, float[][] grads, boolean[] isLambdaB, Settings settings) {
+        if (values.length != grads.length || values.length != isLambdaB.length) throw new IllegalArgumentException("values, gradients and kinds differ in count");
+        long n = 0;
+        for (int i = 0; i < values.length; i++) {
+            if (values[i].length != grads[i].length) throw new IllegalArgumentException("array " + i + ": " + values[i].length + " values, " + grads[i].length + " gradients");
+            n += values[i].length;
+        }
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("too many parameters: " + n);
+        this.values = values;
+        this.grads = grads;
+        this.isLambdaB = isLambdaB;
+        this.s = settings;
         m = new float[(int) n];
         v = new float[(int) n];
+    }
+
+    private static float[][] arrays(TrainableLambdas p, boolean values) {
+        float[][] out = new float[2 * p.sites().size()][];
+        for (int i = 0; i < p.sites().size(); i++) {
+            TrainableLambdas.Site s = p.sites().get(i);
+            out[2 * i] = values ? s.lambdaB() : s.gradB();
+            out[2 * i + 1] = values ? s.lambdaD() : s.gradD();
+        }
+        return out;
+    }
+
+    private static boolean[] kinds(TrainableLambdas p) {
+        boolean[] k = new boolean[2 * p.sites().size()];
+        for (int i = 0; i < k.length; i += 2) k[i] = true;
+        return k;
     }
 
     /** Updates done so far. */
@@ -58,10 +91,7 @@ public final class AdamW {
         steps++;
         double bc1 = 1 - Math.pow(s.beta1(), steps), bc2 = 1 - Math.pow(s.beta2(), steps);
         int off = 0;
-        for (TrainableLambdas.Site site : params.sites()) {
-            off = update(site.lambdaB(), site.gradB(), off, lrB, bc1, bc2);
-            off = update(site.lambdaD(), site.gradD(), off, lrD, bc1, bc2);
-        }
+        for (int i = 0; i < values.length; i++) off = update(values[i], grads[i], off, isLambdaB[i] ? lrB : lrD, bc1, bc2);
     }
 
     private int update(float[] p, float[] g, int off, float lr, double bc1, double bc2) {

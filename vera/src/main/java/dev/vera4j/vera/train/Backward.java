@@ -218,7 +218,7 @@ public final class Backward {
                 int qOff = t * qDim + head * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= t; j++) {
-                    p[j] = VeraKernels.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                    p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
                     max = Math.max(max, p[j]);
                 }
                 double sum = 0;
@@ -230,14 +230,14 @@ public final class Backward {
                 double pdp = 0;
                 for (int j = 0; j <= t; j++) {
                     p[j] *= inv;
-                    dp[j] = VeraKernels.dot(dmix, qOff, v, j * kvDim + kvOff, hd);
+                    dp[j] = dot(dmix, qOff, v, j * kvDim + kvOff, hd);
                     pdp += (double) p[j] * dp[j];
-                    VeraKernels.axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
+                    axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
                 }
                 for (int j = 0; j <= t; j++) {
                     float ds = p[j] * (dp[j] - (float) pdp) * scale;
-                    VeraKernels.axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
-                    VeraKernels.axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
+                    axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
+                    axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
                 }
             }
         }
@@ -245,6 +245,22 @@ public final class Backward {
             unrope(dq, t * qDim, c.headCount(), t);
             unrope(dk, t * kvDim, c.headCountKv(), t);
         }
+    }
+
+    /** Head-sized dot product: plain loops for the short heads of small models, where vector set-up costs more. */
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (n >= 32) return VeraKernels.dot(a, aOff, b, bOff, n);
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        if (n >= 32) {
+            VeraKernels.axpy(alpha, x, xOff, y, yOff, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }
 
     /** The transpose of the RoPE rotation at position {@code pos}: rotates gradients back by the same angles. */

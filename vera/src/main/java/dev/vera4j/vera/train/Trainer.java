@@ -11,7 +11,7 @@ import java.util.function.BooleanSupplier;
  * The training loop: per optimizer step, the next {@code batch · accum} examples of the fixed-seed order go through
  * {@link Backward} one at a time (their gradients accumulate, scaled to the mean over all their loss targets), the
  * global gradient norm is clipped, and {@link AdamW} updates λ_b and λ_d with their scheduled learning rates. Every
- * {@code evalEvery} steps (and at the end) the validation set's mean loss is measured; every {@code saveEvery} steps,
+ * {@code evalEvery} steps (then also before the first step, and always at the end) the validation set's mean loss is measured; every {@code saveEvery} steps,
  * at the end, and when {@code stop} turns true the adapter and a {@link Checkpoint} are written.
  *
  * <pre>{@code
@@ -94,6 +94,10 @@ public final class Trainer {
         long start = System.nanoTime(), tokens = 0;
         double last = Double.NaN, evalLoss = Double.NaN;
         boolean stopped = false;
+        if (valid != null && step == 0 && cfg.evalEvery() > 0) {
+            evalLoss = evaluate(valid);   // the starting point of the curve
+            listener.eval(0, evalLoss);
+        }
         while (step < cfg.steps()) {
             if (stop.getAsBoolean()) {
                 stopped = true;
