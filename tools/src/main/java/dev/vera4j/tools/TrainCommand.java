@@ -7,8 +7,6 @@ import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.VeraConfig;
-import dev.vera4j.vera.VeraLambdas;
-import dev.vera4j.vera.VeraSite;
 import dev.vera4j.vera.VeraTarget;
 import dev.vera4j.vera.train.AdamW;
 import dev.vera4j.vera.train.Backward;
@@ -32,8 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -116,7 +112,7 @@ final class TrainCommand implements Command {
             TrainConfig cfg = new TrainConfig(steps, batch, accum, lrB, lrD, new Schedule(kind, warmup, steps), adam, clip,
                     evalEvery, saveEvery, seed);
             BaseFingerprint fp = BaseFingerprint.of(modelPath);
-            AdapterFile fresh = freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
+            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
             long need = memoryEstimate(model, fresh, seq, train, valid);
             long max = Runtime.getRuntime().maxMemory();
             out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
@@ -195,18 +191,6 @@ final class TrainCommand implements Command {
                 // the hook is running: it is waiting for the latch released above
             }
         }
-    }
-
-    /** A new adapter as PEFT initializes it: λ_b = 0 (so the model starts unchanged) and λ_d = d_initial. */
-    static AdapterFile freshAdapter(BaseFingerprint fp, VeraConfig config) {
-        int[] dims = fp.projectionDims(config.targets());
-        TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
-        for (int l = 0; l < fp.blockCount(); l++) {
-            for (VeraTarget t : config.targets()) {
-                lambdas.put(new VeraSite(l, t), VeraLambdas.initial(fp.outputs(t), config.rank(), config.dInitial()));
-            }
-        }
-        return new AdapterFile(config, dims[0], dims[1], fp, lambdas, Optional.empty(), Optional.empty());
     }
 
     private static long memoryEstimate(Model model, AdapterFile adapter, int seq, Dataset train, Dataset valid) {

@@ -4,6 +4,7 @@ import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.QkPermutation;
+import dev.vera4j.vera.VeraConfig;
 import dev.vera4j.vera.VeraLambdas;
 import dev.vera4j.vera.VeraSite;
 import dev.vera4j.vera.VeraTarget;
@@ -11,6 +12,7 @@ import dev.vera4j.vera.VeraTarget;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -57,6 +59,22 @@ public final class TrainableLambdas {
     /** Prepares {@code file} for {@code base} (which must be the model it belongs to) for training. */
     public static TrainableLambdas of(AdapterFile file, BaseFingerprint base) {
         return new TrainableLambdas(file, AdapterWeights.prepare(file, base, "adapter", false), base);
+    }
+
+    /**
+     * A new adapter for {@code base} as PEFT initializes one: every block's {@code config.targets()} with
+     * {@code λ_b = 0} (so training starts from the unchanged model) and {@code λ_d = d_initial}.
+     */
+    public static AdapterFile freshAdapter(BaseFingerprint base, VeraConfig config) {
+        int[] dims = base.projectionDims(config.targets());
+        TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
+        for (int l = 0; l < base.blockCount(); l++) {
+            if (!config.layers().isEmpty() && !config.layers().contains(l)) continue;
+            for (VeraTarget t : config.targets()) {
+                lambdas.put(new VeraSite(l, t), VeraLambdas.initial(base.outputs(t), config.rank(), config.dInitial()));
+            }
+        }
+        return new AdapterFile(config, dims[0], dims[1], base, lambdas, Optional.empty(), Optional.empty());
     }
 
     /** The weights a {@link dev.vera4j.vera.VeraAdapter} hook reads; they change with every optimizer step. */
