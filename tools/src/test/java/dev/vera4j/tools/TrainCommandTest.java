@@ -1,0 +1,73 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.vera.AdapterFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code vera4j train} end to end on stories260K and the Pip stories (a short run: it must stay fast). */
+class TrainCommandTest {
+    static final Path SHARED = Path.of(System.getProperty("vera4j.shared", "../shared"));
+    static final Path MODEL = SHARED.resolve("models/stories260K.gguf");
+    @TempDir Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void validationLossDropsOnPipStories() throws Exception {
+        String valid = Files.readString(SHARED.resolve("testdata/finetune/pip-stories.valid.txt"));
+        Path v = dir.resolve("valid.txt");
+        Files.writeString(v, String.join("\n\n", List.of(valid.split("\\R\\s*\\R")).subList(0, 16)));
+        Path out = dir.resolve("pip.vera.gguf"), log = dir.resolve("run.jsonl");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString(),
+                "--valid", v.toString(), "-o", out.toString(), "--rank", "32", "--targets", "q,k,v,o,gate,up,down",
+                "--lr", "3e-2", "--seq", "64", "--batch", "4", "--steps", "16", "--eval-every", "16", "--seed", "0",
+                "-t", "1", "--log", log.toString());
+        assertEquals(0, r.code(), r.err());
+        Matcher m = Pattern.compile("eval at step (\\d+): loss ([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertEquals("0", m.group(1));
+        double before = Double.parseDouble(m.group(2));
+        assertTrue(m.find(), r.out());
+        double after = Double.parseDouble(m.group(2));
+        assertTrue(after < 0.75 * before, "validation loss " + before + " -> " + after + "\n" + r.out());
+        assertTrue(r.out().contains("memory: about"), r.out());
+        AdapterFile a = AdapterFile.read(out);
+        assertEquals(32, a.config().rank());
+        assertEquals(5 * 7, a.lambdas().size());
+        assertTrue(Files.exists(Path.of(out + ".ckpt")));
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(16 + 2, lines.size(), "16 steps and 2 evaluations");
+        assertTrue(lines.get(1).startsWith("{\"step\":1,\"loss\":"), lines.get(1));
+    }
+
+    @Test
+    void refusesWhatDoesNotFit() throws Exception {
+        Path data = dir.resolve("d.txt");
+        Files.writeString(data, "Once upon a time.\n");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--resume");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no checkpoint"), r.err());
+        r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--targets", "q,xx");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown VeRA target 'xx'"), r.err());
+        r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--steps", "2", "--epochs", "1");
+        assertEquals(2, r.code());
+    }
+}
