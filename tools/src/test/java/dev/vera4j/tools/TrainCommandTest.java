@@ -70,4 +70,31 @@ class TrainCommandTest {
         r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--steps", "2", "--epochs", "1");
         assertEquals(2, r.code());
     }
+
+    /** SIGTERM (like Ctrl-C) runs the shutdown hook: the current step finishes and adapter + checkpoint are saved. */
+    @Test
+    void terminationSavesACheckpoint() throws Exception {
+        Path out = dir.resolve("sig.vera.gguf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.vera4j.tools.Main", "train", "-m", MODEL.toString(),
+                "--data", SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString(), "-o", out.toString(),
+                "--rank", "8", "--seq", "32", "--batch", "1", "--steps", "100000", "--log-every", "1", "-t", "1")
+                .redirectErrorStream(true).start();
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (line.startsWith("step 3/")) break;
+        }
+        assertNotNull(line, seen.toString());
+        p.toHandle().destroy();   // SIGTERM, keeping our end of its output open
+        while ((line = reader.readLine()) != null) seen.append(line).append('\n');
+        p.waitFor();
+        assertTrue(seen.toString().contains("stopped after"), seen.toString());
+        assertTrue(Files.exists(out) && Files.exists(Path.of(out + ".ckpt")), seen.toString());
+        long step = dev.vera4j.vera.train.Checkpoint.read(Path.of(out + ".ckpt")).step();
+        assertTrue(step >= 3 && step < 100000, "saved at step " + step);
+    }
 }
