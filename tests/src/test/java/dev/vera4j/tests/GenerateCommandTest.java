@@ -75,6 +75,15 @@ class GenerateCommandTest {
     }
 
     @Test
+    void minusOneGeneratesUntilTheContextIsFull() {
+        Result r = cli("generate", "-m", MODEL, "-p", "Once upon a time", "-n", "-1", "--temp", "0", "--ignore-eos", "--ctx", "40", "-t", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> m = (Map<?, ?>) Json.parse(r.out());
+        assertEquals("context_full", m.get("stop_reason"));
+        assertEquals(40 - 5 + 1, ((List<?>) m.get("generated_ids")).size());
+    }
+
+    @Test
     void errors() {
         Result noPrompt = cli("generate", "-m", MODEL);
         assertEquals(2, noPrompt.code());

@@ -22,7 +22,7 @@ final class GenerateCommand implements Command {
     @Override public String name() { return "generate"; }
     @Override public String summary() { return "continue a prompt with a model (streams text; --json for ids and timings)"; }
     @Override public String usage() {
-        return "-m MODEL -p PROMPT [-n N] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
+        return "-m MODEL -p PROMPT [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
                 + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
                 + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]...";
     }
@@ -63,7 +63,7 @@ final class GenerateCommand implements Command {
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         String prompt = a.require("prompt", "-p PROMPT");
         GenerateOptions.Builder b = GenerateOptions.builder()
-                .maxTokens(a.getInt("n", 128, 0, 1 << 24))
+                .maxTokens(maxTokens(a.getInt("n", 128, -1, 1 << 24)))
                 .temperature((float) a.getDouble("temp", 0.8, 0, 100))
                 .topK(a.getInt("top-k", 40, 0, Integer.MAX_VALUE))
                 .topP((float) a.getDouble("top-p", 0.95, 1e-9, 1))
@@ -107,6 +107,9 @@ final class GenerateCommand implements Command {
         }
         return 0;
     }
+
+    /** llama.cpp's convention: -1 generates until end of generation or a full context. */
+    private static int maxTokens(int n) { return n < 0 ? Integer.MAX_VALUE : n; }
 
     static Map<String, Object> toJson(Generation g, GenerateOptions o) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -23,9 +23,14 @@ public final class AdapterWeights {
      * @param out     output width (rows of W)
      * @param lambdaB {@code out} scales
      * @param lambdaD {@code rank} scales
-     * @param b       {@code B_l}: at least {@code out} rows of {@code rank}, row-major
+     * @param bt      {@code B_l} transposed: {@code B_l[o][i]} at {@code bt[i * btStride + o]}, so that {@code B_l·h}
+     *                is a sum of {@code rank} contiguous rows scaled by {@code h[i]} (no horizontal reductions)
+     * @param btStride distance between rows of {@code bt} (at least {@code out})
      */
-    public record Site(int in, int out, float[] lambdaB, float[] lambdaD, float[] b) {}
+    public record Site(int in, int out, float[] lambdaB, float[] lambdaD, float[] bt, int btStride) {
+        /** {@code B_l[o][i]}. */
+        public float b(int o, int i) { return bt[i * btStride + o]; }
+    }
 
     private final AdapterFile file;
     private final int rank;
@@ -53,20 +58,37 @@ public final class AdapterWeights {
         file.base().requireSameModel(base, name, ignoreHash);
         Projections p = file.resolveProjections();
         boolean permute = QkPermutation.appliesTo(base.architecture());
-        Map<Integer, float[]> permutedB = new HashMap<>();
+        float[] bt = transpose(p.b(), p.outMax(), p.rank());
+        Map<Integer, float[]> permutedBt = new HashMap<>();
         Site[][] sites = new Site[base.blockCount()][VeraTarget.values().length];
         for (Map.Entry<VeraSite, VeraLambdas> e : file.lambdas().entrySet()) {
             VeraTarget t = e.getKey().target();
             VeraLambdas l = e.getValue();
             int in = base.inputs(t), out = base.outputs(t);
-            float[] lb = l.lambdaB(), b = p.b();
+            float[] lb = l.lambdaB(), siteBt = bt;
+            int stride = p.outMax();
             if (permute && (t == VeraTarget.Q || t == VeraTarget.K)) {
                 lb = QkPermutation.toGguf(lb, base.headDim());
-                b = permutedB.computeIfAbsent(out, o -> QkPermutation.rowsToGguf(p.b(), o, p.rank(), base.headDim()));
+                siteBt = permutedBt.computeIfAbsent(out,
+                        o -> transpose(QkPermutation.rowsToGguf(p.b(), o, p.rank(), base.headDim()), o, p.rank()));
+                stride = out;
             }
-            sites[e.getKey().layer()][t.ordinal()] = new Site(in, out, lb.clone(), l.lambdaD().clone(), b);
+            sites[e.getKey().layer()][t.ordinal()] = new Site(in, out, lb.clone(), l.lambdaD().clone(), siteBt, stride);
         }
         return new AdapterWeights(file, p, sites);
+    }
+
+    private static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+        return t;
+    }
+
+    /** The widest adapted output: what a per-token scratch for {@code B·h} needs. */
+    public int maxOut() {
+        int m = 0;
+        for (Site[] layer : sites) for (Site s : layer) if (s != null) m = Math.max(m, s.out());
+        return m;
     }
 
     /** The adapter this was prepared from. */

@@ -2,6 +2,8 @@ package dev.vera4j.vera;
 
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.simd.RangeTask;
+import dev.vera4j.simd.WorkerPool;
 
 /**
  * Applies a VeRA adapter on the fly: after each adapted projection {@code y = W·x} it adds
@@ -12,12 +14,14 @@ import dev.vera4j.engine.model.LinearSite;
  * <p>{@code A·x} is the expensive half and does not depend on the layer's λ's, so it is computed once per distinct
  * input: q, k and v read the same normalized hidden state, as do gate and up. The transformer calls hooks right after
  * each projection, in order, so the product is reused when the previous call had the same layer, input group, array,
- * offset and token count; any other call in between discards it. Nothing is allocated per call.
+ * offset and token count; any other call in between discards it. Nothing is allocated per call. With a
+ * {@link WorkerPool} (the model's: hooks run on the forward thread between its jobs) both products are split over
+ * its threads: rows of {@code A·x}, and chunks of outputs of {@code B·h}.
  *
  * <pre>{@code
  * AdapterWeights w = AdapterWeights.prepare(AdapterFile.read(p), BaseFingerprint.of(model.path()), p.toString(), false);
  * Session s = model.newSession();
- * s.addHook(new VeraAdapter(w, s.batchSize(), 0.5f));    // half strength
+ * s.addHook(new VeraAdapter(w, s.batchSize(), 0.5f, model.transformer().pool()));   // half strength
  * }</pre>
  */
 public final class VeraAdapter implements LinearHook {
@@ -38,27 +42,55 @@ public final class VeraAdapter implements LinearHook {
         }
     }
 
+    /** Outputs per parallel work item of {@code B·h}: a multiple of every vector length. */
+    private static final int CHUNK = 64;
+    /** Multiply-adds below which waking the pool costs more than it saves. */
+    private static final long PARALLEL_MIN = 1 << 17;
+
     private final AdapterWeights w;
     private final int maxTokens;
     private final float weight;
+    private final WorkerPool pool;
+    private final long parallelMin;
     private final float[] ax;
     private final float[] h;
+    private final float[] z;
+    private final RangeTask axTask = this::computeAx;
+    private final RangeTask deltaTask = this::addDeltaRows;
     private boolean cached;
     private int cLayer = Integer.MIN_VALUE, cGroup, cOff, cN, cIn;
     private float[] cX;
+    /** The call in progress, for the parallel tasks. */
+    private AdapterWeights.Site site;
+    private float[] y;
+    private int yOff, outDim;
+
+    /** A single-threaded adapter; see {@link #VeraAdapter(AdapterWeights, int, float, WorkerPool)}. */
+    public VeraAdapter(AdapterWeights weights, int maxTokens, float weight) {
+        this(weights, maxTokens, weight, null);
+    }
 
     /**
      * @param maxTokens the most tokens one call may carry (a session's batch size)
      * @param weight    scales the adapter's contribution ({@code 1} as trained)
+     * @param pool      threads to split the products over (the model's: hooks run between its jobs), or {@code null}
      */
-    public VeraAdapter(AdapterWeights weights, int maxTokens, float weight) {
+    public VeraAdapter(AdapterWeights weights, int maxTokens, float weight, WorkerPool pool) {
+        this(weights, maxTokens, weight, pool, PARALLEL_MIN);
+    }
+
+    /** As above, splitting products of at least {@code parallelMin} multiply-adds (tests use 0 to split everything). */
+    VeraAdapter(AdapterWeights weights, int maxTokens, float weight, WorkerPool pool, long parallelMin) {
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         if (!Float.isFinite(weight)) throw new IllegalArgumentException("adapter weight must be finite, got " + weight);
         this.w = weights;
         this.maxTokens = maxTokens;
         this.weight = weight;
+        this.pool = pool;
+        this.parallelMin = parallelMin;
         this.ax = new float[Math.multiplyExact(maxTokens, weights.rank())];
-        this.h = new float[weights.rank()];
+        this.h = new float[Math.multiplyExact(maxTokens, weights.rank())];
+        this.z = new float[weights.maxOut()];
     }
 
     public AdapterWeights weights() { return w; }
@@ -89,18 +121,44 @@ public final class VeraAdapter implements LinearHook {
         }
         int r = w.rank();
         if (!cached) {
-            float[] a = w.a();
-            int stride = w.aStride();
-            for (int i = 0; i < r; i++) {
-                for (int t = 0; t < n; t++) ax[t * r + i] = VeraKernels.dot(a, i * stride, x, xOff + t * inDim, inDim);
-            }
+            run(r, axTask, (long) r * inDim * n);
             cached = true;
         }
-        float[] ld = s.lambdaD(), lb = s.lambdaB(), b = s.b();
-        for (int t = 0; t < n; t++) {
-            for (int i = 0; i < r; i++) h[i] = ax[t * r + i] * ld[i];
-            int row = yOff + t * outDim;
-            for (int o = 0; o < outDim; o++) y[row + o] += weight * lb[o] * VeraKernels.dot(b, o * r, h, 0, r);
+        float[] ld = s.lambdaD();
+        for (int t = 0; t < n; t++) for (int i = 0; i < r; i++) h[t * r + i] = ax[t * r + i] * ld[i];
+        this.site = s;
+        this.y = y;
+        this.yOff = yOff;
+        this.outDim = outDim;
+        run((outDim + CHUNK - 1) / CHUNK, deltaTask, (long) r * outDim * n);
+        this.site = null;
+        this.y = null;
+    }
+
+    private void run(int count, RangeTask task, long work) {
+        if (pool == null || pool.threads() == 1 || work < parallelMin) task.run(0, count);
+        else pool.parallelFor(count, task);
+    }
+
+    /** Rows {@code [from, to)} of {@code A·x} for every token of the cached input. */
+    private void computeAx(int from, int to) {
+        float[] a = w.a(), x = cX;
+        int stride = w.aStride(), r = w.rank(), in = cIn;
+        for (int i = from; i < to; i++) {
+            for (int t = 0; t < cN; t++) ax[t * r + i] = VeraKernels.dot(a, i * stride, x, cOff + t * in, in);
+        }
+    }
+
+    /** Output chunks {@code [from, to)}: {@code y += weight · λ_b ⊙ (B_l·h)} for every token. */
+    private void addDeltaRows(int from, int to) {
+        AdapterWeights.Site s = site;
+        float[] bt = s.bt(), lb = s.lambdaB();
+        int stride = s.btStride(), r = w.rank(), o0 = from * CHUNK, len = Math.min(to * CHUNK, outDim) - o0;
+        for (int t = 0; t < cN; t++) {
+            java.util.Arrays.fill(z, o0, o0 + len, 0f);
+            // B_l·h as a sum of B's columns (rows of bt): vector lanes along the outputs, no horizontal reductions
+            for (int i = 0; i < r; i++) VeraKernels.axpy(h[t * r + i], bt, i * stride + o0, z, o0, len);
+            VeraKernels.addScaledProduct(weight, lb, o0, z, o0, y, yOff + t * outDim + o0, len);
         }
     }
 }

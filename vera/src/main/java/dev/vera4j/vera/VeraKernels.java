@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The two float kernels VeRA needs, with the Vector API: a dot product (each row of {@code A·x} and {@code B·h}) and
- * {@code y += α·x} (a row of {@code ΔW} when merging). {@link VeraDelta} is the scalar reference they are tested against.
+ * {@code y += α·x} (a column of {@code B_l·h}, a row of {@code ΔW} when merging). {@link VeraDelta} is the scalar reference they are tested against.
  *
  * <pre>{@code
  * float s = VeraKernels.dot(a, row * stride, x, 0, in);
@@ -42,5 +42,16 @@ public final class VeraKernels {
             FloatVector.fromArray(S, x, xOff + j).fma(av, FloatVector.fromArray(S, y, yOff + j)).intoArray(y, yOff + j);
         }
         for (; j < n; j++) y[yOff + j] = Math.fma(alpha, x[xOff + j], y[yOff + j]);
+    }
+
+    /** {@code y[yOff+j] += (w·a[aOff+j])·b[bOff+j]} for {@code j < n}. */
+    public static void addScaledProduct(float w, float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {
+        int step = S.length(), j = 0;
+        FloatVector wv = FloatVector.broadcast(S, w);
+        for (int bound = n - step; j <= bound; j += step) {
+            FloatVector p = FloatVector.fromArray(S, a, aOff + j).mul(wv);
+            p.fma(FloatVector.fromArray(S, b, bOff + j), FloatVector.fromArray(S, y, yOff + j)).intoArray(y, yOff + j);
+        }
+        for (; j < n; j++) y[yOff + j] = Math.fma(w * a[aOff + j], b[bOff + j], y[yOff + j]);
     }
 }

@@ -92,7 +92,8 @@ class StoriesVeraTest {
 
     @Test
     void hookMatchesPyTorchPeftForward() {
-        float[] hooked = logits(base, new VeraAdapter(weights, ref.promptIds().length, 1f));
+        // split over the transformer's own pool, as an adapter attached to a session does
+        float[] hooked = logits(base, new VeraAdapter(weights, ref.promptIds().length, 1f, pool, 0));
         float[] plain = logits(base, null);
         int vocab = config.vocabSize(), n = ref.promptIds().length;
         float[] plainLast = java.util.Arrays.copyOfRange(plain, (n - 1) * vocab, n * vocab);
@@ -129,6 +130,32 @@ class StoriesVeraTest {
     }
 
     @Test
+    void twoAdaptersInOnePassEqualMergingBoth(@TempDir Path dir) throws Exception {
+        AdapterFile second = TestAdapters.random(fingerprint, java.util.EnumSet.of(VeraTarget.Q, VeraTarget.V, VeraTarget.DOWN), 8, 77);
+        AdapterWeights w2 = AdapterWeights.prepare(second, fingerprint, "second", false);
+        int n = ref.promptIds().length;
+        ForwardState state = base.newState(n, 32);
+        state.addHook(new VeraAdapter(weights, n, 0.7f));
+        state.addHook(new VeraAdapter(w2, n, 0.3f));
+        float[] hooked = new float[n * config.vocabSize()];
+        base.forward(state, KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim()), ref.promptIds(), 0, n, hooked, true);
+        Path first = dir.resolve("first.gguf"), twice = dir.resolve("twice.gguf");
+        new Merger(pool).merge(file, weights, 0.7f, GgmlType.F32, first);
+        try (GgufFile m1 = GgufFile.open(first)) {
+            new Merger(pool).merge(m1, AdapterWeights.prepare(second, BaseFingerprint.of(m1), "second", true), 0.3f, null, twice);
+        }
+        try (GgufFile m2 = GgufFile.open(twice)) {
+            Transformer merged = new Transformer(config, LlamaWeights.of(m2, config), pool);
+            ForwardState s = merged.newState(n, 32);
+            KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
+            float[] out = new float[n * config.vocabSize()];
+            merged.forward(s, cache, ref.promptIds(), 0, n, out, true);
+            float worst = maxDiff(hooked, out, out.length);
+            assertTrue(worst <= 1e-4f, "two hooks vs two merges: " + worst);
+        }
+    }
+
+    @Test
     void unmergeRestoresTheBase(@TempDir Path dir) throws Exception {
         Path merged = dir.resolve("merged.gguf"), restored = dir.resolve("restored.gguf");
         new Merger(pool).merge(file, weights, 1f, GgmlType.F32, merged);
@@ -161,7 +188,7 @@ class StoriesVeraTest {
             AdapterWeights w = AdapterLoader.prepare(StoriesReference.peftDir(), BaseFingerprint.of(model.path()), false);
             Session full = model.newSession(64, KvType.F32, 16), half = model.newSession(64, KvType.F32, 16),
                     none = model.newSession(64, KvType.F32, 16), zero = model.newSession(64, KvType.F32, 16);
-            full.addHook(new VeraAdapter(w, full.batchSize(), 1f));
+            full.addHook(new VeraAdapter(w, full.batchSize(), 1f, model.transformer().pool(), 0));
             half.addHook(new VeraAdapter(w, half.batchSize(), 0.5f));
             zero.addHook(new VeraAdapter(w, zero.batchSize(), 0f));
             int[] prompt = ref.promptIds();

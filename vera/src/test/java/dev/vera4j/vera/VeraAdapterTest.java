@@ -41,7 +41,8 @@ class VeraAdapterTest {
             BaseFingerprint base = TestAdapters.tinyBase(arch);
             AdapterFile f = TestAdapters.random(base, ALL, 8, 42);
             AdapterWeights w = AdapterWeights.prepare(f, base, "test", false);
-            VeraAdapter hook = new VeraAdapter(w, 5, 1f);
+            try (dev.vera4j.simd.WorkerPool pool = new dev.vera4j.simd.WorkerPool(3)) {
+            for (VeraAdapter hook : new VeraAdapter[] {new VeraAdapter(w, 5, 1f), new VeraAdapter(w, 5, 1f, pool, 0)}) {
             Random r = new Random(1);
             for (VeraSite site : f.lambdas().keySet()) {
                 int in = base.inputs(site.target()), out = base.outputs(site.target());
@@ -52,6 +53,8 @@ class VeraAdapterTest {
                     assertClose(reference(f, site, x, 2, n), y, 1, arch + " " + site + " n=" + n);
                     assertEquals(0f, y[0]);
                 }
+            }
+            }
             }
         }
     }
@@ -107,7 +110,14 @@ class VeraAdapterTest {
     void allocatesNothingPerCall() {
         BaseFingerprint base = TestAdapters.tinyBase("llama");
         AdapterWeights w = AdapterWeights.prepare(TestAdapters.random(base, ALL, 8, 9), base, "test", false);
-        VeraAdapter hook = new VeraAdapter(w, 4, 1f);
+        try (dev.vera4j.simd.WorkerPool pool = new dev.vera4j.simd.WorkerPool(2)) {
+            assertNoAllocation(base, new VeraAdapter(w, 4, 1f), 20_000, 1000);
+            assertNoAllocation(base, new VeraAdapter(w, 4, 1f, pool, 0), 3000, 200);
+        }
+    }
+
+    /** Fewer than one byte per call on average: any per-call allocation would be at least 16. */
+    static void assertNoAllocation(BaseFingerprint base, VeraAdapter hook, int warmUp, int measured) {
         float[] x = TestAdapters.randomFloats(new Random(5), 4 * 24);
         float[] y = new float[4 * 24];
         LinearSite[] sites = new LinearSite[7];
@@ -118,12 +128,12 @@ class VeraAdapterTest {
                 hook.addDelta(s, x, 0, y, 0, 4, base.inputs(t), base.outputs(t));
             }
         };
-        for (int i = 0; i < 20_000; i++) pass.run();   // let the JIT finish with these paths
+        for (int i = 0; i < warmUp; i++) pass.run();   // let the JIT finish with these paths
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 1000; i++) pass.run();
+        for (int i = 0; i < measured; i++) pass.run();
         long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-        assertTrue(allocated < 7000, "7000 calls allocated " + allocated + " bytes");
+        assertTrue(allocated < 7L * measured, 7 * measured + " calls allocated " + allocated + " bytes");
     }
 
     @Test
@@ -151,6 +161,10 @@ class VeraAdapterTest {
             VeraKernels.axpy(0.75f, a, 3, y, 5, n);
             for (int j = 0; j < n; j++) assertEquals(b[5 + j] + 0.75f * a[3 + j], y[5 + j], 1e-6f);
             for (int j = 0; j < 5; j++) assertEquals(b[j], y[j]);
+            float[] z = b.clone();
+            VeraKernels.addScaledProduct(-1.5f, a, 3, b, 1, z, 2, n);
+            for (int j = 0; j < n; j++) assertEquals(b[2 + j] + -1.5f * a[3 + j] * b[1 + j], z[2 + j], 1e-5f * Math.max(1, Math.abs(z[2 + j])));
+            assertEquals(b[0], z[0]);
         }
     }
 }

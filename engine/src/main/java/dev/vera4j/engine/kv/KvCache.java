@@ -9,7 +9,8 @@ package dev.vera4j.engine.kv;
  * KvCache cache = KvCache.allocate(KvType.F16, layers, ctx, kvDim);
  * cache.ensureRoom(promptLength);            // ContextOverflowException if it does not fit
  * cache.store(layer, pos, k, kOff, v, vOff);
- * float s = cache.dotKey(layer, pos, headOffset, q, qOff, headDim);
+ * cache.keyScores(layer, headOffset, q, qOff, headDim, positions, scale, scores, 0);   // q·k for every position
+ * cache.mixValues(layer, headOffset, scores, 0, positions, out, outOff, headDim);      // Σ p·v
  * }</pre>
  */
 public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache {
@@ -77,11 +78,14 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
     /** Stores the key and value of one position (not yet counted in {@link #length()}). */
     public abstract void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff);
 
-    /** {@code Σ_i key[layer][pos][off+i] · q[qOff+i]} for {@code i < len}. */
-    public abstract float dotKey(int layer, int pos, int off, float[] q, int qOff, int len);
+    /**
+     * {@code scores[sOff+p] = scale · Σ_i key[layer][p][off+i] · q[qOff+i]} (over {@code i < len}) for every position
+     * {@code p < positions}: one query head against the keys of its kv head.
+     */
+    public abstract void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff);
 
-    /** {@code out[outOff+i] += w · value[layer][pos][off+i]} for {@code i < len}. */
-    public abstract void addValue(int layer, int pos, int off, float w, float[] out, int outOff, int len);
+    /** {@code out[outOff+i] = Σ_p weights[wOff+p] · value[layer][p][off+i]} over {@code p < positions}, for {@code i < len}. */
+    public abstract void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len);
 
     static final class F32Cache extends KvCache {
         private final float[][] keys;
@@ -102,19 +106,23 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
         }
 
         @Override
-        public float dotKey(int layer, int pos, int off, float[] q, int qOff, int len) {
+        public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
             float[] k = keys[layer];
-            int base = pos * kvDim + off;
-            float s = 0;
-            for (int i = 0; i < len; i++) s += k[base + i] * q[qOff + i];
-            return s;
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                float s = 0;
+                for (int i = 0; i < len; i++) s += k[base + i] * q[qOff + i];
+                scores[sOff + p] = s * scale;
+            }
         }
 
         @Override
-        public void addValue(int layer, int pos, int off, float w, float[] out, int outOff, int len) {
+        public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
             float[] v = values[layer];
-            int base = pos * kvDim + off;
-            for (int i = 0; i < len; i++) out[outOff + i] += w * v[base + i];
+            java.util.Arrays.fill(out, outOff, outOff + len, 0f);
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                float w = weights[wOff + p];
+                for (int i = 0; i < len; i++) out[outOff + i] += w * v[base + i];
+            }
         }
     }
 
@@ -141,19 +149,23 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
         }
 
         @Override
-        public float dotKey(int layer, int pos, int off, float[] q, int qOff, int len) {
+        public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
             short[] k = keys[layer];
-            int base = pos * kvDim + off;
-            float s = 0;
-            for (int i = 0; i < len; i++) s += Float.float16ToFloat(k[base + i]) * q[qOff + i];
-            return s;
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                float s = 0;
+                for (int i = 0; i < len; i++) s += Float.float16ToFloat(k[base + i]) * q[qOff + i];
+                scores[sOff + p] = s * scale;
+            }
         }
 
         @Override
-        public void addValue(int layer, int pos, int off, float w, float[] out, int outOff, int len) {
+        public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
             short[] v = values[layer];
-            int base = pos * kvDim + off;
-            for (int i = 0; i < len; i++) out[outOff + i] += w * Float.float16ToFloat(v[base + i]);
+            java.util.Arrays.fill(out, outOff, outOff + len, 0f);
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                float w = weights[wOff + p];
+                for (int i = 0; i < len; i++) out[outOff + i] += w * Float.float16ToFloat(v[base + i]);
+            }
         }
     }
 }

@@ -79,11 +79,10 @@ public final class ForwardState {
                 int attOff = h * maxContext;
                 for (int t = 0; t < n; t++) {
                     int qOff = t * qDim + h * headDim;
-                    int last = startPos + t;
-                    for (int j = 0; j <= last; j++) att[attOff + j] = cache.dotKey(layer, j, kvOff, q, qOff, headDim) * scale;
-                    Ops.softmax(att, attOff, last + 1);
-                    Arrays.fill(mix, qOff, qOff + headDim, 0f);
-                    for (int j = 0; j <= last; j++) cache.addValue(layer, j, kvOff, att[attOff + j], mix, qOff, headDim);
+                    int positions = startPos + t + 1;   // causal: token t sees the cache up to itself
+                    cache.keyScores(layer, kvOff, q, qOff, headDim, positions, scale, att, attOff);
+                    Ops.softmax(att, attOff, positions);
+                    cache.mixValues(layer, kvOff, att, attOff, positions, mix, qOff, headDim);
                 }
             }
         }

@@ -37,25 +37,44 @@ final class BpeMerges {
             if (raw != null && raw.length > 0) strings.putIfAbsent(raw, i);
         }
         BpeMerges m = new BpeMerges(strings, tokenTexts.length, merges.length);
-        int nextId = tokenTexts.length;
+        int[] nextId = {tokenTexts.length};
+        byte[] buf = new byte[64];
         for (int rank = 0; rank < merges.length; rank++) {
             String line = merges[rank];
+            // llama.cpp splits at the first space after the first character; a line without one is an empty pair,
+            // which no word can ever produce
             int space = line.indexOf(' ', 1);
-            if (space < 0) continue; // llama.cpp stores an empty pair, which no word can ever produce
-            byte[] a = GptBytes.toRawBytes(line.substring(0, space));
-            byte[] b = GptBytes.toRawBytes(line.substring(space + 1));
-            if (a == null || b == null || a.length == 0 || b.length == 0) continue;
-            byte[] ab = Arrays.copyOf(a, a.length + b.length);
-            System.arraycopy(b, 0, ab, a.length, b.length);
-            int ia = strings.putIfAbsent(a, nextId);
-            if (ia == nextId) nextId++;
-            int ib = strings.putIfAbsent(b, nextId);
-            if (ib == nextId) nextId++;
-            int iab = strings.putIfAbsent(ab, nextId);
-            if (iab == nextId) nextId++;
+            if (space < 0) continue;
+            if (buf.length < line.length()) buf = new byte[line.length()];
+            int left = spell(line, 0, space, buf, 0);
+            int right = left < 0 ? -1 : spell(line, space + 1, line.length(), buf, left);
+            // an empty part, or a code point outside the byte table, can never match a byte-level word
+            if (left <= 0 || right <= left) continue;
+            int ia = m.intern(buf, 0, left, nextId);
+            int ib = m.intern(buf, left, right - left, nextId);
+            int iab = m.intern(buf, 0, right, nextId);
             m.putIfAbsent(ia, ib, rank, iab);
         }
         return m;
+    }
+
+    /** Writes the raw bytes spelled by {@code s[from, to)} at {@code out[off]}; returns the end offset, or -1. */
+    private static int spell(String s, int from, int to, byte[] out, int off) {
+        for (int i = from; i < to; ) {
+            int cp = s.codePointAt(i);
+            i += Character.charCount(cp);
+            int b = GptBytes.byteOf(cp);
+            if (b < 0) return -1;
+            out[off++] = (byte) b;
+        }
+        return off;
+    }
+
+    private int intern(byte[] b, int off, int len, int[] nextId) {
+        int id = strings.get(b, off, len);
+        if (id >= 0) return id;
+        strings.putIfAbsent(java.util.Arrays.copyOfRange(b, off, off + len), nextId[0]);
+        return nextId[0]++;
     }
 
     /** Id of the raw byte string {@code b[off, off+len)}, or -1 when neither a token nor part of a merge. */

@@ -84,6 +84,8 @@ final class Pieces {
 
     /** Undoes the GPT-2 byte spelling; a code point outside the table is written out the way llama.cpp does. */
     private static byte[] gptDecode(String text) {
+        byte[] raw = GptBytes.toRawBytes(text);
+        if (raw != null) return raw;
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
         text.codePoints().forEach(cp -> {
             int b = GptBytes.byteOf(cp);

@@ -21,6 +21,11 @@ import java.util.List;
 record PreTokenizer(String name, List<SplitStage> stages, boolean ignoreMerges, boolean cleanSpaces, boolean addBos,
                     boolean noBos) {
 
+    // the bracket expressions of DeepSeek LLM's pre-tokenizer regexes \s?[...]+, as llama.cpp lists them
+    private static final ClassRunSplit.RangeClass DEEPSEEK_LETTERS = ClassRunSplit.RangeClass.parse(
+            "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃");
+    private static final ClassRunSplit.RangeClass DEEPSEEK_PUNCTUATION = ClassRunSplit.RangeClass.parse("!-/:-~！-／：-～‘-‟　-。");
+
     private static PreTokenizer of(String name, boolean cleanSpaces, SplitStage... stages) {
         return new PreTokenizer(name, List.of(stages), false, cleanSpaces, false, false);
     }
@@ -51,7 +56,20 @@ record PreTokenizer(String name, List<SplitStage> stages, boolean ignoreMerges, 
             case "starcoder", "refact", "codeshell", "exaone", "minerva-7b" ->
                     of(name, true, new ClassRunSplit(CharClass.NUMBER, 1, 1), gpt2);
             case "tekken" -> new PreTokenizer(name, List.of(new TekkenSplit()), true, false, true, false);
-            case "deepseek-llm", "deepseek-coder", "deepseek-v3", "poro-chat", "bloom", "gpt3-finnish", "viking",
+            case "deepseek-coder" -> of(name, false,
+                    new ClassRunSplit(CharClass.NEWLINE, 1, 1),
+                    new ClassRunSplit(CharClass.WHITESPACE, CharClass.LETTER, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.WHITESPACE, CharClass.STRICT_PUNCTUATION, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.CJK, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.NUMBER, 1, 1));
+            case "deepseek-llm" -> of(name, false,
+                    new ClassRunSplit(CharClass.NEWLINE, 1, 1),
+                    new ClassRunSplit(CharClass.WHITESPACE, DEEPSEEK_LETTERS, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.WHITESPACE, DEEPSEEK_PUNCTUATION, 1, Integer.MAX_VALUE),
+                    new TrailingWhitespaceSplit(),
+                    new ClassRunSplit(CharClass.CJK, 1, Integer.MAX_VALUE),
+                    new ClassRunSplit(CharClass.NUMBER, 1, Integer.MAX_VALUE));
+            case "deepseek-v3", "poro-chat", "bloom", "gpt3-finnish", "viking",
                  "chameleon" -> throw new TokenizerException("pre-tokenizer type '" + name + "' is not supported yet");
             default -> throw new TokenizerException("unknown pre-tokenizer type '" + name + "' (tokenizer.ggml.pre)");
         };

@@ -30,17 +30,39 @@ final class SpmEncoder {
         return out;
     }
 
-    /** Appends the tokens of (already escaped) {@code text} to {@code out}. */
+    /**
+     * Appends the tokens of (already escaped) {@code text} to {@code out}. When no token has a {@code ▁} after
+     * anything but {@code ▁} ({@link Vocab#spaceMarkLeadsOnly}), no token can span the start of a word, so no merge
+     * ever pairs symbols from two words and the priority order within each word is unchanged by the others: encoding
+     * word by word then gives exactly the ids of {@link #encodeWhole}, with a small, cache-resident queue.
+     */
     void encode(byte[] text, IntList out) {
+        if (!vocab.spaceMarkLeadsOnly) { encodeWhole(text, 0, text.length, out); return; }
+        int from = 0;
+        for (int i = 3; i + 3 <= text.length; i++) {
+            if (isSpaceMark(text, i) && !isSpaceMark(text, i - 3) && i > from) {
+                encodeWhole(text, from, i, out);
+                from = i;
+            }
+        }
+        encodeWhole(text, from, text.length, out);
+    }
+
+    private static boolean isSpaceMark(byte[] t, int i) {
+        return t[i] == SPACE_MARK[0] && t[i + 1] == SPACE_MARK[1] && t[i + 2] == SPACE_MARK[2];
+    }
+
+    /** The reference algorithm over {@code text[from, to)} in one piece, as llama.cpp runs it. */
+    void encodeWhole(byte[] text, int from, int to, IntList out) {
         int n = 0;
-        for (int off = 0; off < text.length; n++) {
+        for (int off = from; off < to; n++) {
             ensure(n + 1);
-            int len = Math.min(utf8Length(text[off]), text.length - off);
+            int len = Math.min(utf8Length(text[off]), to - off);
             symStart[n] = off;
             symLen[n] = len;
             prev[n] = n - 1;
             off += len;
-            next[n] = off == text.length ? -1 : n + 1;
+            next[n] = off == to ? -1 : n + 1;
         }
         if (n == 0) return;
         heap.clear();

@@ -61,13 +61,18 @@ public final class StreamingDecoder {
     }
 
     /**
-     * The longest prefix of the pending bytes whose clean-up cannot depend on what follows: it must end in two bytes
-     * that are neither a space nor an apostrophe (the clean-up only deletes spaces, and looks at most two bytes past
-     * an apostrophe), so cleaning the prefix and the rest separately gives the same bytes as cleaning them together.
+     * The longest prefix of the pending bytes whose clean-up cannot depend on what follows. The clean-up only ever
+     * deletes spaces, and only looks past a byte that follows a space (at {@code ' ? ! . ,}) or, for {@code " 're"}
+     * and {@code " 've"}, two bytes past an apostrophe. So a prefix ending in a byte that is neither a space nor an
+     * apostrophe cleans the same alone as followed by anything, unless it ends in {@code 'r} or {@code 'v} (or
+     * {@code " r"}, which may become {@code 'r} once a space goes): then the byte before must be plain too.
      */
     private int safeCut() {
-        for (int p = rawLen; p >= 2; p--) {
-            if (plainByte(raw[p - 1]) && plainByte(raw[p - 2])) return p;
+        for (int p = rawLen; p >= 1; p--) {
+            byte last = raw[p - 1];
+            if (!plainByte(last)) continue;
+            if ((last == 'r' || last == 'v') && p >= 2 && !plainByte(raw[p - 2])) continue;
+            return p;
         }
         return 0;
     }

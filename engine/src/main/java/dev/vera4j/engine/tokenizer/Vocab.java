@@ -50,6 +50,8 @@ final class Vocab {
     final int[] specialTokens;
     /** Byte value to its {@code <0xXX>} token for SPM, -1 where absent. */
     final int[] byteTokens;
+    /** No token has {@code ▁} (U+2581) anywhere but in a leading run, so SPM may encode word by word. */
+    final boolean spaceMarkLeadsOnly;
 
     private Vocab(Builder b) {
         kind = b.kind;
@@ -71,6 +73,13 @@ final class Vocab {
         eog = b.eog;
         specialTokens = b.specialTokens;
         byteTokens = b.byteTokens;
+        spaceMarkLeadsOnly = texts.length > 0 && java.util.Arrays.stream(texts).allMatch(Vocab::spaceMarkLeadsOnly);
+    }
+
+    private static boolean spaceMarkLeadsOnly(String text) {
+        int i = 0;
+        while (i < text.length() && text.charAt(i) == '\u2581') i++;
+        return text.indexOf('\u2581', i) < 0;
     }
 
     int size() { return texts.length; }
@@ -195,13 +204,13 @@ final class Vocab {
         /** The first token (lowest id) whose text is in {@code candidates}, marked as control; or {@code current} if set. */
         private int findByText(int current, List<String> candidates) {
             if (current >= 0) return current;
-            for (int i = 0; i < texts.length; i++) {
-                if (candidates.contains(texts[i])) {
-                    if ((attrs[i] & TokenAttr.CONTROL) == 0) attrs[i] = TokenAttr.CONTROL;
-                    return i;
-                }
+            int found = -1;
+            for (String c : candidates) {
+                int id = table.get(Utf8.encode(c));
+                if (id >= 0 && (found < 0 || id < found)) found = id;
             }
-            return -1;
+            if (found >= 0 && (attrs[found] & TokenAttr.CONTROL) == 0) attrs[found] = TokenAttr.CONTROL;
+            return found;
         }
 
         // llama.cpp scans a hash map here, so with several candidates its pick is arbitrary; lowest id is ours
@@ -219,11 +228,11 @@ final class Vocab {
         private void collectEndOfGeneration() {
             eog = new boolean[texts.length];
             for (int id : new int[] {fimPad, fimRep, fimSep, eos, eot, eom}) if (id >= 0) eog[id] = true;
-            for (int i = 0; i < texts.length; i++) {
-                if (EOG_TEXTS.contains(texts[i])) {
-                    eog[i] = true;
-                    if ((attrs[i] & TokenAttr.CONTROL) == 0) attrs[i] = TokenAttr.CONTROL;
-                }
+            for (String t : EOG_TEXTS) {
+                int i = table.get(Utf8.encode(t));
+                if (i < 0) continue;
+                eog[i] = true;
+                if ((attrs[i] & TokenAttr.CONTROL) == 0) attrs[i] = TokenAttr.CONTROL;
             }
         }
 

@@ -96,6 +96,35 @@ class SessionTest {
     }
 
     @Test
+    void aSecondTextTurnGetsNoSecondBos() {
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            Session s = model.newSession(128, KvType.F32);
+            Generation first = s.generate("Once upon a time", GenerateOptions.greedy(4), GenerationListener.NONE);
+            assertEquals(1, first.promptTokens()[0]);
+            Generation second = s.generate(" the dog", GenerateOptions.greedy(4), GenerationListener.NONE);
+            int[] expected = model.tokenizer().encode(" the dog", false, true);
+            assertEquals(first.tokens()[3], second.promptTokens()[0], "the pending token goes first");
+            assertArrayEquals(expected, Arrays.copyOfRange(second.promptTokens(), 1, second.promptTokens().length));
+        }
+    }
+
+    @Test
+    void badInputIsRejectedClearly() {
+        try (Model model = Model.load(ReferenceData.stories(), 1)) {
+            Session s = model.newSession(16, KvType.F32);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.ingest(new int[] {1, 512}));
+            assertTrue(e.getMessage().contains("token id 512 is outside the vocabulary"), e.getMessage());
+            assertEquals(0, s.position());
+            assertThrows(IllegalArgumentException.class, () -> s.generate(new int[0], GenerateOptions.greedy(4), GenerationListener.NONE));
+            assertThrows(IllegalArgumentException.class, () -> GenerateOptions.builder().maxTokens(-1).build());
+            assertThrows(IllegalArgumentException.class, () -> GenerateOptions.builder().topP(0).build());
+            assertThrows(IllegalArgumentException.class, () -> GenerateOptions.builder().stopStrings("").build());
+            assertThrows(IllegalArgumentException.class, () -> model.newSession(0, KvType.F32));
+            assertThrows(IllegalArgumentException.class, () -> Model.load(ReferenceData.stories(), 0));
+        }
+    }
+
+    @Test
     void aPromptThatDoesNotFitIsAClearError() {
         try (Model model = Model.load(ReferenceData.stories(), 1)) {
             Session s = model.newSession(8, KvType.F32);

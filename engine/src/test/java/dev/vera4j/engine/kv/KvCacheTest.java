@@ -6,19 +6,23 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class KvCacheTest {
     @Test
-    void storesAndReadsBothTypes() {
+    void scoresAndMixesBothTypes() {
         for (KvType type : KvType.values()) {
             KvCache c = KvCache.allocate(type, 2, 4, 6);
-            float[] k = {1, 2, 3, 4, 5, 6}, v = {0.5f, -1, 2, 0.25f, 3, -2};
-            c.store(1, 2, k, 0, v, 0);
-            c.advance(3);
-            float[] q = {1, 1, 1, 0, 0, 0, 9};
-            assertEquals(4 + 5 + 6, c.dotKey(1, 2, 3, q, 0, 3), 1e-6f);
-            float[] out = {1, 1, 1};
-            c.addValue(1, 2, 1, 2f, out, 0, 3);
-            assertArrayEquals(new float[] {1 - 2, 1 + 4, 1 + 0.5f}, out, 1e-6f);
+            c.store(1, 0, new float[] {1, 2, 3, 4, 5, 6}, 0, new float[] {0.5f, -1, 2, 0.25f, 3, -2}, 0);
+            c.store(1, 1, new float[] {0, 0, 0, 1, 1, 1}, 0, new float[] {0, 0, 0, 1, 1, 1}, 0);
+            c.store(0, 0, new float[6], 0, new float[6], 0);
+            c.advance(2);
+            float[] q = {9, 1, 1, 1, 0, 0};
+            float[] scores = new float[3];
+            c.keyScores(1, 3, q, 1, 3, 2, 0.5f, scores, 1);
+            assertArrayEquals(new float[] {0, 0.5f * (4 + 5 + 6), 0.5f * 3}, scores, 1e-6f);
+            float[] out = {7, 7, 7, 7};
+            c.mixValues(1, 3, new float[] {0.25f, 0.75f}, 0, 2, out, 1, 3);
+            assertArrayEquals(new float[] {7, 0.25f * 0.25f + 0.75f, 0.25f * 3 + 0.75f, 0.25f * -2 + 0.75f}, out, 1e-6f);
+            c.keyScores(0, 0, q, 0, 6, 1, 1f, scores, 0);
+            assertEquals(0, scores[0]);
             assertEquals(type, c.type());
-            assertEquals(0, c.dotKey(0, 2, 0, q, 0, 6));
         }
     }
 
@@ -26,8 +30,11 @@ class KvCacheTest {
     void f16RoundsToHalfPrecision() {
         KvCache c = KvCache.allocate(KvType.F16, 1, 1, 2);
         c.store(0, 0, new float[] {1.0001f, 70000f}, 0, new float[2], 0);
-        assertEquals(1.0f, c.dotKey(0, 0, 0, new float[] {1}, 0, 1));
-        assertEquals(Float.POSITIVE_INFINITY, c.dotKey(0, 0, 1, new float[] {1}, 0, 1));
+        float[] s = new float[1];
+        c.keyScores(0, 0, new float[] {1}, 0, 1, 1, 1f, s, 0);
+        assertEquals(1.0f, s[0]);
+        c.keyScores(0, 1, new float[] {1}, 0, 1, 1, 1f, s, 0);
+        assertEquals(Float.POSITIVE_INFINITY, s[0]);
         assertEquals(2L * 1 * 1 * 2 * 2, KvCache.bytesFor(KvType.F16, 1, 1, 2));
     }
 

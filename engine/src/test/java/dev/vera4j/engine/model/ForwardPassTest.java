@@ -67,8 +67,10 @@ class ForwardPassTest {
             s.addHook((site, x, xOff, y, yOff, n, in, out) -> y[yOff] += 0f);
             float[] logits = new float[c.vocabSize()];
             int[] one = {1};
-            long allocated = 0;
-            for (int round = 0; round < 4; round++) {   // the first rounds warm up the JIT
+            // Until C2 has compiled the kernels, the Vector API and escape analysis still allocate; a real per-step
+            // allocation would show in every round, so the steady state must reach exactly zero.
+            long allocated = -1;
+            for (int round = 0; round < 40 && allocated != 0; round++) {
                 KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
@@ -77,7 +79,7 @@ class ForwardPassTest {
                 }
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            assertEquals(0, allocated, "bytes allocated by 100 decode steps");
+            assertEquals(0, allocated, "bytes allocated by 100 decode steps in the steady state");
         }
     }
 }

@@ -125,4 +125,35 @@ class TokenizerBehaviourTest {
         assertEquals("Why? Because it's", out.toString());
         assertEquals(bpe.decode(ids), out.toString());
     }
+
+    @Test
+    void streamingEqualsDecodingAroundEveryCleanupPattern() {
+        // text made of exactly the bytes the clean-up looks at, so that tokens end at every kind of boundary
+        String alphabet = "  ''smrvet?.,!x\u00e9\n";
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+        for (String suite : new String[] {"llama-bpe", "gpt-2"}) {
+            Tokenizer tok = VocabSuites.tokenizer(suite);
+            for (int round = 0; round < 3000; round++) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = rnd.nextInt(1, 25); i > 0; i--) sb.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+                int[] ids = tok.encode(sb.toString(), false, false);
+                StreamingDecoder d = tok.streamingDecoder();
+                StringBuilder streamed = new StringBuilder();
+                for (int id : ids) streamed.append(d.accept(id));
+                streamed.append(d.flush());
+                assertEquals(tok.decode(ids), streamed.toString(), suite + " '" + sb + "'");
+            }
+        }
+    }
+
+    @Test
+    void streamingEmitsTextAsSoonAsTheCleanupCannotChangeIt() {
+        Tokenizer bpe = VocabSuites.tokenizer("llama-bpe");
+        StreamingDecoder d = bpe.streamingDecoder();
+        StringBuilder out = new StringBuilder();
+        int[] ids = bpe.encode("a = b + c - d * e", false, false);
+        for (int id : ids) out.append(d.accept(id));
+        assertEquals("a = b + c - d * e", out.toString()); // nothing held back: the text ends in a plain byte
+        assertEquals("", d.flush());
+    }
 }

@@ -14,8 +14,8 @@ import java.util.Set;
  * <p>Decoding: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
  * Encoding ({@link TensorCodec#canQuantize()}): all of them, with the arithmetic of ggml's quantizers without
  * importance weights (byte-identical output).
- * Vector API decoding ({@link TensorCodec#dequantize}): F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
- * (F32 is a bulk copy); the other types decode with their scalar reference code on both paths.
+ * {@link TensorCodec#dequantize} uses the Vector API for every type (F32 is a bulk copy);
+ * {@link TensorCodec#dequantizeReference} is the scalar code.
  *
  * <pre>{@code
  * GgufTensor t = file.tensor("blk.0.attn_q.weight");

@@ -1,8 +1,12 @@
 package dev.vera4j.gguf.types;
 
 import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -50,6 +54,35 @@ final class Q2_K extends BlockCodec {
                         for (int l = 0; l < 16; l++) {
                             dst[y++] = dl * ((Le.u8(src, q + 16 * part + l) >>> shift) & 3) - ml;
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    void dequantizeFast(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            float d = Le.f16(src, o + 80);
+            float dmin = Le.f16(src, o + 82);
+            int y = dstOffset + b * BLOCK;
+            int is = 0;
+            for (int h = 0; h < 2; h++) {
+                long q = o + 16 + 32L * h;
+                for (int s = 0; s < 4; s++) {
+                    int shift = 2 * s;
+                    for (int part = 0; part < 2; part++) {
+                        int sc = Le.u8(src, o + is++);
+                        float dl = d * (sc & 0x0F);
+                        float ml = dmin * (sc >>> 4);
+                        for (int l = 0; l < 16; l += Simd.LANES) {
+                            ByteVector v = ByteVector.fromMemorySegment(Simd.B, src, q + 16 * part + l,
+                                    ByteOrder.LITTLE_ENDIAN);
+                            ((FloatVector) v.lanewise(VectorOperators.LSHR, shift).and((byte) 3)
+                                    .convertShape(VectorOperators.B2F, Simd.F, 0)).mul(dl).sub(ml).intoArray(dst, y + l);
+                        }
+                        y += 16;
                     }
                 }
             }

@@ -1,8 +1,12 @@
 package dev.vera4j.gguf.types;
 
 import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -64,6 +68,38 @@ final class Q3_K extends BlockCodec {
         int low = j < 8 ? Le.u8(src, offset + j) & 0x0F : Le.u8(src, offset + j - 8) >>> 4;
         int high = (Le.u8(src, offset + 8 + (j & 3)) >>> (2 * (j >>> 2))) & 3;
         return low | (high << 4);
+    }
+
+    @Override
+    void dequantizeFast(MemorySegment src, long offset, float[] dst, int dstOffset, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            long o = offset + (long) b * BYTES;
+            float dAll = Le.f16(src, o + 108);
+            int y = dstOffset + b * BLOCK;
+            int is = 0;
+            int bit = 0;
+            for (int h = 0; h < 2; h++) {
+                long q = o + 32 + 32L * h;
+                for (int s = 0; s < 4; s++) {
+                    int shift = 2 * s;
+                    for (int part = 0; part < 2; part++) {
+                        float dl = dAll * (scale(src, o + 96, is++) - 32);
+                        for (int l = 0; l < 16; l += Simd.LANES) {
+                            ByteVector low = ByteVector.fromMemorySegment(Simd.B, src, q + 16 * part + l,
+                                    ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, shift).and((byte) 3);
+                            // 4 where the high bit is clear, 0 where it is set
+                            ByteVector minus = ByteVector.fromMemorySegment(Simd.B, src, o + 16 * part + l,
+                                    ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, bit).and((byte) 1)
+                                    .lanewise(VectorOperators.XOR, (byte) 1).lanewise(VectorOperators.LSHL, 2);
+                            ((FloatVector) low.sub(minus).convertShape(VectorOperators.B2F, Simd.F, 0)).mul(dl)
+                                    .intoArray(dst, y + l);
+                        }
+                        y += 16;
+                    }
+                    bit++;
+                }
+            }
+        }
     }
 
     @Override

@@ -125,7 +125,7 @@ public final class Merger {
             MemorySegment seg = MemorySegment.ofArray(bytes);
             ByteBuffer bb = ByteBuffer.wrap(bytes);
             TensorCodec in = Codecs.of(t.type()), outCodec = Codecs.of(outType);
-            float[] a = adapter.a(), b = site.b(), lb = site.lambdaB(), ld = site.lambdaD();
+            float[] a = adapter.a(), lb = site.lambdaB(), ld = site.lambdaD();
             int stride = adapter.aStride();
             for (int r0 = 0; r0 < rows; r0 += block) {
                 int nr = Math.min(block, rows - r0), first = r0;
@@ -135,7 +135,7 @@ public final class Merger {
                         int g = first + k;
                         float scale = weight * lb[g];
                         for (int i = 0; i < r; i++) {
-                            float c = scale * b[g * r + i] * ld[i];
+                            float c = scale * site.b(g, i) * ld[i];
                             VeraKernels.axpy(c, a, i * stride, buf, k * cols, cols);
                         }
                     }
