@@ -55,7 +55,7 @@ public final class Backward {
     private final float[][][] acts;
     private final float[] finalNorm, logits, xFinal, tmp;
     private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
-    private final float[] z, h, e, p, dp, cos, sin;
+    private final float[] z, bh, scaledDy, p, dp, cos, sin;
     private int recordN;
 
     /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
@@ -69,7 +69,7 @@ public final class Backward {
         if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
         state = tf.newState(maxSeq, maxSeq);
-        state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f));
+        state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, tf.pool()));
         state.recorder(this::record);
         cache = KvCache.allocate(KvType.F32, L, maxSeq, kvDim);
         int wide = Math.max(dim, Math.max(qDim, ff));
@@ -102,8 +102,8 @@ public final class Backward {
         du = new float[maxSeq * ff];
         int r = params.weights().rank();
         z = new float[r];
-        h = new float[r];
-        e = new float[r];
+        bh = new float[params.weights().maxOut()];
+        scaledDy = new float[params.weights().maxOut()];
         p = new float[maxSeq];
         dp = new float[maxSeq];
         int half = c.ropeDim() / 2;
@@ -286,24 +286,24 @@ public final class Backward {
      */
     private void siteBackward(TrainableLambdas.Site s, float[] x, float[] dy, float[] dxOut, int n, int in, int out) {
         if (s == null) return;
-        float[] a = params.weights().a(), b = s.weights().b(), lb = s.lambdaB(), ld = s.lambdaD(), gb = s.gradB(), gd = s.gradD();
-        int r = z.length, stride = params.weights().aStride();
+        float[] a = params.weights().a(), bt = s.weights().bt(), lb = s.lambdaB(), ld = s.lambdaD(), gb = s.gradB(), gd = s.gradD();
+        int r = z.length, stride = params.weights().aStride(), bStride = s.weights().btStride();
         for (int t = 0; t < n; t++) {
+            int row = t * out;
+            Arrays.fill(bh, 0, out, 0f);
             for (int i = 0; i < r; i++) {
                 z[i] = VeraKernels.dot(a, i * stride, x, t * in, in);
-                h[i] = z[i] * ld[i];
+                VeraKernels.axpy(z[i] * ld[i], bt, i * bStride, bh, 0, out);    // B_l·(λ_d ⊙ z)
             }
-            Arrays.fill(e, 0f);
-            int row = t * out;
             for (int o = 0; o < out; o++) {
                 float g = dy[row + o];
-                if (g == 0f) continue;
-                gb[o] += g * VeraKernels.dot(b, o * r, h, 0, r);
-                VeraKernels.axpy(lb[o] * g, b, o * r, e, 0, r);
+                gb[o] += g * bh[o];
+                scaledDy[o] = lb[o] * g;
             }
             for (int i = 0; i < r; i++) {
-                gd[i] += e[i] * z[i];
-                VeraKernels.axpy(ld[i] * e[i], a, i * stride, dxOut, t * in, in);
+                float e = VeraKernels.dot(bt, i * bStride, scaledDy, 0, out);          // (B_lᵀ(λ_b ⊙ dy))_i
+                gd[i] += e * z[i];
+                VeraKernels.axpy(ld[i] * e, a, i * stride, dxOut, t * in, in);
             }
         }
     }
@@ -311,11 +311,12 @@ public final class Backward {
     /** {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)} for {@code n} rows, as the adapter hook adds it. */
     private void adapterDelta(TrainableLambdas.Site s, float[] x, int n, int in, int out, float[] y) {
         if (s == null) return;
-        float[] a = params.weights().a(), b = s.weights().b(), lb = s.lambdaB(), ld = s.lambdaD();
-        int r = z.length, stride = params.weights().aStride();
+        float[] a = params.weights().a(), bt = s.weights().bt(), lb = s.lambdaB(), ld = s.lambdaD();
+        int r = z.length, stride = params.weights().aStride(), bStride = s.weights().btStride();
         for (int t = 0; t < n; t++) {
-            for (int i = 0; i < r; i++) h[i] = VeraKernels.dot(a, i * stride, x, t * in, in) * ld[i];
-            for (int o = 0; o < out; o++) y[t * out + o] += lb[o] * VeraKernels.dot(b, o * r, h, 0, r);
+            Arrays.fill(bh, 0, out, 0f);
+            for (int i = 0; i < r; i++) VeraKernels.axpy(VeraKernels.dot(a, i * stride, x, t * in, in) * ld[i], bt, i * bStride, bh, 0, out);
+            for (int o = 0; o < out; o++) y[t * out + o] += lb[o] * bh[o];
         }
     }
 
