@@ -141,7 +141,7 @@ public final class Backward {
      */
     public double loss(int[] tokens, int n, boolean[] mask) {
         forward(tokens, n);
-        return CrossEntropy.sum(logits, tokens, n, mask, c.vocabSize(), 0f);
+        return CrossEntropy.sum(logits, tokens, n, mask, c.vocabSize(), false, 0f);
     }
 
     /**
@@ -151,7 +151,7 @@ public final class Backward {
     public double run(int[] tokens, int n, boolean[] mask, float scale) {
         forward(tokens, n);
         int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize(), ff = c.feedForwardLength();
-        double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, scale);   // logits now hold ∂/∂logits
+        double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, true, scale);   // logits now hold ∂/∂logits
         // the residual stream after the last block, which no recorded point holds: recompute its down projection
         int last = L - 1;
         float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);

@@ -121,4 +121,19 @@ class BackwardTest {
         for (int i = 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[best])) best = i;
         return best;
     }
+
+    /** The steady state of forward + backward allocates nothing on the training thread. */
+    @Test
+    void backwardAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int n = ref.tokens().length - 1;
+        long allocated = -1;
+        // until C2 has compiled the kernels the Vector API may still allocate; a real per-call allocation shows every round
+        for (int round = 0; round < 60 && allocated != 0; round++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 5; i++) backward.run(ref.tokens(), n, ref.mask(), 0f);
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertEquals(0, allocated, "bytes allocated by 5 forward+backward passes in the steady state");
+    }
 }
