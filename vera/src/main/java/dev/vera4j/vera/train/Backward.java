@@ -55,7 +55,10 @@ public final class Backward {
     private final float[][][] acts;
     private final float[] finalNorm, logits, xFinal, tmp;
     private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
-    private final float[] z, bh, scaledDy, p, dp, cos, sin;
+    private final float[] z, bh, scaledDy, cos, sin;
+    /** Attention weights and their gradients of one query row, per key/value head (one task each). */
+    private final float[][] probs, dprobs;
+    private final AttentionBackward attention = new AttentionBackward();
     private int recordN;
 
     /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
@@ -104,8 +107,8 @@ public final class Backward {
         z = new float[r];
         bh = new float[params.weights().maxOut()];
         scaledDy = new float[params.weights().maxOut()];
-        p = new float[maxSeq];
-        dp = new float[maxSeq];
+        probs = new float[c.headCountKv()][maxSeq];
+        dprobs = new float[c.headCountKv()][maxSeq];
         int half = c.ropeDim() / 2;
         cos = new float[maxSeq * half];
         sin = new float[maxSeq * half];
@@ -204,46 +207,65 @@ public final class Backward {
         rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim);
     }
 
-    /** From {@code dmix} to {@code dq}, {@code dk}, {@code dv} (before RoPE), recomputing the attention weights. */
+    /**
+     * From {@code dmix} to {@code dq}, {@code dk}, {@code dv} (before RoPE), recomputing the attention weights. Split
+     * over key/value heads: a task owns its kv head's {@code dk}/{@code dv} and its query heads' {@code dq}, so no two
+     * threads write the same value and the sums do not depend on the thread count.
+     */
     private void attentionBackward(int l, int n) {
-        int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.groupSize();
-        float[] q = act(ActivationRecorder.Point.Q, l), k = act(ActivationRecorder.Point.K, l), v = act(ActivationRecorder.Point.V, l);
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        int qDim = c.qDim(), kvDim = c.kvDim();
         Arrays.fill(dq, 0, n * qDim, 0f);
         Arrays.fill(dk, 0, n * kvDim, 0f);
         Arrays.fill(dv, 0, n * kvDim, 0f);
-        for (int head = 0; head < c.headCount(); head++) {
-            int kvOff = (head / group) * hd;
-            for (int t = 0; t < n; t++) {
-                int qOff = t * qDim + head * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= t; j++) {
-                    p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
-                    max = Math.max(max, p[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j <= t; j++) {
-                    p[j] = (float) Math.exp(p[j] - max);
-                    sum += p[j];
-                }
-                float inv = (float) (1.0 / sum);
-                double pdp = 0;
-                for (int j = 0; j <= t; j++) {
-                    p[j] *= inv;
-                    dp[j] = dot(dmix, qOff, v, j * kvDim + kvOff, hd);
-                    pdp += (double) p[j] * dp[j];
-                    axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
-                }
-                for (int j = 0; j <= t; j++) {
-                    float ds = p[j] * (dp[j] - (float) pdp) * scale;
-                    axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
-                    axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
-                }
-            }
-        }
+        attention.layer = l;
+        attention.n = n;
+        tf.pool().parallelFor(c.headCountKv(), attention);
         for (int t = 0; t < n; t++) {
             unrope(dq, t * qDim, c.headCount(), t);
             unrope(dk, t * kvDim, c.headCountKv(), t);
+        }
+    }
+
+    private final class AttentionBackward implements dev.vera4j.simd.RangeTask {
+        int layer, n;
+
+        @Override
+        public void run(int fromKv, int toKv) {
+            int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.groupSize();
+            float[] q = act(ActivationRecorder.Point.Q, layer), k = act(ActivationRecorder.Point.K, layer), v = act(ActivationRecorder.Point.V, layer);
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            for (int kvHead = fromKv; kvHead < toKv; kvHead++) {
+                float[] p = probs[kvHead], dp = dprobs[kvHead];
+                int kvOff = kvHead * hd;
+                for (int head = kvHead * group; head < (kvHead + 1) * group; head++) {
+                    for (int t = 0; t < n; t++) {
+                        int qOff = t * qDim + head * hd;
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                            max = Math.max(max, p[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] = (float) Math.exp(p[j] - max);
+                            sum += p[j];
+                        }
+                        float inv = (float) (1.0 / sum);
+                        double pdp = 0;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] *= inv;
+                            dp[j] = dot(dmix, qOff, v, j * kvDim + kvOff, hd);
+                            pdp += (double) p[j] * dp[j];
+                            axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
+                        }
+                        for (int j = 0; j <= t; j++) {
+                            float ds = p[j] * (dp[j] - (float) pdp) * scale;
+                            axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
+                            axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
+                        }
+                    }
+                }
+            }
         }
     }
 
