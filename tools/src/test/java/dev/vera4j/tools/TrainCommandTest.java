@@ -97,4 +97,33 @@ class TrainCommandTest {
         long step = dev.vera4j.vera.train.Checkpoint.read(Path.of(out + ".ckpt")).step();
         assertTrue(step >= 3 && step < 100000, "saved at step " + step);
     }
+
+    @Test
+    void csvLogAndEpochs() throws Exception {
+        Path data = dir.resolve("d.txt"), log = dir.resolve("run.csv");
+        Files.writeString(data, "Once upon a time, Pip beeped.\n\nThe bird sang a song.\n\nThey played in the park.\n");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("e.gguf").toString(), "--rank", "4",
+                "--batch", "2", "--epochs", "2", "--log", log.toString(), "-t", "1");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(log);
+        assertEquals("step,loss,grad_norm,lr_b,lr_d,tokens,elapsed_s,eval_loss", lines.getFirst());
+        assertEquals(1 + 3, lines.size(), "2 epochs of 3 documents in batches of 2: 3 steps");
+        assertTrue(lines.get(3).startsWith("3,"), lines.get(3));
+    }
+
+    /** The memory estimate is checked against -Xmx before anything big is allocated. */
+    @Test
+    void refusesWhenTheHeapIsTooSmall() throws Exception {
+        Path data = dir.resolve("d.txt");
+        Files.writeString(data, "Once upon a time.\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.vera4j.tools.Main", "train", "-m", MODEL.toString(),
+                "--data", data.toString(), "-o", dir.resolve("big.gguf").toString(), "--seq", "20000", "-t", "1")
+                .redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), text);
+        assertTrue(text.contains("error: training needs about") && text.contains("-Xmx"), text);
+        assertFalse(Files.exists(dir.resolve("big.gguf")));
+    }
 }
