@@ -46,7 +46,7 @@ final class TrainCommand implements Command {
     @Override public String usage() {
         return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.vera.gguf [--rank R] [--targets q,v] [--lr X] "
                 + "(--steps N | --epochs N) [--seq N] [--batch B] [--seed S] [--warmup N] [--schedule constant|linear|cosine] "
-                + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume] [--log run.jsonl|run.csv]";
+                + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume] [--log run.jsonl|run.csv] [--checkpointing]";
     }
 
     @Override
@@ -61,7 +61,7 @@ final class TrainCommand implements Command {
                 .value("weight-decay", "--weight-decay").value("beta1", "--beta1").value("beta2", "--beta2").value("adam-eps", "--adam-eps")
                 .value("clip", "--clip").value("eval-every", "--eval-every").value("save-every", "--save-every")
                 .flag("resume", "--resume").value("log", "--log").value("log-every", "--log-every")
-                .value("text-mode", "--text-mode").value("chat-template", "--chat-template").value("threads", "-t", "--threads")
+                .flag("checkpointing", "--checkpointing").value("text-mode", "--text-mode").value("chat-template", "--chat-template").value("threads", "-t", "--threads")
                 .parse(argv);
         if (a.has("help")) {
             help(out);
@@ -113,7 +113,7 @@ final class TrainCommand implements Command {
                     evalEvery, saveEvery, seed);
             BaseFingerprint fp = BaseFingerprint.of(modelPath);
             AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
-            long need = memoryEstimate(model, fresh, seq, train, valid);
+            long need = memoryEstimate(model, fresh, seq, a.has("checkpointing"), train, valid);
             long max = Runtime.getRuntime().maxMemory();
             out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
                     modelPath.getFileName(), rank, targets.stream().map(VeraTarget::shortName).toList(), fresh.parameterCount(),
@@ -124,7 +124,7 @@ final class TrainCommand implements Command {
                         + "; lower --seq or --rank, or raise -Xmx");
             }
             TrainableLambdas params = TrainableLambdas.of(fresh, fp);
-            Backward bw = new Backward(model.transformer(), params, seq);
+            Backward bw = new Backward(model.transformer(), params, seq, a.has("checkpointing"));
             String signature = String.format(Locale.ROOT, "base=%s r=%d targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
                     targets, seq, batch, accum, dataPath.getFileName(), train.size());
             Trainer trainer = new Trainer(bw, params, train, valid, cfg, output, checkpointPath, signature);
@@ -193,14 +193,14 @@ final class TrainCommand implements Command {
         }
     }
 
-    private static long memoryEstimate(Model model, AdapterFile adapter, int seq, Dataset train, Dataset valid) {
+    private static long memoryEstimate(Model model, AdapterFile adapter, int seq, boolean recompute, Dataset train, Dataset valid) {
         long params = adapter.parameterCount();
         long projections = 4L * adapter.config().rank() * (adapter.inMax() + 2L * adapter.outMax());
         long data = 0;
         for (Dataset d : valid == null ? List.of(train) : List.of(train, valid)) {
             for (var e : d.examples()) data += 5L * e.tokens().length + 64;
         }
-        return Backward.bytesFor(model.config(), seq) + 4 * 6 * params + projections + data + (64L << 20);
+        return Backward.bytesFor(model.config(), seq, recompute) + 4 * 6 * params + projections + data + (64L << 20);
     }
 
     private static ChatTemplate chatTemplate(String flag, Model model) {
@@ -250,6 +250,7 @@ final class TrainCommand implements Command {
         out.println("  --seq N            longest sequence (default 256); --batch B sequences per step (8); --accum K micro-batches (1)");
         out.println("  --schedule S       constant (default), linear or cosine decay, after --warmup N linear warm-up steps");
         out.println("  --weight-decay X   decoupled weight decay (0); --beta1 0.9 --beta2 0.999 --adam-eps 1e-8; --clip X global norm (1, 0: off)");
+        out.println("  --checkpointing    keep only each block's input and recompute its activations in the backward pass");
         out.println("  --seed S           projection seed and data order (default 0)");
         out.println("  --save-every N     also write OUT and OUT.ckpt every N steps (always at the end and on Ctrl-C)");
         out.println("  --resume           continue bit-identically from OUT.ckpt");

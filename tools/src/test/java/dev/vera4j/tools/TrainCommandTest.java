@@ -99,11 +99,11 @@ class TrainCommandTest {
     }
 
     @Test
-    void csvLogAndEpochs() throws Exception {
+    void csvLogEpochsAndCheckpointing() throws Exception {
         Path data = dir.resolve("d.txt"), log = dir.resolve("run.csv");
         Files.writeString(data, "Once upon a time, Pip beeped.\n\nThe bird sang a song.\n\nThey played in the park.\n");
         Run r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("e.gguf").toString(), "--rank", "4",
-                "--batch", "2", "--epochs", "2", "--log", log.toString(), "-t", "1");
+                "--batch", "2", "--epochs", "2", "--log", log.toString(), "-t", "1", "--checkpointing");
         assertEquals(0, r.code(), r.err());
         List<String> lines = Files.readAllLines(log);
         assertEquals("step,loss,grad_norm,lr_b,lr_d,tokens,elapsed_s,eval_loss", lines.getFirst());

@@ -59,10 +59,19 @@ public final class Backward {
     /** Attention weights and their gradients of one query row, per key/value head (one task each). */
     private final float[][] probs, dprobs;
     private final AttentionBackward attention = new AttentionBackward();
-    private int recordN;
+    /** Keep only each block's input and recompute the rest of a block just before its backward pass. */
+    private final boolean recompute;
 
     /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
-    public Backward(Transformer tf, TrainableLambdas params, int maxSeq) {
+    public Backward(Transformer tf, TrainableLambdas params, int maxSeq) { this(tf, params, maxSeq, false); }
+
+    /**
+     * @param recompute gradient checkpointing: keep only each block's input (one {@code n x dim} array per block
+     *                  instead of about {@code 4·dim + 2·qDim + 2·kvDim + 3·ff}) and recompute the block's activations
+     *                  when the backward pass reaches it, at the cost of a second forward pass
+     */
+    public Backward(Transformer tf, TrainableLambdas params, int maxSeq, boolean recompute) {
+        this.recompute = recompute;
         this.tf = tf;
         this.c = tf.config();
         this.w = tf.weights();
@@ -88,7 +97,8 @@ public final class Backward {
                 case GATE, UP, FFN_MIX -> ff;
                 case FINAL_NORM -> 0;
             };
-            for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = new float[maxSeq * width];
+            int kept = recompute && pt != ActivationRecorder.Point.BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
+            for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = l < kept ? new float[maxSeq * width] : acts[pt.ordinal()][0];
         }
         finalNorm = new float[maxSeq * dim];
         logits = new float[maxSeq * c.vocabSize()];
@@ -122,11 +132,15 @@ public final class Backward {
         }
     }
 
-    /** Bytes of the buffers a trainer for {@code maxSeq} tokens holds (activations, gradients, logits, cache). */
-    public static long bytesFor(ModelConfig c, int maxSeq) {
+    /**
+     * Bytes of the buffers a trainer for {@code maxSeq} tokens holds (activations, gradients, logits, cache), with or
+     * without {@code recompute} (gradient checkpointing).
+     */
+    public static long bytesFor(ModelConfig c, int maxSeq, boolean recompute) {
         long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength(), wide = Math.max(dim, Math.max(q, ff));
         long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff;
-        long floats = perLayer * c.blockCount() + 4 * dim + 2 * c.vocabSize() + wide + 2 * q + 2 * kv + 3 * ff;
+        long kept = recompute ? dim * c.blockCount() + perLayer - dim : perLayer * c.blockCount();
+        long floats = kept + 4 * dim + 2 * c.vocabSize() + wide + 2 * q + 2 * kv + 3 * ff;
         long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
         return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
     }
@@ -157,6 +171,7 @@ public final class Backward {
         double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, true, scale);   // logits now hold ∂/∂logits
         // the residual stream after the last block, which no recorded point holds: recompute its down projection
         int last = L - 1;
+        if (recompute) recomputeBlock(last, n);
         float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);
         LlamaWeights.Layer lastLayer = w.layer(last);
         matMul.matMul(lastLayer.down(), mixLast, xFinal, n);
@@ -167,7 +182,10 @@ public final class Backward {
         tp.accumulate(w.output(), logits, n, dh);
         Arrays.fill(dx, 0, n * dim, 0f);
         rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim);
-        for (int l = L - 1; l >= 0; l--) blockBackward(l, n);
+        for (int l = L - 1; l >= 0; l--) {
+            if (recompute && l != last) recomputeBlock(l, n);
+            blockBackward(l, n);
+        }
         return loss;
     }
 
@@ -360,15 +378,100 @@ public final class Backward {
         }
     }
 
+    /**
+     * Gradient checkpointing: block {@code l}'s activations from its recorded input, as the transformer computes them
+     * (RMSNorm, q/k/v with bias and adapter, RoPE from position 0, causal attention, o, RMSNorm, gate/up, SwiGLU).
+     */
+    private void recomputeBlock(int l, int n) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim(), group = c.groupSize();
+        LlamaWeights.Layer L = w.layer(l);
+        float[] x = act(ActivationRecorder.Point.BLOCK_INPUT, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l),
+                q = act(ActivationRecorder.Point.Q, l), k = act(ActivationRecorder.Point.K, l), v = act(ActivationRecorder.Point.V, l),
+                mix = act(ActivationRecorder.Point.ATTN_MIX, l), xMid = act(ActivationRecorder.Point.FFN_INPUT, l),
+                hf = act(ActivationRecorder.Point.FFN_NORM, l), gate = act(ActivationRecorder.Point.GATE, l),
+                up = act(ActivationRecorder.Point.UP, l), fmix = act(ActivationRecorder.Point.FFN_MIX, l);
+        rmsNorm(x, L.attnNorm(), ha, n, dim);
+        project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
+        project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
+        project(l, VeraTarget.V, L.wv(), L.bv(), ha, v, n);
+        for (int t = 0; t < n; t++) {
+            rope(q, t * qDim, c.headCount(), t);
+            rope(k, t * kvDim, c.headCountKv(), t);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] p = probs[0];
+        for (int head = 0; head < c.headCount(); head++) {
+            int kvOff = (head / group) * hd;
+            for (int t = 0; t < n; t++) {
+                int qOff = t * qDim + head * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                float inv = 1f / sum;
+                Arrays.fill(mix, qOff, qOff + hd, 0f);
+                for (int j = 0; j <= t; j++) axpy(p[j] * inv, v, j * kvDim + kvOff, mix, qOff, hd);
+            }
+        }
+        project(l, VeraTarget.O, L.wo(), null, mix, xMid, n);
+        for (int i = 0; i < n * dim; i++) xMid[i] += x[i];
+        rmsNorm(xMid, L.ffnNorm(), hf, n, dim);
+        project(l, VeraTarget.GATE, L.gate(), null, hf, gate, n);
+        project(l, VeraTarget.UP, L.up(), null, hf, up, n);
+        for (int i = 0; i < n * ff; i++) {
+            float g = gate[i];
+            fmix[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** {@code y = W·x (+ b) + Δy} of site {@code (l, t)} for {@code n} tokens. */
+    private void project(int l, VeraTarget t, Weights wt, MemorySegment bias, float[] x, float[] y, int n) {
+        matMul.matMul(wt, x, y, n);
+        if (bias != null) for (int i = 0; i < n; i++) for (int o = 0; o < wt.rows(); o++) y[i * wt.rows() + o] += bias.getAtIndex(F32, o);
+        adapterDelta(params.site(l, t), x, n, wt.cols(), wt.rows(), y);
+    }
+
+    private void rmsNorm(float[] x, MemorySegment weight, float[] out, int n, int width) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            double ss = 0;
+            for (int i = 0; i < width; i++) ss += x[o + i] * x[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / width + c.rmsEps()));
+            for (int i = 0; i < width; i++) out[o + i] = x[o + i] * scale * weight.getAtIndex(F32, i);
+        }
+    }
+
+    /** RoPE at position {@code pos}, as the transformer applies it. */
+    private void rope(float[] x, int off, int heads, int pos) {
+        int hd = c.headDim(), half = c.ropeDim() / 2;
+        boolean norm = c.ropeType() == RopeType.NORM;
+        for (int head = 0; head < heads; head++) {
+            int base = off + head * hd;
+            for (int i = 0; i < half; i++) {
+                int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
+                float cs = cos[pos * half + i], sn = sin[pos * half + i];
+                float x0 = x[a], x1 = x[b];
+                x[a] = x0 * cs - x1 * sn;
+                x[b] = x0 * sn + x1 * cs;
+            }
+        }
+    }
+
     private void forward(int[] tokens, int n) {
         if (n < 1 || n > maxSeq) throw new IllegalArgumentException("sequence of " + n + " tokens; this trainer takes 1 to " + maxSeq);
         if (tokens.length < n + 1) throw new IllegalArgumentException("need " + (n + 1) + " token ids (inputs and targets), got " + tokens.length);
         cache.truncate(0);
-        recordN = n;
         tf.forward(state, cache, tokens, 0, n, logits, true);
     }
 
     private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
+        if (recompute && point != ActivationRecorder.Point.BLOCK_INPUT && point != ActivationRecorder.Point.FINAL_NORM) return;
         float[] dst = point == ActivationRecorder.Point.FINAL_NORM ? finalNorm : acts[point.ordinal()][layer];
         System.arraycopy(data, off, dst, 0, n * width);
     }
