@@ -102,7 +102,8 @@ final class TrainCommand implements Command {
         if (a.has("resume") && !Files.exists(checkpointPath)) throw new UsageException("--resume: no checkpoint at " + checkpointPath);
 
         try (Model model = Model.load(modelPath, threads)) {
-            ChatTemplate template = chatTemplate(a.get("chat-template"), model);
+            boolean jsonl = dataPath.toString().endsWith(".jsonl") || (validPath != null && validPath.toString().endsWith(".jsonl"));
+            ChatTemplate template = jsonl ? chatTemplate(a.get("chat-template"), model) : null;   // only chat data needs one
             Dataset train = Dataset.load(dataPath, model.tokenizer(), template, seq, mode);
             Dataset valid = validPath == null ? null : Dataset.load(validPath, model.tokenizer(), template, seq, mode);
             int steps = a.has("epochs")
@@ -213,7 +214,11 @@ final class TrainCommand implements Command {
             }
         }
         String src = model.metadata().getStringOr("tokenizer.chat_template", null);
-        return src == null ? null : ChatTemplate.parse(src);
+        try {
+            return src == null ? null : ChatTemplate.parse(src);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot use the model's chat template (pass --chat-template NAME|FILE): " + e.getMessage(), e);
+        }
     }
 
     private static EnumSet<VeraTarget> parseTargets(String s) {

@@ -53,7 +53,7 @@ public final class Backward {
     private final MatMul matMul;
     private final TransposedProduct tp;
     private final float[][][] acts;
-    private final float[] finalNorm, logits, xFinal, tmp;
+    private final float[] logits, xFinal;
     private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
     private final float[] z, bh, scaledDy, cos, sin;
     /** Attention weights and their gradients of one query row, per key/value head (one task each). */
@@ -100,10 +100,8 @@ public final class Backward {
             int kept = recompute && pt != ActivationRecorder.Point.BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
             for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = l < kept ? new float[maxSeq * width] : acts[pt.ordinal()][0];
         }
-        finalNorm = new float[maxSeq * dim];
         logits = new float[maxSeq * c.vocabSize()];
         xFinal = new float[maxSeq * dim];
-        tmp = new float[maxSeq * wide];
         dx = new float[maxSeq * dim];
         dh = new float[maxSeq * dim];
         dq = new float[maxSeq * qDim];
@@ -137,10 +135,10 @@ public final class Backward {
      * without {@code recompute} (gradient checkpointing).
      */
     public static long bytesFor(ModelConfig c, int maxSeq, boolean recompute) {
-        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength(), wide = Math.max(dim, Math.max(q, ff));
+        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength();
         long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff;
         long kept = recompute ? dim * c.blockCount() + perLayer - dim : perLayer * c.blockCount();
-        long floats = kept + 4 * dim + 2 * c.vocabSize() + wide + 2 * q + 2 * kv + 3 * ff;
+        long floats = kept + 3 * dim + c.vocabSize() + 2 * q + 2 * kv + 3 * ff;
         long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
         return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
     }
@@ -471,8 +469,9 @@ public final class Backward {
     }
 
     private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
-        if (recompute && point != ActivationRecorder.Point.BLOCK_INPUT && point != ActivationRecorder.Point.FINAL_NORM) return;
-        float[] dst = point == ActivationRecorder.Point.FINAL_NORM ? finalNorm : acts[point.ordinal()][layer];
+        // the output projection is frozen and not adapted: its input is not needed
+        if (point == ActivationRecorder.Point.FINAL_NORM || (recompute && point != ActivationRecorder.Point.BLOCK_INPUT)) return;
+        float[] dst = acts[point.ordinal()][layer];
         System.arraycopy(data, off, dst, 0, n * width);
     }
 
