@@ -4,15 +4,12 @@ import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.ForwardState;
-import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.model.RopeType;
 import dev.vera4j.engine.model.Transformer;
 import dev.vera4j.simd.MatMul;
 import dev.vera4j.simd.Weights;
 import dev.vera4j.vera.VeraAdapter;
-import dev.vera4j.vera.VeraKernels;
 import dev.vera4j.vera.VeraTarget;
 
 import java.lang.foreign.MemorySegment;
@@ -55,7 +52,8 @@ public final class Backward {
     private final float[][][] acts;
     private final float[] logits, xFinal;
     private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
-    private final float[] z, bh, scaledDy, cos, sin;
+    private final SiteGradients sites;
+    private final RopeTable ropeTable;
     /** Attention weights and their gradients of one query row, per key/value head (one task each). */
     private final float[][] probs, dprobs;
     private final AttentionBackward attention = new AttentionBackward();
@@ -111,23 +109,10 @@ public final class Backward {
         dff = new float[maxSeq * ff];
         dg = new float[maxSeq * ff];
         du = new float[maxSeq * ff];
-        int r = params.weights().rank();
-        z = new float[r];
-        bh = new float[params.weights().maxOut()];
-        scaledDy = new float[params.weights().maxOut()];
         probs = new float[c.headCountKv()][maxSeq];
         dprobs = new float[c.headCountKv()][maxSeq];
-        int half = c.ropeDim() / 2;
-        cos = new float[maxSeq * half];
-        sin = new float[maxSeq * half];
-        double[] invFreq = invFreq(c, w);
-        for (int t = 0; t < maxSeq; t++) {
-            for (int i = 0; i < half; i++) {
-                double theta = t * invFreq[i];
-                cos[t * half + i] = (float) Math.cos(theta);
-                sin[t * half + i] = (float) Math.sin(theta);
-            }
-        }
+        sites = new SiteGradients(params.weights());
+        ropeTable = new RopeTable(c, w, maxSeq);
     }
 
     /**
@@ -173,13 +158,13 @@ public final class Backward {
         float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);
         LlamaWeights.Layer lastLayer = w.layer(last);
         matMul.matMul(lastLayer.down(), mixLast, xFinal, n);
-        adapterDelta(params.site(last, VeraTarget.DOWN), mixLast, n, ff, dim, xFinal);
+        sites.forward(params.site(last, VeraTarget.DOWN), mixLast, n, ff, dim, xFinal);
         for (int i = 0; i < n * dim; i++) xFinal[i] += xMidLast[i];
         // output projection and final norm
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(w.output(), logits, n, dh);
         Arrays.fill(dx, 0, n * dim, 0f);
-        rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim);
+        TrainOps.rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim, c.rmsEps());
         for (int l = L - 1; l >= 0; l--) {
             if (recompute && l != last) recomputeBlock(l, n);
             blockBackward(l, n);
@@ -195,7 +180,7 @@ public final class Backward {
                 up = act(ActivationRecorder.Point.UP, l), hf = act(ActivationRecorder.Point.FFN_NORM, l);
         Arrays.fill(dff, 0, n * ff, 0f);
         tp.accumulate(L.down(), dx, n, dff);
-        siteBackward(params.site(l, VeraTarget.DOWN), mix, dx, dff, n, ff, dim);
+        sites.backward(params.site(l, VeraTarget.DOWN), mix, dx, dff, n, ff, dim);
         for (int i = 0; i < n * ff; i++) {
             float g = gate[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
             dg[i] = dff[i] * up[i] * sig * (1f + g * (1f - sig));
@@ -203,24 +188,24 @@ public final class Backward {
         }
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(L.gate(), dg, n, dh);
-        siteBackward(params.site(l, VeraTarget.GATE), hf, dg, dh, n, dim, ff);
+        sites.backward(params.site(l, VeraTarget.GATE), hf, dg, dh, n, dim, ff);
         tp.accumulate(L.up(), du, n, dh);
-        siteBackward(params.site(l, VeraTarget.UP), hf, du, dh, n, dim, ff);
-        rmsNormBackward(act(ActivationRecorder.Point.FFN_INPUT, l), L.ffnNorm(), dh, dx, n, dim);
+        sites.backward(params.site(l, VeraTarget.UP), hf, du, dh, n, dim, ff);
+        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.FFN_INPUT, l), L.ffnNorm(), dh, dx, n, dim, c.rmsEps());
         // attention: x_mid = x_in + Wo · attn(...)
         float[] amix = act(ActivationRecorder.Point.ATTN_MIX, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l);
         Arrays.fill(dmix, 0, n * qDim, 0f);
         tp.accumulate(L.wo(), dx, n, dmix);
-        siteBackward(params.site(l, VeraTarget.O), amix, dx, dmix, n, qDim, dim);
+        sites.backward(params.site(l, VeraTarget.O), amix, dx, dmix, n, qDim, dim);
         attentionBackward(l, n);
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(L.wq(), dq, n, dh);
-        siteBackward(params.site(l, VeraTarget.Q), ha, dq, dh, n, dim, qDim);
+        sites.backward(params.site(l, VeraTarget.Q), ha, dq, dh, n, dim, qDim);
         tp.accumulate(L.wk(), dk, n, dh);
-        siteBackward(params.site(l, VeraTarget.K), ha, dk, dh, n, dim, kvDim);
+        sites.backward(params.site(l, VeraTarget.K), ha, dk, dh, n, dim, kvDim);
         tp.accumulate(L.wv(), dv, n, dh);
-        siteBackward(params.site(l, VeraTarget.V), ha, dv, dh, n, dim, kvDim);
-        rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim);
+        sites.backward(params.site(l, VeraTarget.V), ha, dv, dh, n, dim, kvDim);
+        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim, c.rmsEps());
     }
 
     /**
@@ -237,8 +222,8 @@ public final class Backward {
         attention.n = n;
         tf.pool().parallelFor(c.headCountKv(), attention);
         for (int t = 0; t < n; t++) {
-            unrope(dq, t * qDim, c.headCount(), t);
-            unrope(dk, t * kvDim, c.headCountKv(), t);
+            ropeTable.unrotate(dq, t * qDim, c.headCount(), t);
+            ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t);
         }
     }
 
@@ -258,7 +243,7 @@ public final class Backward {
                         int qOff = t * qDim + head * hd;
                         float max = Float.NEGATIVE_INFINITY;
                         for (int j = 0; j <= t; j++) {
-                            p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                            p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
                             max = Math.max(max, p[j]);
                         }
                         double sum = 0;
@@ -270,109 +255,18 @@ public final class Backward {
                         double pdp = 0;
                         for (int j = 0; j <= t; j++) {
                             p[j] *= inv;
-                            dp[j] = dot(dmix, qOff, v, j * kvDim + kvOff, hd);
+                            dp[j] = TrainOps.dot(dmix, qOff, v, j * kvDim + kvOff, hd);
                             pdp += (double) p[j] * dp[j];
-                            axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
+                            TrainOps.axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
                         }
                         for (int j = 0; j <= t; j++) {
                             float ds = p[j] * (dp[j] - (float) pdp) * scale;
-                            axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
-                            axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
+                            TrainOps.axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
+                            TrainOps.axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
                         }
                     }
                 }
             }
-        }
-    }
-
-    /** Head-sized dot product: plain loops for the short heads of small models, where vector set-up costs more. */
-    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        if (n >= 32) return VeraKernels.dot(a, aOff, b, bOff, n);
-        float s = 0;
-        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
-
-    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        if (n >= 32) {
-            VeraKernels.axpy(alpha, x, xOff, y, yOff, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-    }
-
-    /** The transpose of the RoPE rotation at position {@code pos}: rotates gradients back by the same angles. */
-    private void unrope(float[] g, int off, int heads, int pos) {
-        int hd = c.headDim(), half = c.ropeDim() / 2;
-        boolean norm = c.ropeType() == RopeType.NORM;
-        for (int head = 0; head < heads; head++) {
-            int base = off + head * hd;
-            for (int i = 0; i < half; i++) {
-                int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
-                float cs = cos[pos * half + i], sn = sin[pos * half + i];
-                float g0 = g[a], g1 = g[b];
-                g[a] = g0 * cs + g1 * sn;
-                g[b] = -g0 * sn + g1 * cs;
-            }
-        }
-    }
-
-    /**
-     * For one adapted projection with inputs {@code x} and output gradients {@code dy}: accumulates
-     * {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d} and adds the adapter's part of the input gradient, {@code A_lᵀ(λ_d ⊙ B_lᵀ(λ_b ⊙ dy))},
-     * to {@code dxOut}.
-     */
-    private void siteBackward(TrainableLambdas.Site s, float[] x, float[] dy, float[] dxOut, int n, int in, int out) {
-        if (s == null) return;
-        float[] a = params.weights().a(), bt = s.weights().bt(), lb = s.lambdaB(), ld = s.lambdaD(), gb = s.gradB(), gd = s.gradD();
-        int r = z.length, stride = params.weights().aStride(), bStride = s.weights().btStride();
-        for (int t = 0; t < n; t++) {
-            int row = t * out;
-            Arrays.fill(bh, 0, out, 0f);
-            for (int i = 0; i < r; i++) {
-                z[i] = VeraKernels.dot(a, i * stride, x, t * in, in);
-                VeraKernels.axpy(z[i] * ld[i], bt, i * bStride, bh, 0, out);    // B_l·(λ_d ⊙ z)
-            }
-            for (int o = 0; o < out; o++) {
-                float g = dy[row + o];
-                gb[o] += g * bh[o];
-                scaledDy[o] = lb[o] * g;
-            }
-            for (int i = 0; i < r; i++) {
-                float e = VeraKernels.dot(bt, i * bStride, scaledDy, 0, out);          // (B_lᵀ(λ_b ⊙ dy))_i
-                gd[i] += e * z[i];
-                VeraKernels.axpy(ld[i] * e, a, i * stride, dxOut, t * in, in);
-            }
-        }
-    }
-
-    /** {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)} for {@code n} rows, as the adapter hook adds it. */
-    private void adapterDelta(TrainableLambdas.Site s, float[] x, int n, int in, int out, float[] y) {
-        if (s == null) return;
-        float[] a = params.weights().a(), bt = s.weights().bt(), lb = s.lambdaB(), ld = s.lambdaD();
-        int r = z.length, stride = params.weights().aStride(), bStride = s.weights().btStride();
-        for (int t = 0; t < n; t++) {
-            Arrays.fill(bh, 0, out, 0f);
-            for (int i = 0; i < r; i++) VeraKernels.axpy(VeraKernels.dot(a, i * stride, x, t * in, in) * ld[i], bt, i * bStride, bh, 0, out);
-            for (int o = 0; o < out; o++) y[t * out + o] += lb[o] * bh[o];
-        }
-    }
-
-    /**
-     * RMSNorm {@code y = x·s·w} with {@code s = 1/sqrt(mean(x²)+eps)}: adds
-     * {@code ∂L/∂x = s·g − s³·x·(g·x)/n}, {@code g = dy ⊙ w}, to {@code dxOut}.
-     */
-    private void rmsNormBackward(float[] x, MemorySegment weight, float[] dy, float[] dxOut, int n, int width) {
-        for (int t = 0; t < n; t++) {
-            int o = t * width;
-            double ss = 0, gx = 0;
-            for (int i = 0; i < width; i++) {
-                ss += x[o + i] * x[o + i];
-                gx += (double) dy[o + i] * weight.getAtIndex(F32, i) * x[o + i];
-            }
-            double s = 1.0 / Math.sqrt(ss / width + c.rmsEps());
-            float a = (float) s, b = (float) (s * s * s * gx / width);
-            for (int i = 0; i < width; i++) dxOut[o + i] += a * dy[o + i] * weight.getAtIndex(F32, i) - b * x[o + i];
         }
     }
 
@@ -388,13 +282,13 @@ public final class Backward {
                 mix = act(ActivationRecorder.Point.ATTN_MIX, l), xMid = act(ActivationRecorder.Point.FFN_INPUT, l),
                 hf = act(ActivationRecorder.Point.FFN_NORM, l), gate = act(ActivationRecorder.Point.GATE, l),
                 up = act(ActivationRecorder.Point.UP, l), fmix = act(ActivationRecorder.Point.FFN_MIX, l);
-        rmsNorm(x, L.attnNorm(), ha, n, dim);
+        TrainOps.rmsNorm(x, L.attnNorm(), ha, n, dim, c.rmsEps());
         project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
         project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
         project(l, VeraTarget.V, L.wv(), L.bv(), ha, v, n);
         for (int t = 0; t < n; t++) {
-            rope(q, t * qDim, c.headCount(), t);
-            rope(k, t * kvDim, c.headCountKv(), t);
+            ropeTable.rotate(q, t * qDim, c.headCount(), t);
+            ropeTable.rotate(k, t * kvDim, c.headCountKv(), t);
         }
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] p = probs[0];
@@ -404,7 +298,7 @@ public final class Backward {
                 int qOff = t * qDim + head * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= t; j++) {
-                    p[j] = dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                    p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
                     max = Math.max(max, p[j]);
                 }
                 float sum = 0;
@@ -414,12 +308,12 @@ public final class Backward {
                 }
                 float inv = 1f / sum;
                 Arrays.fill(mix, qOff, qOff + hd, 0f);
-                for (int j = 0; j <= t; j++) axpy(p[j] * inv, v, j * kvDim + kvOff, mix, qOff, hd);
+                for (int j = 0; j <= t; j++) TrainOps.axpy(p[j] * inv, v, j * kvDim + kvOff, mix, qOff, hd);
             }
         }
         project(l, VeraTarget.O, L.wo(), null, mix, xMid, n);
         for (int i = 0; i < n * dim; i++) xMid[i] += x[i];
-        rmsNorm(xMid, L.ffnNorm(), hf, n, dim);
+        TrainOps.rmsNorm(xMid, L.ffnNorm(), hf, n, dim, c.rmsEps());
         project(l, VeraTarget.GATE, L.gate(), null, hf, gate, n);
         project(l, VeraTarget.UP, L.up(), null, hf, up, n);
         for (int i = 0; i < n * ff; i++) {
@@ -432,33 +326,7 @@ public final class Backward {
     private void project(int l, VeraTarget t, Weights wt, MemorySegment bias, float[] x, float[] y, int n) {
         matMul.matMul(wt, x, y, n);
         if (bias != null) for (int i = 0; i < n; i++) for (int o = 0; o < wt.rows(); o++) y[i * wt.rows() + o] += bias.getAtIndex(F32, o);
-        adapterDelta(params.site(l, t), x, n, wt.cols(), wt.rows(), y);
-    }
-
-    private void rmsNorm(float[] x, MemorySegment weight, float[] out, int n, int width) {
-        for (int t = 0; t < n; t++) {
-            int o = t * width;
-            double ss = 0;
-            for (int i = 0; i < width; i++) ss += x[o + i] * x[o + i];
-            float scale = (float) (1.0 / Math.sqrt(ss / width + c.rmsEps()));
-            for (int i = 0; i < width; i++) out[o + i] = x[o + i] * scale * weight.getAtIndex(F32, i);
-        }
-    }
-
-    /** RoPE at position {@code pos}, as the transformer applies it. */
-    private void rope(float[] x, int off, int heads, int pos) {
-        int hd = c.headDim(), half = c.ropeDim() / 2;
-        boolean norm = c.ropeType() == RopeType.NORM;
-        for (int head = 0; head < heads; head++) {
-            int base = off + head * hd;
-            for (int i = 0; i < half; i++) {
-                int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
-                float cs = cos[pos * half + i], sn = sin[pos * half + i];
-                float x0 = x[a], x1 = x[b];
-                x[a] = x0 * cs - x1 * sn;
-                x[b] = x0 * sn + x1 * cs;
-            }
-        }
+        sites.forward(params.site(l, t), x, n, wt.cols(), wt.rows(), y);
     }
 
     private void forward(int[] tokens, int n) {
@@ -476,16 +344,4 @@ public final class Backward {
     }
 
     private float[] act(ActivationRecorder.Point point, int layer) { return acts[point.ordinal()][layer]; }
-
-    /** The transformer's RoPE inverse frequencies, computed the same way (scaling and {@code rope_freqs} included). */
-    private static double[] invFreq(ModelConfig c, LlamaWeights w) {
-        int half = c.ropeDim() / 2;
-        float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
-        double[] f = new double[half];
-        for (int i = 0; i < half; i++) {
-            double divisor = w.ropeFreqs() != null ? w.ropeFreqs().getAtIndex(F32, i) : divisors[i];
-            f[i] = c.ropeFreqScale() * Math.pow(c.ropeBase(), -2.0 * i / c.ropeDim()) / divisor;
-        }
-        return f;
-    }
 }
