@@ -28,6 +28,7 @@ public final class Cli {
         list.add(new AdapterCommand());
         list.add(new MergeCommand());
         list.add(new ChatCommand());
+        list.add(new TrainCommand());
         return list;
     }
 

@@ -1,0 +1,328 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.json.Json;
+import dev.vera4j.engine.template.ChatTemplate;
+import dev.vera4j.simd.WorkerPool;
+import dev.vera4j.vera.AdapterFile;
+import dev.vera4j.vera.BaseFingerprint;
+import dev.vera4j.vera.VeraConfig;
+import dev.vera4j.vera.VeraTarget;
+import dev.vera4j.vera.train.AdamW;
+import dev.vera4j.vera.train.Backward;
+import dev.vera4j.vera.train.Checkpoint;
+import dev.vera4j.vera.train.Dataset;
+import dev.vera4j.vera.train.Schedule;
+import dev.vera4j.vera.train.TrainConfig;
+import dev.vera4j.vera.train.TrainableLambdas;
+import dev.vera4j.vera.train.Trainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code vera4j train -m BASE.gguf --data train.txt|train.jsonl -o my.vera.gguf ...}: fine-tunes a fresh VeRA
+ * adapter (only λ_b and λ_d; base weights and the shared projections stay frozen) with AdamW on the CPU, printing
+ * progress, evaluating on {@code --valid}, writing the adapter and a checkpoint ({@code OUT.ckpt}) every
+ * {@code --save-every} steps, at the end, and on Ctrl-C; {@code --resume} continues from that checkpoint.
+ */
+final class TrainCommand implements Command {
+    @Override public String name() { return "train"; }
+    @Override public String summary() { return "fine-tune a VeRA adapter (λ_b, λ_d) on text or JSONL data"; }
+    @Override public String usage() {
+        return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.vera.gguf [--rank R] [--targets q,v] [--lr X] "
+                + "(--steps N | --epochs N) [--seq N] [--batch B] [--seed S] [--warmup N] [--schedule constant|linear|cosine] "
+                + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume] [--log run.jsonl|run.csv] [--checkpointing]";
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) {
+        Args a = new Args.Spec()
+                .flag("help", "-h", "--help")
+                .value("model", "-m", "--model").value("data", "--data").value("valid", "--valid").value("output", "-o", "--output")
+                .value("rank", "-r", "--rank").value("targets", "--targets").value("d-initial", "--d-initial")
+                .value("lr", "--lr").value("lr-b", "--lr-b").value("lr-d", "--lr-d")
+                .value("steps", "--steps").value("epochs", "--epochs").value("seq", "--seq").value("batch", "--batch")
+                .value("accum", "--accum").value("seed", "--seed").value("warmup", "--warmup").value("schedule", "--schedule")
+                .value("weight-decay", "--weight-decay").value("beta1", "--beta1").value("beta2", "--beta2").value("adam-eps", "--adam-eps")
+                .value("clip", "--clip").value("eval-every", "--eval-every").value("save-every", "--save-every")
+                .flag("resume", "--resume").value("log", "--log").value("log-every", "--log-every")
+                .flag("checkpointing", "--checkpointing").value("text-mode", "--text-mode").value("chat-template", "--chat-template").value("threads", "-t", "--threads")
+                .parse(argv);
+        if (a.has("help")) {
+            help(out);
+            return 0;
+        }
+        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
+        Path modelPath = a.requirePath("model", "-m BASE.gguf");
+        Path dataPath = a.requirePath("data", "--data FILE");
+        Path output = a.requirePath("output", "-o OUT.vera.gguf");
+        Path validPath = a.has("valid") ? Path.of(a.get("valid")) : null;
+        int rank = a.getInt("rank", VeraConfig.DEFAULT_RANK, 1, 1 << 16);
+        EnumSet<VeraTarget> targets = parseTargets(a.get("targets", "q,v"));
+        float dInitial = (float) a.getDouble("d-initial", VeraConfig.DEFAULT_D_INITIAL, -1e6, 1e6);
+        double lr = a.getDouble("lr", 1e-2, 0, 10);
+        double lrB = a.getDouble("lr-b", lr, 0, 10), lrD = a.getDouble("lr-d", lr, 0, 10);
+        if (a.has("steps") && a.has("epochs")) throw new UsageException("give --steps or --epochs, not both");
+        int seq = a.getInt("seq", 256, 1, 1 << 16);
+        int batch = a.getInt("batch", 8, 1, 1 << 16), accum = a.getInt("accum", 1, 1, 1 << 16);
+        long seed = a.getLong("seed", 0);
+        int warmup = a.getInt("warmup", 0, 0, Integer.MAX_VALUE);
+        Schedule.Kind kind;
+        try {
+            kind = Schedule.Kind.parse(a.get("schedule", "constant"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        AdamW.Settings adam = new AdamW.Settings(a.getDouble("beta1", 0.9, 0, 0.999999), a.getDouble("beta2", 0.999, 0, 0.9999999),
+                a.getDouble("adam-eps", 1e-8, 1e-30, 1), a.getDouble("weight-decay", 0, 0, 10));
+        double clip = a.getDouble("clip", 1.0, 0, 1e9);
+        int evalEvery = a.getInt("eval-every", 0, 0, Integer.MAX_VALUE), saveEvery = a.getInt("save-every", 0, 0, Integer.MAX_VALUE);
+        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        Dataset.TextMode mode = switch (a.get("text-mode", "documents")) {
+            case "documents" -> Dataset.TextMode.DOCUMENTS;
+            case "windows" -> Dataset.TextMode.WINDOWS;
+            default -> throw new UsageException("--text-mode must be documents or windows");
+        };
+        Path checkpointPath = Path.of(output + ".ckpt");
+        if (a.has("resume") && !Files.exists(checkpointPath)) throw new UsageException("--resume: no checkpoint at " + checkpointPath);
+
+        try (Model model = Model.load(modelPath, threads)) {
+            boolean jsonl = dataPath.toString().endsWith(".jsonl") || (validPath != null && validPath.toString().endsWith(".jsonl"));
+            ChatTemplate template = jsonl ? chatTemplate(a.get("chat-template"), model) : null;   // only chat data needs one
+            Dataset train = Dataset.load(dataPath, model.tokenizer(), template, seq, mode);
+            Dataset valid = validPath == null ? null : Dataset.load(validPath, model.tokenizer(), template, seq, mode);
+            int steps = a.has("epochs")
+                    ? (int) Math.max(1, Math.ceil(a.getDouble("epochs", 1, 1e-9, 1e6) * train.size() / (batch * accum)))
+                    : a.getInt("steps", 100, 1, Integer.MAX_VALUE);
+            int logEvery = a.getInt("log-every", Math.max(1, steps / 20), 1, Integer.MAX_VALUE);
+            TrainConfig cfg = new TrainConfig(steps, batch, accum, lrB, lrD, new Schedule(kind, warmup, steps), adam, clip,
+                    evalEvery, saveEvery, seed);
+            BaseFingerprint fp = BaseFingerprint.of(modelPath);
+            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
+            long need = memoryEstimate(model, fresh, seq, a.has("checkpointing"), train, valid);
+            long max = Runtime.getRuntime().maxMemory();
+            out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
+                    modelPath.getFileName(), rank, targets.stream().map(VeraTarget::shortName).toList(), fresh.parameterCount(),
+                    train.size(), train.targets(), valid == null ? "" : ", " + valid.size() + " validation", steps, batch, accum);
+            out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s; the base stays mapped)%n", mib(need), mib(max));
+            if (need > max) {
+                throw new IllegalStateException("training needs about " + mib(need) + " of heap but -Xmx allows " + mib(max)
+                        + "; lower --seq or --rank, or raise -Xmx");
+            }
+            TrainableLambdas params = TrainableLambdas.of(fresh, fp);
+            Backward bw = new Backward(model.transformer(), params, seq, a.has("checkpointing"));
+            String signature = String.format(Locale.ROOT, "base=%s r=%d targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
+                    targets, seq, batch, accum, dataPath.getFileName(), train.size());
+            Trainer trainer = new Trainer(bw, params, train, valid, cfg, output, checkpointPath, signature);
+            if (a.has("resume")) {
+                trainer.resume(Checkpoint.read(checkpointPath));
+                out.println("resumed from " + checkpointPath + " at step " + trainer.step());
+            }
+            return train(trainer, cfg, a.has("log") ? Path.of(a.get("log")) : null, a.has("resume"), logEvery, out, err);
+        }
+    }
+
+    private static int train(Trainer trainer, TrainConfig cfg, Path logPath, boolean append, int logEvery, PrintStream out, PrintStream err) {
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            try {
+                finished.await(120, TimeUnit.SECONDS);   // let the loop finish its step and save
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "vera4j-train-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (RunLog log = logPath == null ? null : new RunLog(logPath, append)) {
+            boolean live = System.console() != null;
+            long startStep = trainer.step();
+            double[] lastEval = {Double.NaN};
+            Trainer.Listener listener = new Trainer.Listener() {
+                @Override
+                public void step(Trainer.StepInfo s) {
+                    if (log != null) log.step(s);
+                    double tokPerSec = s.tokens() / Math.max(1e-9, s.elapsedSeconds());
+                    double eta = s.elapsedSeconds() / (s.step() - startStep) * (s.totalSteps() - s.step());
+                    Runtime rt = Runtime.getRuntime();
+                    String line = String.format(Locale.ROOT, "step %d/%d  loss %.4f  eval %s  lr %.2e  %.0f tok/s  ETA %s  heap %s",
+                            s.step(), s.totalSteps(), s.loss(), Double.isNaN(lastEval[0]) ? "-" : String.format(Locale.ROOT, "%.4f", lastEval[0]),
+                            s.lrB(), tokPerSec, duration(eta), mib(rt.totalMemory() - rt.freeMemory()));
+                    if (live) {
+                        err.print("\r" + line + "   ");
+                        if (s.step() == s.totalSteps()) err.println();
+                    } else if (s.step() % logEvery == 0 || s.step() == s.totalSteps()) {
+                        out.println(line);
+                    }
+                }
+
+                @Override
+                public void eval(long step, double loss) {
+                    lastEval[0] = loss;
+                    if (log != null) log.eval(step, loss);
+                    if (live) err.println();
+                    out.printf(Locale.ROOT, "eval at step %d: loss %.4f, perplexity %.3f%n", step, loss, Math.exp(loss));
+                }
+            };
+            Trainer.Result r = trainer.run(listener, stop::get);
+            out.printf(Locale.ROOT, "%s after %d/%d steps in %s: last train loss %.4f%s; adapter written%n",
+                    r.stopped() ? "stopped" : "done", r.steps(), cfg.steps(), duration(r.seconds()), r.lastLoss(),
+                    Double.isNaN(r.evalLoss()) ? "" : String.format(Locale.ROOT, ", validation loss %.4f (perplexity %.3f)", r.evalLoss(), Math.exp(r.evalLoss())));
+            return 0;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it is waiting for the latch released above
+            }
+        }
+    }
+
+    private static long memoryEstimate(Model model, AdapterFile adapter, int seq, boolean recompute, Dataset train, Dataset valid) {
+        long params = adapter.parameterCount();
+        long projections = 4L * adapter.config().rank() * (adapter.inMax() + 2L * adapter.outMax());
+        long data = 0;
+        for (Dataset d : valid == null ? List.of(train) : List.of(train, valid)) {
+            for (var e : d.examples()) data += 5L * e.tokens().length + 64;
+        }
+        return Backward.bytesFor(model.config(), seq, recompute) + 4 * 6 * params + projections + data + (64L << 20);
+    }
+
+    private static ChatTemplate chatTemplate(String flag, Model model) {
+        if (flag != null) {
+            if (ChatTemplate.names().contains(flag)) return ChatTemplate.named(flag);
+            try {
+                return ChatTemplate.parse(Files.readString(Path.of(flag)));
+            } catch (IOException e) {
+                throw new UsageException("--chat-template: neither a known name " + ChatTemplate.names() + " nor a readable file: " + flag);
+            }
+        }
+        String src = model.metadata().getStringOr("tokenizer.chat_template", null);
+        try {
+            return src == null ? null : ChatTemplate.parse(src);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot use the model's chat template (pass --chat-template NAME|FILE): " + e.getMessage(), e);
+        }
+    }
+
+    private static EnumSet<VeraTarget> parseTargets(String s) {
+        EnumSet<VeraTarget> t = EnumSet.noneOf(VeraTarget.class);
+        for (String part : s.split(",")) {
+            try {
+                t.add(VeraTarget.parse(part.strip()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        return t;
+    }
+
+    static String mib(long bytes) { return String.format(Locale.ROOT, "%.0f MiB", bytes / 1048576.0); }
+
+    static String duration(double s) {
+        if (!Double.isFinite(s)) return "-";
+        long t = Math.round(s);
+        return t >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", t / 3600, t / 60 % 60) : String.format(Locale.ROOT, "%dm%02ds", t / 60, t % 60);
+    }
+
+    private static void help(PrintStream out) {
+        out.println("usage: vera4j train " + new TrainCommand().usage());
+        out.println();
+        out.println("Trains a new VeRA adapter for BASE: only λ_b and λ_d; base weights and the seeded projections stay frozen.");
+        out.println("  --data FILE        .txt: blank-line separated documents (or --text-mode windows: BOS + --seq tokens each);");
+        out.println("                     .jsonl: {\"text\"}, {\"prompt\",\"completion\"} (loss on the completion) or {\"messages\"}");
+        out.println("                     (rendered with the model's chat template or --chat-template NAME|FILE; loss on assistant turns)");
+        out.println("  --valid FILE       validation data, evaluated every --eval-every steps and at the end (loss, perplexity)");
+        out.println("  --rank R           VeRA rank (default 256); --targets q,k,v,o,gate,up,down (default q,v); --d-initial X (0.1)");
+        out.println("  --lr X             AdamW learning rate (default 1e-2); --lr-b / --lr-d set λ_b's and λ_d's separately");
+        out.println("  --steps N          optimizer steps (default 100), or --epochs N passes over the data");
+        out.println("  --seq N            longest sequence (default 256); --batch B sequences per step (8); --accum K micro-batches (1)");
+        out.println("  --schedule S       constant (default), linear or cosine decay, after --warmup N linear warm-up steps");
+        out.println("  --weight-decay X   decoupled weight decay (0); --beta1 0.9 --beta2 0.999 --adam-eps 1e-8; --clip X global norm (1, 0: off)");
+        out.println("  --checkpointing    keep only each block's input and recompute its activations in the backward pass");
+        out.println("  --seed S           projection seed and data order (default 0)");
+        out.println("  --save-every N     also write OUT and OUT.ckpt every N steps (always at the end and on Ctrl-C)");
+        out.println("  --resume           continue bit-identically from OUT.ckpt");
+        out.println("  --log FILE         per-step log, JSONL (or CSV when FILE ends in .csv); --log-every N progress lines");
+    }
+
+    /** The per-step log: JSONL objects, or CSV rows when the file name ends in {@code .csv}. */
+    private static final class RunLog implements AutoCloseable {
+        private final Writer w;
+        private final boolean csv;
+
+        RunLog(Path path, boolean append) {
+            this.csv = path.getFileName().toString().endsWith(".csv");
+            try {
+                boolean header = csv && (!append || !Files.exists(path) || Files.size(path) == 0);
+                w = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                if (header) w.write("step,loss,grad_norm,lr_b,lr_d,tokens,elapsed_s,eval_loss\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write log " + path + ": " + e.getMessage(), e);
+            }
+        }
+
+        void step(Trainer.StepInfo s) {
+            if (csv) {
+                write(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6g,%.6g,%d,%.3f,%n", s.step(), s.loss(), s.gradNorm(), s.lrB(), s.lrD(), s.tokens(), s.elapsedSeconds()));
+            } else {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("step", s.step());
+                m.put("loss", s.loss());
+                m.put("grad_norm", s.gradNorm());
+                m.put("lr_b", s.lrB());
+                m.put("lr_d", s.lrD());
+                m.put("tokens", s.tokens());
+                m.put("elapsed_s", s.elapsedSeconds());
+                write(Json.write(m) + "\n");
+            }
+        }
+
+        void eval(long step, double loss) {
+            if (csv) {
+                write(String.format(Locale.ROOT, "%d,,,,,,,%.6f%n", step, loss));
+            } else {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("step", step);
+                m.put("eval_loss", loss);
+                m.put("eval_perplexity", Math.exp(loss));
+                write(Json.write(m) + "\n");
+            }
+        }
+
+        private void write(String s) {
+            try {
+                w.write(s);
+                w.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the training log: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                w.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

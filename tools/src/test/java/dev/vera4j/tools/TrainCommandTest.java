@@ -1,0 +1,129 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.vera.AdapterFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code vera4j train} end to end on stories260K and the Pip stories (a short run: it must stay fast). */
+class TrainCommandTest {
+    static final Path SHARED = Path.of(System.getProperty("vera4j.shared", "../shared"));
+    static final Path MODEL = SHARED.resolve("models/stories260K.gguf");
+    @TempDir Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void validationLossDropsOnPipStories() throws Exception {
+        String valid = Files.readString(SHARED.resolve("testdata/finetune/pip-stories.valid.txt"));
+        Path v = dir.resolve("valid.txt");
+        Files.writeString(v, String.join("\n\n", List.of(valid.split("\\R\\s*\\R")).subList(0, 16)));
+        Path out = dir.resolve("pip.vera.gguf"), log = dir.resolve("run.jsonl");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString(),
+                "--valid", v.toString(), "-o", out.toString(), "--rank", "32", "--targets", "q,k,v,o,gate,up,down",
+                "--lr", "3e-2", "--seq", "64", "--batch", "4", "--steps", "16", "--eval-every", "16", "--seed", "0",
+                "-t", "1", "--log", log.toString());
+        assertEquals(0, r.code(), r.err());
+        Matcher m = Pattern.compile("eval at step (\\d+): loss ([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertEquals("0", m.group(1));
+        double before = Double.parseDouble(m.group(2));
+        assertTrue(m.find(), r.out());
+        double after = Double.parseDouble(m.group(2));
+        assertTrue(after < 0.75 * before, "validation loss " + before + " -> " + after + "\n" + r.out());
+        assertTrue(r.out().contains("memory: about"), r.out());
+        AdapterFile a = AdapterFile.read(out);
+        assertEquals(32, a.config().rank());
+        assertEquals(5 * 7, a.lambdas().size());
+        assertTrue(Files.exists(Path.of(out + ".ckpt")));
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(16 + 2, lines.size(), "16 steps and 2 evaluations");
+        assertTrue(lines.get(1).startsWith("{\"step\":1,\"loss\":"), lines.get(1));
+    }
+
+    @Test
+    void refusesWhatDoesNotFit() throws Exception {
+        Path data = dir.resolve("d.txt");
+        Files.writeString(data, "Once upon a time.\n");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--resume");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no checkpoint"), r.err());
+        r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--targets", "q,xx");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown VeRA target 'xx'"), r.err());
+        r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("x.gguf").toString(), "--steps", "2", "--epochs", "1");
+        assertEquals(2, r.code());
+    }
+
+    /** SIGTERM (like Ctrl-C) runs the shutdown hook: the current step finishes and adapter + checkpoint are saved. */
+    @Test
+    void terminationSavesACheckpoint() throws Exception {
+        Path out = dir.resolve("sig.vera.gguf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.vera4j.tools.Main", "train", "-m", MODEL.toString(),
+                "--data", SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString(), "-o", out.toString(),
+                "--rank", "8", "--seq", "32", "--batch", "1", "--steps", "100000", "--log-every", "1", "-t", "1")
+                .redirectErrorStream(true).start();
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (line.startsWith("step 3/")) break;
+        }
+        assertNotNull(line, seen.toString());
+        p.toHandle().destroy();   // SIGTERM, keeping our end of its output open
+        while ((line = reader.readLine()) != null) seen.append(line).append('\n');
+        p.waitFor();
+        assertTrue(seen.toString().contains("stopped after"), seen.toString());
+        assertTrue(Files.exists(out) && Files.exists(Path.of(out + ".ckpt")), seen.toString());
+        long step = dev.vera4j.vera.train.Checkpoint.read(Path.of(out + ".ckpt")).step();
+        assertTrue(step >= 3 && step < 100000, "saved at step " + step);
+    }
+
+    @Test
+    void csvLogEpochsAndCheckpointing() throws Exception {
+        Path data = dir.resolve("d.txt"), log = dir.resolve("run.csv");
+        Files.writeString(data, "Once upon a time, Pip beeped.\n\nThe bird sang a song.\n\nThey played in the park.\n");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", data.toString(), "-o", dir.resolve("e.gguf").toString(), "--rank", "4",
+                "--batch", "2", "--epochs", "2", "--log", log.toString(), "-t", "1", "--checkpointing");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(log);
+        assertEquals("step,loss,grad_norm,lr_b,lr_d,tokens,elapsed_s,eval_loss", lines.getFirst());
+        assertEquals(1 + 3, lines.size(), "2 epochs of 3 documents in batches of 2: 3 steps");
+        assertTrue(lines.get(3).startsWith("3,"), lines.get(3));
+    }
+
+    /** The memory estimate is checked against -Xmx before anything big is allocated. */
+    @Test
+    void refusesWhenTheHeapIsTooSmall() throws Exception {
+        Path data = dir.resolve("d.txt");
+        Files.writeString(data, "Once upon a time.\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.vera4j.tools.Main", "train", "-m", MODEL.toString(),
+                "--data", data.toString(), "-o", dir.resolve("big.gguf").toString(), "--seq", "20000", "-t", "1")
+                .redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), text);
+        assertTrue(text.contains("error: training needs about") && text.contains("-Xmx"), text);
+        assertFalse(Files.exists(dir.resolve("big.gguf")));
+    }
+}

@@ -1,0 +1,347 @@
+package dev.vera4j.vera.train;
+
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.ActivationRecorder;
+import dev.vera4j.engine.model.ForwardState;
+import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.Transformer;
+import dev.vera4j.simd.MatMul;
+import dev.vera4j.simd.Weights;
+import dev.vera4j.vera.VeraAdapter;
+import dev.vera4j.vera.VeraTarget;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Loss and gradients of a causal language model for one sequence, with respect to the λ vectors of a VeRA adapter
+ * only. The forward pass is the engine's own ({@link Transformer#forward} with the adapter hooked in and an
+ * {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through the output
+ * projection and final RMSNorm, and per block (last first) through the SwiGLU feed-forward network, its RMSNorm,
+ * causal grouped-query attention with RoPE, and the attention RMSNorm, adding the residual gradients. Frozen weights
+ * are only read row by row ({@link TransposedProduct}); the adapter's part of each projection contributes to the
+ * input gradient and to {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d}, which accumulate in {@link TrainableLambdas}.
+ *
+ * <p>The loss is the summed cross-entropy of the masked next-token predictions; gradients are scaled by the caller's
+ * factor (1 / tokens of the whole batch gives the batch mean). All memory is allocated up front for sequences of up to
+ * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) are refused.
+ *
+ * <pre>{@code
+ * Backward bw = new Backward(model.transformer(), lambdas, 256);
+ * lambdas.zeroGrad();
+ * double sum = bw.run(tokens, n, mask, 1f / maskedCount);   // tokens[0..n]: inputs [0,n), targets [1,n]
+ * }</pre>
+ */
+public final class Backward {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ActivationRecorder.Point[] POINTS = ActivationRecorder.Point.values();
+
+    private final Transformer tf;
+    private final ModelConfig c;
+    private final LlamaWeights w;
+    private final TrainableLambdas params;
+    private final int maxSeq;
+    private final ForwardState state;
+    private final KvCache cache;
+    private final MatMul matMul;
+    private final TransposedProduct tp;
+    private final float[][][] acts;
+    private final float[] logits, xFinal;
+    private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
+    private final SiteGradients sites;
+    private final RopeTable ropeTable;
+    /** Attention weights and their gradients of one query row, per key/value head (one task each). */
+    private final float[][] probs, dprobs;
+    private final AttentionBackward attention = new AttentionBackward();
+    /** Keep only each block's input and recompute the rest of a block just before its backward pass. */
+    private final boolean recompute;
+
+    /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
+    public Backward(Transformer tf, TrainableLambdas params, int maxSeq) { this(tf, params, maxSeq, false); }
+
+    /**
+     * @param recompute gradient checkpointing: keep only each block's input (one {@code n x dim} array per block
+     *                  instead of about {@code 4·dim + 2·qDim + 2·kvDim + 3·ff}) and recompute the block's activations
+     *                  when the backward pass reaches it, at the cost of a second forward pass
+     */
+    public Backward(Transformer tf, TrainableLambdas params, int maxSeq, boolean recompute) {
+        this.recompute = recompute;
+        this.tf = tf;
+        this.c = tf.config();
+        this.w = tf.weights();
+        this.params = params;
+        this.maxSeq = maxSeq;
+        if (c.qkNorm()) throw new IllegalArgumentException("training is not supported for models with per-head q/k norms (" + c.architecture() + ")");
+        if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
+        state = tf.newState(maxSeq, maxSeq);
+        state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, tf.pool()));
+        state.recorder(this::record);
+        cache = KvCache.allocate(KvType.F32, L, maxSeq, kvDim);
+        int wide = Math.max(dim, Math.max(qDim, ff));
+        matMul = new MatMul(tf.pool(), wide, maxSeq);
+        tp = new TransposedProduct(tf.pool(), wide);
+        acts = new float[POINTS.length][L][];
+        for (ActivationRecorder.Point pt : POINTS) {
+            if (pt == ActivationRecorder.Point.FINAL_NORM) continue;
+            int width = switch (pt) {
+                case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM -> dim;
+                case Q, ATTN_MIX -> qDim;
+                case K, V -> kvDim;
+                case GATE, UP, FFN_MIX -> ff;
+                case FINAL_NORM -> 0;
+            };
+            int kept = recompute && pt != ActivationRecorder.Point.BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
+            for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = l < kept ? new float[maxSeq * width] : acts[pt.ordinal()][0];
+        }
+        logits = new float[maxSeq * c.vocabSize()];
+        xFinal = new float[maxSeq * dim];
+        dx = new float[maxSeq * dim];
+        dh = new float[maxSeq * dim];
+        dq = new float[maxSeq * qDim];
+        dk = new float[maxSeq * kvDim];
+        dv = new float[maxSeq * kvDim];
+        dmix = new float[maxSeq * qDim];
+        dff = new float[maxSeq * ff];
+        dg = new float[maxSeq * ff];
+        du = new float[maxSeq * ff];
+        probs = new float[c.headCountKv()][maxSeq];
+        dprobs = new float[c.headCountKv()][maxSeq];
+        sites = new SiteGradients(params.weights());
+        ropeTable = new RopeTable(c, w, maxSeq);
+    }
+
+    /**
+     * Bytes of the buffers a trainer for {@code maxSeq} tokens holds (activations, gradients, logits, cache), with or
+     * without {@code recompute} (gradient checkpointing).
+     */
+    public static long bytesFor(ModelConfig c, int maxSeq, boolean recompute) {
+        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength();
+        long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff;
+        long kept = recompute ? dim * c.blockCount() + perLayer - dim : perLayer * c.blockCount();
+        long floats = kept + 3 * dim + c.vocabSize() + 2 * q + 2 * kv + 3 * ff;
+        long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
+        return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
+    }
+
+    public int maxSeq() { return maxSeq; }
+
+    /** The logits of the last {@link #run} or {@link #loss} call: {@code n} rows of the vocabulary. */
+    float[] logits() { return logits; }
+
+    /**
+     * The summed cross-entropy of the masked targets, without gradients.
+     *
+     * @param tokens {@code n + 1} ids: inputs {@code tokens[0..n)}, targets {@code tokens[1..n]}
+     * @param mask   {@code mask[t]}: whether the prediction of {@code tokens[t+1]} counts
+     */
+    public double loss(int[] tokens, int n, boolean[] mask) {
+        forward(tokens, n);
+        return CrossEntropy.sum(logits, tokens, n, mask, c.vocabSize(), false, 0f);
+    }
+
+    /**
+     * Forward and backward for one sequence: returns the summed loss and adds {@code scale · ∂loss/∂λ} to the
+     * gradients of every adapted site.
+     */
+    public double run(int[] tokens, int n, boolean[] mask, float scale) {
+        forward(tokens, n);
+        int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize(), ff = c.feedForwardLength();
+        double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, true, scale);   // logits now hold ∂/∂logits
+        // the residual stream after the last block, which no recorded point holds: recompute its down projection
+        int last = L - 1;
+        if (recompute) recomputeBlock(last, n);
+        float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);
+        LlamaWeights.Layer lastLayer = w.layer(last);
+        matMul.matMul(lastLayer.down(), mixLast, xFinal, n);
+        sites.forward(params.site(last, VeraTarget.DOWN), mixLast, n, ff, dim, xFinal);
+        for (int i = 0; i < n * dim; i++) xFinal[i] += xMidLast[i];
+        // output projection and final norm
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(w.output(), logits, n, dh);
+        Arrays.fill(dx, 0, n * dim, 0f);
+        TrainOps.rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim, c.rmsEps());
+        for (int l = L - 1; l >= 0; l--) {
+            if (recompute && l != last) recomputeBlock(l, n);
+            blockBackward(l, n);
+        }
+        return loss;
+    }
+
+    private void blockBackward(int l, int n) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength();
+        LlamaWeights.Layer L = w.layer(l);
+        // feed-forward: x_out = x_mid + Wdown · (silu(g) * u), g = Wgate·hf, u = Wup·hf, hf = norm(x_mid)
+        float[] mix = act(ActivationRecorder.Point.FFN_MIX, l), gate = act(ActivationRecorder.Point.GATE, l),
+                up = act(ActivationRecorder.Point.UP, l), hf = act(ActivationRecorder.Point.FFN_NORM, l);
+        Arrays.fill(dff, 0, n * ff, 0f);
+        tp.accumulate(L.down(), dx, n, dff);
+        sites.backward(params.site(l, VeraTarget.DOWN), mix, dx, dff, n, ff, dim);
+        for (int i = 0; i < n * ff; i++) {
+            float g = gate[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
+            dg[i] = dff[i] * up[i] * sig * (1f + g * (1f - sig));
+            du[i] = dff[i] * g * sig;
+        }
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(L.gate(), dg, n, dh);
+        sites.backward(params.site(l, VeraTarget.GATE), hf, dg, dh, n, dim, ff);
+        tp.accumulate(L.up(), du, n, dh);
+        sites.backward(params.site(l, VeraTarget.UP), hf, du, dh, n, dim, ff);
+        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.FFN_INPUT, l), L.ffnNorm(), dh, dx, n, dim, c.rmsEps());
+        // attention: x_mid = x_in + Wo · attn(...)
+        float[] amix = act(ActivationRecorder.Point.ATTN_MIX, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l);
+        Arrays.fill(dmix, 0, n * qDim, 0f);
+        tp.accumulate(L.wo(), dx, n, dmix);
+        sites.backward(params.site(l, VeraTarget.O), amix, dx, dmix, n, qDim, dim);
+        attentionBackward(l, n);
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(L.wq(), dq, n, dh);
+        sites.backward(params.site(l, VeraTarget.Q), ha, dq, dh, n, dim, qDim);
+        tp.accumulate(L.wk(), dk, n, dh);
+        sites.backward(params.site(l, VeraTarget.K), ha, dk, dh, n, dim, kvDim);
+        tp.accumulate(L.wv(), dv, n, dh);
+        sites.backward(params.site(l, VeraTarget.V), ha, dv, dh, n, dim, kvDim);
+        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim, c.rmsEps());
+    }
+
+    /**
+     * From {@code dmix} to {@code dq}, {@code dk}, {@code dv} (before RoPE), recomputing the attention weights. Split
+     * over key/value heads: a task owns its kv head's {@code dk}/{@code dv} and its query heads' {@code dq}, so no two
+     * threads write the same value and the sums do not depend on the thread count.
+     */
+    private void attentionBackward(int l, int n) {
+        int qDim = c.qDim(), kvDim = c.kvDim();
+        Arrays.fill(dq, 0, n * qDim, 0f);
+        Arrays.fill(dk, 0, n * kvDim, 0f);
+        Arrays.fill(dv, 0, n * kvDim, 0f);
+        attention.layer = l;
+        attention.n = n;
+        tf.pool().parallelFor(c.headCountKv(), attention);
+        for (int t = 0; t < n; t++) {
+            ropeTable.unrotate(dq, t * qDim, c.headCount(), t);
+            ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t);
+        }
+    }
+
+    private final class AttentionBackward implements dev.vera4j.simd.RangeTask {
+        int layer, n;
+
+        @Override
+        public void run(int fromKv, int toKv) {
+            int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.groupSize();
+            float[] q = act(ActivationRecorder.Point.Q, layer), k = act(ActivationRecorder.Point.K, layer), v = act(ActivationRecorder.Point.V, layer);
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            for (int kvHead = fromKv; kvHead < toKv; kvHead++) {
+                float[] p = probs[kvHead], dp = dprobs[kvHead];
+                int kvOff = kvHead * hd;
+                for (int head = kvHead * group; head < (kvHead + 1) * group; head++) {
+                    for (int t = 0; t < n; t++) {
+                        int qOff = t * qDim + head * hd;
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                            max = Math.max(max, p[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] = (float) Math.exp(p[j] - max);
+                            sum += p[j];
+                        }
+                        float inv = (float) (1.0 / sum);
+                        double pdp = 0;
+                        for (int j = 0; j <= t; j++) {
+                            p[j] *= inv;
+                            dp[j] = TrainOps.dot(dmix, qOff, v, j * kvDim + kvOff, hd);
+                            pdp += (double) p[j] * dp[j];
+                            TrainOps.axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
+                        }
+                        for (int j = 0; j <= t; j++) {
+                            float ds = p[j] * (dp[j] - (float) pdp) * scale;
+                            TrainOps.axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
+                            TrainOps.axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Gradient checkpointing: block {@code l}'s activations from its recorded input, as the transformer computes them
+     * (RMSNorm, q/k/v with bias and adapter, RoPE from position 0, causal attention, o, RMSNorm, gate/up, SwiGLU).
+     */
+    private void recomputeBlock(int l, int n) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim(), group = c.groupSize();
+        LlamaWeights.Layer L = w.layer(l);
+        float[] x = act(ActivationRecorder.Point.BLOCK_INPUT, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l),
+                q = act(ActivationRecorder.Point.Q, l), k = act(ActivationRecorder.Point.K, l), v = act(ActivationRecorder.Point.V, l),
+                mix = act(ActivationRecorder.Point.ATTN_MIX, l), xMid = act(ActivationRecorder.Point.FFN_INPUT, l),
+                hf = act(ActivationRecorder.Point.FFN_NORM, l), gate = act(ActivationRecorder.Point.GATE, l),
+                up = act(ActivationRecorder.Point.UP, l), fmix = act(ActivationRecorder.Point.FFN_MIX, l);
+        TrainOps.rmsNorm(x, L.attnNorm(), ha, n, dim, c.rmsEps());
+        project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
+        project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
+        project(l, VeraTarget.V, L.wv(), L.bv(), ha, v, n);
+        for (int t = 0; t < n; t++) {
+            ropeTable.rotate(q, t * qDim, c.headCount(), t);
+            ropeTable.rotate(k, t * kvDim, c.headCountKv(), t);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] p = probs[0];
+        for (int head = 0; head < c.headCount(); head++) {
+            int kvOff = (head / group) * hd;
+            for (int t = 0; t < n; t++) {
+                int qOff = t * qDim + head * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                float inv = 1f / sum;
+                Arrays.fill(mix, qOff, qOff + hd, 0f);
+                for (int j = 0; j <= t; j++) TrainOps.axpy(p[j] * inv, v, j * kvDim + kvOff, mix, qOff, hd);
+            }
+        }
+        project(l, VeraTarget.O, L.wo(), null, mix, xMid, n);
+        for (int i = 0; i < n * dim; i++) xMid[i] += x[i];
+        TrainOps.rmsNorm(xMid, L.ffnNorm(), hf, n, dim, c.rmsEps());
+        project(l, VeraTarget.GATE, L.gate(), null, hf, gate, n);
+        project(l, VeraTarget.UP, L.up(), null, hf, up, n);
+        for (int i = 0; i < n * ff; i++) {
+            float g = gate[i];
+            fmix[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** {@code y = W·x (+ b) + Δy} of site {@code (l, t)} for {@code n} tokens. */
+    private void project(int l, VeraTarget t, Weights wt, MemorySegment bias, float[] x, float[] y, int n) {
+        matMul.matMul(wt, x, y, n);
+        if (bias != null) for (int i = 0; i < n; i++) for (int o = 0; o < wt.rows(); o++) y[i * wt.rows() + o] += bias.getAtIndex(F32, o);
+        sites.forward(params.site(l, t), x, n, wt.cols(), wt.rows(), y);
+    }
+
+    private void forward(int[] tokens, int n) {
+        if (n < 1 || n > maxSeq) throw new IllegalArgumentException("sequence of " + n + " tokens; this trainer takes 1 to " + maxSeq);
+        if (tokens.length < n + 1) throw new IllegalArgumentException("need " + (n + 1) + " token ids (inputs and targets), got " + tokens.length);
+        cache.truncate(0);
+        tf.forward(state, cache, tokens, 0, n, logits, true);
+    }
+
+    private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
+        // the output projection is frozen and not adapted: its input is not needed
+        if (point == ActivationRecorder.Point.FINAL_NORM || (recompute && point != ActivationRecorder.Point.BLOCK_INPUT)) return;
+        float[] dst = acts[point.ordinal()][layer];
+        System.arraycopy(data, off, dst, 0, n * width);
+    }
+
+    private float[] act(ActivationRecorder.Point point, int layer) { return acts[point.ordinal()][layer]; }
+}

@@ -1,0 +1,67 @@
+package dev.vera4j.vera.train;
+
+import dev.vera4j.vera.VeraKernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The small loops of the training passes: RMSNorm and its gradient, and head-sized dot/axpy.
+ *
+ * <pre>{@code
+ * TrainOps.rmsNorm(x, weight, out, n, dim, eps);
+ * TrainOps.rmsNormBackward(x, weight, dy, dx, n, dim, eps);   // dx += ∂L/∂x
+ * }</pre>
+ */
+final class TrainOps {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private TrainOps() {}
+
+    /** {@code out = x / rms(x) · w} per row, rounded as the transformer does. */
+    static void rmsNorm(float[] x, MemorySegment weight, float[] out, int n, int width, float eps) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            double ss = 0;
+            for (int i = 0; i < width; i++) ss += x[o + i] * x[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / width + eps));
+            for (int i = 0; i < width; i++) out[o + i] = x[o + i] * scale * weight.getAtIndex(F32, i);
+        }
+    }
+
+    /**
+     * RMSNorm {@code y = x·s·w} with {@code s = 1/sqrt(mean(x²)+eps)}: adds
+     * {@code ∂L/∂x = s·g − s³·x·(g·x)/n}, {@code g = dy ⊙ w}, to {@code dxOut}.
+     */
+    static void rmsNormBackward(float[] x, MemorySegment weight, float[] dy, float[] dxOut, int n, int width, float eps) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            double ss = 0, gx = 0;
+            for (int i = 0; i < width; i++) {
+                ss += x[o + i] * x[o + i];
+                gx += (double) dy[o + i] * weight.getAtIndex(F32, i) * x[o + i];
+            }
+            double s = 1.0 / Math.sqrt(ss / width + eps);
+            float a = (float) s, b = (float) (s * s * s * gx / width);
+            for (int i = 0; i < width; i++) dxOut[o + i] += a * dy[o + i] * weight.getAtIndex(F32, i) - b * x[o + i];
+        }
+    }
+
+    /** Head-sized dot product: plain loops for the short heads of small models, where vector set-up costs more. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (n >= 32) return VeraKernels.dot(a, aOff, b, bOff, n);
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** {@code y += alpha·x} over {@code n} values (head-sized, as {@link #dot}). */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        if (n >= 32) {
+            VeraKernels.axpy(alpha, x, xOff, y, yOff, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+}

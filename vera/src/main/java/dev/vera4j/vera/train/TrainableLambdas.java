@@ -1,0 +1,140 @@
+package dev.vera4j.vera.train;
+
+import dev.vera4j.vera.AdapterFile;
+import dev.vera4j.vera.AdapterWeights;
+import dev.vera4j.vera.BaseFingerprint;
+import dev.vera4j.vera.QkPermutation;
+import dev.vera4j.vera.VeraConfig;
+import dev.vera4j.vera.VeraLambdas;
+import dev.vera4j.vera.VeraSite;
+import dev.vera4j.vera.VeraTarget;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The trainable vectors of an adapter and their gradients. The λ arrays are the live ones of the
+ * {@link AdapterWeights} (base row order, what {@link dev.vera4j.vera.VeraAdapter} reads), so an optimizer step is
+ * seen by the next forward pass without copying; {@link #toAdapterFile()} moves q/k rows back to Hugging Face order.
+ *
+ * <pre>{@code
+ * TrainableLambdas p = TrainableLambdas.of(adapterFile, fingerprint);
+ * p.zeroGrad();
+ * // ... Backward.run(...) accumulates into p.site(i).gradB()/gradD()
+ * AdapterFile trained = p.toAdapterFile();
+ * }</pre>
+ */
+public final class TrainableLambdas {
+    /** One adapted layer: its live λ's and gradient accumulators of the same shapes. */
+    public record Site(VeraSite site, AdapterWeights.Site weights, float[] gradB, float[] gradD) {
+        public float[] lambdaB() { return weights.lambdaB(); }
+
+        public float[] lambdaD() { return weights.lambdaD(); }
+    }
+
+    private final AdapterFile file;
+    private final AdapterWeights weights;
+    private final BaseFingerprint base;
+    private final List<Site> sites;
+    private final Site[][] byLayer;
+
+    private TrainableLambdas(AdapterFile file, AdapterWeights weights, BaseFingerprint base) {
+        this.file = file;
+        this.weights = weights;
+        this.base = base;
+        List<Site> list = new ArrayList<>();
+        byLayer = new Site[weights.blockCount()][VeraTarget.values().length];
+        for (VeraSite s : file.lambdas().keySet()) {
+            AdapterWeights.Site w = weights.site(s.layer(), s.target());
+            Site t = new Site(s, w, new float[w.lambdaB().length], new float[w.lambdaD().length]);
+            list.add(t);
+            byLayer[s.layer()][s.target().ordinal()] = t;
+        }
+        this.sites = List.copyOf(list);
+    }
+
+    /** Prepares {@code file} for {@code base} (which must be the model it belongs to) for training. */
+    public static TrainableLambdas of(AdapterFile file, BaseFingerprint base) {
+        return new TrainableLambdas(file, AdapterWeights.prepare(file, base, "adapter", false), base);
+    }
+
+    /**
+     * A new adapter for {@code base} as PEFT initializes one: every block's {@code config.targets()} with
+     * {@code λ_b = 0} (so training starts from the unchanged model) and {@code λ_d = d_initial}.
+     */
+    public static AdapterFile freshAdapter(BaseFingerprint base, VeraConfig config) {
+        int[] dims = base.projectionDims(config.targets());
+        TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
+        for (int l = 0; l < base.blockCount(); l++) {
+            if (!config.layers().isEmpty() && !config.layers().contains(l)) continue;
+            for (VeraTarget t : config.targets()) {
+                lambdas.put(new VeraSite(l, t), VeraLambdas.initial(base.outputs(t), config.rank(), config.dInitial()));
+            }
+        }
+        return new AdapterFile(config, dims[0], dims[1], base, lambdas, Optional.empty(), Optional.empty());
+    }
+
+    /** The weights a {@link dev.vera4j.vera.VeraAdapter} hook reads; they change with every optimizer step. */
+    public AdapterWeights weights() { return weights; }
+
+    public List<Site> sites() { return sites; }
+
+    /** The site at {@code (layer, target)}, or {@code null} when it is not adapted. */
+    public Site site(int layer, VeraTarget target) {
+        return layer >= 0 && layer < byLayer.length ? byLayer[layer][target.ordinal()] : null;
+    }
+
+    /** Total number of trained values. */
+    public long parameterCount() { return file.parameterCount(); }
+
+    public void zeroGrad() {
+        for (Site s : sites) {
+            java.util.Arrays.fill(s.gradB, 0f);
+            java.util.Arrays.fill(s.gradD, 0f);
+        }
+    }
+
+    /** Multiplies every gradient by {@code f}. */
+    public void scaleGrad(float f) {
+        for (Site s : sites) {
+            for (int i = 0; i < s.gradB.length; i++) s.gradB[i] *= f;
+            for (int i = 0; i < s.gradD.length; i++) s.gradD[i] *= f;
+        }
+    }
+
+    /** The Euclidean norm of all gradients together. */
+    public double gradNorm() {
+        double ss = 0;
+        for (Site s : sites) {
+            for (float g : s.gradB) ss += (double) g * g;
+            for (float g : s.gradD) ss += (double) g * g;
+        }
+        return Math.sqrt(ss);
+    }
+
+    /** The adapter with the current λ's, λ_b of q/k back in Hugging Face row order. */
+    public AdapterFile toAdapterFile() {
+        Map<VeraSite, VeraLambdas> out = new TreeMap<>();
+        boolean permute = QkPermutation.appliesTo(base.architecture());
+        for (Site s : sites) {
+            float[] lb = s.lambdaB().clone();
+            VeraTarget t = s.site.target();
+            if (permute && (t == VeraTarget.Q || t == VeraTarget.K)) lb = QkPermutation.toHuggingFace(lb, base.headDim());
+            out.put(s.site, new VeraLambdas(lb, s.lambdaD().clone()));
+        }
+        return new AdapterFile(file.config(), file.inMax(), file.outMax(), file.base(), new TreeMap<>(out),
+                file.projections(), file.peft());
+    }
+
+    /** A gradient in Hugging Face row order (what PyTorch reports) for comparing with references. */
+    public float[] gradBHuggingFace(Site s) {
+        VeraTarget t = s.site.target();
+        if (QkPermutation.appliesTo(base.architecture()) && (t == VeraTarget.Q || t == VeraTarget.K)) {
+            return QkPermutation.toHuggingFace(s.gradB, base.headDim());
+        }
+        return s.gradB.clone();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.vera4j.vera.train;
+
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.gguf.types.Codecs;
+import dev.vera4j.simd.Weights;
+import dev.vera4j.simd.WorkerPool;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The blocked, threaded {@code Wᵀ·dy} against the scalar whole-row reference, for float and quantized weights. */
+class TransposedProductTest {
+    @Test
+    void fastMatchesReference() {
+        Random rnd = new Random(3);
+        int rows = 40, cols = 512, n = 5;
+        try (WorkerPool pool = new WorkerPool(3)) {
+            for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+                float[] w = new float[rows * cols];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                MemorySegment data = MemorySegment.ofArray(new byte[(int) type.bytesFor((long) rows * cols)]);
+                Codecs.of(type).quantize(w, 0, w.length, data, 0);
+                Weights wt = new Weights(data, type, rows, cols);
+                float[] dy = new float[n * rows];
+                for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
+                dy[3] = 0f;
+                float[] fast = new float[n * cols], ref = new float[n * cols];
+                for (int i = 0; i < fast.length; i++) fast[i] = ref[i] = i * 1e-3f;   // accumulates, never overwrites
+                new TransposedProduct(pool, cols).accumulate(wt, dy, n, fast);
+                TransposedProduct.reference(wt, dy, n, ref);
+                for (int i = 0; i < fast.length; i++) assertEquals(ref[i], fast[i], 1e-4f * (1 + Math.abs(ref[i])), type + " at " + i);
+            }
+        }
+    }
+}
