@@ -26,6 +26,10 @@ public final class MatMul {
     private final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
     private final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
     private final FallbackJob fallback = new FallbackJob();
+    private final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
+    private final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
+    /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
+    private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
@@ -35,6 +39,9 @@ public final class MatMul {
         this.maxCols = maxCols;
         this.maxTokens = maxTokens;
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
+        this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
+        q8_0Int.acts = acts;
+        q4_0Int.acts = acts;
     }
 
     /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
@@ -65,7 +72,9 @@ public final class MatMul {
         }
         if (n == 0 || rows == 0) return;
         if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
-        RowJob job = job(w.type()).set(w, x, xOff, y, yOff, n);
+        RowJob job = job(w.type(), n);
+        if (job == q8_0Int || job == q4_0Int) acts.quantize(x, xOff, cols);
+        job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         try {
             pool.parallelFor(rows, job);
@@ -74,14 +83,23 @@ public final class MatMul {
         }
     }
 
+    /**
+     * Whether a product of {@code n} tokens with weights of {@code type} quantizes the activations to int8 blocks
+     * (llama.cpp's formulation; adds a rounding error of at most half an activation step per value).
+     */
+    static boolean int8(GgmlType type, int n) {
+        return Int8.ENABLED && n == 1 && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
+    }
+
     private static void checkFallback(GgmlType type) {
         if (!Dequant.supports(type) && !Codecs.supports(type)) {
             throw new UnsupportedOperationException("no matrix product for weights of type " + type);
         }
     }
 
-    private RowJob job(GgmlType type) {
+    private RowJob job(GgmlType type, int n) {
         if (!Vec.ENABLED) return fallback;
+        if (int8(type, n)) return type == GgmlType.Q8_0 ? q8_0Int : q4_0Int;
         return switch (type) {
             case F32 -> f32;
             case F16 -> f16;
