@@ -18,6 +18,11 @@ import dev.vera4j.gguf.types.TensorCodec;
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
  * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
  * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
+ *
+ * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
+ * the calling thread quantizes the activations once into int8 blocks ({@link Int8Activations}) and the rows meet them
+ * in 16-bit integer products ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.45× (Q8_0) and 1.2× (Q4_0) the float
+ * path, see BENCHMARKS.md. {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  */
 public final class MatMul {
     private final WorkerPool pool;
