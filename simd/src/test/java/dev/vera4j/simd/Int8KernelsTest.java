@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.lang.foreign.Arena;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -43,6 +44,25 @@ class Int8KernelsTest {
             assertEquals(a.d[b] * sum, a.ds[b], 1e-6 * Math.abs(a.d[b] * sum) + 1e-12);
         }
         for (int i = 32; i < 64; i++) assertEquals(0, a.q[i]);
+    }
+
+    @Test
+    void vectorQuantizerMatchesScalarReference() {
+        Random rnd = new Random(9);
+        float[] x = TestWeights.randomVector(7 + 32 * 40, rnd);
+        // a block whose step is exactly 1, with ties that round half away from zero (roundf): ±0.5, ±2.5, -126.5
+        float[] ties = {127, -0.5f, 0.5f, -2.5f, 2.5f, -126.5f, 3.49f, -3.5f};
+        System.arraycopy(ties, 0, x, 7 + 32, ties.length);
+        for (int i = 7 + 64; i < 7 + 96; i++) x[i] = 0;
+        for (int i = 7 + 96; i < 7 + 128; i++) x[i] *= 1e-30f;
+        Int8Activations vec = new Int8Activations(x.length), ref = new Int8Activations(x.length);
+        vec.quantize(x, 7, 32 * 40);
+        ref.quantizeReference(x, 7, 32 * 40);
+        assertArrayEquals(ref.q, vec.q);
+        assertArrayEquals(ref.d, vec.d);
+        assertArrayEquals(ref.ds, vec.ds);
+        short[] expectedTies = {127, -1, 1, -3, 3, -127, 3, -4};
+        for (int i = 0; i < expectedTies.length; i++) assertEquals(expectedTies[i], ref.q[32 + i], "tie " + ties[i]);
     }
 
     @ParameterizedTest
