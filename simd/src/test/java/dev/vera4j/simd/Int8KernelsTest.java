@@ -98,4 +98,26 @@ class Int8KernelsTest {
             }
         }
     }
+
+    /** The decode products quantize into preallocated scratch: once compiled, a call allocates nothing. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void decodeAllocatesNothing(GgmlType type) {
+        assumeTrue(MatMul.int8(type, 1), "int8 route not taken on this hardware");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(3);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(type, 16, 1024, rnd, arena);
+            MatMul mm = new MatMul(pool, 1024, 1);
+            float[] x = TestWeights.randomVector(1024, rnd), y = new float[16];
+            // C1 code and the interpreter box vectors; a per-call allocation would show in every round
+            long allocated = -1;
+            for (int round = 0; round < 60 && allocated != 0; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 2000 " + type + " products in the steady state");
+        }
+    }
 }
