@@ -18,6 +18,11 @@ import dev.vera4j.gguf.types.TensorCodec;
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
  * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
  * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
+ *
+ * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
+ * the calling thread quantizes the activations once into int8 blocks ({@link Int8Activations}) and the rows meet them
+ * in 16-bit integer products ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.45× (Q8_0) and 1.2× (Q4_0) the float
+ * path, see BENCHMARKS.md. {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  */
 public final class MatMul {
     private final WorkerPool pool;
@@ -26,6 +31,10 @@ public final class MatMul {
     private final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
     private final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
     private final FallbackJob fallback = new FallbackJob();
+    private final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
+    private final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
+    /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
+    private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
@@ -35,6 +44,9 @@ public final class MatMul {
         this.maxCols = maxCols;
         this.maxTokens = maxTokens;
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
+        this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
+        q8_0Int.acts = acts;
+        q4_0Int.acts = acts;
     }
 
     /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
@@ -65,7 +77,9 @@ public final class MatMul {
         }
         if (n == 0 || rows == 0) return;
         if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
-        RowJob job = job(w.type()).set(w, x, xOff, y, yOff, n);
+        RowJob job = job(w.type(), n);
+        if (job == q8_0Int || job == q4_0Int) acts.quantize(x, xOff, cols);
+        job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         try {
             pool.parallelFor(rows, job);
@@ -74,14 +88,23 @@ public final class MatMul {
         }
     }
 
+    /**
+     * Whether a product of {@code n} tokens with weights of {@code type} quantizes the activations to int8 blocks
+     * (llama.cpp's formulation; adds a rounding error of at most half an activation step per value).
+     */
+    static boolean int8(GgmlType type, int n) {
+        return Int8.ENABLED && n == 1 && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
+    }
+
     private static void checkFallback(GgmlType type) {
         if (!Dequant.supports(type) && !Codecs.supports(type)) {
             throw new UnsupportedOperationException("no matrix product for weights of type " + type);
         }
     }
 
-    private RowJob job(GgmlType type) {
+    private RowJob job(GgmlType type, int n) {
         if (!Vec.ENABLED) return fallback;
+        if (int8(type, n)) return type == GgmlType.Q8_0 ? q8_0Int : q4_0Int;
         return switch (type) {
             case F32 -> f32;
             case F16 -> f16;

@@ -2,6 +2,8 @@ package dev.vera4j.engine.model;
 
 import dev.vera4j.simd.MatMul;
 import dev.vera4j.simd.RangeTask;
+import dev.vera4j.simd.Rope;
+import dev.vera4j.simd.Softmax;
 
 import java.util.Arrays;
 
@@ -14,7 +16,8 @@ public final class ForwardState {
     final int maxBatch;
     final int maxContext;
     final MatMul matMul;
-    final float[] x, xb, mix, q, k, v, gate, up, att, cos, sin;
+    final float[] x, xb, mix, q, k, v, gate, up, att;
+    final Rope rope;
     final AttentionTask attention = new AttentionTask();
     LinearHook[] hooks = new LinearHook[0];
     ActivationRecorder recorder;
@@ -35,8 +38,7 @@ public final class ForwardState {
         gate = new float[maxBatch * c.feedForwardLength()];
         up = new float[maxBatch * c.feedForwardLength()];
         att = new float[c.headCount() * maxContext];
-        cos = new float[maxBatch * c.ropeDim() / 2];
-        sin = new float[maxBatch * c.ropeDim() / 2];
+        rope = t.newRope();
     }
 
     /** Tokens one {@link Transformer#forward} call can take. */
@@ -81,7 +83,7 @@ public final class ForwardState {
                     int qOff = t * qDim + h * headDim;
                     int positions = startPos + t + 1;   // causal: token t sees the cache up to itself
                     cache.keyScores(layer, kvOff, q, qOff, headDim, positions, scale, att, attOff);
-                    Ops.softmax(att, attOff, positions);
+                    Softmax.softmax(att, attOff, positions);
                     cache.mixValues(layer, kvOff, att, attOff, positions, mix, qOff, headDim);
                 }
             }

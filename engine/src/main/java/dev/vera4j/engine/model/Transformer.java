@@ -1,6 +1,10 @@
 package dev.vera4j.engine.model;
 
 import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.simd.Activations;
+import dev.vera4j.simd.Elementwise;
+import dev.vera4j.simd.Norms;
+import dev.vera4j.simd.Rope;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.simd.Weights;
 
@@ -26,7 +30,7 @@ public final class Transformer {
     private final LlamaWeights w;
     private final WorkerPool pool;
     /** Per rotated pair i: {@code freqScale · base^(-2i/ropeDim) / ropeFreqs[i]}. */
-    private final double[] invFreq;
+    private final float[] invFreq;
     private final LinearSite[][] sites;
     private final LinearSite outputSite = LinearSite.output();
 
@@ -34,13 +38,11 @@ public final class Transformer {
         this.c = config;
         this.w = weights;
         this.pool = pool;
-        int half = c.ropeDim() / 2;
         float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
-        this.invFreq = new double[half];
-        for (int i = 0; i < half; i++) {
-            double divisor = w.ropeFreqs() != null ? w.ropeFreqs().getAtIndex(LlamaWeights.F32, i) : divisors[i];
-            invFreq[i] = c.ropeFreqScale() * Math.pow(c.ropeBase(), -2.0 * i / c.ropeDim()) / divisor;
+        if (w.ropeFreqs() != null) {
+            for (int i = 0; i < divisors.length; i++) divisors[i] = w.ropeFreqs().getAtIndex(LlamaWeights.F32, i);
         }
+        this.invFreq = Rope.inverseFrequencies(c.ropeDim(), c.ropeBase(), c.ropeFreqScale(), divisors);
         LinearSite.Kind[] kinds = LinearSite.Kind.values();
         sites = new LinearSite[c.blockCount()][kinds.length - 1];
         for (int l = 0; l < c.blockCount(); l++) for (int k = 0; k < kinds.length - 1; k++) sites[l][k] = new LinearSite(l, kinds[k]);
@@ -55,6 +57,11 @@ public final class Transformer {
     /** Scratch memory for passes of at most {@code maxBatch} tokens over a context of {@code maxContext} positions. */
     public ForwardState newState(int maxBatch, int maxContext) { return new ForwardState(this, maxBatch, maxContext); }
 
+    /** A rotary embedding of this model's heads; mutable (it holds the current position's tables), one per state. */
+    Rope newRope() {
+        return new Rope(c.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, c.headDim(), invFreq);
+    }
+
     /**
      * Runs {@code tokens[off .. off+n)} at positions {@code cache.length() ..}, appends their keys and values to the
      * cache, and writes logits: of the last token into {@code logits[0 .. vocab)}, or with {@code allLogits} of every
@@ -67,17 +74,16 @@ public final class Transformer {
         cache.ensureRoom(n);
         if (cache.capacity() > s.maxContext) throw new IllegalArgumentException("cache of " + cache.capacity() + " positions exceeds the state's context " + s.maxContext);
         if (logits.length < (allLogits ? n : 1) * c.vocabSize()) throw new IllegalArgumentException("logits array too small");
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim();
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength();
         int pos0 = cache.length();
         float[] x = s.x, xb = s.xb;
         for (int t = 0; t < n; t++) w.embedding(tokens[off + t], x, t * dim);
-        ropeAngles(s, pos0, n);
         for (int l = 0; l < c.blockCount(); l++) {
             LlamaWeights.Layer L = w.layer(l);
             LinearSite[] site = sites[l];
             record(s, l, BLOCK_INPUT, x, n, dim);
             // attention: x += Wo · attn(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
-            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * dim, x, t * dim, L.attnNorm(), 0, dim, c.rmsEps());
+            for (int t = 0; t < n; t++) Norms.rmsNorm(xb, t * dim, x, t * dim, L.attnNorm(), dim, c.rmsEps());
             record(s, l, ATTN_NORM, xb, n, dim);
             linear(s, site[0], L.wq(), xb, s.q, n, L.bq());
             linear(s, site[1], L.wk(), xb, s.k, n, L.bk());
@@ -87,9 +93,9 @@ public final class Transformer {
                 headNorm(s.k, n * c.headCountKv(), L.kNorm());
             }
             for (int t = 0; t < n; t++) {
-                int half = c.ropeDim() / 2;
-                Ops.rope(s.q, t * qDim, c.headCount(), hd, c.ropeDim(), c.ropeType(), s.cos, s.sin, t * half);
-                Ops.rope(s.k, t * kvDim, c.headCountKv(), hd, c.ropeDim(), c.ropeType(), s.cos, s.sin, t * half);
+                s.rope.position(pos0 + t);
+                s.rope.apply(s.q, t * qDim, c.headCount());
+                s.rope.apply(s.k, t * kvDim, c.headCountKv());
                 cache.store(l, pos0 + t, s.k, t * kvDim, s.v, t * kvDim);
             }
             record(s, l, Q, s.q, n, qDim);
@@ -98,23 +104,23 @@ public final class Transformer {
             attend(s, cache, l, pos0, n);
             record(s, l, ATTN_MIX, s.mix, n, qDim);
             linear(s, site[3], L.wo(), s.mix, xb, n, null);
-            Ops.add(x, xb, n * dim);
+            Elementwise.add(x, 0, xb, 0, n * dim);
             // feed-forward: x += Wdown · (silu(Wgate·norm(x)) * Wup·norm(x))
             record(s, l, FFN_INPUT, x, n, dim);
-            for (int t = 0; t < n; t++) Ops.rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm(), 0, dim, c.rmsEps());
+            for (int t = 0; t < n; t++) Norms.rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm(), dim, c.rmsEps());
             record(s, l, FFN_NORM, xb, n, dim);
             linear(s, site[4], L.gate(), xb, s.gate, n, null);
             linear(s, site[5], L.up(), xb, s.up, n, null);
             record(s, l, GATE, s.gate, n, ff);
             record(s, l, UP, s.up, n, ff);
-            Ops.swiglu(s.gate, s.up, n * ff);
+            Activations.swiglu(s.gate, 0, s.up, 0, n * ff);
             record(s, l, FFN_MIX, s.gate, n, ff);
             linear(s, site[6], L.down(), s.gate, xb, n, null);
-            Ops.add(x, xb, n * dim);
+            Elementwise.add(x, 0, xb, 0, n * dim);
         }
         cache.advance(n);
         int first = allLogits ? 0 : n - 1, m = n - first;
-        for (int t = 0; t < m; t++) Ops.rmsNorm(xb, t * dim, x, (first + t) * dim, w.outputNorm(), 0, dim, c.rmsEps());
+        for (int t = 0; t < m; t++) Norms.rmsNorm(xb, t * dim, x, (first + t) * dim, w.outputNorm(), dim, c.rmsEps());
         record(s, LinearSite.OUTPUT_LAYER, FINAL_NORM, xb, m, dim);
         linear(s, outputSite, w.output(), xb, logits, m, null);
     }
@@ -123,25 +129,22 @@ public final class Transformer {
     private static void linear(ForwardState s, LinearSite site, Weights wt, float[] x, float[] y, int n, MemorySegment bias) {
         if (n == 1) s.matMul.matVec(wt, x, y);
         else s.matMul.matMul(wt, x, y, n);
-        if (bias != null) Ops.addBias(y, bias, n, wt.rows());
+        if (bias != null) addBias(y, bias, n, wt.rows());
         LinearHook[] hooks = s.hooks;
         for (LinearHook h : hooks) h.addDelta(site, x, 0, y, 0, n, wt.cols(), wt.rows());
     }
 
-    private void headNorm(float[] v, int heads, MemorySegment weight) {
-        int hd = c.headDim();
-        for (int h = 0; h < heads; h++) Ops.rmsNorm(v, h * hd, v, h * hd, weight, 0, hd, c.rmsEps());
+    /** {@code y[t·width + i] += b[i]} for each of {@code n} rows (qwen2's q/k/v biases; not on the hot path of llama). */
+    private static void addBias(float[] y, MemorySegment b, int n, int width) {
+        for (int t = 0; t < n; t++) {
+            int o = t * width;
+            for (int i = 0; i < width; i++) y[o + i] += b.getAtIndex(LlamaWeights.F32, i);
+        }
     }
 
-    private void ropeAngles(ForwardState s, int pos0, int n) {
-        int half = c.ropeDim() / 2;
-        for (int t = 0; t < n; t++) {
-            for (int i = 0; i < half; i++) {
-                double theta = (pos0 + t) * invFreq[i];
-                s.cos[t * half + i] = (float) Math.cos(theta);
-                s.sin[t * half + i] = (float) Math.sin(theta);
-            }
-        }
+    private void headNorm(float[] v, int heads, MemorySegment weight) {
+        int hd = c.headDim();
+        for (int h = 0; h < heads; h++) Norms.rmsNorm(v, h * hd, v, h * hd, weight, hd, c.rmsEps());
     }
 
     private void attend(ForwardState s, KvCache cache, int layer, int pos0, int n) {

@@ -1,0 +1,79 @@
+package dev.vera4j.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.vera4j.simd.Vec.F;
+
+/**
+ * Activations quantized once per product for the int8 kernels, as llama.cpp's {@code quantize_row_q8_0} does: per
+ * block of 32 values a float scale {@code d = max|x| / 127} and integers {@code q = round(x / d)} in [−127, 127],
+ * kept widened to shorts (the kernels multiply them as 16-bit lanes), plus {@code d·Σq} per block for the offset
+ * correction of Q4_0. The scale stays a float (llama.cpp rounds it to fp16), which only removes error.
+ *
+ * <pre>{@code
+ * var acts = new Int8Activations(maxTokens * maxCols);
+ * acts.quantize(x, 0, n * cols);   // then acts.q, acts.d, acts.ds for the kernels
+ * }</pre>
+ */
+final class Int8Activations {
+    final short[] q;
+    final float[] d;
+    /** Per block {@code d · Σ q}. */
+    final float[] ds;
+
+    Int8Activations(int maxValues) {
+        q = new short[maxValues];
+        d = new float[maxValues / 32];
+        ds = new float[maxValues / 32];
+    }
+
+    /**
+     * Quantizes {@code x[off .. off+count)} (a multiple of 32) into blocks {@code 0 .. count/32}, rounding half away
+     * from zero as C's {@code roundf}. Vector path when {@link Int8#ENABLED} (two 16-lane vectors per block).
+     */
+    void quantize(float[] x, int off, int count) {
+        if (!Int8.ENABLED) {
+            quantizeReference(x, off, count);
+            return;
+        }
+        for (int b = 0, nb = count / 32; b < nb; b++) {
+            int xi = off + 32 * b, qi = 32 * b;
+            FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + 16);
+            float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX);
+            float inv = amax == 0 ? 0 : 127f / amax;
+            IntVector i0 = round(v0.mul(inv)), i1 = round(v1.mul(inv));
+            ((ShortVector) i0.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi);
+            ((ShortVector) i1.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi + 16);
+            d[b] = amax / 127f;
+            ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** Half away from zero: add ±0.5 by sign, then truncate. */
+    private static IntVector round(FloatVector v) {
+        FloatVector half = FloatVector.broadcast(F, 0.5f).blend(FloatVector.broadcast(F, -0.5f), v.compare(VectorOperators.LT, 0f));
+        return (IntVector) v.add(half).convertShape(VectorOperators.F2I, Vec.I, 0);
+    }
+
+    /** Scalar reference of {@link #quantize}, the same float arithmetic value by value. */
+    void quantizeReference(float[] x, int off, int count) {
+        for (int b = 0, nb = count / 32; b < nb; b++) {
+            int xi = off + 32 * b, qi = 32 * b;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[xi + i]));
+            float inv = amax == 0 ? 0 : 127f / amax;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                float v = x[xi + i] * inv;
+                int r = (int) (v + (v < 0 ? -0.5f : 0.5f));
+                q[qi + i] = (short) r;
+                sum += r;
+            }
+            d[b] = amax / 127f;
+            ds[b] = d[b] * sum;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The int8 route of Q8_0/Q4_0 decode: activation quantization against its definition, and each vector kernel against
+ * its scalar reference on the same quantized activations (integer sums are exact in both, so only the float
+ * accumulation of the block results differs).
+ */
+class Int8KernelsTest {
+    @Test
+    void quantizedActivationsAreRoundedBlockSteps() {
+        Random rnd = new Random(5);
+        float[] x = TestWeights.randomVector(3 * 32 + 5, rnd);
+        for (int i = 37; i < 69; i++) x[i] = 0;   // a block of zeros (block 1 of the slice at 5)
+        Int8Activations a = new Int8Activations(96);
+        a.quantize(x, 5, 96);
+        for (int b = 0; b < 3; b++) {
+            double amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[5 + 32 * b + i]));
+            assertEquals(amax / 127, a.d[b], 1e-7 * amax, "scale of block " + b);
+            long sum = 0;
+            boolean hitsMax = amax == 0;
+            for (int i = 0; i < 32; i++) {
+                int q = a.q[32 * b + i];
+                assertTrue(q >= -127 && q <= 127, "q = " + q);
+                assertEquals(Math.round(x[5 + 32 * b + i] / (amax == 0 ? 1 : amax) * 127), q, 1, "value " + i + " of block " + b);
+                assertTrue(Math.abs(x[5 + 32 * b + i] - a.d[b] * q) <= a.d[b] * 0.5001 + 1e-12, "rounding error of value " + i);
+                if (Math.abs(q) == 127) hitsMax = true;
+                sum += q;
+            }
+            assertTrue(hitsMax, "the largest value of block " + b + " maps to ±127");
+            assertEquals(a.d[b] * sum, a.ds[b], 1e-6 * Math.abs(a.d[b] * sum) + 1e-12);
+        }
+        for (int i = 32; i < 64; i++) assertEquals(0, a.q[i]);
+    }
+
+    @Test
+    void vectorQuantizerMatchesScalarReference() {
+        Random rnd = new Random(9);
+        float[] x = TestWeights.randomVector(7 + 32 * 40, rnd);
+        // a block whose step is exactly 1, with ties that round half away from zero (roundf): ±0.5, ±2.5, -126.5
+        float[] ties = {127, -0.5f, 0.5f, -2.5f, 2.5f, -126.5f, 3.49f, -3.5f};
+        System.arraycopy(ties, 0, x, 7 + 32, ties.length);
+        for (int i = 7 + 64; i < 7 + 96; i++) x[i] = 0;
+        for (int i = 7 + 96; i < 7 + 128; i++) x[i] *= 1e-30f;
+        Int8Activations vec = new Int8Activations(x.length), ref = new Int8Activations(x.length);
+        vec.quantize(x, 7, 32 * 40);
+        ref.quantizeReference(x, 7, 32 * 40);
+        assertArrayEquals(ref.q, vec.q);
+        assertArrayEquals(ref.d, vec.d);
+        assertArrayEquals(ref.ds, vec.ds);
+        short[] expectedTies = {127, -1, 1, -3, 3, -127, 3, -4};
+        for (int i = 0; i < expectedTies.length; i++) assertEquals(expectedTies[i], ref.q[32 + i], "tie " + ties[i]);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void vectorKernelMatchesScalarReference(GgmlType type) {
+        assumeTrue(Int8.ENABLED, "int8 kernels need 16 float lanes");
+        Random rnd = new Random(11 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int nb : new int[]{1, 2, 3, 17}) {
+                int cols = 32 * nb;
+                Weights w = TestWeights.random(type, 9, cols, rnd, arena);
+                float[] x = TestWeights.randomVector(2 * cols, rnd);
+                Int8Activations a = new Int8Activations(2 * cols);
+                a.quantize(x, 0, 2 * cols);
+                for (int r = 0; r < w.rows(); r++) {
+                    for (int bo : new int[]{0, nb}) {
+                        long off = w.rowBytes() * r;
+                        double ref, mag;
+                        float got;
+                        if (type == GgmlType.Q8_0) {
+                            ref = Q8IntDot.dotReference(w.data(), off, a.q, a.d, bo, nb);
+                            got = Q8IntDot.dot(w.data(), off, a.q, a.d, bo, nb);
+                        } else {
+                            ref = Q4IntDot.dotReference(w.data(), off, a.q, a.d, bo, nb);
+                            got = Q4IntDot.dot(w.data(), off, a.q, a.d, a.ds, bo, nb);
+                        }
+                        float[] row = TestWeights.row(w, r);
+                        mag = 0;
+                        for (int k = 0; k < cols; k++) mag += Math.abs((double) row[k] * x[bo * 32 + k]);
+                        assertEquals(ref, got, 1e-5 * mag + 1e-30, type + " nb=" + nb + " row " + r + " block offset " + bo);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The decode products quantize into preallocated scratch: once compiled, a call allocates nothing. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void decodeAllocatesNothing(GgmlType type) {
+        assumeTrue(MatMul.int8(type, 1), "int8 route not taken on this hardware");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(3);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(type, 16, 1024, rnd, arena);
+            MatMul mm = new MatMul(pool, 1024, 1);
+            float[] x = TestWeights.randomVector(1024, rnd), y = new float[16];
+            // C1 code and the interpreter box vectors; a per-call allocation would show in every round
+            long allocated = -1;
+            for (int round = 0; round < 60 && allocated != 0; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 2000 " + type + " products in the steady state");
+        }
+    }
+}
