@@ -26,7 +26,10 @@ final class HelpExamples {
             "adapter", List.of("vera4j adapter import ./peft-vera -m base.gguf -o style.gguf",
                     "vera4j adapter export style.gguf -o ./peft-vera", "vera4j adapter info style.gguf -m base.gguf"),
             "merge", List.of("vera4j merge -m base.gguf --adapter style.gguf:0.8 -o merged.gguf",
-                    "vera4j merge -m base.gguf --adapter ./peft-vera -o merged-q8.gguf --type Q8_0"));
+                    "vera4j merge -m base.gguf --adapter ./peft-vera -o merged-q8.gguf --type Q8_0"),
+            "train", List.of("vera4j train -m stories260K.gguf --data stories.txt --valid valid.txt -o style.vera.gguf --rank 64 --targets q,k,v,o,gate,up,down --batch 8 --steps 200",
+                    "vera4j train -m base.gguf --data chats.jsonl -o assistant.vera.gguf --epochs 2 --schedule cosine --warmup 20 --log run.csv",
+                    "vera4j train -m base.gguf --data chats.jsonl -o assistant.vera.gguf --epochs 2 --resume"));
 
     /** Prints the examples of {@code command}, if it has any here. */
     static void print(String command, PrintStream out) {
