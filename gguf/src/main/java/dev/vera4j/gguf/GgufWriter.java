@@ -100,6 +100,12 @@ public final class GgufWriter {
         return this;
     }
 
+    /** Drops a tensor if present (e.g. to replace it in a {@link #copyOf} writer). */
+    public GgufWriter removeTensor(String name) {
+        tensors.remove(name);
+        return this;
+    }
+
     /**
      * Adds a tensor whose bytes are {@code data} (mapped or heap; it is read while {@link #write} runs, never copied
      * whole). {@code shape[0]} is the innermost dimension, as in ggml.

@@ -1,8 +1,11 @@
 package dev.vera4j.tests;
 
+import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufValue;
 import dev.vera4j.gguf.GgufWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,6 +56,19 @@ class ErrorsTest {
         }
         assertError(cli("", "generate", "-m", mamba.toString(), "-p", "x"), 1, "mamba");
         assertError(cli("", "chat", "-m", mamba.toString()), 1, "mamba");
+    }
+
+    @Test
+    void unsupportedTensorType() throws Exception {
+        // blk.0.attn_q.weight stored as I8: a valid GGUF tensor type that no kernel or codec of vera4j handles
+        Path i8 = tmp.resolve("i8.gguf");
+        try (GgufFile f = GgufFile.open(Path.of(STORIES)); Arena arena = Arena.ofConfined()) {
+            MemorySegment bytes = arena.allocate(64 * 64);
+            GgufWriter.copyOf(f).removeTensor("blk.0.attn_q.weight")
+                    .addTensor("blk.0.attn_q.weight", GgmlType.I8, new long[] {64, 64}, bytes).write(i8);
+        }
+        assertError(cli("", "generate", "-m", i8.toString(), "-p", "x"), 1, "I8");
+        assertError(cli("", "chat", "-m", i8.toString()), 1, "I8");
     }
 
     @Test
