@@ -54,6 +54,11 @@ public final class MatMul {
         return Vec.ENABLED && Dequant.supports(type);
     }
 
+    /** Whether weights of {@code type} can be multiplied at all (by a vector kernel or through a dequantized row). */
+    public static boolean supports(GgmlType type) {
+        return Dequant.supports(type) || Codecs.supports(type);
+    }
+
     /** {@code y[r] = Σ_k W[r,k]·x[k]} for every row of {@code w}. */
     public void matVec(Weights w, float[] x, float[] y) {
         matMul(w, x, 0, y, 0, 1);
@@ -97,7 +102,7 @@ public final class MatMul {
     }
 
     private static void checkFallback(GgmlType type) {
-        if (!Dequant.supports(type) && !Codecs.supports(type)) {
+        if (!supports(type)) {
             throw new UnsupportedOperationException("no matrix product for weights of type " + type);
         }
     }

@@ -8,6 +8,7 @@ import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.tools.chat.ChatRepl;
 import dev.vera4j.tools.chat.Interrupts;
 import dev.vera4j.tools.chat.Sampling;
+import dev.vera4j.engine.api.ModelAdapter;
 import dev.vera4j.vera.VeraAdapters;
 
 import java.io.BufferedReader;
@@ -27,7 +28,7 @@ final class ChatCommand implements Command {
     @Override public String name() { return "chat"; }
     @Override public String summary() { return "chat with a model (streams answers; /help inside for commands)"; }
     @Override public String usage() {
-        return "-m MODEL [--adapter FILE|PEFT_DIR[:WEIGHT]] [--system TEXT] [--chat-template NAME] [--temp T] [--top-k K]"
+        return "-m MODEL [--adapter FILE|PEFT_DIR[:WEIGHT]]... [--system TEXT] [--chat-template NAME] [--temp T] [--top-k K]"
                 + " [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-n N] [--ctx N] [--kv-type f16|f32] [-t THREADS] [--quiet] [--verbose]";
     }
 
@@ -38,7 +39,7 @@ final class ChatCommand implements Command {
         out.println("Ctrl-C stops an answer, Ctrl-D (end of input) or /quit exits. Piped input works the same way.");
         out.println();
         out.println("  -m, --model FILE       GGUF model");
-        out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT");
+        out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT (repeatable)");
         out.println("  --system TEXT          system prompt");
         out.println("  --chat-template NAME   plain (continue text), llama-2, llama-3 or chatml instead of the model's own");
         out.println("  --temp T               temperature, 0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05");
@@ -85,7 +86,6 @@ final class ChatCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        if (a.all("adapter").size() > 1) throw new UsageException("chat takes one --adapter (merge others into the model with vera4j merge)");
         Sampling sampling = new Sampling();
         for (String key : new String[] {"temp", "top-k", "top-p", "min-p", "repeat-penalty", "seed", "n"}) {
             if (!a.has(key)) continue;
@@ -115,7 +115,7 @@ final class ChatCommand implements Command {
         try (model) {
             Chat.Builder b = model.chat().contextLength(ctx).kvType(kv).system(a.get("system"));
             if (a.has("chat-template")) b.template(a.get("chat-template"));
-            if (a.has("adapter")) b.adapter(VeraAdapters.parse(a.get("adapter")));
+            if (a.has("adapter")) b.adapter(ModelAdapter.combine(a.all("adapter").stream().map(VeraAdapters::parse).toList()));
             Chat chat;
             try {
                 chat = b.build();

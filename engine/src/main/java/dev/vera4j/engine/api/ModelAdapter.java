@@ -3,6 +3,7 @@ package dev.vera4j.engine.api;
 import dev.vera4j.engine.model.LinearHook;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Something that changes a model's linear projections without changing its weights: a VeRA adapter, for instance.
@@ -25,4 +26,35 @@ public interface ModelAdapter {
      * @throws RuntimeException with a one-line message if the adapter was made for another base model
      */
     LinearHook newHook(Path modelPath, int maxTokens);
+
+    /**
+     * Several adapters applied together: each adds its own {@code Δy} (the same as applying them one after another,
+     * since every {@code Δy} depends only on the projection's input).
+     *
+     * <pre>{@code
+     * ModelAdapter both = ModelAdapter.combine(List.of(VeraAdapters.load(style), VeraAdapters.load(domain, 0.5f)));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if {@code adapters} is empty
+     */
+    static ModelAdapter combine(List<ModelAdapter> adapters) {
+        if (adapters.isEmpty()) throw new IllegalArgumentException("no adapters to combine");
+        if (adapters.size() == 1) return adapters.getFirst();
+        List<ModelAdapter> list = List.copyOf(adapters);
+        return new ModelAdapter() {
+            @Override
+            public String name() {
+                return String.join(" + ", list.stream().map(ModelAdapter::name).toList());
+            }
+
+            @Override
+            public LinearHook newHook(Path modelPath, int maxTokens) {
+                LinearHook[] hooks = new LinearHook[list.size()];
+                for (int i = 0; i < hooks.length; i++) hooks[i] = list.get(i).newHook(modelPath, maxTokens);
+                return (site, x, xOff, y, yOff, n, in, out) -> {
+                    for (LinearHook h : hooks) h.addDelta(site, x, xOff, y, yOff, n, in, out);
+                };
+            }
+        };
+    }
 }

@@ -4,6 +4,7 @@ import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.types.Codecs;
+import dev.vera4j.simd.MatMul;
 import dev.vera4j.simd.Weights;
 
 import java.lang.foreign.MemorySegment;
@@ -105,6 +106,10 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
         GgufTensor t = require(f, name, cols, rows);
         if (cols % t.type().blockSize() != 0) {
             throw new ModelConfigException("tensor '" + name + "': " + cols + " columns are not whole " + t.type() + " blocks");
+        }
+        if (!MatMul.supports(t.type())) {
+            throw new ModelConfigException("tensor '" + name + "' is " + t.type() + ", a type vera4j cannot run (supported: "
+                    + Codecs.supportedTypes() + ")");
         }
         return Weights.of(t);
     }
