@@ -5,13 +5,42 @@ The reference follows Hugging Face transformers' modeling code (LlamaForCausalLM
 Qwen3ForCausalLM): rotate_half RoPE on HF-layout weights, Llama-3.1 inv_freq scaling, q/k biases, q/k RMSNorm,
 grouped-query attention, SwiGLU, tied embeddings. The GGUF files hold the weights the way llama.cpp's
 convert_hf_to_gguf.py writes them (for llama: q/k rows permuted so that adjacent-pair RoPE equals rotate_half;
-rope_freqs.weight with the Llama-3 frequency factors). Run: python3 make_tiny_models.py (writes next to itself).
+rope_freqs.weight with the Llama-3 frequency factors).
+
+The weights come from SplitMix64 (TinyModels.java in the engine tests draws the same numbers in the same order), so
+only the expected logits are committed: the tests write the GGUF files themselves. Run: python3 make_tiny_models.py
+[--gguf DIR] (writes the .expected.txt files next to itself; with --gguf also the GGUF files, to compare with Java's).
 """
 import os
 import struct
+import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# ---------------------------------------------------------------- the weights' generator (mirrored in TinyModels.java)
+M64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & M64
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & M64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+
+    def uniform(self, *shape):
+        """float32 in [-1, 1): the top 24 bits, exactly representable."""
+        n = int(np.prod(shape))
+        return np.array([(self.next() >> 40) * 2.0 ** -23 - 1.0 for _ in range(n)], dtype=np.float32).reshape(shape)
+
+    def below(self, bound):
+        return self.next() % bound
+
 
 # ---------------------------------------------------------------- minimal GGUF v3 writer
 T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR = 4, 5, 6, 7, 8, 9
@@ -123,11 +152,11 @@ def permute(wt, n_head):  # convert_hf_to_gguf.py LlamaModel.permute
 
 def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads=2, head_dim=None,
          bias=False, qk_norm=False, tied=False, llama3=None, base=10000.0):
-    rng = np.random.default_rng(seed)
+    rng = SplitMix64(seed)
     hd = head_dim or dim // heads
     c = dict(head_dim=hd, heads=heads, kv_heads=kv_heads, eps=1e-6)
-    r = lambda *s: (rng.standard_normal(s) * 0.3).astype(np.float32)
-    nrm = lambda n: (1 + 0.2 * rng.standard_normal(n)).astype(np.float32)
+    r = lambda *s: rng.uniform(*s) * np.float32(0.5)
+    nrm = lambda n: np.float32(1) + np.float32(0.3) * rng.uniform(n)
     w = dict(embed=r(vocab, dim), out_norm=nrm(dim), layers=[])
     w['output'] = w['embed'] if tied else r(vocab, dim)
     for _ in range(layers):
@@ -169,9 +198,10 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
             t[p + 'attn_q_norm.weight'], t[p + 'attn_k_norm.weight'] = L['q_norm'], L['k_norm']
         t[p + 'ffn_norm.weight'] = L['ffn_norm']
         t[p + 'ffn_gate.weight'], t[p + 'ffn_up.weight'], t[p + 'ffn_down.weight'] = L['gate'], L['up'], L['down']
-    write_gguf(os.path.join(HERE, name + '.gguf'), meta, t)
+    if GGUF_DIR:
+        write_gguf(os.path.join(GGUF_DIR, name + '.gguf'), meta, t)
 
-    ids = [int(i) for i in rng.integers(0, vocab, 7)]
+    ids = [rng.below(vocab) for _ in range(7)]
     logits = forward(c, w, ids)
     with open(os.path.join(HERE, name + '.expected.txt'), 'w') as f:
         f.write('# %s: logits of every prompt position, numpy float64 forward pass (make_tiny_models.py)\n' % name)
@@ -185,6 +215,7 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
             f.write('divisors: %s\n' % ' '.join('%.7f' % v for v in base_inv / w['inv_freq']))
 
 
+GGUF_DIR = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == '--gguf' else None
 make('tiny-llama3', 'llama', 1, dim=64, heads=4, kv_heads=2, tied=True, llama3=(8.0, 1.0, 4.0, 64), base=500000.0)
 make('tiny-qwen2', 'qwen2', 2, bias=True, tied=True, base=1000000.0)
 make('tiny-qwen3', 'qwen3', 3, heads=4, kv_heads=2, head_dim=16, qk_norm=True)

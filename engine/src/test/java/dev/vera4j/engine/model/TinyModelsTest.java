@@ -5,6 +5,7 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -20,11 +21,14 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Tiny random models of each architecture against an independent numpy forward pass written from the Hugging Face
- * formulas (src/test/resources/tiny-models/make_tiny_models.py): NEOX RoPE, q/k/v biases and tied embeddings (qwen2),
+ * formulas (src/test/resources/tiny-models/make_tiny_models.py; the models themselves are written by {@link TinyModels}): NEOX RoPE, q/k/v biases and tied embeddings (qwen2),
  * q/k norms and a head size other than dim/heads (qwen3), llama.cpp's q/k permutation with adjacent-pair RoPE and
  * Llama-3.1 rope_freqs (llama), grouped-query attention with one kv head (mistral).
  */
 class TinyModelsTest {
+    @TempDir
+    Path tmp;
+
     static Path resource(String name) {
         try {
             return Path.of(TinyModelsTest.class.getResource("/tiny-models/" + name).toURI());
@@ -49,7 +53,8 @@ class TinyModelsTest {
             }
         }
         assertNotNull(ids);
-        try (GgufFile f = GgufFile.open(resource(name + ".gguf")); WorkerPool pool = new WorkerPool(2)) {
+        assertArrayEquals(TinyModels.promptIds(name), ids, "the reference was computed for the weights TinyModels writes");
+        try (GgufFile f = GgufFile.open(TinyModels.write(name, tmp)); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
             LlamaWeights w = LlamaWeights.of(f, c);
             Transformer tf = new Transformer(c, w, pool);
