@@ -62,7 +62,9 @@ final class MakeModelCommand implements Command {
         if (parent != null && !Files.isDirectory(parent)) throw new IllegalArgumentException("directory " + parent + " does not exist");
         long t0 = System.nanoTime();
         try {
-            writer(shape, type, seed).write(target);
+            try (Progress p = Progress.start("writing " + target.getFileName(), err, System.console() != null)) {
+                writer(shape, type, seed).write(target);
+            }
             out.printf("wrote %s: %s %s, %,d parameters, %.1f MiB in %.1f s%n", target, shape.name(), type, shape.parameters(),
                     Files.size(target) / 1048576.0, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {

@@ -58,7 +58,9 @@ final class MergeCommand implements Command {
         long start = System.nanoTime();
         try (GgufFile base = GgufFile.open(model); WorkerPool pool = new WorkerPool(threads)) {
             AdapterWeights w = AdapterLoader.prepare(spec.path(), BaseFingerprint.of(base), a.has("force"));
-            new Merger(pool).merge(base, w, spec.weight(), type, target);
+            try (Progress p = Progress.start("merging into " + target.getFileName(), err, System.console() != null)) {
+                new Merger(pool).merge(base, w, spec.weight(), type, target);
+            }
             out.printf(Locale.ROOT, "merged %s (weight %s, %d adapted projections) into %s -> %s in %.1f s%n", spec.path(), spec.weight(),
                     w.file().lambdas().size(), model, target, (System.nanoTime() - start) / 1e9);
         } catch (IOException e) {
