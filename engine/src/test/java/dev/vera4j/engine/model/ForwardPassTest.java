@@ -2,11 +2,22 @@ package dev.vera4j.engine.model;
 
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufTensor;
+import dev.vera4j.gguf.GgufWriter;
+import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -81,5 +92,69 @@ class ForwardPassTest {
             }
             assertEquals(0, allocated, "bytes allocated by 100 decode steps in the steady state");
         }
+    }
+
+    /**
+     * A quantized model decodes without allocating either, on the calling thread or the worker: the token embedding
+     * (one cold row per token) and the int8 products. The number of rounds is what the F32 check above allows; a row
+     * decoded with vectors that C2 has not compiled yet allocates in every round of it.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q8_0"})
+    void decodingAQuantizedModelAllocatesNothing(GgmlType type, @TempDir Path dir) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Path model = quantized(type, dir.resolve("stories-" + type + ".gguf"));
+        try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            LlamaWeights w = LlamaWeights.of(f, c);
+            assertEquals(type, w.layer(0).wq().type());
+            // One row per token is too cold for C2 for hundreds of tokens: the lookup must not allocate before it is
+            // compiled either (interpreted or C1 Vector API code boxes every vector)
+            float[] row = new float[c.dim()];
+            w.embedding(3, row, 0);
+            threads.getCurrentThreadAllocatedBytes();
+            long coldBefore = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 50; i++) w.embedding(i, row, 0);
+            assertEquals(0, threads.getCurrentThreadAllocatedBytes() - coldBefore, "bytes allocated by 50 cold " + type + " embedding lookups");
+            Transformer tf = new Transformer(c, w, pool);
+            ForwardState s = tf.newState(1, 512);
+            float[] logits = new float[c.vocabSize()];
+            int[] one = {1};
+            tf.forward(s, KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim()), one, 0, 1, logits, false);
+            long worker = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("vera4j-worker-")).findFirst().orElseThrow().threadId();
+            long allocated = -1, workerAllocated = -1;
+            for (int round = 0; round < 40 && (allocated != 0 || workerAllocated != 0); round++) {
+                KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
+                long workerBefore = threads.getThreadAllocatedBytes(worker);
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    one[0] = (i * 37) % c.vocabSize();
+                    tf.forward(s, cache, one, 0, 1, logits, false);
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                workerAllocated = threads.getThreadAllocatedBytes(worker) - workerBefore;
+            }
+            assertEquals(0, allocated, "bytes allocated by the calling thread in 100 " + type + " decode steps in the steady state");
+            assertEquals(0, workerAllocated, "bytes allocated by the worker in 100 " + type + " decode steps in the steady state");
+        }
+    }
+
+    /** stories260K with every matrix whose rows are whole blocks (all but ffn_down) quantized to {@code type}. */
+    private static Path quantized(GgmlType type, Path out) throws IOException {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); Arena arena = Arena.ofConfined()) {
+            GgufWriter w = GgufWriter.copyOf(f);
+            for (GgufTensor t : f.tensors().values()) {
+                if (t.rank() != 2 || t.cols() % type.blockSize() != 0) continue;
+                int count = Math.toIntExact(t.elementCount());
+                float[] values = new float[count];
+                Codecs.of(t.type()).dequantize(t.data(), 0, values, 0, count);
+                MemorySegment q = arena.allocate(type.bytesFor(count));
+                Codecs.of(type).quantize(values, 0, count, q, 0);
+                w.removeTensor(t.name()).addTensor(t.name(), type, t.shape(), q);
+            }
+            w.write(out);
+        }
+        return out;
     }
 }
