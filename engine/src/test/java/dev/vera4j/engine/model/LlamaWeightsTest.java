@@ -19,7 +19,7 @@ class LlamaWeightsTest {
 
     /** tiny-mistral rewritten without the tensors {@code drop} matches and with one metadata change. */
     Path variant(Predicate<String> drop, String key, GgufValue value) throws IOException {
-        try (GgufFile f = GgufFile.open(TinyModelsTest.resource("tiny-mistral.gguf"))) {
+        try (GgufFile f = GgufFile.open(TinyModels.write("tiny-mistral", dir))) {
             GgufWriter w = new GgufWriter().putAll(f.metadata());
             if (key != null) w.put(key, value);
             for (GgufTensor t : f.tensors().values()) if (!drop.test(t.name())) w.addTensor(t.name(), t.type(), t.shape(), t.data());
