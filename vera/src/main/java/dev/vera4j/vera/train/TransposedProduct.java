@@ -5,12 +5,14 @@ import dev.vera4j.gguf.types.TensorCodec;
 import dev.vera4j.simd.RangeTask;
 import dev.vera4j.simd.Weights;
 import dev.vera4j.simd.WorkerPool;
-import dev.vera4j.vera.VeraKernels;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code dx += Wᵀ·dy} for a frozen (possibly quantized) weight, read straight from its mapped rows: each row is
- * decoded once per column range into a small scratch and accumulated into the input gradients of all tokens, so no
- * dequantized copy of W ever exists. Threads split the columns (in whole quantization blocks), so they never write
+ * decoded once per column range into a small tile of {@value #ROW_BLOCK} rows, which is accumulated into the input
+ * gradients of all tokens in registers (rows in order, so the sums match a row-by-row pass exactly), so no dequantized
+ * copy of W ever exists. Threads split the columns (in whole quantization blocks), so they never write
  * the same output and the result does not depend on the thread count. One instance per trainer; not thread-safe.
  *
  * <pre>{@code
@@ -20,18 +22,27 @@ import dev.vera4j.vera.VeraKernels;
  */
 public final class TransposedProduct {
     private final WorkerPool pool;
-    private final float[] rowScratch;
+    /** Rows decoded together: each token's gradient slice is then read and written once per {@value} rows. */
+    private static final int ROW_BLOCK = 16;
+    /** Columns of the decoded rows swept over all tokens at a time, so the tile stays in the L1 cache. */
+    private static final int STRIP = 512;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private final int maxCols;
+    /** {@link #ROW_BLOCK} decoded rows; threads own disjoint column ranges of it. */
+    private final float[] tile;
     private final Task task = new Task();
 
     /** @param maxCols the widest weight this will see */
     public TransposedProduct(WorkerPool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[maxCols];
+        this.maxCols = maxCols;
+        this.tile = new float[ROW_BLOCK * maxCols];
     }
 
     /** {@code dx[t·cols ..] += Wᵀ · dy[t·rows ..]} for {@code n} tokens. */
     public void accumulate(Weights w, float[] dy, int n, float[] dx) {
-        if (w.cols() > rowScratch.length) throw new IllegalArgumentException("weight of " + w.cols() + " columns exceeds " + rowScratch.length);
+        if (w.cols() > maxCols) throw new IllegalArgumentException("weight of " + w.cols() + " columns exceeds " + maxCols);
         int block = w.type().blockSize();
         int blocks = w.cols() / block;
         int chunks = Math.min(blocks, Math.max(1, pool.threads()));
@@ -74,14 +85,50 @@ public final class TransposedProduct {
                 int c0 = b0 * block, count = (b1 - b0) * block;
                 if (count == 0) continue;
                 long colBytes = w.type().bytesFor(c0);
-                for (int r = 0; r < rows; r++) {
-                    codec.dequantize(w.data(), w.rowBytes() * r + colBytes, rowScratch, c0, count);
-                    for (int t = 0; t < n; t++) {
-                        float g = dy[t * rows + r];
-                        if (g != 0f) VeraKernels.axpy(g, rowScratch, c0, dx, t * cols + c0, count);
+                for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+                    int rb = Math.min(ROW_BLOCK, rows - r0);
+                    for (int rr = 0; rr < rb; rr++) {
+                        codec.dequantize(w.data(), w.rowBytes() * (r0 + rr) + colBytes, tile, rr * cols + c0, count);
+                    }
+                    for (int s0 = c0; s0 < c0 + count; s0 += STRIP) {
+                        int width = Math.min(STRIP, c0 + count - s0);
+                        for (int t = 0; t < n; t++) accumulateTile(dy, t * rows + r0, rb, cols, tile, s0, width, dx, t * cols + s0);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * {@code dx[dxOff + j] += Σ_rr dy[dyOff + rr] · tile[rr·stride + c + j]} for {@code j < width}, the rows added in
+     * order onto the running value, so every element sees the same fused multiply-adds as a row-by-row axpy.
+     */
+    static void accumulateTile(float[] dy, int dyOff, int rb, int stride, float[] tile, int c, int width, float[] dx, int dxOff) {
+        int step = S.length(), j = 0;
+        for (int bound = width - 4 * step; j <= bound; j += 4 * step) {
+            FloatVector a0 = FloatVector.fromArray(S, dx, dxOff + j), a1 = FloatVector.fromArray(S, dx, dxOff + j + step),
+                    a2 = FloatVector.fromArray(S, dx, dxOff + j + 2 * step), a3 = FloatVector.fromArray(S, dx, dxOff + j + 3 * step);
+            for (int rr = 0, o = c + j; rr < rb; rr++, o += stride) {
+                FloatVector g = FloatVector.broadcast(S, dy[dyOff + rr]);
+                a0 = FloatVector.fromArray(S, tile, o).fma(g, a0);
+                a1 = FloatVector.fromArray(S, tile, o + step).fma(g, a1);
+                a2 = FloatVector.fromArray(S, tile, o + 2 * step).fma(g, a2);
+                a3 = FloatVector.fromArray(S, tile, o + 3 * step).fma(g, a3);
+            }
+            a0.intoArray(dx, dxOff + j);
+            a1.intoArray(dx, dxOff + j + step);
+            a2.intoArray(dx, dxOff + j + 2 * step);
+            a3.intoArray(dx, dxOff + j + 3 * step);
+        }
+        for (int bound = width - step; j <= bound; j += step) {
+            FloatVector a = FloatVector.fromArray(S, dx, dxOff + j);
+            for (int rr = 0, o = c + j; rr < rb; rr++, o += stride) a = FloatVector.fromArray(S, tile, o).fma(FloatVector.broadcast(S, dy[dyOff + rr]), a);
+            a.intoArray(dx, dxOff + j);
+        }
+        for (; j < width; j++) {
+            float a = dx[dxOff + j];
+            for (int rr = 0, o = c + j; rr < rb; rr++, o += stride) a = Math.fma(dy[dyOff + rr], tile[o], a);
+            dx[dxOff + j] = a;
         }
     }
 }

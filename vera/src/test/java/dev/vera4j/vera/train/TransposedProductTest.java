@@ -15,10 +15,21 @@ import static org.junit.jupiter.api.Assertions.*;
 class TransposedProductTest {
     @Test
     void fastMatchesReference() {
+        check(40, 512, new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K});
+    }
+
+    @Test
+    void raggedColumnsAndRowsMatchReference() {
+        // columns that are no multiple of the vector width and more than one column strip, rows not a whole row block
+        check(35, 1107, new GgmlType[] {GgmlType.F32});
+        check(17, 1088, new GgmlType[] {GgmlType.Q8_0});
+    }
+
+    private static void check(int rows, int cols, GgmlType[] types) {
         Random rnd = new Random(3);
-        int rows = 40, cols = 512, n = 5;
+        int n = 5;
         try (WorkerPool pool = new WorkerPool(3)) {
-            for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            for (GgmlType type : types) {
                 float[] w = new float[rows * cols];
                 for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
                 MemorySegment data = MemorySegment.ofArray(new byte[(int) type.bytesFor((long) rows * cols)]);
