@@ -92,10 +92,54 @@ public final class TransposedProduct {
                     }
                     for (int s0 = c0; s0 < c0 + count; s0 += STRIP) {
                         int width = Math.min(STRIP, c0 + count - s0);
-                        for (int t = 0; t < n; t++) accumulateTile(dy, t * rows + r0, rb, cols, tile, s0, width, dx, t * cols + s0);
+                        int t = 0;
+                        for (; t + 1 < n; t += 2) {
+                            accumulateTilePair(dy, t * rows + r0, rows, rb, cols, tile, s0, width, dx, t * cols + s0, cols);
+                        }
+                        if (t < n) accumulateTile(dy, t * rows + r0, rb, cols, tile, s0, width, dx, t * cols + s0);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #accumulateTile} for two tokens at once ({@code dy} rows {@code dyStep} apart, {@code dx} rows
+     * {@code dxStep} apart), so each tile value loaded serves both; the per-element sums are the same.
+     */
+    static void accumulateTilePair(float[] dy, int dyOff, int dyStep, int rb, int stride, float[] tile, int c, int width,
+                                   float[] dx, int dxOff, int dxStep) {
+        int step = S.length(), j = 0, e = dxOff + dxStep;
+        for (int bound = width - 4 * step; j <= bound; j += 4 * step) {
+            FloatVector a0 = FloatVector.fromArray(S, dx, dxOff + j), a1 = FloatVector.fromArray(S, dx, dxOff + j + step),
+                    a2 = FloatVector.fromArray(S, dx, dxOff + j + 2 * step), a3 = FloatVector.fromArray(S, dx, dxOff + j + 3 * step);
+            FloatVector b0 = FloatVector.fromArray(S, dx, e + j), b1 = FloatVector.fromArray(S, dx, e + j + step),
+                    b2 = FloatVector.fromArray(S, dx, e + j + 2 * step), b3 = FloatVector.fromArray(S, dx, e + j + 3 * step);
+            for (int rr = 0, o = c + j; rr < rb; rr++, o += stride) {
+                FloatVector g = FloatVector.broadcast(S, dy[dyOff + rr]), h = FloatVector.broadcast(S, dy[dyOff + dyStep + rr]);
+                FloatVector w0 = FloatVector.fromArray(S, tile, o), w1 = FloatVector.fromArray(S, tile, o + step),
+                        w2 = FloatVector.fromArray(S, tile, o + 2 * step), w3 = FloatVector.fromArray(S, tile, o + 3 * step);
+                a0 = w0.fma(g, a0);
+                a1 = w1.fma(g, a1);
+                a2 = w2.fma(g, a2);
+                a3 = w3.fma(g, a3);
+                b0 = w0.fma(h, b0);
+                b1 = w1.fma(h, b1);
+                b2 = w2.fma(h, b2);
+                b3 = w3.fma(h, b3);
+            }
+            a0.intoArray(dx, dxOff + j);
+            a1.intoArray(dx, dxOff + j + step);
+            a2.intoArray(dx, dxOff + j + 2 * step);
+            a3.intoArray(dx, dxOff + j + 3 * step);
+            b0.intoArray(dx, e + j);
+            b1.intoArray(dx, e + j + step);
+            b2.intoArray(dx, e + j + 2 * step);
+            b3.intoArray(dx, e + j + 3 * step);
+        }
+        if (j < width) {
+            accumulateTile(dy, dyOff, rb, stride, tile, c + j, width - j, dx, dxOff + j);
+            accumulateTile(dy, dyOff + dyStep, rb, stride, tile, c + j, width - j, dx, e + j);
         }
     }
 

@@ -25,6 +25,21 @@ class TransposedProductTest {
         check(17, 1088, new GgmlType[] {GgmlType.Q8_0});
     }
 
+    @Test
+    void tokenPairsGiveTheSameBitsAsSingleTokens() {
+        Random rnd = new Random(5);
+        int rb = 11, stride = 300, width = 290, rows = 20;
+        float[] tile = new float[rb * stride], dy = new float[2 * rows];
+        for (int i = 0; i < tile.length; i++) tile[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
+        float[] pair = new float[2 * stride], single = new float[2 * stride];
+        for (int i = 0; i < pair.length; i++) pair[i] = single[i] = (float) rnd.nextGaussian();
+        TransposedProduct.accumulateTilePair(dy, 3, rows, rb, stride, tile, 7, width, pair, 5, stride);
+        TransposedProduct.accumulateTile(dy, 3, rb, stride, tile, 7, width, single, 5);
+        TransposedProduct.accumulateTile(dy, 3 + rows, rb, stride, tile, 7, width, single, 5 + stride);
+        assertArrayEquals(single, pair);
+    }
+
     private static void check(int rows, int cols, GgmlType[] types) {
         Random rnd = new Random(3);
         int n = 5;
