@@ -81,7 +81,7 @@ class ForwardPassTest {
             // Until C2 has compiled the kernels, the Vector API and escape analysis still allocate; a real per-step
             // allocation would show in every round, so the steady state must reach exactly zero.
             long allocated = -1;
-            for (int round = 0; round < 40 && allocated != 0; round++) {
+            for (int round = 0; round < 300 && allocated != 0; round++) {   // more rounds on a loaded machine, where C2 is late
                 KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
@@ -124,7 +124,7 @@ class ForwardPassTest {
             long worker = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().startsWith("vera4j-worker-")).findFirst().orElseThrow().threadId();
             long allocated = -1, workerAllocated = -1;
-            for (int round = 0; round < 40 && (allocated != 0 || workerAllocated != 0); round++) {
+            for (int round = 0; round < 300 && (allocated != 0 || workerAllocated != 0); round++) {
                 KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
                 long workerBefore = threads.getThreadAllocatedBytes(worker);
                 long before = threads.getCurrentThreadAllocatedBytes();
