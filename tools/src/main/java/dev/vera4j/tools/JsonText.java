@@ -1,5 +1,7 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.json.Json;
+
 import java.util.List;
 import java.util.Map;
 
@@ -63,22 +65,8 @@ final class JsonText {
         }
     }
 
+    /** Strings are escaped by the engine's JSON writer, the one escaping rule of the project. */
     private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
+        sb.append(Json.write(s));
     }
 }
