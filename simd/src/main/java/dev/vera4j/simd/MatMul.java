@@ -33,6 +33,7 @@ public final class MatMul {
     private final FallbackJob fallback = new FallbackJob();
     private final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
     private final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
+    private final PanelJob panel;
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
@@ -44,6 +45,7 @@ public final class MatMul {
         this.maxCols = maxCols;
         this.maxTokens = maxTokens;
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
+        this.panel = new PanelJob(maxCols);
         this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
         q8_0Int.acts = acts;
         q4_0Int.acts = acts;
@@ -86,6 +88,7 @@ public final class MatMul {
         if (job == q8_0Int || job == q4_0Int) acts.quantize(x, xOff, cols);
         job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
+        else if (job == panel) panel.type(w.type());
         try {
             pool.parallelFor(rows, job);
         } finally {
@@ -101,6 +104,13 @@ public final class MatMul {
         return Int8.ENABLED && n == 1 && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
     }
 
+    /**
+     * From this many tokens on, a product decodes four rows at a time into floats and runs a register-blocked GEMM
+     * ({@link PanelJob}); below it the kernels decode the weights in registers for each pass. Settable with
+     * {@code -Dvera4j.panelMinTokens=N} for A/B measurements.
+     */
+    static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
+
     private static void checkFallback(GgmlType type) {
         if (!supports(type)) {
             throw new UnsupportedOperationException("no matrix product for weights of type " + type);
@@ -110,6 +120,7 @@ public final class MatMul {
     private RowJob job(GgmlType type, int n) {
         if (!Vec.ENABLED) return fallback;
         if (int8(type, n)) return type == GgmlType.Q8_0 ? q8_0Int : q4_0Int;
+        if (n >= PANEL_MIN_TOKENS) return panel;
         return switch (type) {
             case F32 -> f32;
             case F16 -> f16;

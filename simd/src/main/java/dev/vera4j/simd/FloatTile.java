@@ -1,0 +1,122 @@
+package dev.vera4j.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.vera4j.simd.Vec.F;
+import static dev.vera4j.simd.Vec.L;
+
+/**
+ * Register-blocked float micro-kernels of the many-token product: {@code y[t·ys + r] (+)= Σ_k w[r·ws + k]·x[t·xs + k]}
+ * over a run of {@code kc} columns, for 4 rows × 4 tokens (16 vector accumulators, 8 loads per 16 FMAs, so the FMA
+ * units rather than the loads set the pace), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
+ * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
+ *
+ * <p>Columns past the last whole vector ({@code kc % L}) are summed by scalar code in the same order as
+ * {@link #reference}'s tail.
+ */
+final class FloatTile {
+    private FloatTile() {}
+
+    static void tile4x4(float[] w, int wo, int ws, float[] x, int xo, int xs, int kc, float[] y, int yo, int ys, boolean add) {
+        int w1 = wo + ws, w2 = w1 + ws, w3 = w2 + ws;
+        int x1 = xo + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        int k = 0, end = kc - kc % L;
+        for (; k < end; k += L) {
+            FloatVector a0 = FloatVector.fromArray(F, w, wo + k), a1 = FloatVector.fromArray(F, w, w1 + k);
+            FloatVector a2 = FloatVector.fromArray(F, w, w2 + k), a3 = FloatVector.fromArray(F, w, w3 + k);
+            FloatVector b = FloatVector.fromArray(F, x, xo + k);
+            c00 = a0.fma(b, c00); c10 = a1.fma(b, c10); c20 = a2.fma(b, c20); c30 = a3.fma(b, c30);
+            b = FloatVector.fromArray(F, x, x1 + k);
+            c01 = a0.fma(b, c01); c11 = a1.fma(b, c11); c21 = a2.fma(b, c21); c31 = a3.fma(b, c31);
+            b = FloatVector.fromArray(F, x, x2 + k);
+            c02 = a0.fma(b, c02); c12 = a1.fma(b, c12); c22 = a2.fma(b, c22); c32 = a3.fma(b, c32);
+            b = FloatVector.fromArray(F, x, x3 + k);
+            c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
+        }
+        put(y, yo, add, c00, w, wo, x, xo, k, kc);
+        put(y, yo + 1, add, c10, w, w1, x, xo, k, kc);
+        put(y, yo + 2, add, c20, w, w2, x, xo, k, kc);
+        put(y, yo + 3, add, c30, w, w3, x, xo, k, kc);
+        put(y, yo + ys, add, c01, w, wo, x, x1, k, kc);
+        put(y, yo + ys + 1, add, c11, w, w1, x, x1, k, kc);
+        put(y, yo + ys + 2, add, c21, w, w2, x, x1, k, kc);
+        put(y, yo + ys + 3, add, c31, w, w3, x, x1, k, kc);
+        int y2 = yo + 2 * ys, y3 = y2 + ys;
+        put(y, y2, add, c02, w, wo, x, x2, k, kc);
+        put(y, y2 + 1, add, c12, w, w1, x, x2, k, kc);
+        put(y, y2 + 2, add, c22, w, w2, x, x2, k, kc);
+        put(y, y2 + 3, add, c32, w, w3, x, x2, k, kc);
+        put(y, y3, add, c03, w, wo, x, x3, k, kc);
+        put(y, y3 + 1, add, c13, w, w1, x, x3, k, kc);
+        put(y, y3 + 2, add, c23, w, w2, x, x3, k, kc);
+        put(y, y3 + 3, add, c33, w, w3, x, x3, k, kc);
+    }
+
+    /** Four rows, one token: {@code y[yo + r]}. */
+    static void tile4x1(float[] w, int wo, int ws, float[] x, int xo, int kc, float[] y, int yo, boolean add) {
+        int w1 = wo + ws, w2 = w1 + ws, w3 = w2 + ws;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int k = 0, end = kc - kc % L;
+        for (; k < end; k += L) {
+            FloatVector b = FloatVector.fromArray(F, x, xo + k);
+            c0 = FloatVector.fromArray(F, w, wo + k).fma(b, c0);
+            c1 = FloatVector.fromArray(F, w, w1 + k).fma(b, c1);
+            c2 = FloatVector.fromArray(F, w, w2 + k).fma(b, c2);
+            c3 = FloatVector.fromArray(F, w, w3 + k).fma(b, c3);
+        }
+        put(y, yo, add, c0, w, wo, x, xo, k, kc);
+        put(y, yo + 1, add, c1, w, w1, x, xo, k, kc);
+        put(y, yo + 2, add, c2, w, w2, x, xo, k, kc);
+        put(y, yo + 3, add, c3, w, w3, x, xo, k, kc);
+    }
+
+    /** One row, four tokens: {@code y[yo + t·ys]}. */
+    static void tile1x4(float[] w, int wo, float[] x, int xo, int xs, int kc, float[] y, int yo, int ys, boolean add) {
+        int x1 = xo + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int k = 0, end = kc - kc % L;
+        for (; k < end; k += L) {
+            FloatVector a = FloatVector.fromArray(F, w, wo + k);
+            c0 = a.fma(FloatVector.fromArray(F, x, xo + k), c0);
+            c1 = a.fma(FloatVector.fromArray(F, x, x1 + k), c1);
+            c2 = a.fma(FloatVector.fromArray(F, x, x2 + k), c2);
+            c3 = a.fma(FloatVector.fromArray(F, x, x3 + k), c3);
+        }
+        put(y, yo, add, c0, w, wo, x, xo, k, kc);
+        put(y, yo + ys, add, c1, w, wo, x, x1, k, kc);
+        put(y, yo + 2 * ys, add, c2, w, wo, x, x2, k, kc);
+        put(y, yo + 3 * ys, add, c3, w, wo, x, x3, k, kc);
+    }
+
+    static void tile1x1(float[] w, int wo, float[] x, int xo, int kc, float[] y, int yo, boolean add) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        int k = 0, end2 = kc - kc % (2 * L);
+        for (; k < end2; k += 2 * L) {
+            c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
+            c1 = FloatVector.fromArray(F, w, wo + k + L).fma(FloatVector.fromArray(F, x, xo + k + L), c1);
+        }
+        if (kc - k >= L) {
+            c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
+            k += L;
+        }
+        put(y, yo, add, c0.add(c1), w, wo, x, xo, k, kc);
+    }
+
+    /** Reduces one accumulator, adds the scalar tail {@code [k, kc)}, and stores or adds the result. */
+    private static void put(float[] y, int yi, boolean add, FloatVector acc, float[] w, int wo, float[] x, int xo, int k, int kc) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < kc; k++) s = Math.fma(w[wo + k], x[xo + k], s);
+        y[yi] = add ? y[yi] + s : s;
+    }
+
+    /** Scalar reference of one output, in double: {@code Σ_k w[wo + k]·x[xo + k]}. */
+    static double reference(float[] w, int wo, float[] x, int xo, int kc) {
+        double s = 0;
+        for (int k = 0; k < kc; k++) s += (double) w[wo + k] * x[xo + k];
+        return s;
+    }
+}
