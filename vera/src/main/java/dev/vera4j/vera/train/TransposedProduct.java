@@ -22,10 +22,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class TransposedProduct {
     private final WorkerPool pool;
-    /** Rows decoded together: each token's gradient slice is then read and written once per {@value} rows. */
-    private static final int ROW_BLOCK = 16;
-    /** Columns of the decoded rows swept over all tokens at a time, so the tile stays in the L1 cache. */
-    private static final int STRIP = 512;
+    /**
+     * Rows decoded together: each token's gradient slice is read and written once per {@value} rows. With 256 tokens
+     * the gradients (2–8 MB) live in L3, so this sets the traffic: 64 rows measured 1.4–1.8× faster than 16.
+     */
+    private static final int ROW_BLOCK = 64;
+    /** Columns of the decoded rows swept over all tokens at a time, so the tile's strip (64 KB) stays in L2. */
+    private static final int STRIP = 256;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private final int maxCols;
@@ -93,6 +96,9 @@ public final class TransposedProduct {
                     for (int s0 = c0; s0 < c0 + count; s0 += STRIP) {
                         int width = Math.min(STRIP, c0 + count - s0);
                         int t = 0;
+                        for (; t + 3 < n; t += 4) {
+                            accumulateTileQuad(dy, t * rows + r0, rows, rb, cols, tile, s0, width, dx, t * cols + s0, cols);
+                        }
                         for (; t + 1 < n; t += 2) {
                             accumulateTilePair(dy, t * rows + r0, rows, rb, cols, tile, s0, width, dx, t * cols + s0, cols);
                         }
@@ -100,6 +106,51 @@ public final class TransposedProduct {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #accumulateTile} for four tokens at once: per row, four tile vectors and four broadcast gradients feed 16
+     * FMAs (the tile loads are shared by the tokens); the per-element sums are the same.
+     */
+    static void accumulateTileQuad(float[] dy, int dyOff, int dyStep, int rb, int stride, float[] tile, int c, int width,
+                                   float[] dx, int dxOff, int dxStep) {
+        int step = S.length(), j = 0;
+        int d1 = dyOff + dyStep, d2 = d1 + dyStep, d3 = d2 + dyStep;
+        int e1 = dxOff + dxStep, e2 = e1 + dxStep, e3 = e2 + dxStep;
+        for (int bound = width - 4 * step; j <= bound; j += 4 * step) {
+            FloatVector a0 = FloatVector.fromArray(S, dx, dxOff + j), a1 = FloatVector.fromArray(S, dx, dxOff + j + step),
+                    a2 = FloatVector.fromArray(S, dx, dxOff + j + 2 * step), a3 = FloatVector.fromArray(S, dx, dxOff + j + 3 * step);
+            FloatVector b0 = FloatVector.fromArray(S, dx, e1 + j), b1 = FloatVector.fromArray(S, dx, e1 + j + step),
+                    b2 = FloatVector.fromArray(S, dx, e1 + j + 2 * step), b3 = FloatVector.fromArray(S, dx, e1 + j + 3 * step);
+            FloatVector c0 = FloatVector.fromArray(S, dx, e2 + j), c1 = FloatVector.fromArray(S, dx, e2 + j + step),
+                    c2 = FloatVector.fromArray(S, dx, e2 + j + 2 * step), c3 = FloatVector.fromArray(S, dx, e2 + j + 3 * step);
+            FloatVector f0 = FloatVector.fromArray(S, dx, e3 + j), f1 = FloatVector.fromArray(S, dx, e3 + j + step),
+                    f2 = FloatVector.fromArray(S, dx, e3 + j + 2 * step), f3 = FloatVector.fromArray(S, dx, e3 + j + 3 * step);
+            for (int rr = 0, o = c + j; rr < rb; rr++, o += stride) {
+                FloatVector w0 = FloatVector.fromArray(S, tile, o), w1 = FloatVector.fromArray(S, tile, o + step),
+                        w2 = FloatVector.fromArray(S, tile, o + 2 * step), w3 = FloatVector.fromArray(S, tile, o + 3 * step);
+                FloatVector g = FloatVector.broadcast(S, dy[dyOff + rr]);
+                a0 = w0.fma(g, a0); a1 = w1.fma(g, a1); a2 = w2.fma(g, a2); a3 = w3.fma(g, a3);
+                g = FloatVector.broadcast(S, dy[d1 + rr]);
+                b0 = w0.fma(g, b0); b1 = w1.fma(g, b1); b2 = w2.fma(g, b2); b3 = w3.fma(g, b3);
+                g = FloatVector.broadcast(S, dy[d2 + rr]);
+                c0 = w0.fma(g, c0); c1 = w1.fma(g, c1); c2 = w2.fma(g, c2); c3 = w3.fma(g, c3);
+                g = FloatVector.broadcast(S, dy[d3 + rr]);
+                f0 = w0.fma(g, f0); f1 = w1.fma(g, f1); f2 = w2.fma(g, f2); f3 = w3.fma(g, f3);
+            }
+            a0.intoArray(dx, dxOff + j); a1.intoArray(dx, dxOff + j + step);
+            a2.intoArray(dx, dxOff + j + 2 * step); a3.intoArray(dx, dxOff + j + 3 * step);
+            b0.intoArray(dx, e1 + j); b1.intoArray(dx, e1 + j + step);
+            b2.intoArray(dx, e1 + j + 2 * step); b3.intoArray(dx, e1 + j + 3 * step);
+            c0.intoArray(dx, e2 + j); c1.intoArray(dx, e2 + j + step);
+            c2.intoArray(dx, e2 + j + 2 * step); c3.intoArray(dx, e2 + j + 3 * step);
+            f0.intoArray(dx, e3 + j); f1.intoArray(dx, e3 + j + step);
+            f2.intoArray(dx, e3 + j + 2 * step); f3.intoArray(dx, e3 + j + 3 * step);
+        }
+        if (j < width) {
+            accumulateTilePair(dy, dyOff, dyStep, rb, stride, tile, c + j, width - j, dx, dxOff + j, dxStep);
+            accumulateTilePair(dy, d2, dyStep, rb, stride, tile, c + j, width - j, dx, e2 + j, dxStep);
         }
     }
 
