@@ -41,28 +41,32 @@ final class PanelJob extends RowJob {
         for (int r0 = start; r0 < end; r0 += PANEL_ROWS) {
             int pr = Math.min(PANEL_ROWS, end - r0);
             for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, i * cols, cols);
-            for (int k0 = 0; k0 < cols; k0 += KC) {
-                int kc = Math.min(KC, cols - k0);
-                boolean add = k0 > 0;
-                int t = 0;
-                for (; t + TOKENS <= n; t += TOKENS) fourTokens(p, r0, pr, t, k0, kc, add);
-                for (; t < n; t++) oneToken(p, r0, pr, t, k0, kc, add);
-            }
+            product(p, 0, cols, pr, cols, x, xOff, n, y, yOff + r0, rows);
         }
     }
 
-    /** Tokens {@code t .. t+3} against the panel's rows, four rows at a time while the tokens' chunk stays in L1. */
-    private void fourTokens(float[] p, int r0, int pr, int t, int k0, int kc, boolean add) {
-        int xo = xOff + t * cols + k0, yo = yOff + t * rows + r0;
-        int i = 0;
-        for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x4(p, i * cols + k0, cols, x, xo, cols, kc, y, yo + i, rows, add);
-        for (; i < pr; i++) FloatTile.tile1x4(p, i * cols + k0, x, xo, cols, kc, y, yo + i, rows, add);
-    }
-
-    private void oneToken(float[] p, int r0, int pr, int t, int k0, int kc, boolean add) {
-        int xo = xOff + t * cols + k0, yo = yOff + t * rows + r0;
-        int i = 0;
-        for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x1(p, i * cols + k0, cols, x, xo, kc, y, yo + i, add);
-        for (; i < pr; i++) FloatTile.tile1x1(p, i * cols + k0, x, xo, kc, y, yo + i, add);
+    /**
+     * {@code y[yo + t·ys + i] = Σ_k p[po + i·ps + k]·x[xo + t·cols + k]} for the {@code pr} panel rows and {@code n}
+     * tokens: column chunks of {@link #KC}, in each four tokens' chunk meets every panel row (4 × 4 tiles, then the
+     * leftover rows and tokens).
+     */
+    static void product(float[] p, int po, int ps, int pr, int cols, float[] x, int xo, int n, float[] y, int yo, int ys) {
+        for (int k0 = 0; k0 < cols; k0 += KC) {
+            int kc = Math.min(KC, cols - k0);
+            boolean add = k0 > 0;
+            int t = 0;
+            for (; t + TOKENS <= n; t += TOKENS) {
+                int xt = xo + t * cols + k0, yt = yo + t * ys;
+                int i = 0;
+                for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x4(p, po + i * ps + k0, ps, x, xt, cols, kc, y, yt + i, ys, add);
+                for (; i < pr; i++) FloatTile.tile1x4(p, po + i * ps + k0, x, xt, cols, kc, y, yt + i, ys, add);
+            }
+            for (; t < n; t++) {
+                int xt = xo + t * cols + k0, yt = yo + t * ys;
+                int i = 0;
+                for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x1(p, po + i * ps + k0, ps, x, xt, kc, y, yt + i, add);
+                for (; i < pr; i++) FloatTile.tile1x1(p, po + i * ps + k0, x, xt, kc, y, yt + i, add);
+            }
+        }
     }
 }

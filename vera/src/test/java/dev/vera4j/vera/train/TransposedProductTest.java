@@ -25,37 +25,6 @@ class TransposedProductTest {
         check(17, 1088, new GgmlType[] {GgmlType.Q8_0});
     }
 
-    @Test
-    void tokenPairsGiveTheSameBitsAsSingleTokens() {
-        Random rnd = new Random(5);
-        int rb = 11, stride = 300, width = 290, rows = 20;
-        float[] tile = new float[rb * stride], dy = new float[2 * rows];
-        for (int i = 0; i < tile.length; i++) tile[i] = (float) rnd.nextGaussian();
-        for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
-        float[] pair = new float[2 * stride], single = new float[2 * stride];
-        for (int i = 0; i < pair.length; i++) pair[i] = single[i] = (float) rnd.nextGaussian();
-        TransposedProduct.accumulateTilePair(dy, 3, rows, rb, stride, tile, 7, width, pair, 5, stride);
-        TransposedProduct.accumulateTile(dy, 3, rb, stride, tile, 7, width, single, 5);
-        TransposedProduct.accumulateTile(dy, 3 + rows, rb, stride, tile, 7, width, single, 5 + stride);
-        assertArrayEquals(single, pair);
-    }
-
-    @Test
-    void tokenQuadsGiveTheSameBitsAsSingleTokens() {
-        Random rnd = new Random(6);
-        int rb = 13, stride = 300, width = 290, rows = 20;   // 290 leaves a part that goes through the pair path
-        float[] tile = new float[rb * stride], dy = new float[4 * rows];
-        for (int i = 0; i < tile.length; i++) tile[i] = (float) rnd.nextGaussian();
-        for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
-        float[] quad = new float[4 * stride], single = new float[4 * stride];
-        for (int i = 0; i < quad.length; i++) quad[i] = single[i] = (float) rnd.nextGaussian();
-        TransposedProduct.accumulateTileQuad(dy, 3, rows, rb, stride, tile, 7, width, quad, 5, stride);
-        for (int t = 0; t < 4; t++) {
-            TransposedProduct.accumulateTile(dy, 3 + t * rows, rb, stride, tile, 7, width, single, 5 + t * stride);
-        }
-        assertArrayEquals(single, quad);
-    }
-
     private static void check(int rows, int cols, GgmlType[] types) {
         Random rnd = new Random(3);
         int n = 7;   // one group of four, one pair, one single token
