@@ -15,17 +15,24 @@ package dev.vera4j.simd;
  */
 public final class FloatProducts {
     /** Multiply-adds below which waking the pool costs more than it saves. */
-    private static final long PARALLEL_MIN = 1 << 16;
+    public static final long PARALLEL_MIN = 1 << 16;
     /** Rows per block of the transposed product: each token's slice of {@code dX} is read and written once per block. */
     private static final int ROW_BLOCK = 64;
 
     private final WorkerPool pool;
+    private final long parallelMin;
     private final MultiplyTask multiply = new MultiplyTask();
     private final TransposedTask transposed = new TransposedTask();
 
     /** @param pool threads to split the products over, or {@code null} for the calling thread only */
     public FloatProducts(WorkerPool pool) {
+        this(pool, PARALLEL_MIN);
+    }
+
+    /** As above, running products of fewer than {@code parallelMin} multiply-adds on the calling thread (0: split all). */
+    public FloatProducts(WorkerPool pool, long parallelMin) {
         this.pool = pool;
+        this.parallelMin = parallelMin;
     }
 
     /** {@code y[yOff + t·rows + r] = Σ_k W[r,k]·x[xOff + t·cols + k]} for {@code n} tokens. */
@@ -77,7 +84,7 @@ public final class FloatProducts {
     }
 
     private void run(int count, RangeTask task, long work) {
-        if (pool == null || pool.threads() == 1 || work < PARALLEL_MIN) task.run(0, count);
+        if (pool == null || pool.threads() == 1 || work < parallelMin) task.run(0, count);
         else pool.parallelFor(count, task);
     }
 

@@ -1,5 +1,7 @@
 package dev.vera4j.vera;
 
+import dev.vera4j.simd.FloatRows;
+
 import java.util.HashMap;
 import java.util.Map;
 
@@ -26,8 +28,10 @@ public final class AdapterWeights {
      * @param bt      {@code B_l} transposed: {@code B_l[o][i]} at {@code bt[i * btStride + o]}, so that {@code B_l·h}
      *                is a sum of {@code rank} contiguous rows scaled by {@code h[i]} (no horizontal reductions)
      * @param btStride distance between rows of {@code bt} (at least {@code out})
+     * @param aRows   {@code A_l}: the first {@code in} columns of the shared A, as a matrix view
+     * @param btRows  {@code bt} as a {@code rank × out} matrix view
      */
-    public record Site(int in, int out, float[] lambdaB, float[] lambdaD, float[] bt, int btStride) {
+    public record Site(int in, int out, float[] lambdaB, float[] lambdaD, float[] bt, int btStride, FloatRows aRows, FloatRows btRows) {
         /** {@code B_l[o][i]}. */
         public float b(int o, int i) { return bt[i * btStride + o]; }
     }
@@ -73,7 +77,8 @@ public final class AdapterWeights {
                         o -> transpose(QkPermutation.rowsToGguf(p.b(), o, p.rank(), base.headDim()), o, p.rank()));
                 stride = out;
             }
-            sites[e.getKey().layer()][t.ordinal()] = new Site(in, out, lb.clone(), l.lambdaD().clone(), siteBt, stride);
+            sites[e.getKey().layer()][t.ordinal()] = new Site(in, out, lb.clone(), l.lambdaD().clone(), siteBt, stride,
+                    new FloatRows(p.a(), 0, p.inMax(), p.rank(), in), new FloatRows(siteBt, 0, stride, p.rank(), out));
         }
         return new AdapterWeights(file, p, sites);
     }

@@ -2,8 +2,10 @@ package dev.vera4j.vera;
 
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.simd.RangeTask;
+import dev.vera4j.simd.FloatProducts;
 import dev.vera4j.simd.WorkerPool;
+
+import java.util.Arrays;
 
 /**
  * Applies a VeRA adapter on the fly: after each adapted projection {@code y = W·x} it adds
@@ -14,9 +16,9 @@ import dev.vera4j.simd.WorkerPool;
  * <p>{@code A·x} is the expensive half and does not depend on the layer's λ's, so it is computed once per distinct
  * input: q, k and v read the same normalized hidden state, as do gate and up. The transformer calls hooks right after
  * each projection, in order, so the product is reused when the previous call had the same layer, input group, array,
- * offset and token count; any other call in between discards it. Nothing is allocated per call. With a
- * {@link WorkerPool} (the model's: hooks run on the forward thread between its jobs) both products are split over
- * its threads: rows of {@code A·x}, and chunks of outputs of {@code B·h}.
+ * offset and token count; any other call in between discards it. Nothing is allocated per call. Both products are
+ * matrix products over all tokens ({@link FloatProducts}); with a {@link WorkerPool} (the model's: hooks run on the
+ * forward thread between its jobs) they are split over its threads: rows of {@code A·x}, columns of {@code B·h}.
  *
  * <pre>{@code
  * AdapterWeights w = AdapterWeights.prepare(AdapterFile.read(p), BaseFingerprint.of(model.path()), p.toString(), false);
@@ -42,28 +44,19 @@ public final class VeraAdapter implements LinearHook {
         }
     }
 
-    /** Outputs per parallel work item of {@code B·h}: a multiple of every vector length. */
-    private static final int CHUNK = 64;
-    /** Multiply-adds below which waking the pool costs more than it saves. */
-    private static final long PARALLEL_MIN = 1 << 17;
+    /** Tokens per block of {@code B·h}: bounds the scratch at {@value} × the widest output. */
+    private static final int TOKENS = 64;
 
     private final AdapterWeights w;
     private final int maxTokens;
     private final float weight;
-    private final WorkerPool pool;
-    private final long parallelMin;
+    private final FloatProducts fp;
     private final float[] ax;
     private final float[] h;
     private final float[] z;
-    private final RangeTask axTask = this::computeAx;
-    private final RangeTask deltaTask = this::addDeltaRows;
     private boolean cached;
     private int cLayer = Integer.MIN_VALUE, cGroup, cOff, cN, cIn;
     private float[] cX;
-    /** The call in progress, for the parallel tasks. */
-    private AdapterWeights.Site site;
-    private float[] y;
-    private int yOff, outDim;
 
     /** A single-threaded adapter; see {@link #VeraAdapter(AdapterWeights, int, float, WorkerPool)}. */
     public VeraAdapter(AdapterWeights weights, int maxTokens, float weight) {
@@ -76,7 +69,7 @@ public final class VeraAdapter implements LinearHook {
      * @param pool      threads to split the products over (the model's: hooks run between its jobs), or {@code null}
      */
     public VeraAdapter(AdapterWeights weights, int maxTokens, float weight, WorkerPool pool) {
-        this(weights, maxTokens, weight, pool, PARALLEL_MIN);
+        this(weights, maxTokens, weight, pool, FloatProducts.PARALLEL_MIN);
     }
 
     /** As above, splitting products of at least {@code parallelMin} multiply-adds (tests use 0 to split everything). */
@@ -86,11 +79,10 @@ public final class VeraAdapter implements LinearHook {
         this.w = weights;
         this.maxTokens = maxTokens;
         this.weight = weight;
-        this.pool = pool;
-        this.parallelMin = parallelMin;
+        this.fp = new FloatProducts(pool, parallelMin);
         this.ax = new float[Math.multiplyExact(maxTokens, weights.rank())];
         this.h = new float[Math.multiplyExact(maxTokens, weights.rank())];
-        this.z = new float[weights.maxOut()];
+        this.z = new float[Math.multiplyExact(Math.min(maxTokens, TOKENS), weights.maxOut())];
     }
 
     public AdapterWeights weights() { return w; }
@@ -121,44 +113,16 @@ public final class VeraAdapter implements LinearHook {
         }
         int r = w.rank();
         if (!cached) {
-            run(r, axTask, (long) r * inDim * n);
+            fp.multiply(s.aRows(), x, xOff, ax, 0, n);
             cached = true;
         }
-        float[] ld = s.lambdaD();
+        float[] ld = s.lambdaD(), lb = s.lambdaB();
         for (int t = 0; t < n; t++) for (int i = 0; i < r; i++) h[t * r + i] = ax[t * r + i] * ld[i];
-        this.site = s;
-        this.y = y;
-        this.yOff = yOff;
-        this.outDim = outDim;
-        run((outDim + CHUNK - 1) / CHUNK, deltaTask, (long) r * outDim * n);
-        this.site = null;
-        this.y = null;
-    }
-
-    private void run(int count, RangeTask task, long work) {
-        if (pool == null || pool.threads() == 1 || work < parallelMin) task.run(0, count);
-        else pool.parallelFor(count, task);
-    }
-
-    /** Rows {@code [from, to)} of {@code A·x} for every token of the cached input. */
-    private void computeAx(int from, int to) {
-        float[] a = w.a(), x = cX;
-        int stride = w.aStride(), r = w.rank(), in = cIn;
-        for (int i = from; i < to; i++) {
-            for (int t = 0; t < cN; t++) ax[t * r + i] = VeraKernels.dot(a, i * stride, x, cOff + t * in, in);
-        }
-    }
-
-    /** Output chunks {@code [from, to)}: {@code y += weight · λ_b ⊙ (B_l·h)} for every token. */
-    private void addDeltaRows(int from, int to) {
-        AdapterWeights.Site s = site;
-        float[] bt = s.bt(), lb = s.lambdaB();
-        int stride = s.btStride(), r = w.rank(), o0 = from * CHUNK, len = Math.min(to * CHUNK, outDim) - o0;
-        for (int t = 0; t < cN; t++) {
-            java.util.Arrays.fill(z, o0, o0 + len, 0f);
-            // B_l·h as a sum of B's columns (rows of bt): vector lanes along the outputs, no horizontal reductions
-            for (int i = 0; i < r; i++) VeraKernels.axpy(h[t * r + i], bt, i * stride + o0, z, o0, len);
-            VeraKernels.addScaledProduct(weight, lb, o0, z, o0, y, yOff + t * outDim + o0, len);
+        for (int t0 = 0; t0 < n; t0 += TOKENS) {
+            int tb = Math.min(TOKENS, n - t0);
+            Arrays.fill(z, 0, tb * outDim, 0f);
+            fp.accumulateTransposed(s.btRows(), h, t0 * r, z, 0, tb);     // B_l·h, B's columns added in order
+            for (int t = 0; t < tb; t++) VeraKernels.addScaledProduct(weight, lb, 0, z, t * outDim, y, yOff + (t0 + t) * outDim, outDim);
         }
     }
 }

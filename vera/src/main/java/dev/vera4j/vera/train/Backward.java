@@ -111,7 +111,7 @@ public final class Backward {
         du = new float[maxSeq * ff];
         probs = new float[c.headCountKv()][maxSeq];
         dprobs = new float[c.headCountKv()][maxSeq];
-        sites = new SiteGradients(params.weights());
+        sites = new SiteGradients(params.weights(), tf.pool());
         ropeTable = new RopeTable(c, w, maxSeq);
     }
 
