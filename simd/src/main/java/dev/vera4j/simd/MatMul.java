@@ -16,7 +16,9 @@ import dev.vera4j.gguf.types.TensorCodec;
  *
  * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
- * several tokens each row is decoded once per four tokens. On hardware without 256-bit vectors, and for the other
+ * two to seven tokens each row is decoded once per four tokens. From {@link #PANEL_MIN_TOKENS} tokens on (prompt
+ * prefill, training), any type is decoded 16 rows at a time into a float panel and multiplied in register tiles
+ * ({@link PanelJob}), which is 2.3× faster for 128 tokens. On hardware without 256-bit vectors, and for the other
  * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
  *
  * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
