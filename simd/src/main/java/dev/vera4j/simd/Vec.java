@@ -57,7 +57,16 @@ final class Vec {
      * 2^112, which also normalises subnormals; infinities and NaNs keep an all-ones exponent by a blend.
      */
     static FloatVector halves(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+        return widenHalves(ShortVector.fromMemorySegment(S, seg, off, LE));
+    }
+
+    /** {@link #L} IEEE halves of {@code a} from {@code off}, widened to floats exactly. */
+    static FloatVector halves(short[] a, int off) {
+        return widenHalves(ShortVector.fromArray(S, a, off));
+    }
+
+    private static FloatVector widenHalves(ShortVector halves) {
+        IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         IntVector em = h.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
         FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);

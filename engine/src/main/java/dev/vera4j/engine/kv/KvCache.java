@@ -1,5 +1,8 @@
 package dev.vera4j.engine.kv;
 
+import dev.vera4j.simd.Elementwise;
+import dev.vera4j.simd.Halves;
+
 /**
  * Keys and values of every layer for the positions processed so far, so that a conversation continues without
  * recomputing earlier tokens. Position {@code p} of layer {@code l} holds {@code kvDim} floats of keys and of values.
@@ -108,21 +111,14 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
         @Override
         public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
             float[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                float s = 0;
-                for (int i = 0; i < len; i++) s += k[base + i] * q[qOff + i];
-                scores[sOff + p] = s * scale;
-            }
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) scores[sOff + p] = Elementwise.dot(k, base, q, qOff, len) * scale;
         }
 
         @Override
         public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
             float[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                float w = weights[wOff + p];
-                for (int i = 0; i < len; i++) out[outOff + i] += w * v[base + i];
-            }
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) Elementwise.axpy(weights[wOff + p], v, base, out, outOff, len);
         }
     }
 
@@ -151,21 +147,14 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
         @Override
         public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
             short[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                float s = 0;
-                for (int i = 0; i < len; i++) s += Float.float16ToFloat(k[base + i]) * q[qOff + i];
-                scores[sOff + p] = s * scale;
-            }
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) scores[sOff + p] = Halves.dot(k, base, q, qOff, len) * scale;
         }
 
         @Override
         public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
             short[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                float w = weights[wOff + p];
-                for (int i = 0; i < len; i++) out[outOff + i] += w * Float.float16ToFloat(v[base + i]);
-            }
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) Halves.axpy(weights[wOff + p], v, base, out, outOff, len);
         }
     }
 }
