@@ -96,8 +96,9 @@ public final class FloatProducts {
         @Override
         public void run(int start, int end) {
             FloatRows w = this.w;
-            for (int r0 = start; r0 < end; r0 += PanelJob.PANEL_ROWS) {
-                int pr = Math.min(PanelJob.PANEL_ROWS, end - r0);
+            int rowsPerPanel = PanelJob.panelRows(w.cols());
+            for (int r0 = start; r0 < end; r0 += rowsPerPanel) {
+                int pr = Math.min(rowsPerPanel, end - r0);
                 PanelJob.product(w.data(), w.offset() + r0 * w.stride(), w.stride(), pr, w.cols(), x, xOff, n, y, yOff + r0, w.rows());
             }
         }

@@ -5,8 +5,8 @@ import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.gguf.types.TensorCodec;
 
 /**
- * Rows {@code [start, end)} of a product with many tokens, as a float GEMM: {@link #PANEL_ROWS} rows at a time are
- * decoded once into a per-thread panel of floats (by the type's codec, so any type works and the decode cost is
+ * Rows {@code [start, end)} of a product with many tokens, as a float GEMM: a panel of rows ({@link #panelRows}) at a
+ * time is decoded once into a per-thread buffer of floats (by the type's codec, so any type works and the decode cost is
  * shared by all tokens), then {@link FloatTile} multiplies the panel with the tokens in 4 × 4 tiles. The columns are
  * walked in chunks of {@link #KC}: four tokens' chunk (16 KB) stays in L1 while it meets every row of the panel.
  *
@@ -18,17 +18,23 @@ final class PanelJob extends RowJob {
     static final int KC = 1024;
     static final int ROWS = 4, TOKENS = 4;
     /**
-     * Rows decoded per panel: each token's chunk is read once per panel, so 16 rows cut the traffic of the tokens
-     * (which for 256 tokens of 2048 columns no longer fit in L2) fourfold against 4-row panels.
+     * Floats per panel (512 KB, about half of a Zen 5 core's L2): each token's chunk is read once per panel, so the
+     * more rows a panel holds the less the tokens (1–2 MB for 128–256 tokens of 2048 columns, beyond L2) are streamed
+     * again; 64 rows of 2048 columns, 16 of 8192.
      */
-    static final int PANEL_ROWS = 16;
+    static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
 
     private final ThreadLocal<float[]> panel;
     private TensorCodec codec;
 
     /** @param maxCols the widest row a product will decode */
     PanelJob(int maxCols) {
-        this.panel = ThreadLocal.withInitial(() -> new float[PANEL_ROWS * maxCols]);
+        this.panel = ThreadLocal.withInitial(() -> new float[Math.max(PANEL_FLOATS, ROWS * maxCols)]);
+    }
+
+    /** Rows per panel for rows of {@code cols} values: as many whole 4-row tiles as fit in {@link #PANEL_FLOATS}. */
+    static int panelRows(int cols) {
+        return Math.max(ROWS, PANEL_FLOATS / cols / ROWS * ROWS);
     }
 
     void type(GgmlType type) {
@@ -38,8 +44,9 @@ final class PanelJob extends RowJob {
     @Override
     public void run(int start, int end) {
         float[] p = panel.get();
-        for (int r0 = start; r0 < end; r0 += PANEL_ROWS) {
-            int pr = Math.min(PANEL_ROWS, end - r0);
+        int rowsPerPanel = panelRows(cols);
+        for (int r0 = start; r0 < end; r0 += rowsPerPanel) {
+            int pr = Math.min(rowsPerPanel, end - r0);
             for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, i * cols, cols);
             product(p, 0, cols, pr, cols, x, xOff, n, y, yOff + r0, rows);
         }
