@@ -12,8 +12,9 @@ import static dev.vera4j.simd.Vec.L;
  * units rather than the loads set the pace), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
  * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
  *
- * <p>Columns past the last whole vector ({@code kc % L}) are summed by scalar code in the same order as
- * {@link #reference}'s tail.
+ * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes by
+ * {@link Sums#lanes}, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations
+ * in every tile shape, so which tile (and so which thread's row range) computes an output does not change its bits.
  */
 final class FloatTile {
     private FloatTile() {}
@@ -92,23 +93,17 @@ final class FloatTile {
         put(y, yo + 3 * ys, add, c3, w, wo, x, x3, k, kc);
     }
 
+    /** One row, one token; one accumulator, as in the larger tiles, so an output's bits do not depend on its tile. */
     static void tile1x1(float[] w, int wo, float[] x, int xo, int kc, float[] y, int yo, boolean add) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0;
-        int k = 0, end2 = kc - kc % (2 * L);
-        for (; k < end2; k += 2 * L) {
-            c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
-            c1 = FloatVector.fromArray(F, w, wo + k + L).fma(FloatVector.fromArray(F, x, xo + k + L), c1);
-        }
-        if (kc - k >= L) {
-            c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
-            k += L;
-        }
-        put(y, yo, add, c0.add(c1), w, wo, x, xo, k, kc);
+        FloatVector c0 = FloatVector.zero(F);
+        int k = 0, end = kc - kc % L;
+        for (; k < end; k += L) c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
+        put(y, yo, add, c0, w, wo, x, xo, k, kc);
     }
 
     /** Reduces one accumulator, adds the scalar tail {@code [k, kc)}, and stores or adds the result. */
     private static void put(float[] y, int yi, boolean add, FloatVector acc, float[] w, int wo, float[] x, int xo, int k, int kc) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Sums.lanes(acc);
         for (; k < kc; k++) s = Math.fma(w[wo + k], x[xo + k], s);
         y[yi] = add ? y[yi] + s : s;
     }

@@ -28,13 +28,13 @@ public final class Softmax {
         FloatVector sum = FloatVector.zero(F);
         i = 0;
         for (; i < u; i += l) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(F, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sum = sum.add(e);
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = Sums.lanes(sum);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = Exp.exp(x[off + i] - max);
             x[off + i] = e;
             s += e;
         }
