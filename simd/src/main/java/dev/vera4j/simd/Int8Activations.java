@@ -11,7 +11,8 @@ import static dev.vera4j.simd.Vec.F;
  * Activations quantized once per product for the int8 kernels, as llama.cpp's {@code quantize_row_q8_0} does: per
  * block of 32 values a float scale {@code d = max|x| / 127} and integers {@code q = round(x / d)} in [−127, 127],
  * kept widened to shorts (the kernels multiply them as 16-bit lanes), plus {@code d·Σq} per block for the offset
- * correction of Q4_0. The scale stays a float (llama.cpp rounds it to fp16), which only removes error.
+ * correction of Q4_0. The scale stays a float (llama.cpp rounds it to fp16), which only removes error. A second copy
+ * {@link #q4} holds the same integers in the order {@link Q4IntDot} multiplies them.
  *
  * <pre>{@code
  * var acts = new Int8Activations(maxTokens * maxCols);
@@ -23,9 +24,18 @@ final class Int8Activations {
     final float[] d;
     /** Per block {@code d · Σ q}. */
     final float[] ds;
+    /**
+     * {@link #q} rearranged for {@link Q4IntDot}, for every whole run of 16 blocks (512 values, same offsets as in
+     * {@code q}): four groups of four blocks, each group four 32-lane rows holding block elements
+     * {@code [0,8)}, {@code [16,24)}, {@code [8,16)}, {@code [24,32)} in that order, eight lanes per block
+     * (lane {@code 8k + s} of a row is element {@code start + s} of block {@code k} of the group). Values after the
+     * last whole run are not copied.
+     */
+    final short[] q4;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
+        q4 = new short[maxValues];
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
     }
@@ -49,6 +59,18 @@ final class Int8Activations {
             ((ShortVector) i1.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi + 16);
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
+        }
+        arrangeQ4(count / 32);
+    }
+
+    /** Fills {@link #q4} for the whole runs of 16 among the first {@code nb} blocks: per block four runs of 8 values. */
+    private void arrangeQ4(int nb) {
+        for (int b = 0, whole = nb & ~15; b < whole; b++) {
+            int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);   // group start, then 8 lanes per block
+            System.arraycopy(q, src, q4, dst, 8);
+            System.arraycopy(q, src + 16, q4, dst + 32, 8);
+            System.arraycopy(q, src + 8, q4, dst + 64, 8);
+            System.arraycopy(q, src + 24, q4, dst + 96, 8);
         }
     }
 
@@ -75,5 +97,6 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * sum;
         }
+        arrangeQ4(count / 32);
     }
 }

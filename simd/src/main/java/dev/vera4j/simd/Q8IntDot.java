@@ -15,7 +15,11 @@ import static dev.vera4j.simd.Vec.*;
 final class Q8IntDot {
     private Q8IntDot() {}
 
-    static float dot(MemorySegment w, long off, short[] q, float[] d, int bo, int nb) {
+    static float dot(MemorySegment w, long off, Int8Activations a, int bo, int nb) {
+        return dotBlocks(w, off, a.q, a.d, bo, nb);
+    }
+
+    static float dotBlocks(MemorySegment w, long off, short[] q, float[] d, int bo, int nb) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 2 <= nb; b += 2) {
@@ -57,11 +61,11 @@ final class Q8IntDot {
         @Override
         public void run(int start, int end) {
             MemorySegment w = data;
-            short[] q = acts.q;
-            float[] d = acts.d, y = this.y;
+            Int8Activations a = acts;
+            float[] y = this.y;
             int nb = cols / 32;
             for (int t = 0; t < n; t++) {
-                for (int r = start; r < end; r++) y[yOff + t * rows + r] = dot(w, rowBytes * r, q, d, t * nb, nb);
+                for (int r = start; r < end; r++) y[yOff + t * rows + r] = dot(w, rowBytes * r, a, t * nb, nb);
             }
         }
     }
