@@ -60,11 +60,11 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
         }
-        arrangeQ4(count / 32);
+        arrange(count / 32);
     }
 
-    /** Fills {@link #q4} for the whole runs of 16 among the first {@code nb} blocks: per block four runs of 8 values. */
-    private void arrangeQ4(int nb) {
+    /** Fills {@link #q4} for the whole runs of 16 among the first {@code nb} blocks. */
+    private void arrange(int nb) {
         for (int b = 0, whole = nb & ~15; b < whole; b++) {
             int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);   // group start, then 8 lanes per block
             System.arraycopy(q, src, q4, dst, 8);
@@ -97,6 +97,6 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * sum;
         }
-        arrangeQ4(count / 32);
+        arrange(count / 32);
     }
 }
