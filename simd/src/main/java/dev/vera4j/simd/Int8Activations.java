@@ -25,11 +25,12 @@ final class Int8Activations {
     /** Per block {@code d · Σ q}. */
     final float[] ds;
     /**
-     * {@link #q} rearranged for {@link Q4IntDot}, for every whole run of 16 blocks (512 values, same offsets as in
-     * {@code q}): four groups of four blocks, each group four 32-lane rows holding block elements
-     * {@code [0,8)}, {@code [16,24)}, {@code [8,16)}, {@code [24,32)} in that order, eight lanes per block
-     * (lane {@code 8k + s} of a row is element {@code start + s} of block {@code k} of the group). Values after the
-     * last whole run are not copied.
+     * {@link #q} recombined for {@link Q4IntDot}, for every whole run of 16 blocks (512 values, same offsets as in
+     * {@code q}): four groups of four blocks, each group four 32-lane rows, eight lanes per block (lane {@code 8k + s}
+     * of a row belongs to block {@code k} of the group). With {@code lo = q[i]} and {@code hi = q[i + 16]} of a block,
+     * rows 0 and 1 hold {@code (short) (−255·lo)} and {@code hi − 16·lo} for {@code i = s}, rows 2 and 3 the same
+     * for {@code i = 8 + s} (the weights' byte {@code i} holds elements {@code i} and {@code i + 16}). Values after
+     * the last whole run are not filled.
      */
     final short[] q4;
 
@@ -67,10 +68,13 @@ final class Int8Activations {
     private void arrange(int nb) {
         for (int b = 0, whole = nb & ~15; b < whole; b++) {
             int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);   // group start, then 8 lanes per block
-            System.arraycopy(q, src, q4, dst, 8);
-            System.arraycopy(q, src + 16, q4, dst + 32, 8);
-            System.arraycopy(q, src + 8, q4, dst + 64, 8);
-            System.arraycopy(q, src + 24, q4, dst + 96, 8);
+            for (int s = 0; s < 8; s++) {
+                int lo0 = q[src + s], hi0 = q[src + 16 + s], lo1 = q[src + 8 + s], hi1 = q[src + 24 + s];
+                q4[dst + s] = (short) (-255 * lo0);
+                q4[dst + 32 + s] = (short) (hi0 - 16 * lo0);
+                q4[dst + 64 + s] = (short) (-255 * lo1);
+                q4[dst + 96 + s] = (short) (hi1 - 16 * lo1);
+            }
         }
     }
 

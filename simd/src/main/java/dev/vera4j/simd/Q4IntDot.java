@@ -21,10 +21,12 @@ import static dev.vera4j.simd.Vec.*;
  * block-at-a-time loop (scale loads and conversions, bounds checks, broadcasts) becomes vector work on 16 blocks:
  * <ul>
  * <li>each group of four blocks (72 bytes) is read as two overlapping 64-byte loads, and one two-table byte
- * permute ({@code vpermi2b}) per 32 quant bytes copies each byte into both halves of a 16-bit lane, where
- * {@code & 15} is its low nibble and {@code >>> 12} its high one;</li>
- * <li>the four nibble rows of a group meet the activations in {@link Int8Activations#q4} order and add up to one
- * 32-lane vector with eight lanes per block (at most 4·15·127);</li>
+ * permute ({@code vpermi2b}) per 32 quant bytes copies each byte {@code v = lo + 16·hi} into both halves of a
+ * 16-bit lane, {@code 257·v}; {@code >>> 12} of it is {@code hi};</li>
+ * <li>the low nibble needs no mask: in 16-bit arithmetic (mod 2^16, where 257 has the inverse −255),
+ * {@code 257v·(−255·x_lo) + hi·(x_hi − 16·x_lo) = lo·x_lo + hi·x_hi}, with both activation rows precomputed in
+ * {@link Int8Activations#q4}. Wrapped intermediate products do not matter as long as every lane's true sum fits in
+ * a short: a group's two rows give eight lanes per block of at most 4·15·127;</li>
  * <li>two levels of two-table word permutes fold four groups into 32 lanes, two per block (at most 30480, no
  * overflow), which become 16 ints: one lane per block, converted and scaled by 16 weight scales that are gathered
  * from the same loads and widened from fp16 in vector registers.</li>
@@ -66,30 +68,30 @@ final class Q4IntDot {
                 ShortVector s0, s1, s2, s3;
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z0, y0).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z0, y0).reinterpretAsShorts();
-                    s0 = lo.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi))
+                    s0 = lo.mul(ShortVector.fromArray(S32, q4, qi))
                             .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 32)))
-                            .add(hi.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 64)))
+                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 64)))
                             .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 96)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z1, y1).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z1, y1).reinterpretAsShorts();
-                    s1 = lo.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 128))
+                    s1 = lo.mul(ShortVector.fromArray(S32, q4, qi + 128))
                             .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 160)))
-                            .add(hi.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 192)))
+                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 192)))
                             .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 224)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z2, y2).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z2, y2).reinterpretAsShorts();
-                    s2 = lo.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 256))
+                    s2 = lo.mul(ShortVector.fromArray(S32, q4, qi + 256))
                             .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 288)))
-                            .add(hi.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 320)))
+                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 320)))
                             .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 352)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z3, y3).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z3, y3).reinterpretAsShorts();
-                    s3 = lo.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 384))
+                    s3 = lo.mul(ShortVector.fromArray(S32, q4, qi + 384))
                             .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 416)))
-                            .add(hi.and((short) 15).mul(ShortVector.fromArray(S32, q4, qi + 448)))
+                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 448)))
                             .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 480)));
                 }
                 ShortVector t01 = FOLD8_A.selectFrom(s0, s1).add(FOLD8_B.selectFrom(s0, s1));

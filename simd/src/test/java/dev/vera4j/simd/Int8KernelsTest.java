@@ -139,14 +139,20 @@ class Int8KernelsTest {
         int nb = 37;
         Int8Activations a = new Int8Activations(32 * nb);
         a.quantize(TestWeights.randomVector(32 * nb, rnd), 0, 32 * nb);
-        int[] rowStart = {0, 16, 8, 24};
         for (int run = 0; run < nb / 16; run++) {
             for (int g = 0; g < 4; g++) {
-                for (int row = 0; row < 4; row++) {
-                    for (int lane = 0; lane < 32; lane++) {
-                        int block = 16 * run + 4 * g + lane / 8;
-                        assertEquals(a.q[32 * block + rowStart[row] + lane % 8], a.q4[512 * run + 128 * g + 32 * row + lane],
-                                "run " + run + " group " + g + " row " + row + " lane " + lane);
+                for (int lane = 0; lane < 32; lane++) {
+                    int block = 16 * run + 4 * g + lane / 8, base = 512 * run + 128 * g + lane;
+                    for (int half = 0; half < 2; half++) {
+                        int lo = a.q[32 * block + 8 * half + lane % 8], hi = a.q[32 * block + 16 + 8 * half + lane % 8];
+                        String at = "run " + run + " group " + g + " lane " + lane + " half " + half;
+                        assertEquals((short) (-255 * lo), a.q4[base + 64 * half], at);
+                        assertEquals(hi - 16 * lo, a.q4[base + 64 * half + 32], at);
+                        // the identity the kernel relies on, for every byte value v = lo + 16·hi of the weights
+                        for (int v = 0; v < 256; v += 17) {
+                            short got = (short) ((short) (257 * v) * a.q4[base + 64 * half] + (v >>> 4) * a.q4[base + 64 * half + 32]);
+                            assertEquals((v & 15) * lo + (v >>> 4) * hi, got, at + " byte " + v);
+                        }
                     }
                 }
             }
