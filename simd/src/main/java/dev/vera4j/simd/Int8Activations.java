@@ -11,7 +11,8 @@ import static dev.vera4j.simd.Vec.F;
  * Activations quantized once per product for the int8 kernels, as llama.cpp's {@code quantize_row_q8_0} does: per
  * block of 32 values a float scale {@code d = max|x| / 127} and integers {@code q = round(x / d)} in [−127, 127],
  * kept widened to shorts (the kernels multiply them as 16-bit lanes), plus {@code d·Σq} per block for the offset
- * correction of Q4_0. The scale stays a float (llama.cpp rounds it to fp16), which only removes error.
+ * correction of Q4_0. The scale stays a float (llama.cpp rounds it to fp16), which only removes error. A second copy
+ * {@link #q4} holds the same integers in the order {@link Q4IntDot} multiplies them.
  *
  * <pre>{@code
  * var acts = new Int8Activations(maxTokens * maxCols);
@@ -23,9 +24,19 @@ final class Int8Activations {
     final float[] d;
     /** Per block {@code d · Σ q}. */
     final float[] ds;
+    /**
+     * {@link #q} recombined for {@link Q4IntDot}, for every whole run of 16 blocks (512 values, same offsets as in
+     * {@code q}): four groups of four blocks, each group four 32-lane rows, eight lanes per block (lane {@code 8k + s}
+     * of a row belongs to block {@code k} of the group). With {@code lo = q[i]} and {@code hi = q[i + 16]} of a block,
+     * rows 0 and 1 hold {@code (short) (−255·lo)} and {@code hi − 16·lo} for {@code i = s}, rows 2 and 3 the same
+     * for {@code i = 8 + s} (the weights' byte {@code i} holds elements {@code i} and {@code i + 16}). Values after
+     * the last whole run are not filled.
+     */
+    final short[] q4;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
+        q4 = new short[maxValues];
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
     }
@@ -49,6 +60,34 @@ final class Int8Activations {
             ((ShortVector) i1.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi + 16);
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
+        }
+        arrangeVector(count / 32);
+    }
+
+    /** {@link #arrange} with 8-lane short vectors: four loads, two multiplies, a shift and a subtract per block. */
+    private void arrangeVector(int nb) {
+        for (int b = 0, whole = nb & ~15; b < whole; b++) {
+            int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);
+            ShortVector lo0 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src), hi0 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 16);
+            ShortVector lo1 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 8), hi1 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 24);
+            lo0.mul((short) -255).intoArray(q4, dst);
+            hi0.sub(lo0.lanewise(VectorOperators.LSHL, 4)).intoArray(q4, dst + 32);
+            lo1.mul((short) -255).intoArray(q4, dst + 64);
+            hi1.sub(lo1.lanewise(VectorOperators.LSHL, 4)).intoArray(q4, dst + 96);
+        }
+    }
+
+    /** Fills {@link #q4} for the whole runs of 16 among the first {@code nb} blocks. */
+    private void arrange(int nb) {
+        for (int b = 0, whole = nb & ~15; b < whole; b++) {
+            int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);   // group start, then 8 lanes per block
+            for (int s = 0; s < 8; s++) {
+                int lo0 = q[src + s], hi0 = q[src + 16 + s], lo1 = q[src + 8 + s], hi1 = q[src + 24 + s];
+                q4[dst + s] = (short) (-255 * lo0);
+                q4[dst + 32 + s] = (short) (hi0 - 16 * lo0);
+                q4[dst + 64 + s] = (short) (-255 * lo1);
+                q4[dst + 96 + s] = (short) (hi1 - 16 * lo1);
+            }
         }
     }
 
@@ -75,5 +114,6 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * sum;
         }
+        arrange(count / 32);
     }
 }

@@ -61,6 +61,7 @@ class Int8KernelsTest {
         assertArrayEquals(ref.q, vec.q);
         assertArrayEquals(ref.d, vec.d);
         assertArrayEquals(ref.ds, vec.ds);
+        assertArrayEquals(ref.q4, vec.q4);
         short[] expectedTies = {127, -1, 1, -3, 3, -127, 3, -4};
         for (int i = 0; i < expectedTies.length; i++) assertEquals(expectedTies[i], ref.q[32 + i], "tie " + ties[i]);
     }
@@ -71,7 +72,8 @@ class Int8KernelsTest {
         assumeTrue(Int8.ENABLED, "int8 kernels need 16 float lanes");
         Random rnd = new Random(11 + type.ordinal());
         try (Arena arena = Arena.ofShared()) {
-            for (int nb : new int[]{1, 2, 3, 17}) {
+            // 16-block runs (Q4_0 main loop) with and without a tail, and tails alone
+            for (int nb : new int[]{1, 2, 3, 16, 17, 32, 33, 47, 64}) {
                 int cols = 32 * nb;
                 Weights w = TestWeights.random(type, 9, cols, rnd, arena);
                 float[] x = TestWeights.randomVector(2 * cols, rnd);
@@ -84,15 +86,73 @@ class Int8KernelsTest {
                         float got;
                         if (type == GgmlType.Q8_0) {
                             ref = Q8IntDot.dotReference(w.data(), off, a.q, a.d, bo, nb);
-                            got = Q8IntDot.dot(w.data(), off, a.q, a.d, bo, nb);
+                            got = Q8IntDot.dot(w.data(), off, a, bo, nb);
                         } else {
                             ref = Q4IntDot.dotReference(w.data(), off, a.q, a.d, bo, nb);
-                            got = Q4IntDot.dot(w.data(), off, a.q, a.d, a.ds, bo, nb);
+                            got = Q4IntDot.dot(w.data(), off, a, bo, nb);
                         }
                         float[] row = TestWeights.row(w, r);
                         mag = 0;
                         for (int k = 0; k < cols; k++) mag += Math.abs((double) row[k] * x[bo * 32 + k]);
                         assertEquals(ref, got, 1e-5 * mag + 1e-30, type + " nb=" + nb + " row " + r + " block offset " + bo);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The largest integer sums (all nibbles 15 or 0, all activations ±127) must not wrap in the 16-bit lanes. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void extremeBlocksDoNotOverflow(GgmlType type) {
+        assumeTrue(Int8.ENABLED, "int8 kernels need 16 float lanes");
+        int nb = 35, cols = 32 * nb;
+        try (Arena arena = Arena.ofShared()) {
+            Weights w = TestWeights.random(type, 4, cols, new Random(1), arena);
+            byte[] fill = {(byte) 0xff, 0, (byte) 0x7f, (byte) 0x80};   // Q4_0: nibbles 15 / 0; Q8_0: 127 / -128
+            for (int r = 0; r < 4; r++) {
+                for (int b = 0; b < nb; b++) {
+                    long p = w.rowBytes() * r + (long) type.typeSize() * b + 2;
+                    for (int j = 0; j < type.typeSize() - 2; j++) w.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, p + j, fill[r]);
+                }
+            }
+            for (float sign : new float[]{1, -1}) {
+                float[] x = new float[cols];
+                java.util.Arrays.fill(x, sign);
+                Int8Activations a = new Int8Activations(cols);
+                a.quantize(x, 0, cols);
+                for (int r = 0; r < 4; r++) {
+                    long off = w.rowBytes() * r;
+                    double ref = type == GgmlType.Q8_0 ? Q8IntDot.dotReference(w.data(), off, a.q, a.d, 0, nb)
+                            : Q4IntDot.dotReference(w.data(), off, a.q, a.d, 0, nb);
+                    float got = type == GgmlType.Q8_0 ? Q8IntDot.dot(w.data(), off, a, 0, nb) : Q4IntDot.dot(w.data(), off, a, 0, nb);
+                    assertEquals(ref, got, 1e-5 * Math.abs(ref) + 1e-6, type + " fill " + fill[r] + " sign " + sign);
+                }
+            }
+        }
+    }
+
+    /** {@code q4} holds the integers of {@code q} in the order documented on {@link Int8Activations#q4}. */
+    @Test
+    void q4LayoutFollowsItsDefinition() {
+        Random rnd = new Random(4);
+        int nb = 37;
+        Int8Activations a = new Int8Activations(32 * nb);
+        a.quantize(TestWeights.randomVector(32 * nb, rnd), 0, 32 * nb);
+        for (int run = 0; run < nb / 16; run++) {
+            for (int g = 0; g < 4; g++) {
+                for (int lane = 0; lane < 32; lane++) {
+                    int block = 16 * run + 4 * g + lane / 8, base = 512 * run + 128 * g + lane;
+                    for (int half = 0; half < 2; half++) {
+                        int lo = a.q[32 * block + 8 * half + lane % 8], hi = a.q[32 * block + 16 + 8 * half + lane % 8];
+                        String at = "run " + run + " group " + g + " lane " + lane + " half " + half;
+                        assertEquals((short) (-255 * lo), a.q4[base + 64 * half], at);
+                        assertEquals(hi - 16 * lo, a.q4[base + 64 * half + 32], at);
+                        // the identity the kernel relies on, for every byte value v = lo + 16·hi of the weights
+                        for (int v = 0; v < 256; v += 17) {
+                            short got = (short) ((short) (257 * v) * a.q4[base + 64 * half] + (v >>> 4) * a.q4[base + 64 * half + 32]);
+                            assertEquals((v & 15) * lo + (v >>> 4) * hi, got, at + " byte " + v);
+                        }
                     }
                 }
             }
