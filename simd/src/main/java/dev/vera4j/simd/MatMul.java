@@ -23,8 +23,9 @@ import dev.vera4j.gguf.types.TensorCodec;
  *
  * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
  * the calling thread quantizes the activations once into int8 blocks ({@link Int8Activations}) and the rows meet them
- * in 16-bit integer products ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.45× (Q8_0) and 1.2× (Q4_0) the float
- * path, see BENCHMARKS.md. {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
+ * in 16-bit integer products, 16 blocks per step ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.3× (Q8_0) and
+ * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
+ * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  */
 public final class MatMul {
     private final WorkerPool pool;
