@@ -1,12 +1,12 @@
 package dev.vera4j.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import static dev.vera4j.simd.Vec.F;
 
 /**
- * Activation functions: SiLU {@code x·σ(x)} and the SwiGLU gate {@code silu(gate) ⊙ up} of Llama-style FFNs, with
- * {@link Exp} so that the bits do not depend on the JIT.
+ * Activation functions: SiLU {@code x·σ(x)} and the SwiGLU gate {@code silu(gate) ⊙ up} of Llama-style FFNs.
  *
  * <pre>{@code
  * Activations.swiglu(gate, 0, up, 0, hiddenDim);   // gate = silu(gate) * up
@@ -20,7 +20,7 @@ public final class Activations {
         int i = 0;
         for (int u = F.loopBound(n); i < u; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
-            v.div(Exp.exp(v.neg()).add(1f)).intoArray(x, off + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
         }
         for (; i < n; i++) x[off + i] = silu(x[off + i]);
     }
@@ -30,13 +30,13 @@ public final class Activations {
         int i = 0;
         for (int u = F.loopBound(n); i < u; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, gOff + i);
-            g.div(Exp.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(F, up, uOff + i)).intoArray(gate, gOff + i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, uOff + i)).intoArray(gate, gOff + i);
         }
         for (; i < n; i++) gate[gOff + i] = silu(gate[gOff + i]) * up[uOff + i];
     }
 
     private static float silu(float v) {
-        return v / (Exp.exp(-v) + 1f);
+        return v / (1 + (float) Math.exp(-v));
     }
 
     /** Scalar reference in double. */

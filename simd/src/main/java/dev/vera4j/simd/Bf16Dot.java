@@ -40,8 +40,8 @@ final class Bf16Dot {
             a2 = v.fma(FloatVector.fromArray(F, x, x2 + i), a2);
             a3 = v.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = Sums.lanes(a0), s1 = Sums.lanes(a1);
-        float s2 = Sums.lanes(a2), s3 = Sums.lanes(a3);
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
             float v = Float.intBitsToFloat(w.get(I16, off + 2L * (i)) << 16);
             s0 += v * x[xo + i];

@@ -53,7 +53,7 @@ public final class Elementwise {
             s1 = FloatVector.fromArray(F, a, aOff + i + l).fma(FloatVector.fromArray(F, b, bOff + i + l), s1);
         }
         for (; i + l <= n; i += l) s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
-        float s = Sums.lanes(s0.add(s1));
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

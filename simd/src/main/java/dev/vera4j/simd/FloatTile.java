@@ -13,7 +13,7 @@ import static dev.vera4j.simd.Vec.L;
  * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
  *
  * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes by
- * {@link Sums#lanes}, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations
+ * {@code reduceLanes}, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations
  * in every tile shape, so which tile (and so which thread's row range) computes an output does not change its bits.
  */
 final class FloatTile {
@@ -38,23 +38,23 @@ final class FloatTile {
             b = FloatVector.fromArray(F, x, x3 + k);
             c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
         }
-        put(y, yo, add, c00, w, wo, x, xo, k, kc);
-        put(y, yo + 1, add, c10, w, w1, x, xo, k, kc);
-        put(y, yo + 2, add, c20, w, w2, x, xo, k, kc);
-        put(y, yo + 3, add, c30, w, w3, x, xo, k, kc);
-        put(y, yo + ys, add, c01, w, wo, x, x1, k, kc);
-        put(y, yo + ys + 1, add, c11, w, w1, x, x1, k, kc);
-        put(y, yo + ys + 2, add, c21, w, w2, x, x1, k, kc);
-        put(y, yo + ys + 3, add, c31, w, w3, x, x1, k, kc);
+        store(y, yo, add, c00.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
+        store(y, yo + 1, add, c10.reduceLanes(VectorOperators.ADD), w, w1, x, xo, k, kc);
+        store(y, yo + 2, add, c20.reduceLanes(VectorOperators.ADD), w, w2, x, xo, k, kc);
+        store(y, yo + 3, add, c30.reduceLanes(VectorOperators.ADD), w, w3, x, xo, k, kc);
+        store(y, yo + ys, add, c01.reduceLanes(VectorOperators.ADD), w, wo, x, x1, k, kc);
+        store(y, yo + ys + 1, add, c11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, k, kc);
+        store(y, yo + ys + 2, add, c21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, k, kc);
+        store(y, yo + ys + 3, add, c31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, k, kc);
         int y2 = yo + 2 * ys, y3 = y2 + ys;
-        put(y, y2, add, c02, w, wo, x, x2, k, kc);
-        put(y, y2 + 1, add, c12, w, w1, x, x2, k, kc);
-        put(y, y2 + 2, add, c22, w, w2, x, x2, k, kc);
-        put(y, y2 + 3, add, c32, w, w3, x, x2, k, kc);
-        put(y, y3, add, c03, w, wo, x, x3, k, kc);
-        put(y, y3 + 1, add, c13, w, w1, x, x3, k, kc);
-        put(y, y3 + 2, add, c23, w, w2, x, x3, k, kc);
-        put(y, y3 + 3, add, c33, w, w3, x, x3, k, kc);
+        store(y, y2, add, c02.reduceLanes(VectorOperators.ADD), w, wo, x, x2, k, kc);
+        store(y, y2 + 1, add, c12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, k, kc);
+        store(y, y2 + 2, add, c22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, k, kc);
+        store(y, y2 + 3, add, c32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, k, kc);
+        store(y, y3, add, c03.reduceLanes(VectorOperators.ADD), w, wo, x, x3, k, kc);
+        store(y, y3 + 1, add, c13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, k, kc);
+        store(y, y3 + 2, add, c23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, k, kc);
+        store(y, y3 + 3, add, c33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, k, kc);
     }
 
     /** Four rows, one token: {@code y[yo + r]}. */
@@ -69,10 +69,10 @@ final class FloatTile {
             c2 = FloatVector.fromArray(F, w, w2 + k).fma(b, c2);
             c3 = FloatVector.fromArray(F, w, w3 + k).fma(b, c3);
         }
-        put(y, yo, add, c0, w, wo, x, xo, k, kc);
-        put(y, yo + 1, add, c1, w, w1, x, xo, k, kc);
-        put(y, yo + 2, add, c2, w, w2, x, xo, k, kc);
-        put(y, yo + 3, add, c3, w, w3, x, xo, k, kc);
+        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
+        store(y, yo + 1, add, c1.reduceLanes(VectorOperators.ADD), w, w1, x, xo, k, kc);
+        store(y, yo + 2, add, c2.reduceLanes(VectorOperators.ADD), w, w2, x, xo, k, kc);
+        store(y, yo + 3, add, c3.reduceLanes(VectorOperators.ADD), w, w3, x, xo, k, kc);
     }
 
     /** One row, four tokens: {@code y[yo + t·ys]}. */
@@ -87,10 +87,10 @@ final class FloatTile {
             c2 = a.fma(FloatVector.fromArray(F, x, x2 + k), c2);
             c3 = a.fma(FloatVector.fromArray(F, x, x3 + k), c3);
         }
-        put(y, yo, add, c0, w, wo, x, xo, k, kc);
-        put(y, yo + ys, add, c1, w, wo, x, x1, k, kc);
-        put(y, yo + 2 * ys, add, c2, w, wo, x, x2, k, kc);
-        put(y, yo + 3 * ys, add, c3, w, wo, x, x3, k, kc);
+        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
+        store(y, yo + ys, add, c1.reduceLanes(VectorOperators.ADD), w, wo, x, x1, k, kc);
+        store(y, yo + 2 * ys, add, c2.reduceLanes(VectorOperators.ADD), w, wo, x, x2, k, kc);
+        store(y, yo + 3 * ys, add, c3.reduceLanes(VectorOperators.ADD), w, wo, x, x3, k, kc);
     }
 
     /** One row, one token; one accumulator, as in the larger tiles, so an output's bits do not depend on its tile. */
@@ -98,12 +98,15 @@ final class FloatTile {
         FloatVector c0 = FloatVector.zero(F);
         int k = 0, end = kc - kc % L;
         for (; k < end; k += L) c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
-        put(y, yo, add, c0, w, wo, x, xo, k, kc);
+        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
     }
 
-    /** Reduces one accumulator, adds the scalar tail {@code [k, kc)}, and stores or adds the result. */
-    private static void put(float[] y, int yi, boolean add, FloatVector acc, float[] w, int wo, float[] x, int xo, int k, int kc) {
-        float s = Sums.lanes(acc);
+    /**
+     * Adds the scalar tail {@code [k, kc)} to an accumulator's lane sum and stores or adds the result. It takes the sum,
+     * not the vector: if C2 compiled this on its own and then declined to inline it, a vector argument would be boxed
+     * on every call (it was: 8 % of prefill and an allocation per tile).
+     */
+    private static void store(float[] y, int yi, boolean add, float s, float[] w, int wo, float[] x, int xo, int k, int kc) {
         for (; k < kc; k++) s = Math.fma(w[wo + k], x[xo + k], s);
         y[yi] = add ? y[yi] + s : s;
     }

@@ -29,7 +29,7 @@ public final class Halves {
             s1 = Vec.halves(h, hOff + i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), s1);
         }
         for (; i + L <= n; i += L) s0 = Vec.halves(h, hOff + i).fma(FloatVector.fromArray(F, x, xOff + i), s0);
-        float s = Sums.lanes(s0.add(s1));
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s = Math.fma(Float.float16ToFloat(h[hOff + i]), x[xOff + i], s);
         return s;
     }

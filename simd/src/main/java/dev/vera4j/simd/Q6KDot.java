@@ -76,10 +76,10 @@ final class Q6KDot {
                 }
             }
         }
-        y[yo] = Sums.lanes(a0);
-        y[yo + ys] = Sums.lanes(a1);
-        y[yo + 2 * ys] = Sums.lanes(a2);
-        y[yo + 3 * ys] = Sums.lanes(a3);
+        y[yo] = a0.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = a1.reduceLanes(VectorOperators.ADD);
+        y[yo + 2 * ys] = a2.reduceLanes(VectorOperators.ADD);
+        y[yo + 3 * ys] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     /** Rows {@code [start, end)} for all tokens: four tokens per pass over a row, then the rest one by one. */

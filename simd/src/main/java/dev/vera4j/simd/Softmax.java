@@ -1,6 +1,7 @@
 package dev.vera4j.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import static dev.vera4j.simd.Vec.F;
@@ -15,30 +16,28 @@ import static dev.vera4j.simd.Vec.F;
 public final class Softmax {
     private Softmax() {}
 
+    /**
+     * One masked loop per pass covers every length, the tail included: with a separate scalar tail, C2 compiled the
+     * vector loop away while only short rows (attention over a few positions) had been seen, and re-deoptimized when
+     * longer ones came, until it gave up and left the method to non-intrinsified code that allocates.
+     */
     public static void softmax(float[] x, int off, int n) {
         if (n <= 0) return;
-        int l = F.length(), u = F.loopBound(n), i = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        if (u > 0) {
-            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (; i < u; i += l) m = m.max(FloatVector.fromArray(F, x, off + i));
-            max = m.reduceLanes(VectorOperators.MAX);
+        int l = F.length();
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i += l) {
+            VectorMask<Float> in = F.indexInRange(i, n);
+            m = m.max(FloatVector.fromArray(F, x, off + i, in).blend(Float.NEGATIVE_INFINITY, in.not()));
         }
-        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float max = m.reduceLanes(VectorOperators.MAX);
         FloatVector sum = FloatVector.zero(F);
-        i = 0;
-        for (; i < u; i += l) {
-            FloatVector e = Exp.exp(FloatVector.fromArray(F, x, off + i).sub(max));
-            e.intoArray(x, off + i);
+        for (int i = 0; i < n; i += l) {
+            VectorMask<Float> in = F.indexInRange(i, n);
+            FloatVector e = FloatVector.fromArray(F, x, off + i, in).sub(max).lanewise(VectorOperators.EXP).blend(0f, in.not());
+            e.intoArray(x, off + i, in);
             sum = sum.add(e);
         }
-        float s = Sums.lanes(sum);
-        for (; i < n; i++) {
-            float e = Exp.exp(x[off + i] - max);
-            x[off + i] = e;
-            s += e;
-        }
-        Elementwise.scale(x, off, n, 1 / s);
+        Elementwise.scale(x, off, n, 1 / sum.reduceLanes(VectorOperators.ADD));
     }
 
     /** Scalar reference in double. */
