@@ -38,23 +38,37 @@ final class FloatTile {
             b = FloatVector.fromArray(F, x, x3 + k);
             c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
         }
-        store(y, yo, add, c00.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
-        store(y, yo + 1, add, c10.reduceLanes(VectorOperators.ADD), w, w1, x, xo, k, kc);
-        store(y, yo + 2, add, c20.reduceLanes(VectorOperators.ADD), w, w2, x, xo, k, kc);
-        store(y, yo + 3, add, c30.reduceLanes(VectorOperators.ADD), w, w3, x, xo, k, kc);
-        store(y, yo + ys, add, c01.reduceLanes(VectorOperators.ADD), w, wo, x, x1, k, kc);
-        store(y, yo + ys + 1, add, c11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, k, kc);
-        store(y, yo + ys + 2, add, c21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, k, kc);
-        store(y, yo + ys + 3, add, c31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, k, kc);
-        int y2 = yo + 2 * ys, y3 = y2 + ys;
-        store(y, y2, add, c02.reduceLanes(VectorOperators.ADD), w, wo, x, x2, k, kc);
-        store(y, y2 + 1, add, c12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, k, kc);
-        store(y, y2 + 2, add, c22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, k, kc);
-        store(y, y2 + 3, add, c32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, k, kc);
-        store(y, y3, add, c03.reduceLanes(VectorOperators.ADD), w, wo, x, x3, k, kc);
-        store(y, y3 + 1, add, c13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, k, kc);
-        store(y, y3 + 2, add, c23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, k, kc);
-        store(y, y3 + 3, add, c33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, k, kc);
+        float s00 = c00.reduceLanes(VectorOperators.ADD), s10 = c10.reduceLanes(VectorOperators.ADD);
+        float s20 = c20.reduceLanes(VectorOperators.ADD), s30 = c30.reduceLanes(VectorOperators.ADD);
+        float s01 = c01.reduceLanes(VectorOperators.ADD), s11 = c11.reduceLanes(VectorOperators.ADD);
+        float s21 = c21.reduceLanes(VectorOperators.ADD), s31 = c31.reduceLanes(VectorOperators.ADD);
+        float s02 = c02.reduceLanes(VectorOperators.ADD), s12 = c12.reduceLanes(VectorOperators.ADD);
+        float s22 = c22.reduceLanes(VectorOperators.ADD), s32 = c32.reduceLanes(VectorOperators.ADD);
+        float s03 = c03.reduceLanes(VectorOperators.ADD), s13 = c13.reduceLanes(VectorOperators.ADD);
+        float s23 = c23.reduceLanes(VectorOperators.ADD), s33 = c33.reduceLanes(VectorOperators.ADD);
+        if (k < kc) {
+            s00 = tail(s00, w, wo, x, xo, k, kc); s10 = tail(s10, w, w1, x, xo, k, kc);
+            s20 = tail(s20, w, w2, x, xo, k, kc); s30 = tail(s30, w, w3, x, xo, k, kc);
+            s01 = tail(s01, w, wo, x, x1, k, kc); s11 = tail(s11, w, w1, x, x1, k, kc);
+            s21 = tail(s21, w, w2, x, x1, k, kc); s31 = tail(s31, w, w3, x, x1, k, kc);
+            s02 = tail(s02, w, wo, x, x2, k, kc); s12 = tail(s12, w, w1, x, x2, k, kc);
+            s22 = tail(s22, w, w2, x, x2, k, kc); s32 = tail(s32, w, w3, x, x2, k, kc);
+            s03 = tail(s03, w, wo, x, x3, k, kc); s13 = tail(s13, w, w1, x, x3, k, kc);
+            s23 = tail(s23, w, w2, x, x3, k, kc); s33 = tail(s33, w, w3, x, x3, k, kc);
+        }
+        // stores written out here: 16 calls to a helper that C2 declined to inline cost 8 % of prefill
+        int y1 = yo + ys, y2 = y1 + ys, y3 = y2 + ys;
+        if (add) {
+            y[yo] += s00; y[yo + 1] += s10; y[yo + 2] += s20; y[yo + 3] += s30;
+            y[y1] += s01; y[y1 + 1] += s11; y[y1 + 2] += s21; y[y1 + 3] += s31;
+            y[y2] += s02; y[y2 + 1] += s12; y[y2 + 2] += s22; y[y2 + 3] += s32;
+            y[y3] += s03; y[y3 + 1] += s13; y[y3 + 2] += s23; y[y3 + 3] += s33;
+        } else {
+            y[yo] = s00; y[yo + 1] = s10; y[yo + 2] = s20; y[yo + 3] = s30;
+            y[y1] = s01; y[y1 + 1] = s11; y[y1 + 2] = s21; y[y1 + 3] = s31;
+            y[y2] = s02; y[y2 + 1] = s12; y[y2 + 2] = s22; y[y2 + 3] = s32;
+            y[y3] = s03; y[y3 + 1] = s13; y[y3 + 2] = s23; y[y3 + 3] = s33;
+        }
     }
 
     /** Four rows, one token: {@code y[yo + r]}. */
@@ -107,8 +121,14 @@ final class FloatTile {
      * on every call (it was: 8 % of prefill and an allocation per tile).
      */
     private static void store(float[] y, int yi, boolean add, float s, float[] w, int wo, float[] x, int xo, int k, int kc) {
-        for (; k < kc; k++) s = Math.fma(w[wo + k], x[xo + k], s);
+        s = tail(s, w, wo, x, xo, k, kc);
         y[yi] = add ? y[yi] + s : s;
+    }
+
+    /** {@code s + Σ_{k ≤ j < kc} w[wo + j]·x[xo + j]} by scalar FMAs, in order. */
+    private static float tail(float s, float[] w, int wo, float[] x, int xo, int k, int kc) {
+        for (; k < kc; k++) s = Math.fma(w[wo + k], x[xo + k], s);
+        return s;
     }
 
     /** Scalar reference of one output, in double: {@code Σ_k w[wo + k]·x[xo + k]}. */
