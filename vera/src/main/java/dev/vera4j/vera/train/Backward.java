@@ -241,11 +241,7 @@ public final class Backward {
                 for (int head = kvHead * group; head < (kvHead + 1) * group; head++) {
                     for (int t = 0; t < n; t++) {
                         int qOff = t * qDim + head * hd;
-                        float max = Float.NEGATIVE_INFINITY;
-                        for (int j = 0; j <= t; j++) {
-                            p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
-                            max = Math.max(max, p[j]);
-                        }
+                        float max = scores(q, qOff, k, kvOff, t, scale, p);
                         double sum = 0;
                         for (int j = 0; j <= t; j++) {
                             p[j] = (float) Math.exp(p[j] - max);
@@ -268,6 +264,17 @@ public final class Backward {
                 }
             }
         }
+    }
+
+    /** {@code p[j] = scale · q·k_j} for the causal positions {@code j ≤ t} of one head; returns their maximum. */
+    private float scores(float[] q, int qOff, float[] k, int kvOff, int t, float scale, float[] p) {
+        int hd = c.headDim(), kvDim = c.kvDim();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= t; j++) {
+            p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
+            max = Math.max(max, p[j]);
+        }
+        return max;
     }
 
     /**
@@ -296,11 +303,7 @@ public final class Backward {
             int kvOff = (head / group) * hd;
             for (int t = 0; t < n; t++) {
                 int qOff = t * qDim + head * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= t; j++) {
-                    p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
-                    max = Math.max(max, p[j]);
-                }
+                float max = scores(q, qOff, k, kvOff, t, scale, p);
                 float sum = 0;
                 for (int j = 0; j <= t; j++) {
                     p[j] = (float) Math.exp(p[j] - max);
