@@ -31,12 +31,11 @@ public final class MatMul {
     private final WorkerPool pool;
     private final int maxCols;
     private final int maxTokens;
-    private final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
-    private final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
+    /** The row kernels of single products, and of the second and third matrix of a {@link #matMul(float[], int, Weights, float[], Weights, float[], Weights, float[]) shared-input} product. */
+    private final Kernels[] kernels = new Kernels[3];
     private final FallbackJob fallback = new FallbackJob();
-    private final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
-    private final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
     private final PanelJob panel;
+    private final SharedInputTask shared = new SharedInputTask();
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
@@ -50,8 +49,7 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
-        q8_0Int.acts = acts;
-        q4_0Int.acts = acts;
+        for (int i = 0; i < kernels.length; i++) kernels[i] = new Kernels(acts);
     }
 
     /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
@@ -76,6 +74,52 @@ public final class MatMul {
 
     /** As {@link #matMul(Weights, float[], float[], int)} with token rows starting at {@code x[xOff]} and {@code y[yOff]}. */
     public void matMul(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
+        check(w, x, xOff, y, yOff, n);
+        if (n == 0 || w.rows() == 0) return;
+        RowJob job = job(kernels[0], w.type(), n);
+        if (job instanceof Int8Job) acts.quantize(x, xOff, w.cols());
+        job.set(w, x, xOff, y, yOff, n);
+        if (job == fallback) fallback.type(w.type());
+        else if (job == panel) panel.type(w.type());
+        try {
+            pool.parallelFor(w.rows(), job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    /**
+     * {@code ya = Wa·x}, {@code yb = Wb·x} and, unless {@code wc} is null, {@code yc = Wc·x} for {@code n} tokens of
+     * the same input (q, k and v; gate and up), with outputs from index 0. Up to {@link #PANEL_MIN_TOKENS} tokens the
+     * rows of all the matrices are split over the threads as one job, with the activations quantized once: decoding a
+     * token then waits at one barrier where it would wait at three.
+     */
+    public void matMul(float[] x, int n, Weights wa, float[] ya, Weights wb, float[] yb, Weights wc, float[] yc) {
+        check(wa, x, 0, ya, 0, n);
+        check(wb, x, 0, yb, 0, n);
+        if (wc != null) check(wc, x, 0, yc, 0, n);
+        if (wa.cols() != wb.cols() || (wc != null && wc.cols() != wa.cols())) {
+            throw new IllegalArgumentException("weights of one input differ in width: " + wa.cols() + ", " + wb.cols() + (wc == null ? "" : ", " + wc.cols()));
+        }
+        RowJob a = n == 0 ? null : job(kernels[0], wa.type(), n), b = n == 0 ? null : job(kernels[1], wb.type(), n);
+        RowJob c = wc == null || n == 0 ? null : job(kernels[2], wc.type(), n);
+        if (n == 0 || a == panel || a == fallback || b == panel || b == fallback || c == panel || c == fallback) {
+            matMul(wa, x, 0, ya, 0, n);
+            matMul(wb, x, 0, yb, 0, n);
+            if (wc != null) matMul(wc, x, 0, yc, 0, n);
+            return;
+        }
+        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, wa.cols());
+        SharedInputTask task = shared;
+        task.set(a.set(wa, x, 0, ya, 0, n), b.set(wb, x, 0, yb, 0, n), c == null ? null : c.set(wc, x, 0, yc, 0, n));
+        try {
+            pool.parallelFor(task.total, task);
+        } finally {
+            task.clear();
+        }
+    }
+
+    private void check(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
         int rows = w.rows(), cols = w.cols();
         if (n < 0 || n > maxTokens) throw new IllegalArgumentException("token count " + n + " outside 0.." + maxTokens);
         if (cols > maxCols) throw new IllegalArgumentException("weights have " + cols + " columns, more than maxCols " + maxCols);
@@ -85,18 +129,7 @@ public final class MatMul {
         if (yOff < 0 || (long) yOff + (long) n * rows > y.length) {
             throw new IllegalArgumentException("output of " + y.length + " floats is too short for " + n + " tokens of " + rows + " at " + yOff);
         }
-        if (n == 0 || rows == 0) return;
         if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
-        RowJob job = job(w.type(), n);
-        if (job == q8_0Int || job == q4_0Int) acts.quantize(x, xOff, cols);
-        job.set(w, x, xOff, y, yOff, n);
-        if (job == fallback) fallback.type(w.type());
-        else if (job == panel) panel.type(w.type());
-        try {
-            pool.parallelFor(rows, job);
-        } finally {
-            job.clear();
-        }
     }
 
     /**
@@ -120,20 +153,65 @@ public final class MatMul {
         }
     }
 
-    private RowJob job(GgmlType type, int n) {
+    private RowJob job(Kernels k, GgmlType type, int n) {
         if (!Vec.ENABLED) return fallback;
-        if (int8(type, n)) return type == GgmlType.Q8_0 ? q8_0Int : q4_0Int;
+        if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : k.q4_0Int;
         if (n >= PANEL_MIN_TOKENS) return panel;
         return switch (type) {
-            case F32 -> f32;
-            case F16 -> f16;
-            case BF16 -> bf16;
-            case Q8_0 -> q8_0;
-            case Q4_0 -> q4_0;
-            case Q4_K -> q4_K;
-            case Q6_K -> q6_K;
+            case F32 -> k.f32;
+            case F16 -> k.f16;
+            case BF16 -> k.bf16;
+            case Q8_0 -> k.q8_0;
+            case Q4_0 -> k.q4_0;
+            case Q4_K -> k.q4_K;
+            case Q6_K -> k.q6_K;
             default -> fallback;
         };
+    }
+
+    /** Marks the row jobs that read the activations as int8 blocks ({@link Int8Activations}) rather than floats. */
+    interface Int8Job {}
+
+    /** One product's row kernels, one job object per weight type; the int8 ones read the shared quantized activations. */
+    private static final class Kernels {
+        final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
+        final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
+        final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
+        final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
+
+        Kernels(Int8Activations acts) {
+            q8_0Int.acts = acts;
+            q4_0Int.acts = acts;
+        }
+    }
+
+    /** The rows of two or three products laid end to end, so that one {@link WorkerPool#parallelFor} splits them all. */
+    private static final class SharedInputTask implements RangeTask {
+        RowJob a, b, c;
+        int rowsA, rowsAB, total;
+
+        void set(RowJob a, RowJob b, RowJob c) {
+            this.a = a;
+            this.b = b;
+            this.c = c;
+            rowsA = a.rows;
+            rowsAB = rowsA + b.rows;
+            total = rowsAB + (c == null ? 0 : c.rows);
+        }
+
+        void clear() {
+            a.clear();
+            b.clear();
+            if (c != null) c.clear();
+            a = b = c = null;
+        }
+
+        @Override
+        public void run(int start, int end) {
+            if (start < rowsA) a.run(start, Math.min(end, rowsA));
+            if (start < rowsAB && end > rowsA) b.run(Math.max(start, rowsA) - rowsA, Math.min(end, rowsAB) - rowsA);
+            if (end > rowsAB) c.run(Math.max(start, rowsAB) - rowsAB, end - rowsAB);
+        }
     }
 
     /** Any type: each row is dequantized into a float scratch row (per thread), then dotted with every token. */

@@ -205,7 +205,7 @@ final class Q4IntDot {
     }
 
     /** Rows {@code [start, end)} of one token. */
-    static final class Job extends RowJob {
+    static final class Job extends RowJob implements MatMul.Int8Job {
         Int8Activations acts;
 
         @Override

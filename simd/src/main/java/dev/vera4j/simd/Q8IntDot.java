@@ -126,7 +126,7 @@ final class Q8IntDot {
     }
 
     /** Rows {@code [start, end)} of every token. */
-    static final class Job extends RowJob {
+    static final class Job extends RowJob implements MatMul.Int8Job {
         Int8Activations acts;
 
         @Override

@@ -119,6 +119,63 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Two or three matrices of one input as one job (q/k/v, gate/up): the same values as separate products, for mixed
+     * types (int8, float and dequantize-row kernels), matrices of different heights, token counts on both sides of
+     * the panel threshold and thread counts whose row chunks straddle the matrices. Equal up to float rounding, not
+     * bit for bit: a kernel's {@code reduceLanes} sums in another order once C2 has compiled it.
+     */
+    @Test
+    void sharedInputProductsEqualSeparateOnes() {
+        Random rnd = new Random(11);
+        int cols = 256;
+        GgmlType[][] mixes = {
+                {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16},
+                {GgmlType.F16, GgmlType.Q6_K, GgmlType.Q5_K}, {GgmlType.Q4_K, GgmlType.Q8_0, null}};
+        try (Arena arena = Arena.ofShared()) {
+            for (GgmlType[] mix : mixes) {
+                Weights a = weights(mix[0], 37, cols, rnd, arena), b = weights(mix[1], 9, cols, rnd, arena);
+                Weights c = mix[2] == null ? null : weights(mix[2], 20, cols, rnd, arena);
+                for (int threads = 1; threads <= 3; threads++) {
+                    try (WorkerPool pool = new WorkerPool(threads)) {
+                        MatMul mm = new MatMul(pool, cols, 9);
+                        for (int n : new int[]{1, 3, 9}) {
+                            float[] x = TestWeights.randomVector(n * cols, rnd);
+                            float[] ya = new float[n * 37], yb = new float[n * 9], yc = new float[n * 20];
+                            mm.matMul(x, n, a, ya, b, yb, c, c == null ? null : yc);
+                            String what = java.util.Arrays.toString(mix) + " threads=" + threads + " n=" + n;
+                            close(separate(mm, a, x, n), ya, what + " a");
+                            close(separate(mm, b, x, n), yb, what + " b");
+                            if (c != null) close(separate(mm, c, x, n), yc, what + " c");
+                        }
+                    }
+                }
+            }
+            Weights a = TestWeights.random(GgmlType.Q8_0, 4, 64, rnd, arena), wide = TestWeights.random(GgmlType.Q8_0, 4, 128, rnd, arena);
+            try (WorkerPool pool = new WorkerPool(1)) {
+                MatMul mm = new MatMul(pool, 128, 2);
+                var e = assertThrows(IllegalArgumentException.class, () -> mm.matMul(new float[128], 1, a, new float[4], wide, new float[4], null, null));
+                assertTrue(e.getMessage().contains("width"), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> mm.matMul(new float[64], 1, a, new float[4], a, new float[3], null, null));
+            }
+        }
+    }
+
+    private static void close(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-5 * Math.max(1, Math.abs(expected[i])), what + " at " + i);
+    }
+
+    private static float[] separate(MatMul mm, Weights w, float[] x, int n) {
+        float[] y = new float[n * w.rows()];
+        mm.matMul(w, x, y, n);
+        return y;
+    }
+
+    private static Weights weights(GgmlType type, int rows, int cols, Random rnd, Arena arena) {
+        return type == GgmlType.Q5_K ? quantized(type, rows, cols, rnd, arena) : TestWeights.random(type, rows, cols, rnd, arena);
+    }
+
     @Test
     void typesWithoutAnyDecoderAreRejected() {
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {

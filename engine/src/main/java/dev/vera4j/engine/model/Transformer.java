@@ -85,9 +85,10 @@ public final class Transformer {
             // attention: x += Wo · attn(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
             for (int t = 0; t < n; t++) Norms.rmsNorm(xb, t * dim, x, t * dim, L.attnNorm(), dim, c.rmsEps());
             record(s, l, ATTN_NORM, xb, n, dim);
-            linear(s, site[0], L.wq(), xb, s.q, n, L.bq());
-            linear(s, site[1], L.wk(), xb, s.k, n, L.bk());
-            linear(s, site[2], L.wv(), xb, s.v, n, L.bv());
+            s.matMul.matMul(xb, n, L.wq(), s.q, L.wk(), s.k, L.wv(), s.v);
+            finish(s, site[0], L.wq(), xb, s.q, n, L.bq());
+            finish(s, site[1], L.wk(), xb, s.k, n, L.bk());
+            finish(s, site[2], L.wv(), xb, s.v, n, L.bv());
             if (c.qkNorm()) {
                 headNorm(s.q, n * c.headCount(), L.qNorm());
                 headNorm(s.k, n * c.headCountKv(), L.kNorm());
@@ -109,8 +110,9 @@ public final class Transformer {
             record(s, l, FFN_INPUT, x, n, dim);
             for (int t = 0; t < n; t++) Norms.rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm(), dim, c.rmsEps());
             record(s, l, FFN_NORM, xb, n, dim);
-            linear(s, site[4], L.gate(), xb, s.gate, n, null);
-            linear(s, site[5], L.up(), xb, s.up, n, null);
+            s.matMul.matMul(xb, n, L.gate(), s.gate, L.up(), s.up, null, null);
+            finish(s, site[4], L.gate(), xb, s.gate, n, null);
+            finish(s, site[5], L.up(), xb, s.up, n, null);
             record(s, l, GATE, s.gate, n, ff);
             record(s, l, UP, s.up, n, ff);
             Activations.swiglu(s.gate, 0, s.up, 0, n * ff);
@@ -127,8 +129,12 @@ public final class Transformer {
 
     /** {@code y = W·x (+ b)} for {@code n} tokens, then every hook's {@code Δy}. */
     private static void linear(ForwardState s, LinearSite site, Weights wt, float[] x, float[] y, int n, MemorySegment bias) {
-        if (n == 1) s.matMul.matVec(wt, x, y);
-        else s.matMul.matMul(wt, x, y, n);
+        s.matMul.matMul(wt, x, y, n);
+        finish(s, site, wt, x, y, n, bias);
+    }
+
+    /** Adds the bias and every hook's {@code Δy} to {@code y = W·x}. */
+    private static void finish(ForwardState s, LinearSite site, Weights wt, float[] x, float[] y, int n, MemorySegment bias) {
         if (bias != null) addBias(y, bias, n, wt.rows());
         LinearHook[] hooks = s.hooks;
         for (LinearHook h : hooks) h.addDelta(site, x, 0, y, 0, n, wt.cols(), wt.rows());
