@@ -35,7 +35,6 @@ public final class MatMul {
     private final Kernels[] kernels = new Kernels[3];
     private final FallbackJob fallback = new FallbackJob();
     private final PanelJob panel;
-    private final SharedInputTask shared = new SharedInputTask();
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
@@ -110,12 +109,15 @@ public final class MatMul {
             return;
         }
         if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, wa.cols());
-        SharedInputTask task = shared;
-        task.set(a.set(wa, x, 0, ya, 0, n), b.set(wb, x, 0, yb, 0, n), c == null ? null : c.set(wc, x, 0, yc, 0, n));
+        a.set(wa, x, 0, ya, 0, n);
+        b.set(wb, x, 0, yb, 0, n);
+        if (c != null) c.set(wc, x, 0, yc, 0, n);
         try {
-            pool.parallelFor(task.total, task);
+            pool.parallelFor(wa.rows(), a, wb.rows(), b, wc == null ? 0 : wc.rows(), c);
         } finally {
-            task.clear();
+            a.clear();
+            b.clear();
+            if (c != null) c.clear();
         }
     }
 
@@ -182,35 +184,6 @@ public final class MatMul {
         Kernels(Int8Activations acts) {
             q8_0Int.acts = acts;
             q4_0Int.acts = acts;
-        }
-    }
-
-    /** The rows of two or three products laid end to end, so that one {@link WorkerPool#parallelFor} splits them all. */
-    private static final class SharedInputTask implements RangeTask {
-        RowJob a, b, c;
-        int rowsA, rowsAB, total;
-
-        void set(RowJob a, RowJob b, RowJob c) {
-            this.a = a;
-            this.b = b;
-            this.c = c;
-            rowsA = a.rows;
-            rowsAB = rowsA + b.rows;
-            total = rowsAB + (c == null ? 0 : c.rows);
-        }
-
-        void clear() {
-            a.clear();
-            b.clear();
-            if (c != null) c.clear();
-            a = b = c = null;
-        }
-
-        @Override
-        public void run(int start, int end) {
-            if (start < rowsA) a.run(start, Math.min(end, rowsA));
-            if (start < rowsAB && end > rowsA) b.run(Math.max(start, rowsA) - rowsA, Math.min(end, rowsAB) - rowsA);
-            if (end > rowsAB) c.run(Math.max(start, rowsAB) - rowsAB, end - rowsAB);
         }
     }
 

@@ -34,7 +34,9 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger nextChunk = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile RangeTask task;
+    /** The job: up to three tasks whose ranges are laid end to end, {@code [0, end0)}, {@code [end0, end1)}, {@code [end1, count)}. */
+    private volatile RangeTask task, task1, task2;
+    private volatile int end0, end1;
     private volatile int count;
     private volatile int chunks;
     private volatile long generation;
@@ -63,16 +65,33 @@ public final class WorkerPool implements AutoCloseable {
      * @throws IllegalStateException if the pool is closed, or a job is already running (reentrant or concurrent call)
      */
     public void parallelFor(int count, RangeTask task) {
+        parallelFor(count, task, 0, null, 0, null);
+    }
+
+    /**
+     * Runs {@code a} over {@code [0, countA)}, {@code b} over {@code [0, countB)} and, unless {@code c} is null,
+     * {@code c} over {@code [0, countC)} as one job: the ranges are laid end to end and cut into chunks as one, so the
+     * threads meet at one barrier instead of three. A chunk that straddles two ranges runs a piece of each.
+     */
+    public void parallelFor(int countA, RangeTask a, int countB, RangeTask b, int countC, RangeTask c) {
         if (closed) throw new IllegalStateException("worker pool is closed");
-        if (count < 0) throw new IllegalArgumentException("negative count " + count);
+        if (countA < 0 || countB < 0 || countC < 0) throw new IllegalArgumentException("negative count " + Math.min(countA, Math.min(countB, countC)));
         if (!busy.compareAndSet(false, true)) throw new IllegalStateException("parallelFor is already running (reentrant or concurrent call)");
         try {
-            if (threads == 1 || count < 2) {
-                if (count > 0) task.run(0, count);
+            int e0 = countA, e1 = e0 + (b == null ? 0 : countB), total = e1 + (c == null ? 0 : countC);
+            if (threads == 1 || total < 2) {
+                if (countA > 0) a.run(0, countA);
+                if (b != null && countB > 0) b.run(0, countB);
+                if (c != null && countC > 0) c.run(0, countC);
                 return;
             }
-            runJob(count, task);
+            this.task1 = b;
+            this.task2 = c;
+            this.end0 = e0;
+            this.end1 = e1;
+            runJob(total, a);
         } finally {
+            task1 = task2 = null;
             busy.set(false);
         }
     }
@@ -105,17 +124,25 @@ public final class WorkerPool implements AutoCloseable {
 
     /** Claims and runs chunks until none are left; a failure is kept and the remaining chunks are skipped. */
     private void work() {
-        RangeTask t = task;
-        int n = count, c = chunks;
+        RangeTask t0 = task, t1 = task1, t2 = task2;
+        int n = count, c = chunks, e0 = end0, e1 = end1;
         try {
             for (int i; (i = nextChunk.getAndIncrement()) < c; ) {
                 if (failure.get() != null) break;
                 int start = (int) ((long) n * i / c), end = (int) ((long) n * (i + 1) / c);
-                t.run(start, end);
+                // these call sites see every task of the process, so the JIT compiles each task's run() on its own; a
+                // wrapper task calling three kernels got them inlined into one method, over budget, with boxed vectors
+                if (start < e0) t0.run(start, Math.min(end, e0));
+                if (end > e0 && start < e1) runPart(t1, Math.max(start, e0) - e0, Math.min(end, e1) - e0);
+                if (end > e1) runPart(t2, Math.max(start, e1) - e1, end - e1);
             }
         } catch (Throwable e) {
             failure.compareAndSet(null, e);
         }
+    }
+
+    private static void runPart(RangeTask t, int start, int end) {
+        if (start < end) t.run(start, end);
     }
 
     private void loop() {

@@ -30,6 +30,33 @@ class WorkerPoolTest {
     }
 
     @Test
+    void threeTasksAsOneJobRunEachOfTheirIndicesOnce() {
+        int[][] shapes = {{5, 7, 3}, {0, 4, 0}, {1, 0, 9}, {100, 1, 37}, {2, 2, 0}};
+        for (int threads = 1; threads <= 3; threads++) {
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                for (int[] n : shapes) {
+                    for (boolean withC : new boolean[]{true, false}) {
+                        AtomicInteger[][] hits = new AtomicInteger[3][];
+                        RangeTask[] tasks = new RangeTask[3];
+                        for (int i = 0; i < 3; i++) {
+                            AtomicInteger[] h = hits[i] = new AtomicInteger[n[i]];
+                            for (int j = 0; j < h.length; j++) h[j] = new AtomicInteger();
+                            tasks[i] = (s, e) -> {
+                                assertTrue(s < e, "empty range " + s + ".." + e);
+                                for (int j = s; j < e; j++) h[j].incrementAndGet();
+                            };
+                        }
+                        pool.parallelFor(n[0], tasks[0], n[1], tasks[1], n[2], withC ? tasks[2] : null);
+                        for (int i = 0; i < 3; i++) {
+                            for (AtomicInteger h : hits[i]) assertEquals(i < 2 || withC ? 1 : 0, h.get(), "threads " + threads + " task " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void usesSeveralThreads() throws Exception {
         try (WorkerPool pool = new WorkerPool(3)) {
             var names = java.util.concurrent.ConcurrentHashMap.<String>newKeySet();
