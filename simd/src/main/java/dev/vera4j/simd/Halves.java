@@ -46,6 +46,13 @@ public final class Halves {
         for (; i < n; i++) y[yOff + i] = Math.fma(Float.float16ToFloat(h[hOff + i]), alpha, y[yOff + i]);
     }
 
+    /** {@code y[yOff+i] = h[hOff+i]} widened to floats (exact), for {@code i < n}. */
+    public static void widen(short[] h, int hOff, float[] y, int yOff, int n) {
+        int i = 0;
+        if (Vec.ENABLED) for (; i + L <= n; i += L) Vec.halves(h, hOff + i).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = Float.float16ToFloat(h[hOff + i]);
+    }
+
     /** Scalar reference of {@link #dot}, in double. */
     public static double dotReference(short[] h, int hOff, float[] x, int xOff, int n) {
         double s = 0;

@@ -90,6 +90,22 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
     /** {@code out[outOff+i] = Σ_p weights[wOff+p] · value[layer][p][off+i]} over {@code p < positions}, for {@code i < len}. */
     public abstract void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len);
 
+    /**
+     * Copies one kv head's keys as floats, transposed: {@code dst[i·stride + p] = key[layer][p][off+i]} for
+     * {@code i < len}, {@code p < positions} (the layout of {@link dev.vera4j.simd.AttentionRows#scores}).
+     */
+    public abstract void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride);
+
+    /** Copies one kv head's values as floats: {@code dst[p·len + i] = value[layer][p][off+i]}. */
+    public abstract void values(int layer, int off, int len, int positions, float[] dst);
+
+    private void checkHead(int off, int len, int positions, int dstLength, long needed) {
+        if (off < 0 || len < 0 || off + len > kvDim || positions < 0 || positions > capacity || needed > dstLength) {
+            throw new IllegalArgumentException("head slice " + off + "+" + len + " of " + positions + " positions does not fit kvDim " + kvDim
+                    + ", capacity " + capacity + " or a destination of " + dstLength);
+        }
+    }
+
     static final class F32Cache extends KvCache {
         private final float[][] keys;
         private final float[][] values;
@@ -119,6 +135,22 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
             float[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
             for (int p = 0, base = off; p < positions; p++, base += kvDim) Elementwise.axpy(weights[wOff + p], v, base, out, outOff, len);
+        }
+
+        @Override
+        public void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride) {
+            super.checkHead(off, len, positions, dst.length, (long) Math.max(0, len - 1) * stride + positions);
+            float[] k = keys[layer];
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                for (int i = 0; i < len; i++) dst[i * stride + p] = k[base + i];
+            }
+        }
+
+        @Override
+        public void values(int layer, int off, int len, int positions, float[] dst) {
+            super.checkHead(off, len, positions, dst.length, (long) positions * len);
+            float[] v = values[layer];
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) System.arraycopy(v, base, dst, p * len, len);
         }
     }
 
@@ -155,6 +187,22 @@ public abstract sealed class KvCache permits KvCache.F32Cache, KvCache.F16Cache 
             short[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
             for (int p = 0, base = off; p < positions; p++, base += kvDim) Halves.axpy(weights[wOff + p], v, base, out, outOff, len);
+        }
+
+        @Override
+        public void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride) {
+            super.checkHead(off, len, positions, dst.length, (long) Math.max(0, len - 1) * stride + positions);
+            short[] k = keys[layer];
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
+                for (int i = 0; i < len; i++) dst[i * stride + p] = Float.float16ToFloat(k[base + i]);
+            }
+        }
+
+        @Override
+        public void values(int layer, int off, int len, int positions, float[] dst) {
+            super.checkHead(off, len, positions, dst.length, (long) positions * len);
+            short[] v = values[layer];
+            for (int p = 0, base = off; p < positions; p++, base += kvDim) Halves.widen(v, base, dst, p * len, len);
         }
     }
 }

@@ -163,7 +163,7 @@ public final class Transformer {
         a.qDim = c.qDim();
         a.group = c.groupSize();
         a.scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        pool.parallelFor(c.headCount(), a);
+        pool.parallelFor(a.count(c.headCount(), c.headCountKv()), a);
         a.cache = null;
     }
 

@@ -27,6 +27,29 @@ class KvCacheTest {
     }
 
     @Test
+    void headsCopyOutAsFloatsTransposedKeysAndValues() {
+        for (KvType type : KvType.values()) {
+            KvCache c = KvCache.allocate(type, 2, 4, 6);
+            for (int p = 0; p < 3; p++) {
+                float[] k = new float[6], v = new float[6];
+                for (int i = 0; i < 6; i++) {
+                    k[i] = 10 * p + i;
+                    v[i] = -(10 * p + i) / 4f;
+                }
+                c.store(1, p, k, 0, v, 0);
+            }
+            float[] kt = new float[2 * 5], vs = new float[3 * 2 + 1];
+            c.keysTransposed(1, 3, 2, 3, kt, 5);
+            assertArrayEquals(new float[] {3, 13, 23, 0, 0, 4, 14, 24, 0, 0}, kt, type.name());
+            c.values(1, 3, 2, 3, vs);
+            assertArrayEquals(new float[] {-0.75f, -1, -3.25f, -3.5f, -5.75f, -6, 0}, vs, type.name());
+            var e = assertThrows(IllegalArgumentException.class, () -> c.keysTransposed(1, 5, 2, 3, new float[10], 5));
+            assertTrue(e.getMessage().contains("kvDim"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> c.values(1, 0, 2, 3, new float[5]));
+        }
+    }
+
+    @Test
     void f16RoundsToHalfPrecision() {
         KvCache c = KvCache.allocate(KvType.F16, 1, 1, 2);
         c.store(0, 0, new float[] {1.0001f, 70000f}, 0, new float[2], 0);

@@ -1,0 +1,102 @@
+package dev.vera4j.simd;
+
+import jdk.incubator.vector.FloatVector;
+
+import static dev.vera4j.simd.Vec.F;
+import static dev.vera4j.simd.Vec.L;
+
+/**
+ * The two products of attention for one query row, over keys laid out transposed ({@code kt[i·stride + p]}: one row
+ * per head dimension, one column per position) and values by position ({@code v[p·len + i]}). Both keep the positions
+ * or the head dimensions in vector lanes and walk the other index with broadcast multiply-adds, so no product needs a
+ * sum across lanes, and every output is summed in index order: the bits do not depend on lane count or JIT tier.
+ *
+ * <pre>{@code
+ * AttentionRows.scores(q, qOff, headDim, kt, stride, positions, scale, scores, 0);   // scale · q·k_p
+ * Softmax.softmax(scores, 0, positions);
+ * AttentionRows.mix(scores, 0, positions, v, headDim, out, outOff);                 // Σ_p w_p · v_p
+ * }</pre>
+ */
+public final class AttentionRows {
+    private AttentionRows() {}
+
+    /** {@code out[outOff + p] = scale · Σ_i q[qOff + i]·kt[i·stride + p]} for {@code p < positions}. */
+    public static void scores(float[] q, int qOff, int len, float[] kt, int stride, int positions, float scale, float[] out, int outOff) {
+        int p = 0;
+        if (Vec.ENABLED) {
+            for (; p + 4 * L <= positions; p += 4 * L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int i = 0, row = p; i < len; i++, row += stride) {
+                    FloatVector b = FloatVector.broadcast(F, q[qOff + i]);
+                    a0 = FloatVector.fromArray(F, kt, row).fma(b, a0);
+                    a1 = FloatVector.fromArray(F, kt, row + L).fma(b, a1);
+                    a2 = FloatVector.fromArray(F, kt, row + 2 * L).fma(b, a2);
+                    a3 = FloatVector.fromArray(F, kt, row + 3 * L).fma(b, a3);
+                }
+                a0.mul(scale).intoArray(out, outOff + p);
+                a1.mul(scale).intoArray(out, outOff + p + L);
+                a2.mul(scale).intoArray(out, outOff + p + 2 * L);
+                a3.mul(scale).intoArray(out, outOff + p + 3 * L);
+            }
+            for (; p + L <= positions; p += L) {
+                FloatVector a = FloatVector.zero(F);
+                for (int i = 0, row = p; i < len; i++, row += stride) a = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qOff + i]), a);
+                a.mul(scale).intoArray(out, outOff + p);
+            }
+        }
+        for (; p < positions; p++) {
+            float s = 0;
+            for (int i = 0, row = p; i < len; i++, row += stride) s = Math.fma(kt[row], q[qOff + i], s);
+            out[outOff + p] = s * scale;
+        }
+    }
+
+    /** {@code out[outOff + i] = Σ_p w[wOff + p]·v[p·len + i]} for {@code i < len} (overwrites {@code out}). */
+    public static void mix(float[] w, int wOff, int positions, float[] v, int len, float[] out, int outOff) {
+        int i = 0;
+        if (Vec.ENABLED) {
+            for (; i + 4 * L <= len; i += 4 * L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int p = 0, row = i; p < positions; p++, row += len) {
+                    FloatVector b = FloatVector.broadcast(F, w[wOff + p]);
+                    a0 = FloatVector.fromArray(F, v, row).fma(b, a0);
+                    a1 = FloatVector.fromArray(F, v, row + L).fma(b, a1);
+                    a2 = FloatVector.fromArray(F, v, row + 2 * L).fma(b, a2);
+                    a3 = FloatVector.fromArray(F, v, row + 3 * L).fma(b, a3);
+                }
+                a0.intoArray(out, outOff + i);
+                a1.intoArray(out, outOff + i + L);
+                a2.intoArray(out, outOff + i + 2 * L);
+                a3.intoArray(out, outOff + i + 3 * L);
+            }
+            for (; i + L <= len; i += L) {
+                FloatVector a = FloatVector.zero(F);
+                for (int p = 0, row = i; p < positions; p++, row += len) a = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[wOff + p]), a);
+                a.intoArray(out, outOff + i);
+            }
+        }
+        for (; i < len; i++) {
+            float s = 0;
+            for (int p = 0, row = i; p < positions; p++, row += len) s = Math.fma(v[row], w[wOff + p], s);
+            out[outOff + i] = s;
+        }
+    }
+
+    /** Scalar reference of {@link #scores}: the same fused multiply-adds in the same order. */
+    public static void scoresReference(float[] q, int qOff, int len, float[] kt, int stride, int positions, float scale, float[] out, int outOff) {
+        for (int p = 0; p < positions; p++) {
+            float s = 0;
+            for (int i = 0; i < len; i++) s = Math.fma(kt[i * stride + p], q[qOff + i], s);
+            out[outOff + p] = s * scale;
+        }
+    }
+
+    /** Scalar reference of {@link #mix}: the same fused multiply-adds in the same order. */
+    public static void mixReference(float[] w, int wOff, int positions, float[] v, int len, float[] out, int outOff) {
+        for (int i = 0; i < len; i++) {
+            float s = 0;
+            for (int p = 0; p < positions; p++) s = Math.fma(v[p * len + i], w[wOff + p], s);
+            out[outOff + i] = s;
+        }
+    }
+}
