@@ -5,7 +5,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 import static dev.vera4j.simd.Vec.F;
+import static dev.vera4j.simd.Vec.LE;
 
 /**
  * Activations quantized once per product for the int8 kernels, as llama.cpp's {@code quantize_row_q8_0} does: per
@@ -20,6 +25,9 @@ import static dev.vera4j.simd.Vec.F;
  * }</pre>
  */
 final class Int8Activations {
+    /** The layout of {@link #q4}'s values: little-endian, as the vector loads read them. */
+    static final ValueLayout.OfShort Q4 = ValueLayout.JAVA_SHORT.withOrder(LE);
+
     final short[] q;
     final float[] d;
     /** Per block {@code d · Σ q}. */
@@ -30,13 +38,14 @@ final class Int8Activations {
      * of a row belongs to block {@code k} of the group). With {@code lo = q[i]} and {@code hi = q[i + 16]} of a block,
      * rows 0 and 1 hold {@code (short) (−255·lo)} and {@code hi − 16·lo} for {@code i = s}, rows 2 and 3 the same
      * for {@code i = 8 + s} (the weights' byte {@code i} holds elements {@code i} and {@code i + 16}). Values after
-     * the last whole run are not filled.
+     * the last whole run are not filled. Held off the heap at a 64-byte boundary, so that none of the kernel's 64-byte
+     * loads straddles two cache lines (a heap array starts 16 bytes into a line); the Q4_0 kernel measured ~5 % faster.
      */
-    final short[] q4;
+    final MemorySegment q4;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
-        q4 = new short[maxValues];
+        q4 = Arena.ofAuto().allocate(2L * maxValues, 64);
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
     }
@@ -70,10 +79,10 @@ final class Int8Activations {
             int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);
             ShortVector lo0 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src), hi0 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 16);
             ShortVector lo1 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 8), hi1 = ShortVector.fromArray(ShortVector.SPECIES_128, q, src + 24);
-            lo0.mul((short) -255).intoArray(q4, dst);
-            hi0.sub(lo0.lanewise(VectorOperators.LSHL, 4)).intoArray(q4, dst + 32);
-            lo1.mul((short) -255).intoArray(q4, dst + 64);
-            hi1.sub(lo1.lanewise(VectorOperators.LSHL, 4)).intoArray(q4, dst + 96);
+            lo0.mul((short) -255).intoMemorySegment(q4, 2L * dst, LE);
+            hi0.sub(lo0.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(q4, 2L * (dst + 32), LE);
+            lo1.mul((short) -255).intoMemorySegment(q4, 2L * (dst + 64), LE);
+            hi1.sub(lo1.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(q4, 2L * (dst + 96), LE);
         }
     }
 
@@ -83,10 +92,10 @@ final class Int8Activations {
             int src = 32 * b, dst = 32 * (b & ~3) + 8 * (b & 3);   // group start, then 8 lanes per block
             for (int s = 0; s < 8; s++) {
                 int lo0 = q[src + s], hi0 = q[src + 16 + s], lo1 = q[src + 8 + s], hi1 = q[src + 24 + s];
-                q4[dst + s] = (short) (-255 * lo0);
-                q4[dst + 32 + s] = (short) (hi0 - 16 * lo0);
-                q4[dst + 64 + s] = (short) (-255 * lo1);
-                q4[dst + 96 + s] = (short) (hi1 - 16 * lo1);
+                q4.set(Q4, 2L * (dst + s), (short) (-255 * lo0));
+                q4.set(Q4, 2L * (dst + 32 + s), (short) (hi0 - 16 * lo0));
+                q4.set(Q4, 2L * (dst + 64 + s), (short) (-255 * lo1));
+                q4.set(Q4, 2L * (dst + 96 + s), (short) (hi1 - 16 * lo1));
             }
         }
     }

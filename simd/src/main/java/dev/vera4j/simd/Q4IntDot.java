@@ -52,7 +52,7 @@ final class Q4IntDot {
     private static final VectorMask<Short> SECOND_PAIR = VectorMask.fromLong(S32, 0xff00L);
 
     static float dot(MemorySegment w, long off, Int8Activations a, int bo, int nb) {
-        short[] q4 = a.q4;
+        MemorySegment q4 = a.q4;
         float[] d = a.d, ds = a.ds;
         FloatVector acc = FloatVector.zero(F16);
         int b = 0;
@@ -68,31 +68,31 @@ final class Q4IntDot {
                 ShortVector s0, s1, s2, s3;
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z0, y0).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z0, y0).reinterpretAsShorts();
-                    s0 = lo.mul(ShortVector.fromArray(S32, q4, qi))
-                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 32)))
-                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 64)))
-                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 96)));
+                    s0 = lo.mul(ShortVector.fromMemorySegment(S32, q4, 2L * qi, LE))
+                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 32), LE)))
+                            .add(hi.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 64), LE)))
+                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 96), LE)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z1, y1).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z1, y1).reinterpretAsShorts();
-                    s1 = lo.mul(ShortVector.fromArray(S32, q4, qi + 128))
-                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 160)))
-                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 192)))
-                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 224)));
+                    s1 = lo.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 128), LE))
+                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 160), LE)))
+                            .add(hi.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 192), LE)))
+                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 224), LE)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z2, y2).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z2, y2).reinterpretAsShorts();
-                    s2 = lo.mul(ShortVector.fromArray(S32, q4, qi + 256))
-                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 288)))
-                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 320)))
-                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 352)));
+                    s2 = lo.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 256), LE))
+                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 288), LE)))
+                            .add(hi.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 320), LE)))
+                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 352), LE)));
                 }
                 {
                     ShortVector lo = QUANTS_LO.selectFrom(z3, y3).reinterpretAsShorts(), hi = QUANTS_HI.selectFrom(z3, y3).reinterpretAsShorts();
-                    s3 = lo.mul(ShortVector.fromArray(S32, q4, qi + 384))
-                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 416)))
-                            .add(hi.mul(ShortVector.fromArray(S32, q4, qi + 448)))
-                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, q4, qi + 480)));
+                    s3 = lo.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 384), LE))
+                            .add(lo.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 416), LE)))
+                            .add(hi.mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 448), LE)))
+                            .add(hi.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromMemorySegment(S32, q4, 2L * (qi + 480), LE)));
                 }
                 ShortVector t01 = FOLD8_A.selectFrom(s0, s1).add(FOLD8_B.selectFrom(s0, s1));
                 ShortVector t23 = FOLD8_A.selectFrom(s2, s3).add(FOLD8_B.selectFrom(s2, s3));
