@@ -42,6 +42,7 @@ public final class Session {
         this.state = model.transformer().newState(batchSize, contextLength);
         this.logits = new float[config.vocabSize()];
         this.history = new int[contextLength];
+        model.warmDecode(state);
     }
 
     public Model model() { return model; }
