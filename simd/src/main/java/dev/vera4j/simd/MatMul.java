@@ -17,8 +17,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
  * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
  * two to seven tokens each row is decoded once per four tokens. From {@link #PANEL_MIN_TOKENS} tokens on (prompt
- * prefill, training), any type is decoded 16 rows at a time into a float panel and multiplied in register tiles
- * ({@link PanelJob}), which is 2.3× faster for 128 tokens. On hardware without 256-bit vectors, and for the other
+ * prefill, training), any type is decoded a panel of rows at a time (512 KB of floats) and multiplied in register
+ * tiles ({@link PanelJob}), which is 2.3× faster for 128 tokens. On hardware without 256-bit vectors, and for the other
  * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
  *
  * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
@@ -26,6 +26,9 @@ import dev.vera4j.gguf.types.TensorCodec;
  * in 16-bit integer products, 16 blocks per step ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.3× (Q8_0) and
  * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
  * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
+ *
+ * <p>Matrices that read the same input (q, k and v; gate and up) can go as one product,
+ * {@link #matMul(float[], int, Weights, float[], Weights, float[], Weights, float[])}: one quantization and one barrier.
  */
 public final class MatMul {
     private final WorkerPool pool;
