@@ -9,7 +9,8 @@ import static dev.vera4j.simd.Vec.L;
  * The two products of attention for one query row, over keys laid out transposed ({@code kt[i·stride + p]}: one row
  * per head dimension, one column per position) and values by position ({@code v[p·len + i]}). Both keep the positions
  * or the head dimensions in vector lanes and walk the other index with broadcast multiply-adds, so no product needs a
- * sum across lanes, and every output is summed in index order: the bits do not depend on lane count or JIT tier.
+ * sum across lanes, and every output is summed in index order: the bits do not depend on lane count or JIT tier. The
+ * mix is the trainer's transposed-product tile; the scores are the same loop with the roles of the indexes swapped.
  *
  * <pre>{@code
  * AttentionRows.scores(q, qOff, headDim, kt, stride, positions, scale, scores, 0);   // scale · q·k_p
@@ -51,35 +52,13 @@ public final class AttentionRows {
         }
     }
 
-    /** {@code out[outOff + i] = Σ_p w[wOff + p]·v[p·len + i]} for {@code i < len} (overwrites {@code out}). */
+    /**
+     * {@code out[outOff + i] = Σ_p w[wOff + p]·v[p·len + i]} for {@code i < len} (overwrites {@code out}): the
+     * transposed product's accumulation ({@link TransposedTile#accumulateTile}) onto zeros, positions in order.
+     */
     public static void mix(float[] w, int wOff, int positions, float[] v, int len, float[] out, int outOff) {
-        int i = 0;
-        if (Vec.ENABLED) {
-            for (; i + 4 * L <= len; i += 4 * L) {
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int p = 0, row = i; p < positions; p++, row += len) {
-                    FloatVector b = FloatVector.broadcast(F, w[wOff + p]);
-                    a0 = FloatVector.fromArray(F, v, row).fma(b, a0);
-                    a1 = FloatVector.fromArray(F, v, row + L).fma(b, a1);
-                    a2 = FloatVector.fromArray(F, v, row + 2 * L).fma(b, a2);
-                    a3 = FloatVector.fromArray(F, v, row + 3 * L).fma(b, a3);
-                }
-                a0.intoArray(out, outOff + i);
-                a1.intoArray(out, outOff + i + L);
-                a2.intoArray(out, outOff + i + 2 * L);
-                a3.intoArray(out, outOff + i + 3 * L);
-            }
-            for (; i + L <= len; i += L) {
-                FloatVector a = FloatVector.zero(F);
-                for (int p = 0, row = i; p < positions; p++, row += len) a = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[wOff + p]), a);
-                a.intoArray(out, outOff + i);
-            }
-        }
-        for (; i < len; i++) {
-            float s = 0;
-            for (int p = 0, row = i; p < positions; p++, row += len) s = Math.fma(v[row], w[wOff + p], s);
-            out[outOff + i] = s;
-        }
+        java.util.Arrays.fill(out, outOff, outOff + len, 0f);
+        TransposedTile.accumulateTile(w, wOff, positions, len, v, 0, len, out, outOff);
     }
 
     /** Scalar reference of {@link #scores}: the same fused multiply-adds in the same order. */

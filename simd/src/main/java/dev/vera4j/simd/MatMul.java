@@ -103,9 +103,11 @@ public final class MatMul {
         if (wa.cols() != wb.cols() || (wc != null && wc.cols() != wa.cols())) {
             throw new IllegalArgumentException("weights of one input differ in width: " + wa.cols() + ", " + wb.cols() + (wc == null ? "" : ", " + wc.cols()));
         }
-        RowJob a = n == 0 ? null : job(kernels[0], wa.type(), n), b = n == 0 ? null : job(kernels[1], wb.type(), n);
-        RowJob c = wc == null || n == 0 ? null : job(kernels[2], wc.type(), n);
-        if (n == 0 || a == panel || a == fallback || b == panel || b == fallback || c == panel || c == fallback) {
+        if (n == 0) return;
+        RowJob a = job(kernels[0], wa.type(), n), b = job(kernels[1], wb.type(), n);
+        RowJob c = wc == null ? null : job(kernels[2], wc.type(), n);
+        // the panel and fallback jobs keep per-call state (codec, type), so they go one matrix at a time
+        if (a == panel || a == fallback || b == panel || b == fallback || c == panel || c == fallback) {
             matMul(wa, x, 0, ya, 0, n);
             matMul(wb, x, 0, yb, 0, n);
             if (wc != null) matMul(wc, x, 0, yc, 0, n);

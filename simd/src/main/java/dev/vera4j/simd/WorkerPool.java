@@ -30,14 +30,14 @@ public final class WorkerPool implements AutoCloseable {
     /** How long an idle thread polls for the next job before parking. */
     static final long SPIN_NANOS = 100_000;
     private static final int CHUNKS_PER_THREAD = 4;
+    /** Shrinking chunks (see the class comment); measured 1.1× the equal chunks on 1B Q4_0 decode. */
+    static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
 
     private final Thread[] workers;
     private final int threads;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicInteger nextChunk = new AtomicInteger();
     private final AtomicInteger nextStart = new AtomicInteger();
-    /** Shrinking chunks (see the class comment); measured 1.1× the equal chunks on 1B Q4_0 decode. */
-    static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     /** The job: up to three tasks whose ranges are laid end to end, {@code [0, end0)}, {@code [end0, end1)}, {@code [end1, count)}. */
