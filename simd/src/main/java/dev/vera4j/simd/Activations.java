@@ -1,10 +1,5 @@
 package dev.vera4j.simd;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-
-import static dev.vera4j.simd.Vec.F;
-
 /**
  * Activation functions: SiLU {@code x·σ(x)} and the SwiGLU gate {@code silu(gate) ⊙ up} of Llama-style FFNs.
  *
@@ -15,28 +10,14 @@ import static dev.vera4j.simd.Vec.F;
 public final class Activations {
     private Activations() {}
 
-    /** In place: {@code x_i = x_i / (1 + exp(−x_i))}. */
+    /** In place: {@code x_i = x_i / (1 + exp(−x_i))}, with {@link Exp}'s {@code e^x} (the same bits in every JIT tier). */
     public static void silu(float[] x, int off, int n) {
-        int i = 0;
-        for (int u = F.loopBound(n); i < u; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, off + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
-        }
-        for (; i < n; i++) x[off + i] = silu(x[off + i]);
+        Exp.silu(x, off, null, 0, n);
     }
 
     /** In place into {@code gate}: {@code gate_i = silu(gate_i) · up_i}. */
     public static void swiglu(float[] gate, int gOff, float[] up, int uOff, int n) {
-        int i = 0;
-        for (int u = F.loopBound(n); i < u; i += F.length()) {
-            FloatVector g = FloatVector.fromArray(F, gate, gOff + i);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, uOff + i)).intoArray(gate, gOff + i);
-        }
-        for (; i < n; i++) gate[gOff + i] = silu(gate[gOff + i]) * up[uOff + i];
-    }
-
-    private static float silu(float v) {
-        return v / (1 + (float) Math.exp(-v));
+        Exp.silu(gate, gOff, up, uOff, n);
     }
 
     /** Scalar reference in double. */

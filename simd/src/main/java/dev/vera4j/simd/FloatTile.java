@@ -1,7 +1,8 @@
 package dev.vera4j.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 import static dev.vera4j.simd.Vec.F;
 import static dev.vera4j.simd.Vec.L;
@@ -12,12 +13,23 @@ import static dev.vera4j.simd.Vec.L;
  * units rather than the loads set the pace), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
  * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
  *
- * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes by
- * {@code reduceLanes}, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations
- * in every tile shape, so which tile (and so which thread's row range) computes an output does not change its bits.
+ * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes in {@link Sums}'
+ * fixed order, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations in
+ * every tile shape and every JIT tier, so neither which tile (and so which thread's row range) computes an output nor
+ * whether its method is compiled yet changes its bits.
  */
 final class FloatTile {
+    /** Lanes {@code i} with bit 3, 2, 1 or 0 set, and the permutes pairing lane {@code i} with {@code i ^ 8, 4, 2, 1}. */
+    private static final VectorMask<Float> M8 = bits(8), M4 = bits(4), M2 = bits(2), M1 = bits(1);
+    private static final VectorShuffle<Float> X8 = Sums.X8, X4 = Sums.X4, X2 = Sums.X2, X1 = Sums.X1;
+
     private FloatTile() {}
+
+    private static VectorMask<Float> bits(int bit) {
+        boolean[] set = new boolean[L];
+        for (int i = 0; i < L; i++) set[i] = (i & bit) != 0;
+        return VectorMask.fromArray(F, set, 0);
+    }
 
     static void tile4x4(float[] w, int wo, int ws, float[] x, int xo, int xs, int kc, float[] y, int yo, int ys, boolean add) {
         int w1 = wo + ws, w2 = w1 + ws, w3 = w2 + ws;
@@ -38,14 +50,37 @@ final class FloatTile {
             b = FloatVector.fromArray(F, x, x3 + k);
             c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
         }
-        float s00 = c00.reduceLanes(VectorOperators.ADD), s10 = c10.reduceLanes(VectorOperators.ADD);
-        float s20 = c20.reduceLanes(VectorOperators.ADD), s30 = c30.reduceLanes(VectorOperators.ADD);
-        float s01 = c01.reduceLanes(VectorOperators.ADD), s11 = c11.reduceLanes(VectorOperators.ADD);
-        float s21 = c21.reduceLanes(VectorOperators.ADD), s31 = c31.reduceLanes(VectorOperators.ADD);
-        float s02 = c02.reduceLanes(VectorOperators.ADD), s12 = c12.reduceLanes(VectorOperators.ADD);
-        float s22 = c22.reduceLanes(VectorOperators.ADD), s32 = c32.reduceLanes(VectorOperators.ADD);
-        float s03 = c03.reduceLanes(VectorOperators.ADD), s13 = c13.reduceLanes(VectorOperators.ADD);
-        float s23 = c23.reduceLanes(VectorOperators.ADD), s33 = c33.reduceLanes(VectorOperators.ADD);
+        float s00, s10, s20, s30, s01, s11, s21, s31, s02, s12, s22, s32, s03, s13, s23, s33;
+        if (L == 16) {
+            // All 16 lane sums at once (Sums' order, bit for bit): each step halves the lanes of two accumulators and
+            // packs both into one vector, 15 blend-blend-permute-add steps in all against 16 separate reductions.
+            // Written out in this method: through a helper, C2 lost the vectors' exact type and boxed them.
+            FloatVector d0 = c00.blend(c02, M8).add(c02.blend(c00, M8).rearrange(X8));
+            FloatVector d1 = c01.blend(c03, M8).add(c03.blend(c01, M8).rearrange(X8));
+            FloatVector d2 = c20.blend(c22, M8).add(c22.blend(c20, M8).rearrange(X8));
+            FloatVector d3 = c21.blend(c23, M8).add(c23.blend(c21, M8).rearrange(X8));
+            FloatVector d4 = c10.blend(c12, M8).add(c12.blend(c10, M8).rearrange(X8));
+            FloatVector d5 = c11.blend(c13, M8).add(c13.blend(c11, M8).rearrange(X8));
+            FloatVector d6 = c30.blend(c32, M8).add(c32.blend(c30, M8).rearrange(X8));
+            FloatVector d7 = c31.blend(c33, M8).add(c33.blend(c31, M8).rearrange(X8));
+            FloatVector e0 = d0.blend(d1, M4).add(d1.blend(d0, M4).rearrange(X4));
+            FloatVector e1 = d2.blend(d3, M4).add(d3.blend(d2, M4).rearrange(X4));
+            FloatVector e2 = d4.blend(d5, M4).add(d5.blend(d4, M4).rearrange(X4));
+            FloatVector e3 = d6.blend(d7, M4).add(d7.blend(d6, M4).rearrange(X4));
+            FloatVector f0 = e0.blend(e1, M2).add(e1.blend(e0, M2).rearrange(X2));
+            FloatVector f1 = e2.blend(e3, M2).add(e3.blend(e2, M2).rearrange(X2));
+            FloatVector g = f0.blend(f1, M1).add(f1.blend(f0, M1).rearrange(X1));
+            // lane 4·t + r holds row r, token t
+            s00 = g.lane(0); s10 = g.lane(1); s20 = g.lane(2); s30 = g.lane(3);
+            s01 = g.lane(4); s11 = g.lane(5); s21 = g.lane(6); s31 = g.lane(7);
+            s02 = g.lane(8); s12 = g.lane(9); s22 = g.lane(10); s32 = g.lane(11);
+            s03 = g.lane(12); s13 = g.lane(13); s23 = g.lane(14); s33 = g.lane(15);
+        } else {
+            s00 = Sums.ordered(c00); s10 = Sums.ordered(c10); s20 = Sums.ordered(c20); s30 = Sums.ordered(c30);
+            s01 = Sums.ordered(c01); s11 = Sums.ordered(c11); s21 = Sums.ordered(c21); s31 = Sums.ordered(c31);
+            s02 = Sums.ordered(c02); s12 = Sums.ordered(c12); s22 = Sums.ordered(c22); s32 = Sums.ordered(c32);
+            s03 = Sums.ordered(c03); s13 = Sums.ordered(c13); s23 = Sums.ordered(c23); s33 = Sums.ordered(c33);
+        }
         if (k < kc) {
             s00 = tail(s00, w, wo, x, xo, k, kc); s10 = tail(s10, w, w1, x, xo, k, kc);
             s20 = tail(s20, w, w2, x, xo, k, kc); s30 = tail(s30, w, w3, x, xo, k, kc);
@@ -83,10 +118,10 @@ final class FloatTile {
             c2 = FloatVector.fromArray(F, w, w2 + k).fma(b, c2);
             c3 = FloatVector.fromArray(F, w, w3 + k).fma(b, c3);
         }
-        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
-        store(y, yo + 1, add, c1.reduceLanes(VectorOperators.ADD), w, w1, x, xo, k, kc);
-        store(y, yo + 2, add, c2.reduceLanes(VectorOperators.ADD), w, w2, x, xo, k, kc);
-        store(y, yo + 3, add, c3.reduceLanes(VectorOperators.ADD), w, w3, x, xo, k, kc);
+        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
+        store(y, yo + 1, add, Sums.ordered(c1), w, w1, x, xo, k, kc);
+        store(y, yo + 2, add, Sums.ordered(c2), w, w2, x, xo, k, kc);
+        store(y, yo + 3, add, Sums.ordered(c3), w, w3, x, xo, k, kc);
     }
 
     /** One row, four tokens: {@code y[yo + t·ys]}. */
@@ -101,10 +136,10 @@ final class FloatTile {
             c2 = a.fma(FloatVector.fromArray(F, x, x2 + k), c2);
             c3 = a.fma(FloatVector.fromArray(F, x, x3 + k), c3);
         }
-        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
-        store(y, yo + ys, add, c1.reduceLanes(VectorOperators.ADD), w, wo, x, x1, k, kc);
-        store(y, yo + 2 * ys, add, c2.reduceLanes(VectorOperators.ADD), w, wo, x, x2, k, kc);
-        store(y, yo + 3 * ys, add, c3.reduceLanes(VectorOperators.ADD), w, wo, x, x3, k, kc);
+        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
+        store(y, yo + ys, add, Sums.ordered(c1), w, wo, x, x1, k, kc);
+        store(y, yo + 2 * ys, add, Sums.ordered(c2), w, wo, x, x2, k, kc);
+        store(y, yo + 3 * ys, add, Sums.ordered(c3), w, wo, x, x3, k, kc);
     }
 
     /** One row, one token; one accumulator, as in the larger tiles, so an output's bits do not depend on its tile. */
@@ -112,7 +147,7 @@ final class FloatTile {
         FloatVector c0 = FloatVector.zero(F);
         int k = 0, end = kc - kc % L;
         for (; k < end; k += L) c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
-        store(y, yo, add, c0.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, kc);
+        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
     }
 
     /**

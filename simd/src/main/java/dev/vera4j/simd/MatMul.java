@@ -27,6 +27,11 @@ import dev.vera4j.gguf.types.TensorCodec;
  * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
  * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  *
+ * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
+ * lane sums have one fixed order ({@link Sums#ordered}); the other kernels' {@code reduceLanes} can round the last bit
+ * differently before and after the JIT compiles them. Training uses it, so a run resumed in a new process continues
+ * bit for bit.
+ *
  * <p>Matrices that read the same input (q, k and v; gate and up) can go as one product,
  * {@link #matMul(float[], int, Weights, float[], Weights, float[], Weights, float[])}: one quantization and one barrier.
  */
@@ -34,6 +39,7 @@ public final class MatMul {
     private final WorkerPool pool;
     private final int maxCols;
     private final int maxTokens;
+    private final boolean fixedOrder;
     /** The row kernels of single products, and of the second and third matrix of a {@link #matMul(float[], int, Weights, float[], Weights, float[], Weights, float[]) shared-input} product. */
     private final Kernels[] kernels = new Kernels[3];
     private final FallbackJob fallback = new FallbackJob();
@@ -44,10 +50,19 @@ public final class MatMul {
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
+        this(pool, maxCols, maxTokens, false);
+    }
+
+    /**
+     * @param fixedOrder whether every product goes through the panel GEMM, whose results do not depend on JIT timing
+     *     (for training; slower for one token)
+     */
+    public MatMul(WorkerPool pool, int maxCols, int maxTokens, boolean fixedOrder) {
         if (maxCols < 1 || maxTokens < 1) throw new IllegalArgumentException("maxCols and maxTokens must be >= 1, got " + maxCols + ", " + maxTokens);
         this.pool = pool;
         this.maxCols = maxCols;
         this.maxTokens = maxTokens;
+        this.fixedOrder = fixedOrder;
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
@@ -161,6 +176,7 @@ public final class MatMul {
     }
 
     private RowJob job(Kernels k, GgmlType type, int n) {
+        if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
         if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : k.q4_0Int;
         if (n >= PANEL_MIN_TOKENS) return panel;

@@ -1,7 +1,6 @@
 package dev.vera4j.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -49,7 +48,7 @@ public final class Norms {
         for (; i + 4 * l <= n; i += 4 * l) {
             FloatVector a = FloatVector.fromArray(F, x, off + i), b = FloatVector.fromArray(F, x, off + i + l);
             FloatVector c = FloatVector.fromArray(F, x, off + i + 2 * l), d = FloatVector.fromArray(F, x, off + i + 3 * l);
-            sum += a.mul(a).add(b.mul(b)).add(c.mul(c).add(d.mul(d))).reduceLanes(VectorOperators.ADD);
+            sum += Sums.ordered(a.mul(a).add(b.mul(b)).add(c.mul(c).add(d.mul(d))));
         }
         for (; i < n; i++) sum += (double) x[off + i] * x[off + i];
         return (float) (1.0 / Math.sqrt((float) (sum / n) + eps));

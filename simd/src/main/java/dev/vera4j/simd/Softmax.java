@@ -30,14 +30,7 @@ public final class Softmax {
             m = m.max(FloatVector.fromArray(F, x, off + i, in).blend(Float.NEGATIVE_INFINITY, in.not()));
         }
         float max = m.reduceLanes(VectorOperators.MAX);
-        FloatVector sum = FloatVector.zero(F);
-        for (int i = 0; i < n; i += l) {
-            VectorMask<Float> in = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(F, x, off + i, in).sub(max).lanewise(VectorOperators.EXP).blend(0f, in.not());
-            e.intoArray(x, off + i, in);
-            sum = sum.add(e);
-        }
-        Elementwise.scale(x, off, n, 1 / sum.reduceLanes(VectorOperators.ADD));
+        Elementwise.scale(x, off, n, 1 / Exp.expShifted(x, off, n, max));
     }
 
     /** Scalar reference in double. */

@@ -98,6 +98,38 @@ class TrainCommandTest {
         assertTrue(step >= 3 && step < 100000, "saved at step " + step);
     }
 
+    /**
+     * {@code --resume} continues bit for bit in a new process, whatever the JIT has compiled by then: 4 steps here
+     * (this JVM, warm) against 2 steps in one child JVM and 2 more resumed in another that only has C1, whose vector
+     * code differs most from C2's (no intrinsics; {@code reduceLanes} adds the lanes in sequence there).
+     */
+    @Test
+    void resumeInANewProcessIsBitIdentical() throws Exception {
+        String data = SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString();
+        Path whole = dir.resolve("whole.vera.gguf"), resumed = dir.resolve("resumed.vera.gguf");
+        List<String> args = List.of("train", "-m", MODEL.toString(), "--data", data, "--rank", "16",
+                "--targets", "q,k,v,o,gate,up,down", "--seq", "64", "--batch", "2", "--seed", "0", "-t", "2");
+        List<String> a = new java.util.ArrayList<>(args);
+        a.addAll(List.of("-o", whole.toString(), "--steps", "4"));
+        Run r = cli(a.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        child(List.of(), args, "-o", resumed.toString(), "--steps", "2");
+        child(List.of("-XX:TieredStopAtLevel=1"), args, "-o", resumed.toString(), "--steps", "4", "--resume");
+        assertEquals(-1, Files.mismatch(whole, resumed), "the resumed adapter differs from the uninterrupted one");
+    }
+
+    private static void child(List<String> jvm, List<String> args, String... more) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.vera4j.tools.Main"));
+        cmd.addAll(args);
+        cmd.addAll(List.of(more));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), text);
+    }
+
     @Test
     void csvLogEpochsAndCheckpointing() throws Exception {
         Path data = dir.resolve("d.txt"), log = dir.resolve("run.csv");

@@ -1,7 +1,7 @@
 package dev.vera4j.vera;
 
+import dev.vera4j.simd.Sums;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,7 +29,7 @@ public final class VeraKernels {
         for (int bound = n - step; j <= bound; j += step) {
             acc0 = FloatVector.fromArray(S, a, aOff + j).fma(FloatVector.fromArray(S, b, bOff + j), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = Sums.ordered(acc0.add(acc1));
         for (; j < n; j++) s = Math.fma(a[aOff + j], b[bOff + j], s);
         return s;
     }

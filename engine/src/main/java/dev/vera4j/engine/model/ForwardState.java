@@ -25,13 +25,13 @@ public final class ForwardState {
     LinearHook[] hooks = new LinearHook[0];
     ActivationRecorder recorder;
 
-    ForwardState(Transformer t, int maxBatch, int maxContext) {
+    ForwardState(Transformer t, int maxBatch, int maxContext, boolean fixedOrder) {
         ModelConfig c = t.config();
         if (maxBatch < 1 || maxContext < 1) throw new IllegalArgumentException("maxBatch and maxContext must be positive");
         this.maxBatch = maxBatch;
         this.maxContext = maxContext;
         int wide = Math.max(c.dim(), Math.max(c.qDim(), c.feedForwardLength()));
-        this.matMul = new MatMul(t.pool(), wide, maxBatch);
+        this.matMul = new MatMul(t.pool(), wide, maxBatch, fixedOrder);
         x = new float[maxBatch * c.dim()];
         xb = new float[maxBatch * Math.max(c.dim(), c.qDim())];
         mix = new float[maxBatch * c.qDim()];

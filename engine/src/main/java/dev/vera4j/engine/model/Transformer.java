@@ -55,7 +55,16 @@ public final class Transformer {
     public WorkerPool pool() { return pool; }
 
     /** Scratch memory for passes of at most {@code maxBatch} tokens over a context of {@code maxContext} positions. */
-    public ForwardState newState(int maxBatch, int maxContext) { return new ForwardState(this, maxBatch, maxContext); }
+    public ForwardState newState(int maxBatch, int maxContext) { return new ForwardState(this, maxBatch, maxContext, false); }
+
+    /**
+     * As {@link #newState(int, int)}; with {@code fixedOrder} every product goes through the many-token GEMM, whose
+     * results do not depend on JIT timing (see {@link dev.vera4j.simd.MatMul}): for training, which must resume bit-identically in a
+     * new process. Passes of one token are then slower.
+     */
+    public ForwardState newState(int maxBatch, int maxContext, boolean fixedOrder) {
+        return new ForwardState(this, maxBatch, maxContext, fixedOrder);
+    }
 
     /** A rotary embedding of this model's heads; mutable (it holds the current position's tables), one per state. */
     Rope newRope() {

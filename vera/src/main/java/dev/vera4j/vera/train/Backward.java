@@ -78,12 +78,12 @@ public final class Backward {
         if (c.qkNorm()) throw new IllegalArgumentException("training is not supported for models with per-head q/k norms (" + c.architecture() + ")");
         if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
-        state = tf.newState(maxSeq, maxSeq);
+        state = tf.newState(maxSeq, maxSeq, true);
         state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, tf.pool()));
         state.recorder(this::record);
         cache = KvCache.allocate(KvType.F32, L, maxSeq, kvDim);
         int wide = Math.max(dim, Math.max(qDim, ff));
-        matMul = new MatMul(tf.pool(), wide, maxSeq);
+        matMul = new MatMul(tf.pool(), wide, maxSeq, true);
         tp = new TransposedProduct(tf.pool(), wide);
         acts = new float[POINTS.length][L][];
         for (ActivationRecorder.Point pt : POINTS) {
