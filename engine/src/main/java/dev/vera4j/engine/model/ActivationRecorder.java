@@ -18,6 +18,10 @@ public interface ActivationRecorder {
         BLOCK_INPUT,
         /** RMSNorm of the block input, the input of q/k/v. */
         ATTN_NORM,
+        /** Queries after bias, before the per-head q-norm: recorded only for models that have one (qwen3). */
+        Q_RAW,
+        /** Keys after bias, before the per-head k-norm: recorded only for models that have one (qwen3). */
+        K_RAW,
         /** Queries after bias, q-norm and RoPE. */
         Q,
         /** Keys after bias, k-norm and RoPE (as stored in the cache). */

@@ -99,6 +99,8 @@ public final class Transformer {
             finish(s, site[1], L.wk(), xb, s.k, n, L.bk());
             finish(s, site[2], L.wv(), xb, s.v, n, L.bv());
             if (c.qkNorm()) {
+                record(s, l, Q_RAW, s.q, n, qDim);
+                record(s, l, K_RAW, s.k, n, kvDim);
                 headNorm(s.q, n * c.headCount(), L.qNorm());
                 headNorm(s.k, n * c.headCountKv(), L.kNorm());
             }

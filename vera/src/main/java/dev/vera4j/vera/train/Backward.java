@@ -28,7 +28,7 @@ import java.util.Arrays;
  *
  * <p>The loss is the summed cross-entropy of the masked next-token predictions; gradients are scaled by the caller's
  * factor (1 / tokens of the whole batch gives the batch mean). All memory is allocated up front for sequences of up to
- * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) are refused.
+ * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) get gradients through those norms too.
  *
  * <pre>{@code
  * Backward bw = new Backward(model.transformer(), lambdas, 256);
@@ -51,7 +51,7 @@ public final class Backward {
     private final TransposedProduct tp;
     private final float[][][] acts;
     private final float[] logits, xFinal;
-    private final float[] dx, dh, dq, dk, dv, dmix, dff, dg, du;
+    private final float[] dx, dh, dq, dk, dv, dmix, dnorm, dff, dg, du;
     private final SiteGradients sites;
     private final RopeTable ropeTable;
     /** Attention weights and their gradients of one query row, per key/value head (one task each). */
@@ -75,7 +75,6 @@ public final class Backward {
         this.w = tf.weights();
         this.params = params;
         this.maxSeq = maxSeq;
-        if (c.qkNorm()) throw new IllegalArgumentException("training is not supported for models with per-head q/k norms (" + c.architecture() + ")");
         if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
         state = tf.newState(maxSeq, maxSeq, true);
@@ -92,6 +91,8 @@ public final class Backward {
                 case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM -> dim;
                 case Q, ATTN_MIX -> qDim;
                 case K, V -> kvDim;
+                case Q_RAW -> c.qkNorm() ? qDim : 0;
+                case K_RAW -> c.qkNorm() ? kvDim : 0;
                 case GATE, UP, FFN_MIX -> ff;
                 case FINAL_NORM -> 0;
             };
@@ -106,6 +107,7 @@ public final class Backward {
         dk = new float[maxSeq * kvDim];
         dv = new float[maxSeq * kvDim];
         dmix = new float[maxSeq * qDim];
+        dnorm = new float[c.qkNorm() ? maxSeq * qDim : 0];
         dff = new float[maxSeq * ff];
         dg = new float[maxSeq * ff];
         du = new float[maxSeq * ff];
@@ -121,9 +123,9 @@ public final class Backward {
      */
     public static long bytesFor(ModelConfig c, int maxSeq, boolean recompute) {
         long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength();
-        long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff;
+        long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff + (c.qkNorm() ? q + kv : 0);
         long kept = recompute ? dim * c.blockCount() + perLayer - dim : perLayer * c.blockCount();
-        long floats = kept + 3 * dim + c.vocabSize() + 2 * q + 2 * kv + 3 * ff;
+        long floats = kept + 3 * dim + c.vocabSize() + 2 * q + 2 * kv + 3 * ff + (c.qkNorm() ? q : 0);
         long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
         return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
     }
@@ -225,6 +227,19 @@ public final class Backward {
             ropeTable.unrotate(dq, t * qDim, c.headCount(), t);
             ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t);
         }
+        if (c.qkNorm()) {
+            LlamaWeights.Layer L = w.layer(l);
+            headNormBackward(act(ActivationRecorder.Point.Q_RAW, l), L.qNorm(), dq, n * c.headCount());
+            headNormBackward(act(ActivationRecorder.Point.K_RAW, l), L.kNorm(), dk, n * c.headCountKv());
+        }
+    }
+
+    /** Through the per-head RMSNorm of q or k (qwen3): {@code d} (gradients of the normed rows) becomes those of {@code raw}. */
+    private void headNormBackward(float[] raw, MemorySegment weight, float[] d, int rows) {
+        int hd = c.headDim();
+        Arrays.fill(dnorm, 0, rows * hd, 0f);
+        TrainOps.rmsNormBackward(raw, weight, d, dnorm, rows, hd, c.rmsEps());
+        System.arraycopy(dnorm, 0, d, 0, rows * hd);
     }
 
     private final class AttentionBackward implements dev.vera4j.simd.RangeTask {
@@ -290,8 +305,16 @@ public final class Backward {
                 hf = act(ActivationRecorder.Point.FFN_NORM, l), gate = act(ActivationRecorder.Point.GATE, l),
                 up = act(ActivationRecorder.Point.UP, l), fmix = act(ActivationRecorder.Point.FFN_MIX, l);
         TrainOps.rmsNorm(x, L.attnNorm(), ha, n, dim, c.rmsEps());
-        project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
-        project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
+        if (c.qkNorm()) {
+            float[] qRaw = act(ActivationRecorder.Point.Q_RAW, l), kRaw = act(ActivationRecorder.Point.K_RAW, l);
+            project(l, VeraTarget.Q, L.wq(), L.bq(), ha, qRaw, n);
+            project(l, VeraTarget.K, L.wk(), L.bk(), ha, kRaw, n);
+            TrainOps.rmsNorm(qRaw, L.qNorm(), q, n * c.headCount(), hd, c.rmsEps());
+            TrainOps.rmsNorm(kRaw, L.kNorm(), k, n * c.headCountKv(), hd, c.rmsEps());
+        } else {
+            project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
+            project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
+        }
         project(l, VeraTarget.V, L.wv(), L.bv(), ha, v, n);
         for (int t = 0; t < n; t++) {
             ropeTable.rotate(q, t * qDim, c.headCount(), t);
