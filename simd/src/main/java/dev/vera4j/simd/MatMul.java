@@ -25,6 +25,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * the calling thread quantizes the activations once into int8 blocks ({@link Int8Activations}) and the rows meet them
  * in 16-bit integer products, 16 blocks per step ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.3× (Q8_0) and
  * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
+ * Q8_0 rows go two at a time, each paired with one half a thread's range away ({@code Q8IntDot.dot2}), so a core
+ * streams two separate runs of the mapping: 1.2× the one-row kernel in decode.
  * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
