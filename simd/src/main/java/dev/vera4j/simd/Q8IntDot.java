@@ -78,7 +78,7 @@ final class Q8IntDot {
     }
 
     /**
-     * {@link #dot} of two rows at once: {@code y0[i0]} for the row at {@code off0} and {@code y1[i1]} for the row at
+     * {@link #dot} of two rows at once: {@code y[i0]} for the row at {@code off0} and {@code y[i1]} for the row at
      * {@code off1}. The callers pass rows far apart, so the core streams two separate runs of memory, which its
      * prefetchers follow (two adjacent rows, one stream with gaps, were slower than one). Measured on one thread in a
      * harness: 26 GB/s on streamed rows against 10–14 for {@link #dot}, about what a plain read of the mapping reaches.
@@ -167,10 +167,10 @@ final class Q8IntDot {
         return ShortVector.fromArray(S32, idx, 0);
     }
 
-    /** Rows {@code [start, end)} of every token. */
     /** {@code -Dvera4j.q8single=true}: one row at a time, for A/B measurements. */
     static final boolean PAIRS = !Boolean.getBoolean("vera4j.q8single");
 
+    /** Rows {@code [start, end)} of every token; row r paired with row r + half the range (see {@link #dot2}). */
     static final class Job extends RowJob implements MatMul.Int8Job {
         Int8Activations acts;
 

@@ -59,8 +59,8 @@ public final class Transformer {
 
     /**
      * As {@link #newState(int, int)}; with {@code fixedOrder} every product goes through the many-token GEMM, whose
-     * results do not depend on JIT timing (see {@link dev.vera4j.simd.MatMul}): for training, which must resume bit-identically in a
-     * new process. Passes of one token are then slower.
+     * results do not depend on JIT timing (see {@link dev.vera4j.simd.MatMul}): for training, which must resume
+     * bit-identically in a new process. Passes of one token are then slower.
      */
     public ForwardState newState(int maxBatch, int maxContext, boolean fixedOrder) {
         return new ForwardState(this, maxBatch, maxContext, fixedOrder);
