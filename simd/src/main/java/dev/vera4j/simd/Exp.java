@@ -44,13 +44,15 @@ public final class Exp {
         for (int i = 0; i < n; i += F.length()) {
             VectorMask<Float> in = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(F, x, off + i, in).sub(shift);
-            // e^v, as in expReference; written out here and in silu (not called) because C2 does not always inline a
-            // method this size at a call site it has seen run rarely, and a vector passed to a call is boxed
+            // e^v, as in expReference (2^n from t = n + 1.5·2²³: n sits in t's low mantissa bits); written out here and
+            // in silu, not called: a vector passed to a call that C2 does not inline is boxed (see Sums.ordered)
             FloatVector c = v.max(LO).min(HI);
             FloatVector t = c.fma(LOG2E, SHIFTER), k = t.sub(SHIFTER);
             FloatVector r = k.fma(NEG_LN2_LO, k.fma(NEG_LN2_HI, c));
             FloatVector p = r.fma(P0, P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
-            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(twoTo(t))
+            IntVector bits = (IntVector) t.reinterpretAsInts();
+            FloatVector n2 = bits.sub(SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(ONE_BITS).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(n2)
                     .blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, HI)).blend(0f, v.compare(VectorOperators.LT, LO))
                     .blend(v, v.test(VectorOperators.IS_NAN));
             e = e.blend(0f, in.not());
@@ -77,7 +79,9 @@ public final class Exp {
             FloatVector t = c.fma(LOG2E, SHIFTER), k = t.sub(SHIFTER);
             FloatVector r = k.fma(NEG_LN2_LO, k.fma(NEG_LN2_HI, c));
             FloatVector p = r.fma(P0, P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
-            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(twoTo(t))
+            IntVector bits = (IntVector) t.reinterpretAsInts();
+            FloatVector n2 = bits.sub(SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(ONE_BITS).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(n2)
                     .blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, HI)).blend(0f, v.compare(VectorOperators.LT, LO))
                     .blend(v, v.test(VectorOperators.IS_NAN));
             FloatVector y = g.div(e.add(1f));
@@ -88,11 +92,6 @@ public final class Exp {
             float y = x[xOff + i] / (expReference(-x[xOff + i]) + 1f);
             x[xOff + i] = up != null ? y * up[uOff + i] : y;
         }
-    }
-
-    /** {@code 2^k} from {@code t = k + 1.5·2²³}: k sits in the low mantissa bits of t. */
-    private static FloatVector twoTo(FloatVector t) {
-        return ((IntVector) t.reinterpretAsInts()).sub(SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(ONE_BITS).reinterpretAsFloats();
     }
 
     /** Scalar reference: the same operations on one float, so it equals the vector loops' {@code e^x} bit for bit. */

@@ -19,7 +19,13 @@ import static dev.vera4j.simd.Vec.L;
  * whether its method is compiled yet changes its bits.
  */
 final class FloatTile {
-    /** Lanes {@code i} with bit 3, 2, 1 or 0 set, and the permutes pairing lane {@code i} with {@code i ^ 8, 4, 2, 1}. */
+    /**
+     * Lanes with the top lane bit ({@code L/2}) or the next ({@code L/4}) set, and the permutes pairing lane {@code i}
+     * with {@code i ^ L/2}, {@code i ^ L/4}, {@code i ^ 2} and {@code i ^ 1}: the steps of {@link Sums}' halving order.
+     */
+    private static final VectorMask<Float> MH = bits(L / 2), MQ = bits(L / 4);
+    private static final VectorShuffle<Float> XH = Sums.xor(L / 2), XQ = Sums.xor(L / 4);
+    /** With 16 lanes: lanes with bit 3, 2, 1 or 0 set, and the permutes pairing lane {@code i} with {@code i ^ 8, 4, 2, 1}. */
     private static final VectorMask<Float> M8 = bits(8), M4 = bits(4), M2 = bits(2), M1 = bits(1);
     private static final VectorShuffle<Float> X8 = Sums.X8, X4 = Sums.X4, X2 = Sums.X2, X1 = Sums.X1;
 
@@ -50,11 +56,12 @@ final class FloatTile {
             b = FloatVector.fromArray(F, x, x3 + k);
             c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
         }
+        // The 16 lane sums in Sums' order, bit for bit. Written out here and in every tile: a vector passed to a helper
+        // that C2 declines to inline (it gives up inlining in large graphs) is boxed, an allocation per call.
         float s00, s10, s20, s30, s01, s11, s21, s31, s02, s12, s22, s32, s03, s13, s23, s33;
         if (L == 16) {
-            // All 16 lane sums at once (Sums' order, bit for bit): each step halves the lanes of two accumulators and
-            // packs both into one vector, 15 blend-blend-permute-add steps in all against 16 separate reductions.
-            // Written out in this method: through a helper, C2 lost the vectors' exact type and boxed them.
+            // each step halves the lanes of two accumulators and packs both into one vector: 15 blend-blend-permute-add
+            // steps in all
             FloatVector d0 = c00.blend(c02, M8).add(c02.blend(c00, M8).rearrange(X8));
             FloatVector d1 = c01.blend(c03, M8).add(c03.blend(c01, M8).rearrange(X8));
             FloatVector d2 = c20.blend(c22, M8).add(c22.blend(c20, M8).rearrange(X8));
@@ -76,10 +83,26 @@ final class FloatTile {
             s02 = g.lane(8); s12 = g.lane(9); s22 = g.lane(10); s32 = g.lane(11);
             s03 = g.lane(12); s13 = g.lane(13); s23 = g.lane(14); s33 = g.lane(15);
         } else {
-            s00 = Sums.ordered(c00); s10 = Sums.ordered(c10); s20 = Sums.ordered(c20); s30 = Sums.ordered(c30);
-            s01 = Sums.ordered(c01); s11 = Sums.ordered(c11); s21 = Sums.ordered(c21); s31 = Sums.ordered(c31);
-            s02 = Sums.ordered(c02); s12 = Sums.ordered(c12); s22 = Sums.ordered(c22); s32 = Sums.ordered(c32);
-            s03 = Sums.ordered(c03); s13 = Sums.ordered(c13); s23 = Sums.ordered(c23); s33 = Sums.ordered(c33);
+            // 8 lanes: per token, the first two halving steps pack its four rows into one vector, then one more step
+            FloatVector d0 = c00.blend(c10, MH).add(c10.blend(c00, MH).rearrange(XH));
+            FloatVector d1 = c20.blend(c30, MH).add(c30.blend(c20, MH).rearrange(XH));
+            FloatVector g0 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+            d0 = c01.blend(c11, MH).add(c11.blend(c01, MH).rearrange(XH));
+            d1 = c21.blend(c31, MH).add(c31.blend(c21, MH).rearrange(XH));
+            FloatVector g1 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+            d0 = c02.blend(c12, MH).add(c12.blend(c02, MH).rearrange(XH));
+            d1 = c22.blend(c32, MH).add(c32.blend(c22, MH).rearrange(XH));
+            FloatVector g2 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+            d0 = c03.blend(c13, MH).add(c13.blend(c03, MH).rearrange(XH));
+            d1 = c23.blend(c33, MH).add(c33.blend(c23, MH).rearrange(XH));
+            FloatVector g3 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+            g0 = g0.add(g0.rearrange(X1)); g1 = g1.add(g1.rearrange(X1));
+            g2 = g2.add(g2.rearrange(X1)); g3 = g3.add(g3.rearrange(X1));
+            // in g_t, lane 0 holds row 0, lane 4 row 1, lane 2 row 2, lane 6 row 3
+            s00 = g0.lane(0); s10 = g0.lane(4); s20 = g0.lane(2); s30 = g0.lane(6);
+            s01 = g1.lane(0); s11 = g1.lane(4); s21 = g1.lane(2); s31 = g1.lane(6);
+            s02 = g2.lane(0); s12 = g2.lane(4); s22 = g2.lane(2); s32 = g2.lane(6);
+            s03 = g3.lane(0); s13 = g3.lane(4); s23 = g3.lane(2); s33 = g3.lane(6);
         }
         if (k < kc) {
             s00 = tail(s00, w, wo, x, xo, k, kc); s10 = tail(s10, w, w1, x, xo, k, kc);
@@ -118,10 +141,15 @@ final class FloatTile {
             c2 = FloatVector.fromArray(F, w, w2 + k).fma(b, c2);
             c3 = FloatVector.fromArray(F, w, w3 + k).fma(b, c3);
         }
-        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
-        store(y, yo + 1, add, Sums.ordered(c1), w, w1, x, xo, k, kc);
-        store(y, yo + 2, add, Sums.ordered(c2), w, w2, x, xo, k, kc);
-        store(y, yo + 3, add, Sums.ordered(c3), w, w3, x, xo, k, kc);
+        FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
+        FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
+        FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+        if (L == 16) g = g.add(g.rearrange(X2));
+        g = g.add(g.rearrange(X1));
+        store(y, yo, add, g.lane(0), w, wo, x, xo, k, kc);
+        store(y, yo + 1, add, g.lane(L / 2), w, w1, x, xo, k, kc);
+        store(y, yo + 2, add, g.lane(L / 4), w, w2, x, xo, k, kc);
+        store(y, yo + 3, add, g.lane(3 * L / 4), w, w3, x, xo, k, kc);
     }
 
     /** One row, four tokens: {@code y[yo + t·ys]}. */
@@ -136,10 +164,15 @@ final class FloatTile {
             c2 = a.fma(FloatVector.fromArray(F, x, x2 + k), c2);
             c3 = a.fma(FloatVector.fromArray(F, x, x3 + k), c3);
         }
-        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
-        store(y, yo + ys, add, Sums.ordered(c1), w, wo, x, x1, k, kc);
-        store(y, yo + 2 * ys, add, Sums.ordered(c2), w, wo, x, x2, k, kc);
-        store(y, yo + 3 * ys, add, Sums.ordered(c3), w, wo, x, x3, k, kc);
+        FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
+        FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
+        FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
+        if (L == 16) g = g.add(g.rearrange(X2));
+        g = g.add(g.rearrange(X1));
+        store(y, yo, add, g.lane(0), w, wo, x, xo, k, kc);
+        store(y, yo + ys, add, g.lane(L / 2), w, wo, x, x1, k, kc);
+        store(y, yo + 2 * ys, add, g.lane(L / 4), w, wo, x, x2, k, kc);
+        store(y, yo + 3 * ys, add, g.lane(3 * L / 4), w, wo, x, x3, k, kc);
     }
 
     /** One row, one token; one accumulator, as in the larger tiles, so an output's bits do not depend on its tile. */
@@ -147,7 +180,10 @@ final class FloatTile {
         FloatVector c0 = FloatVector.zero(F);
         int k = 0, end = kc - kc % L;
         for (; k < end; k += L) c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
-        store(y, yo, add, Sums.ordered(c0), w, wo, x, xo, k, kc);
+        c0 = c0.add(c0.rearrange(XH));
+        c0 = c0.add(c0.rearrange(XQ));
+        if (L == 16) c0 = c0.add(c0.rearrange(X2));
+        store(y, yo, add, c0.add(c0.rearrange(X1)).lane(0), w, wo, x, xo, k, kc);
     }
 
     /**

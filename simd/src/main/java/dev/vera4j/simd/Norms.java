@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.vera4j.simd.Vec.F;
 import static dev.vera4j.simd.Vec.F32;
+import static dev.vera4j.simd.Vec.L;
 import static dev.vera4j.simd.Vec.LE;
 
 /**
@@ -48,7 +49,12 @@ public final class Norms {
         for (; i + 4 * l <= n; i += 4 * l) {
             FloatVector a = FloatVector.fromArray(F, x, off + i), b = FloatVector.fromArray(F, x, off + i + l);
             FloatVector c = FloatVector.fromArray(F, x, off + i + 2 * l), d = FloatVector.fromArray(F, x, off + i + 3 * l);
-            sum += Sums.ordered(a.mul(a).add(b.mul(b)).add(c.mul(c).add(d.mul(d))));
+            FloatVector v = a.mul(a).add(b.mul(b)).add(c.mul(c).add(d.mul(d)));
+            // Sums.ordered(v), written out (a vector passed to a call C2 does not inline is boxed)
+            if (L >= 16) v = v.add(v.rearrange(Sums.X8));
+            if (L >= 8) v = v.add(v.rearrange(Sums.X4));
+            v = v.add(v.rearrange(Sums.X2));
+            sum += v.add(v.rearrange(Sums.X1)).lane(0);
         }
         for (; i < n; i++) sum += (double) x[off + i] * x[off + i];
         return (float) (1.0 / Math.sqrt((float) (sum / n) + eps));

@@ -19,8 +19,8 @@ import static dev.vera4j.simd.Vec.L;
  * {@code reduceLanes}, which costs fewer instructions per row there.
  */
 public final class Sums {
-    static final VectorShuffle<Float> X1 = xor(1), X2 = xor(2), X4 = xor(4), X8 = xor(8);
-    private static final boolean W16 = L >= 16, W8 = L >= 8;
+    /** The permutes of the halving steps. */
+    public static final VectorShuffle<Float> X1 = xor(1), X2 = xor(2), X4 = xor(4), X8 = xor(8);
 
     private Sums() {}
 
@@ -32,21 +32,16 @@ public final class Sums {
     /**
      * The sum of the lanes of {@code v} (of the kernels' species, {@code FloatVector.SPECIES_PREFERRED}) in the fixed
      * halving order above: the same bits interpreted, C1- or C2-compiled.
+     *
+     * <p>The kernels write these four steps out rather than call this: C2 does not always inline a call (it stops
+     * inlining when a method's graph grows large, and skips callees it has already compiled on their own at call sites
+     * it has seen run rarely), and a vector passed to a call that is not inlined is boxed, an allocation per call.
      */
     public static float ordered(FloatVector v) {
-        return fold(fold(wide(v), X2), X1).lane(0);
-    }
-
-    // These three are kept under 35 bytes of bytecode: C2 inlines methods that small even at call sites it has seen
-    // run rarely, and a vector passed to a call that is not inlined is boxed (an allocation on every call).
-    private static FloatVector wide(FloatVector v) {
-        if (W16) v = fold(v, X8);
-        if (W8) v = fold(v, X4);
-        return v;
-    }
-
-    private static FloatVector fold(FloatVector v, VectorShuffle<Float> s) {
-        return v.add(v.rearrange(s));
+        if (L >= 16) v = v.add(v.rearrange(X8));
+        if (L >= 8) v = v.add(v.rearrange(X4));
+        v = v.add(v.rearrange(X2));
+        return v.add(v.rearrange(X1)).lane(0);
     }
 
     /** Scalar reference of {@link #ordered} over {@code lanes} (a power of two) values from {@code a[off]}. */

@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VeraKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = S.length();
 
     private VeraKernels() {}
 
@@ -29,7 +30,12 @@ public final class VeraKernels {
         for (int bound = n - step; j <= bound; j += step) {
             acc0 = FloatVector.fromArray(S, a, aOff + j).fma(FloatVector.fromArray(S, b, bOff + j), acc0);
         }
-        float s = Sums.ordered(acc0.add(acc1));
+        FloatVector v = acc0.add(acc1);
+        // Sums.ordered(v), written out (a vector passed to a call C2 does not inline is boxed)
+        if (LANES >= 16) v = v.add(v.rearrange(Sums.X8));
+        if (LANES >= 8) v = v.add(v.rearrange(Sums.X4));
+        v = v.add(v.rearrange(Sums.X2));
+        float s = v.add(v.rearrange(Sums.X1)).lane(0);
         for (; j < n; j++) s = Math.fma(a[aOff + j], b[bOff + j], s);
         return s;
     }
