@@ -39,4 +39,16 @@ class BenchCommandTest {
         assertFalse(r.out().contains("tg"));
         assertEquals(2, cli("bench", "-m", MODEL, "-p", "0", "-n", "0").code());
     }
+
+    /** The warm-up repeats the run for the seconds asked (JIT compilation stays out of the figures); bad values are refused. */
+    @Test
+    void warmsUpForTheSecondsAsked() {
+        long t0 = System.nanoTime();
+        GenerateCommandTest.Result r = cli("bench", "-m", MODEL, "-p", "0", "-n", "4", "-t", "1", "-r", "1", "--warmup", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(System.nanoTime() - t0 >= 1_000_000_000L, "returned before the one-second warm-up ended");
+        GenerateCommandTest.Result bad = cli("bench", "-m", MODEL, "-n", "4", "--warmup", "-1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("warmup"), bad.err());
+    }
 }

@@ -19,13 +19,18 @@ import java.util.SplittableRandom;
 
 /**
  * {@code vera4j bench -m MODEL -p 128 -n 64 -t 2 -r 3}: like llama-bench, times prompt processing (pp: the prompt as
- * batched forward passes) and text generation (tg: one token per pass) on random tokens, after one warm-up run, and
- * prints tokens per second as the median and spread over the repetitions.
+ * batched forward passes) and text generation (tg: one token per pass) on random tokens, after a warm-up, and prints
+ * tokens per second as the median and spread over the repetitions.
+ *
+ * <p>The warm-up is one run, as llama-bench's, or repeats the run for {@code --warmup} seconds: HotSpot compiles a
+ * method only after it has run often enough and the Vector API is slow until then, so kernels called a few times per
+ * token (SiLU) can stay uncompiled for the first seconds of a process (BENCHMARKS.md). A longer warm-up measures the
+ * speed a long session settles at.
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
     @Override public String summary() { return "measure prompt-processing and generation speed (tokens/s), like llama-bench"; }
-    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--batch N] [--kv-type f16|f32] [--adapter FILE[:WEIGHT]]... [--json]"; }
+    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--warmup SECONDS] [--batch N] [--kv-type f16|f32] [--adapter FILE[:WEIGHT]]... [--json]"; }
 
     /** One test's speeds over the repetitions. */
     record Result(String test, int tokens, double[] tokensPerSecond) {
@@ -50,6 +55,7 @@ final class BenchCommand implements Command {
                 .value("n", "-n", "--n-gen")
                 .value("threads", "-t", "--threads")
                 .value("reps", "-r", "--repetitions")
+                .value("warmup", "--warmup")
                 .value("batch", "-b", "--batch")
                 .value("kv-type", "--kv-type")
                 .value("adapter", "--adapter")
@@ -65,6 +71,7 @@ final class BenchCommand implements Command {
         if (p == 0 && n == 0) throw new UsageException("nothing to measure: -p and -n are both 0");
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         int reps = a.getInt("reps", 3, 1, 1000);
+        long warmupNanos = a.getInt("warmup", 0, 0, 3600) * 1_000_000_000L;
         int batch = a.getInt("batch", Math.max(1, Math.min(p, 512)), 1, 1 << 16);
         KvType kv = switch (a.get("kv-type", "f16").toLowerCase()) {
             case "f16" -> KvType.F16;
@@ -82,8 +89,8 @@ final class BenchCommand implements Command {
             SplittableRandom random = new SplittableRandom(1234);
             int[] prompt = random.ints(Math.max(p, 1), 0, model.config().vocabSize()).toArray();
             int[] gen = random.ints(Math.max(n, 1), 0, model.config().vocabSize()).toArray();
-            if (p > 0) results.add(measure("pp" + p, p, reps, () -> promptPass(session, prompt)));
-            if (n > 0) results.add(measure("tg" + n, n, reps, () -> generationPass(session, gen)));
+            if (p > 0) results.add(measure("pp" + p, p, reps, warmupNanos, () -> promptPass(session, prompt)));
+            if (n > 0) results.add(measure("tg" + n, n, reps, warmupNanos, () -> generationPass(session, gen)));
             print(out, a.has("json"), path, model, threads, results);
         }
         return 0;
@@ -91,8 +98,10 @@ final class BenchCommand implements Command {
 
     private interface Pass { long nanos(); }
 
-    private static Result measure(String name, int tokens, int reps, Pass pass) {
-        pass.nanos();   // warm-up, as llama-bench: JIT compilation and page faults stay out of the figures
+    private static Result measure(String name, int tokens, int reps, long warmupNanos, Pass pass) {
+        // warm-up: JIT compilation and page faults stay out of the figures
+        long end = System.nanoTime() + warmupNanos;
+        do pass.nanos(); while (System.nanoTime() < end);
         double[] tps = new double[reps];
         for (int r = 0; r < reps; r++) tps[r] = tokens * 1e9 / pass.nanos();
         return new Result(name, tokens, tps);
