@@ -17,7 +17,7 @@ import java.lang.invoke.MethodHandle;
  * take heap memory) to C's {@code memmove} with a length of 0 returns its destination pointer unchanged. The answer
  * holds until the GC moves the array; a moved array only costs speed, never correctness.
  */
-final class CacheLines {
+public final class CacheLines {
     static final int BYTES = 64;
     /** {@code void* memmove(void*, const void*, size_t)}, or null where the C library or native access is missing. */
     private static final MethodHandle MEMMOVE = memmove();
@@ -37,9 +37,15 @@ final class CacheLines {
 
     /**
      * The smallest index {@code i < 16} such that {@code a[i]} starts a 64-byte line now, or 0 when that cannot be
-     * found out. Allocate 15 floats more than needed and start the data there.
+     * found out. Allocate 15 floats more than needed and start the data there; threads sharing the array must share
+     * one answer (ask once per job), or a move between their calls would make their ranges overlap.
+     *
+     * <pre>{@code
+     * float[] tile = new float[rows * cols + 15];
+     * int base = CacheLines.firstAligned(tile);   // row r at base + r * cols
+     * }</pre>
      */
-    static int firstAligned(float[] a) {
+    public static int firstAligned(float[] a) {
         if (MEMMOVE == null || a.length == 0) return 0;
         try {
             MemorySegment s = MemorySegment.ofArray(a);

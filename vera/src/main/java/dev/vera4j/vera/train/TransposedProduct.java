@@ -2,6 +2,7 @@ package dev.vera4j.vera.train;
 
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.gguf.types.TensorCodec;
+import dev.vera4j.simd.CacheLines;
 import dev.vera4j.simd.RangeTask;
 import dev.vera4j.simd.TransposedTile;
 import dev.vera4j.simd.Weights;
@@ -36,7 +37,12 @@ public final class TransposedProduct {
     public TransposedProduct(WorkerPool pool, int maxCols) {
         this.pool = pool;
         this.maxCols = maxCols;
-        this.tile = new float[ROW_BLOCK * maxCols];
+        this.tile = new float[ROW_BLOCK * stride(maxCols) + 15];
+    }
+
+    /** Floats from one tile row to the next: whole 64-byte lines, so that every row starts on one. */
+    private static int stride(int cols) {
+        return (cols + 15) & ~15;
     }
 
     /** {@code dx[t·cols ..] += Wᵀ · dy[t·rows ..]} for {@code n} tokens. */
@@ -52,6 +58,9 @@ public final class TransposedProduct {
         task.n = n;
         task.blocks = blocks;
         task.chunks = chunks;
+        // the tile's rows on cache lines (512-bit loads across two lines cost two); found once here, so that every
+        // thread of the job uses the same offsets
+        task.base = CacheLines.firstAligned(tile);
         pool.parallelFor(chunks, task);
         task.w = null;
         task.dy = task.dx = null;
@@ -74,11 +83,11 @@ public final class TransposedProduct {
         Weights w;
         TensorCodec codec;
         float[] dy, dx;
-        int n, blocks, chunks;
+        int n, blocks, chunks, base;
 
         @Override
         public void run(int start, int end) {
-            int block = w.type().blockSize(), rows = w.rows(), cols = w.cols();
+            int block = w.type().blockSize(), rows = w.rows(), cols = w.cols(), stride = stride(cols);
             for (int chunk = start; chunk < end; chunk++) {
                 int b0 = (int) ((long) blocks * chunk / chunks), b1 = (int) ((long) blocks * (chunk + 1) / chunks);
                 int c0 = b0 * block, count = (b1 - b0) * block;
@@ -87,9 +96,9 @@ public final class TransposedProduct {
                 for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
                     int rb = Math.min(ROW_BLOCK, rows - r0);
                     for (int rr = 0; rr < rb; rr++) {
-                        codec.dequantize(w.data(), w.rowBytes() * (r0 + rr) + colBytes, tile, rr * cols + c0, count);
+                        codec.dequantize(w.data(), w.rowBytes() * (r0 + rr) + colBytes, tile, base + rr * stride + c0, count);
                     }
-                    TransposedTile.accumulate(dy, r0, rows, rb, cols, tile, 0, c0, count, dx, 0, cols, n);
+                    TransposedTile.accumulate(dy, r0, rows, rb, stride, tile, base, c0, count, dx, 0, cols, n);
                 }
             }
         }
