@@ -83,7 +83,7 @@ final class FloatTile {
             s02 = g.lane(8); s12 = g.lane(9); s22 = g.lane(10); s32 = g.lane(11);
             s03 = g.lane(12); s13 = g.lane(13); s23 = g.lane(14); s33 = g.lane(15);
         } else {
-            // 8 lanes: per token, the first two halving steps pack its four rows into one vector, then one more step
+            // 8 or 4 lanes: per token, the first two halving steps pack its four rows into one vector, then the rest
             FloatVector d0 = c00.blend(c10, MH).add(c10.blend(c00, MH).rearrange(XH));
             FloatVector d1 = c20.blend(c30, MH).add(c30.blend(c20, MH).rearrange(XH));
             FloatVector g0 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
@@ -96,13 +96,16 @@ final class FloatTile {
             d0 = c03.blend(c13, MH).add(c13.blend(c03, MH).rearrange(XH));
             d1 = c23.blend(c33, MH).add(c33.blend(c23, MH).rearrange(XH));
             FloatVector g3 = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
-            g0 = g0.add(g0.rearrange(X1)); g1 = g1.add(g1.rearrange(X1));
-            g2 = g2.add(g2.rearrange(X1)); g3 = g3.add(g3.rearrange(X1));
-            // in g_t, lane 0 holds row 0, lane 4 row 1, lane 2 row 2, lane 6 row 3
-            s00 = g0.lane(0); s10 = g0.lane(4); s20 = g0.lane(2); s30 = g0.lane(6);
-            s01 = g1.lane(0); s11 = g1.lane(4); s21 = g1.lane(2); s31 = g1.lane(6);
-            s02 = g2.lane(0); s12 = g2.lane(4); s22 = g2.lane(2); s32 = g2.lane(6);
-            s03 = g3.lane(0); s13 = g3.lane(4); s23 = g3.lane(2); s33 = g3.lane(6);
+            if (L >= 8) {
+                g0 = g0.add(g0.rearrange(X1)); g1 = g1.add(g1.rearrange(X1));
+                g2 = g2.add(g2.rearrange(X1)); g3 = g3.add(g3.rearrange(X1));
+            }
+            // in g_t, lane 0 holds row 0, lane L/2 row 1, lane L/4 row 2, lane 3L/4 row 3
+            int h = L / 2, q = L / 4, hq = h + q;
+            s00 = g0.lane(0); s10 = g0.lane(h); s20 = g0.lane(q); s30 = g0.lane(hq);
+            s01 = g1.lane(0); s11 = g1.lane(h); s21 = g1.lane(q); s31 = g1.lane(hq);
+            s02 = g2.lane(0); s12 = g2.lane(h); s22 = g2.lane(q); s32 = g2.lane(hq);
+            s03 = g3.lane(0); s13 = g3.lane(h); s23 = g3.lane(q); s33 = g3.lane(hq);
         }
         if (k < kc) {
             s00 = tail(s00, w, wo, x, xo, k, kc); s10 = tail(s10, w, w1, x, xo, k, kc);
@@ -144,8 +147,8 @@ final class FloatTile {
         FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
         FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
         FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
-        if (L == 16) g = g.add(g.rearrange(X2));
-        g = g.add(g.rearrange(X1));
+        if (L >= 16) g = g.add(g.rearrange(X2));
+        if (L >= 8) g = g.add(g.rearrange(X1));
         store(y, yo, add, g.lane(0), w, wo, x, xo, k, kc);
         store(y, yo + 1, add, g.lane(L / 2), w, w1, x, xo, k, kc);
         store(y, yo + 2, add, g.lane(L / 4), w, w2, x, xo, k, kc);
@@ -167,8 +170,8 @@ final class FloatTile {
         FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
         FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
         FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
-        if (L == 16) g = g.add(g.rearrange(X2));
-        g = g.add(g.rearrange(X1));
+        if (L >= 16) g = g.add(g.rearrange(X2));
+        if (L >= 8) g = g.add(g.rearrange(X1));
         store(y, yo, add, g.lane(0), w, wo, x, xo, k, kc);
         store(y, yo + ys, add, g.lane(L / 2), w, wo, x, x1, k, kc);
         store(y, yo + 2 * ys, add, g.lane(L / 4), w, wo, x, x2, k, kc);
@@ -182,8 +185,9 @@ final class FloatTile {
         for (; k < end; k += L) c0 = FloatVector.fromArray(F, w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), c0);
         c0 = c0.add(c0.rearrange(XH));
         c0 = c0.add(c0.rearrange(XQ));
-        if (L == 16) c0 = c0.add(c0.rearrange(X2));
-        store(y, yo, add, c0.add(c0.rearrange(X1)).lane(0), w, wo, x, xo, k, kc);
+        if (L >= 16) c0 = c0.add(c0.rearrange(X2));
+        if (L >= 8) c0 = c0.add(c0.rearrange(X1));
+        store(y, yo, add, c0.lane(0), w, wo, x, xo, k, kc);
     }
 
     /**
