@@ -19,10 +19,17 @@ import java.lang.invoke.MethodHandle;
  */
 public final class CacheLines {
     static final int BYTES = 64;
+    /** Extra floats to allocate so that an array holds its data from {@link #firstAligned} on. */
+    public static final int SLACK = BYTES / Float.BYTES - 1;
     /** {@code void* memmove(void*, const void*, size_t)}, or null where the C library or native access is missing. */
     private static final MethodHandle MEMMOVE = memmove();
 
     private CacheLines() {}
+
+    /** {@code floats} rounded up to whole lines: a row stride that keeps every row on a line when the first one is. */
+    public static int wholeLines(int floats) {
+        return (floats + SLACK) & ~SLACK;
+    }
 
     private static MethodHandle memmove() {
         try {
@@ -37,12 +44,13 @@ public final class CacheLines {
 
     /**
      * The smallest index {@code i < 16} such that {@code a[i]} starts a 64-byte line now, or 0 when that cannot be
-     * found out. Allocate 15 floats more than needed and start the data there; threads sharing the array must share
-     * one answer (ask once per job), or a move between their calls would make their ranges overlap.
+     * found out. Allocate {@link #SLACK} floats more than needed and start the data there; threads sharing the array
+     * must share one answer (ask once per job), or a move between their calls would make their ranges overlap.
      *
      * <pre>{@code
-     * float[] tile = new float[rows * cols + 15];
-     * int base = CacheLines.firstAligned(tile);   // row r at base + r * cols
+     * int stride = CacheLines.wholeLines(cols);
+     * float[] tile = new float[rows * stride + CacheLines.SLACK];
+     * int base = CacheLines.firstAligned(tile);   // row r at base + r * stride
      * }</pre>
      */
     public static int firstAligned(float[] a) {

@@ -144,6 +144,7 @@ final class FloatTile {
             c2 = FloatVector.fromArray(F, w, w2 + k).fma(b, c2);
             c3 = FloatVector.fromArray(F, w, w3 + k).fma(b, c3);
         }
+        // the four lane sums packed as in tile4x4's narrow branch, written out for the same reason
         FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
         FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
         FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));
@@ -167,6 +168,7 @@ final class FloatTile {
             c2 = a.fma(FloatVector.fromArray(F, x, x2 + k), c2);
             c3 = a.fma(FloatVector.fromArray(F, x, x3 + k), c3);
         }
+        // the four lane sums packed as in tile4x4's narrow branch, written out for the same reason
         FloatVector d0 = c0.blend(c1, MH).add(c1.blend(c0, MH).rearrange(XH));
         FloatVector d1 = c2.blend(c3, MH).add(c3.blend(c2, MH).rearrange(XH));
         FloatVector g = d0.blend(d1, MQ).add(d1.blend(d0, MQ).rearrange(XQ));

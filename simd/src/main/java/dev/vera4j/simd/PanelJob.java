@@ -29,18 +29,14 @@ final class PanelJob extends RowJob {
 
     /** @param maxCols the widest row a product will decode */
     PanelJob(int maxCols) {
-        // 15 floats of slack: the panel starts where the array crosses a cache line (see CacheLines)
-        this.panel = ThreadLocal.withInitial(() -> new float[Math.max(PANEL_FLOATS, ROWS * stride(maxCols)) + 15]);
-    }
-
-    /** Floats from one panel row to the next: {@code cols} rounded up to a whole number of 64-byte lines. */
-    static int stride(int cols) {
-        return (cols + 15) & ~15;
+        // with slack: the panel starts where the array crosses a cache line (see CacheLines)
+        int floats = Math.max(PANEL_FLOATS, ROWS * CacheLines.wholeLines(maxCols)) + CacheLines.SLACK;
+        this.panel = ThreadLocal.withInitial(() -> new float[floats]);
     }
 
     /** Rows per panel for rows of {@code cols} values: as many whole 4-row tiles as fit in {@link #PANEL_FLOATS}. */
     static int panelRows(int cols) {
-        return Math.max(ROWS, PANEL_FLOATS / stride(cols) / ROWS * ROWS);
+        return Math.max(ROWS, PANEL_FLOATS / CacheLines.wholeLines(cols) / ROWS * ROWS);
     }
 
     void type(GgmlType type) {
@@ -51,7 +47,7 @@ final class PanelJob extends RowJob {
     public void run(int start, int end) {
         float[] p = panel.get();
         // every panel row on a cache line: 512-bit loads that straddle two lines made the tiles ~20 % slower
-        int po = CacheLines.firstAligned(p), ps = stride(cols);
+        int po = CacheLines.firstAligned(p), ps = CacheLines.wholeLines(cols);
         int rowsPerPanel = panelRows(cols);
         for (int r0 = start; r0 < end; r0 += rowsPerPanel) {
             int pr = Math.min(rowsPerPanel, end - r0);

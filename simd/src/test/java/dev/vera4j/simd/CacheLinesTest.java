@@ -43,4 +43,13 @@ class CacheLinesTest {
         }
         assertTrue(seen.size() > 1, "every array at the same offset in its line: " + seen);
     }
+
+    @Test
+    void wholeLinesRoundsUpToSixteenFloats() {
+        assertEquals(0, CacheLines.wholeLines(0));
+        assertEquals(16, CacheLines.wholeLines(1));
+        assertEquals(16, CacheLines.wholeLines(16));
+        assertEquals(2064, CacheLines.wholeLines(2049));
+        assertEquals(15, CacheLines.SLACK);
+    }
 }

@@ -37,12 +37,7 @@ public final class TransposedProduct {
     public TransposedProduct(WorkerPool pool, int maxCols) {
         this.pool = pool;
         this.maxCols = maxCols;
-        this.tile = new float[ROW_BLOCK * stride(maxCols) + 15];
-    }
-
-    /** Floats from one tile row to the next: whole 64-byte lines, so that every row starts on one. */
-    private static int stride(int cols) {
-        return (cols + 15) & ~15;
+        this.tile = new float[ROW_BLOCK * CacheLines.wholeLines(maxCols) + CacheLines.SLACK];
     }
 
     /** {@code dx[t·cols ..] += Wᵀ · dy[t·rows ..]} for {@code n} tokens. */
@@ -87,7 +82,7 @@ public final class TransposedProduct {
 
         @Override
         public void run(int start, int end) {
-            int block = w.type().blockSize(), rows = w.rows(), cols = w.cols(), stride = stride(cols);
+            int block = w.type().blockSize(), rows = w.rows(), cols = w.cols(), stride = CacheLines.wholeLines(cols);
             for (int chunk = start; chunk < end; chunk++) {
                 int b0 = (int) ((long) blocks * chunk / chunks), b1 = (int) ((long) blocks * (chunk + 1) / chunks);
                 int c0 = b0 * block, count = (b1 - b0) * block;
