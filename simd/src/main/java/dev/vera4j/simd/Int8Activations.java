@@ -42,10 +42,22 @@ final class Int8Activations {
      * loads straddles two cache lines (a heap array starts 16 bytes into a line); the Q4_0 kernel measured ~5 % faster.
      */
     final MemorySegment q4;
+    /**
+     * {@link #q} recombined for {@link Q4Interleaved}: per block 16 ints, int {@code 4j + i} for the block's 16-byte
+     * quant run cut into four 4-byte pieces {@code j}, and the nibble shift {@code 4i} the kernel applies to them. Its
+     * low short is for the piece's first two bytes ({@code h = 0}), its high short for the other two ({@code h = 1}):
+     * with {@code e = 4j + 2h} and {@code x_k = q[32b + k]}, the coefficients for shifts 0, 4, 8, 12 are {@code x_e},
+     * {@code x_{e+16} − 16·x_e}, {@code x_{e+1} − 16·x_{e+16}} and {@code x_{e+17} − 16·x_{e+1}} (mod 2^16).
+     */
+    final int[] interleaved;
+
+    /** Layout flags for {@link #quantize(float[], int, int, int)}: which recombined copies to fill besides {@link #q}. */
+    static final int Q4_ROWS = 1, Q4_INTERLEAVED = 2, ALL = Q4_ROWS | Q4_INTERLEAVED;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
         q4 = Arena.ofAuto().allocate(2L * maxValues, 64);
+        interleaved = new int[maxValues / 2];
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
     }
@@ -55,6 +67,11 @@ final class Int8Activations {
      * from zero as C's {@code roundf}. Vector path when {@link Int8#ENABLED} (two 16-lane vectors per block).
      */
     void quantize(float[] x, int off, int count) {
+        quantize(x, off, count, ALL);
+    }
+
+    /** As {@link #quantize(float[], int, int)}, filling only the recombined copies in {@code layouts}. */
+    void quantize(float[] x, int off, int count, int layouts) {
         if (!Int8.ENABLED) {
             quantizeReference(x, off, count);
             return;
@@ -70,7 +87,54 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
         }
-        arrangeVector(count / 32);
+        if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
+        if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
+    }
+
+    /** Word permutes of a block's 32 values (second table: zeros) giving, per short lane, the two terms of its coefficient. */
+    private static final ShortVector PLUS = interleaveIndexes(true), MINUS = interleaveIndexes(false);
+
+    /** {@link #interleave} as {@code PLUS − 16·MINUS}, one 32-lane vector per block. */
+    private void interleaveVector(int nb) {
+        ShortVector zero = ShortVector.zero(ShortVector.SPECIES_512);
+        for (int b = 0; b < nb; b++) {
+            ShortVector v = ShortVector.fromArray(ShortVector.SPECIES_512, q, 32 * b);
+            ShortVector c = PLUS.selectFrom(v, zero).sub(MINUS.selectFrom(v, zero).lanewise(VectorOperators.LSHL, 4));
+            c.reinterpretAsInts().intoArray(interleaved, 16 * b);
+        }
+    }
+
+    /**
+     * Short lane {@code L = 8j + 2i + h} (int {@code 4j + i}, half {@code h}): the index of {@code x_e, x_{e+16},
+     * x_{e+1}, x_{e+17}} (for {@code i} = 0..3, {@code e = 4j + 2h}) in {@code plus}, of the value it is 16 times
+     * less that ({@code none}, a zero lane, for {@code i = 0}) otherwise.
+     */
+    private static ShortVector interleaveIndexes(boolean plus) {
+        int[] offsets = {0, 16, 1, 17};
+        short[] idx = new short[32];
+        for (int lane = 0; lane < 32; lane++) {
+            int j = lane / 8, i = (lane / 2) % 4, h = lane % 2, e = 4 * j + 2 * h;
+            idx[lane] = (short) (plus ? e + offsets[i] : i == 0 ? 32 : e + offsets[i - 1]);
+        }
+        return ShortVector.fromArray(ShortVector.SPECIES_512, idx, 0);
+    }
+
+    /** Fills {@link #interleaved} for the first {@code nb} blocks (the scalar reference of {@link #interleaveVector}). */
+    private void interleave(int nb) {
+        int[] offsets = {0, 16, 1, 17};
+        for (int b = 0; b < nb; b++) {
+            for (int j = 0; j < 4; j++) {
+                for (int i = 0; i < 4; i++) {
+                    int packed = 0;
+                    for (int h = 0; h < 2; h++) {
+                        int e = 32 * b + 4 * j + 2 * h;
+                        int c = q[e + offsets[i]] - (i == 0 ? 0 : 16 * q[e + offsets[i - 1]]);
+                        packed |= (c & 0xffff) << (16 * h);
+                    }
+                    interleaved[16 * b + 4 * j + i] = packed;
+                }
+            }
+        }
     }
 
     /** {@link #arrange} with 8-lane short vectors: four loads, two multiplies, a shift and a subtract per block. */
@@ -124,5 +188,6 @@ final class Int8Activations {
             ds[b] = d[b] * sum;
         }
         arrange(count / 32);
+        interleave(count / 32);
     }
 }

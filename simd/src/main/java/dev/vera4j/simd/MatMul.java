@@ -27,6 +27,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
  * Q8_0 rows go two at a time, each paired with one half a thread's range away ({@code Q8IntDot.dot2}), so a core
  * streams two separate runs of the mapping: 1.2× the one-row kernel in decode.
+ * Q4_0 matrices with a regrouped copy ({@link Weights#interleaved()}, made by {@link Q4Interleaved#interleave}) are
+ * read from it instead, sixteen rows at a time with no lane sums.
  * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
@@ -95,13 +97,13 @@ public final class MatMul {
     public void matMul(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
         check(w, x, xOff, y, yOff, n);
         if (n == 0 || w.rows() == 0) return;
-        RowJob job = job(kernels[0], w.type(), n);
-        if (job instanceof Int8Job) acts.quantize(x, xOff, w.cols());
+        RowJob job = job(kernels[0], w, n);
+        if (job instanceof Int8Job i8) acts.quantize(x, xOff, w.cols(), i8.layouts());
         job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         else if (job == panel) panel.type(w.type());
         try {
-            pool.parallelFor(w.rows(), job);
+            pool.parallelFor(job.units(), job);
         } finally {
             job.clear();
         }
@@ -121,8 +123,8 @@ public final class MatMul {
             throw new IllegalArgumentException("weights of one input differ in width: " + wa.cols() + ", " + wb.cols() + (wc == null ? "" : ", " + wc.cols()));
         }
         if (n == 0) return;
-        RowJob a = job(kernels[0], wa.type(), n), b = job(kernels[1], wb.type(), n);
-        RowJob c = wc == null ? null : job(kernels[2], wc.type(), n);
+        RowJob a = job(kernels[0], wa, n), b = job(kernels[1], wb, n);
+        RowJob c = wc == null ? null : job(kernels[2], wc, n);
         // the panel and fallback jobs keep per-call state (codec, type), so they go one matrix at a time
         if (a == panel || a == fallback || b == panel || b == fallback || c == panel || c == fallback) {
             matMul(wa, x, 0, ya, 0, n);
@@ -130,17 +132,22 @@ public final class MatMul {
             if (wc != null) matMul(wc, x, 0, yc, 0, n);
             return;
         }
-        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, wa.cols());
+        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, wa.cols(), layouts(a) | layouts(b) | layouts(c));
         a.set(wa, x, 0, ya, 0, n);
         b.set(wb, x, 0, yb, 0, n);
         if (c != null) c.set(wc, x, 0, yc, 0, n);
         try {
-            pool.parallelFor(wa.rows(), a, wb.rows(), b, wc == null ? 0 : wc.rows(), c);
+            pool.parallelFor(a.units(), a, b.units(), b, c == null ? 0 : c.units(), c);
         } finally {
             a.clear();
             b.clear();
             if (c != null) c.clear();
         }
+    }
+
+    /** The activation layouts an int8 job reads; 0 for a job that reads floats (or none). */
+    private static int layouts(RowJob job) {
+        return job instanceof Int8Job i8 ? i8.layouts() : 0;
     }
 
     private void check(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
@@ -177,10 +184,11 @@ public final class MatMul {
         }
     }
 
-    private RowJob job(Kernels k, GgmlType type, int n) {
+    private RowJob job(Kernels k, Weights w, int n) {
+        GgmlType type = w.type();
         if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
-        if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : k.q4_0Int;
+        if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : w.interleaved() != null ? k.q4_0Interleaved : k.q4_0Int;
         if (n >= PANEL_MIN_TOKENS) return panel;
         return switch (type) {
             case F32 -> k.f32;
@@ -195,7 +203,10 @@ public final class MatMul {
     }
 
     /** Marks the row jobs that read the activations as int8 blocks ({@link Int8Activations}) rather than floats. */
-    interface Int8Job {}
+    interface Int8Job {
+        /** The recombined copies of the activations it reads ({@link Int8Activations#Q4_ROWS} ...), 0 for none. */
+        int layouts();
+    }
 
     /** One product's row kernels, one job object per weight type; the int8 ones read the shared quantized activations. */
     private static final class Kernels {
@@ -203,10 +214,12 @@ public final class MatMul {
         final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
         final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
         final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
+        final Q4Interleaved.Job q4_0Interleaved = new Q4Interleaved.Job();
 
         Kernels(Int8Activations acts) {
             q8_0Int.acts = acts;
             q4_0Int.acts = acts;
+            q4_0Interleaved.acts = acts;
         }
     }
 

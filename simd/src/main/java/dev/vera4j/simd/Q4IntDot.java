@@ -209,6 +209,9 @@ final class Q4IntDot {
         Int8Activations acts;
 
         @Override
+        public int layouts() { return Int8Activations.Q4_ROWS; }
+
+        @Override
         public void run(int start, int end) {
             MemorySegment w = data;
             Int8Activations a = acts;

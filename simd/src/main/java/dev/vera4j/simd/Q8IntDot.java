@@ -175,6 +175,9 @@ final class Q8IntDot {
         Int8Activations acts;
 
         @Override
+        public int layouts() { return 0; }
+
+        @Override
         public void run(int start, int end) {
             MemorySegment w = data;
             Int8Activations a = acts;

@@ -8,13 +8,14 @@ import java.lang.foreign.MemorySegment;
  * calling all kernels would exceed C2's inlining budget and leave vector operations un-intrinsified).
  */
 abstract class RowJob implements RangeTask {
-    MemorySegment data;
+    MemorySegment data, interleaved;
     float[] x, y;
     int xOff, yOff, n, rows, cols;
     long rowBytes;
 
     final RowJob set(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
         this.data = w.data();
+        this.interleaved = w.interleaved();
         this.x = x;
         this.y = y;
         this.xOff = xOff;
@@ -26,9 +27,12 @@ abstract class RowJob implements RangeTask {
         return this;
     }
 
+    /** How many units {@link #run} splits its range into: rows, unless the job takes rows in groups. */
+    int units() { return rows; }
+
     /** Drops the references to the caller's arrays and weights once the product is done. */
     final void clear() {
-        data = null;
+        data = interleaved = null;
         x = y = null;
     }
 }

@@ -14,6 +14,7 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufMetadata;
 import dev.vera4j.simd.WorkerPool;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /**
@@ -39,9 +40,13 @@ public final class Model implements AutoCloseable {
     /** Whether a one-token pass has run (see {@link #warmDecode}). */
     private volatile boolean decodeWarm;
 
-    private Model(Path path, GgufFile file, ModelConfig config, Transformer transformer, Tokenizer tokenizer, WorkerPool pool) {
+    /** Off-heap copies of weights in kernel layouts ({@link LlamaWeights#interleaved}); freed by {@link #close}. */
+    private final Arena copies;
+
+    private Model(Path path, GgufFile file, Arena copies, ModelConfig config, Transformer transformer, Tokenizer tokenizer, WorkerPool pool) {
         this.path = path;
         this.file = file;
+        this.copies = copies;
         this.config = config;
         this.transformer = transformer;
         this.tokenizer = tokenizer;
@@ -62,6 +67,8 @@ public final class Model implements AutoCloseable {
     public static Model load(Path path, int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         GgufFile file = GgufFile.open(path);
+        Arena copies = Arena.ofShared();
+        WorkerPool pool = null;
         try {
             ModelConfig config = ModelConfig.fromMetadata(file.metadata());
             LlamaWeights weights = LlamaWeights.of(file, config);
@@ -69,9 +76,12 @@ public final class Model implements AutoCloseable {
             if (tokenizer.vocabSize() != config.vocabSize()) {
                 throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());
             }
-            WorkerPool pool = new WorkerPool(threads);
-            return new Model(path, file, config, new Transformer(config, weights, pool), tokenizer, pool);
+            pool = new WorkerPool(threads);
+            weights = weights.interleaved(copies, pool);
+            return new Model(path, file, copies, config, new Transformer(config, weights, pool), tokenizer, pool);
         } catch (RuntimeException e) {
+            if (pool != null) pool.close();
+            copies.close();
             file.close();
             throw e;
         }
@@ -149,6 +159,7 @@ public final class Model implements AutoCloseable {
         synchronized (this) {
             closed = true;
             pool.close();
+            copies.close();
             file.close();
         }
     }

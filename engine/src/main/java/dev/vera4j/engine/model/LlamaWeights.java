@@ -5,8 +5,11 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.MatMul;
+import dev.vera4j.simd.Q4Interleaved;
+import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.simd.Weights;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -36,6 +39,23 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     public record Layer(MemorySegment attnNorm, Weights wq, Weights wk, Weights wv, Weights wo,
                         MemorySegment bq, MemorySegment bk, MemorySegment bv, MemorySegment qNorm, MemorySegment kNorm,
                         MemorySegment ffnNorm, Weights gate, Weights up, Weights down) {}
+
+    /**
+     * These weights with a regrouped copy of every Q4_0 matrix that can have one, allocated in {@code arena}, for
+     * one-token products ({@link Q4Interleaved}), written by {@code pool}'s threads; the other matrices and the mapping
+     * are unchanged.
+     */
+    public LlamaWeights interleaved(Arena arena, WorkerPool pool) {
+        Layer[] ls = new Layer[layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            Layer L = layers[i];
+            ls[i] = new Layer(L.attnNorm(), Q4Interleaved.interleave(L.wq(), arena, pool), Q4Interleaved.interleave(L.wk(), arena, pool),
+                    Q4Interleaved.interleave(L.wv(), arena, pool), Q4Interleaved.interleave(L.wo(), arena, pool), L.bq(), L.bk(), L.bv(),
+                    L.qNorm(), L.kNorm(), L.ffnNorm(), Q4Interleaved.interleave(L.gate(), arena, pool),
+                    Q4Interleaved.interleave(L.up(), arena, pool), Q4Interleaved.interleave(L.down(), arena, pool));
+        }
+        return new LlamaWeights(tokenEmbedding, outputNorm, Q4Interleaved.interleave(output, arena, pool), ropeFreqs, ls);
+    }
 
     /** Whether the output projection is the token embedding matrix. */
     public boolean tiedEmbeddings() { return output.data() == tokenEmbedding.data(); }

@@ -1,0 +1,172 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.vera4j.simd.Vec.LE;
+
+/**
+ * Q4_0 rows regrouped sixteen at a time for one-token products, as llama.cpp repacks Q4_0 for its CPU kernels. With
+ * the GGUF layout every row's blocks must be summed across vector lanes (permutes that cost a fifth of
+ * {@link Q4IntDot}); here a lane stays with one row through the whole row, so a block needs no permute at all.
+ *
+ * <p>Layout: for each group of 16 rows {@code g} and block {@code b}, 288 bytes at {@code 288·(g·nb + b)} — the
+ * same bytes as the 16 rows' GGUF blocks, in another order:
+ * <pre>
+ *   bytes   0 ..  31   the 16 rows' fp16 scales, row order
+ *   bytes  32 .. 287   four 64-byte pieces j = 0..3: for each row, quant bytes 4j .. 4j+3 of its block
+ * </pre>
+ * A 512-bit load of piece {@code j} is 32 short lanes, two per row ({@code 2r + h}), each holding the nibbles of
+ * elements {@code e, e+16, e+1, e+17} ({@code e = 4j + 2h}) at bits 0, 4, 8, 12. Shifting the short right by 0, 4,
+ * 8 and 12 and multiplying by the coefficients of {@link Int8Activations#interleaved} gives, mod 2^16, the sum of
+ * the four nibble-times-activation products (the coefficients undo the higher nibbles that each shift leaves in); a
+ * block adds 16 products per lane (at most 16·15·127, no overflow), the two lanes of a row are added as ints and
+ * scaled by the row's {@code d_w} and the block's {@code d_x}; the nibble offset 8 is taken out as {@code 8·d_w·d_x·Σq_x}.
+ *
+ * <p>Only matrices whose scales are all finite are regrouped, so the fp16 widening needs no inf/NaN case.
+ */
+public final class Q4Interleaved {
+    private Q4Interleaved() {}
+
+    /** Whether one-token Q4_0 products may use regrouped copies (512-bit vectors; {@code -Dvera4j.interleave=false} turns it off). */
+    public static final boolean ENABLED = Int8.ENABLED && Boolean.parseBoolean(System.getProperty("vera4j.interleave", "true"));
+
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512, S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    /**
+     * {@code w} with a regrouped copy allocated in {@code arena}, or {@code w} itself when it cannot have one: not
+     * Q4_0, rows not a multiple of 16, a scale that is infinite or NaN, or {@link #ENABLED} false.
+     *
+     * The copy is written by the threads of {@code pool}.
+     *
+     * <pre>{@code
+     * Weights wq = Q4Interleaved.interleave(Weights.of(file.tensor("blk.0.attn_q.weight")), arena, pool);
+     * }</pre>
+     */
+    public static Weights interleave(Weights w, Arena arena, WorkerPool pool) {
+        if (!ENABLED || w.interleaved() != null || !eligible(w)) return w;
+        return new Weights(w.data(), w.type(), w.rows(), w.cols(), regroup(w, arena, pool));
+    }
+
+    /** Q4_0, whole groups of 16 rows, finite scales. */
+    static boolean eligible(Weights w) {
+        if (w.type() != GgmlType.Q4_0 || w.rows() % 16 != 0) return false;
+        MemorySegment m = w.data();
+        for (long p = 0, end = (long) w.rows() * w.rowBytes(); p < end; p += 18) {
+            if ((m.get(SHORT, p) & 0x7c00) == 0x7c00) return false;
+        }
+        return true;
+    }
+
+    /** The regrouped copy (see the class comment), without the checks of {@link #interleave}. */
+    static MemorySegment regroup(Weights w, Arena arena, WorkerPool pool) {
+        int nb = w.cols() / 32;
+        long rowBytes = w.rowBytes();
+        MemorySegment src = w.data(), dst = HugePages.allocate(arena, (long) w.rows() * rowBytes);
+        pool.parallelFor(w.rows() / 16, (start, end) -> {
+            for (int g = start; g < end; g++) {
+                for (int r = 0; r < 16; r++) {   // each source row in order; the group's 288·nb bytes stay in cache
+                    for (int b = 0; b < nb; b++) {
+                        long o = 288L * ((long) g * nb + b), s = (16L * g + r) * rowBytes + 18L * b;
+                        dst.set(SHORT, o + 2 * r, src.get(SHORT, s));
+                        for (int j = 0; j < 4; j++) dst.set(INT, o + 32 + 64 * j + 4 * r, src.get(INT, s + 2 + 4 * j));
+                    }
+                }
+            }
+        });
+        return dst;
+    }
+
+    /** {@code y[yo + r] = row (16g + r) · x} for the 16 rows of group {@code g}, {@code nb} blocks each. */
+    static void dot16(MemorySegment w, int g, int nb, Int8Activations a, float[] y, int yo) {
+        int[] c = a.interleaved;
+        float[] d = a.d, ds = a.ds;
+        if (c.length < 16 * nb || d.length < nb) throw new IllegalArgumentException("activations hold fewer than " + nb + " blocks");
+        FloatVector acc = FloatVector.zero(F16);
+        long base = 288L * g * nb;
+        for (int b = 0; b < nb; b++) {
+            long p = base + 288L * b;
+            int ci = 16 * b;
+            ShortVector u0 = ShortVector.fromMemorySegment(S32, w, p + 32, LE), u1 = ShortVector.fromMemorySegment(S32, w, p + 96, LE);
+            ShortVector u2 = ShortVector.fromMemorySegment(S32, w, p + 160, LE), u3 = ShortVector.fromMemorySegment(S32, w, p + 224, LE);
+            // one piece per statement, written out (a loop over the pieces was not unrolled and ran at half the speed);
+            // a coefficient is one int broadcast to all 16 lanes, seen as 32 shorts
+            ShortVector s0 = u0.mul(IntVector.broadcast(I16, c[ci]).reinterpretAsShorts())
+                    .add(u0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I16, c[ci + 1]).reinterpretAsShorts()))
+                    .add(u0.lanewise(VectorOperators.LSHR, 8).mul(IntVector.broadcast(I16, c[ci + 2]).reinterpretAsShorts()))
+                    .add(u0.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I16, c[ci + 3]).reinterpretAsShorts()));
+            ShortVector s1 = u1.mul(IntVector.broadcast(I16, c[ci + 4]).reinterpretAsShorts())
+                    .add(u1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I16, c[ci + 5]).reinterpretAsShorts()))
+                    .add(u1.lanewise(VectorOperators.LSHR, 8).mul(IntVector.broadcast(I16, c[ci + 6]).reinterpretAsShorts()))
+                    .add(u1.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I16, c[ci + 7]).reinterpretAsShorts()));
+            ShortVector s2 = u2.mul(IntVector.broadcast(I16, c[ci + 8]).reinterpretAsShorts())
+                    .add(u2.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I16, c[ci + 9]).reinterpretAsShorts()))
+                    .add(u2.lanewise(VectorOperators.LSHR, 8).mul(IntVector.broadcast(I16, c[ci + 10]).reinterpretAsShorts()))
+                    .add(u2.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I16, c[ci + 11]).reinterpretAsShorts()));
+            ShortVector s3 = u3.mul(IntVector.broadcast(I16, c[ci + 12]).reinterpretAsShorts())
+                    .add(u3.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I16, c[ci + 13]).reinterpretAsShorts()))
+                    .add(u3.lanewise(VectorOperators.LSHR, 8).mul(IntVector.broadcast(I16, c[ci + 14]).reinterpretAsShorts()))
+                    .add(u3.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I16, c[ci + 15]).reinterpretAsShorts()));
+            // the two 16-bit lanes of a row, sign-extended and added: one int per row
+            IntVector pairs = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();
+            IntVector isum = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16));
+            // fp16 to float: rebias by a multiply (exact, subnormals included); the scales are finite (see eligible)
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, p, LE).convertShape(VectorOperators.S2I, I16, 0);
+            FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            FloatVector t = ((FloatVector) isum.convertShape(VectorOperators.I2F, F16, 0))
+                    .fma(FloatVector.broadcast(F16, d[b]), FloatVector.broadcast(F16, -8 * ds[b]));
+            acc = t.fma(dw, acc);
+        }
+        acc.intoArray(y, yo);
+    }
+
+    /** Scalar reference of {@link #dot16} for one row, read from the regrouped copy: {@code Σ_b d_w·d_x·Σ (q_w − 8)·q_x}, in double. */
+    static double dotReference(MemorySegment w, int row, int nb, short[] q, float[] d) {
+        int g = row / 16, r = row % 16;
+        double s = 0;
+        for (int b = 0; b < nb; b++) {
+            long p = 288L * ((long) g * nb + b);
+            long isum = 0;
+            for (int k = 0; k < 16; k++) {
+                int v = w.get(ValueLayout.JAVA_BYTE, p + 32 + 64L * (k / 4) + 4L * r + k % 4) & 0xff;
+                isum += (long) ((v & 15) - 8) * q[32 * b + k] + (long) ((v >>> 4) - 8) * q[32 * b + k + 16];
+            }
+            s += (double) Vec.f16(w, p + 2L * r) * d[b] * isum;
+        }
+        return s;
+    }
+
+    /** Groups {@code [start, end)} of 16 rows, one token. */
+    static final class Job extends RowJob implements MatMul.Int8Job {
+        Int8Activations acts;
+
+        @Override
+        int units() { return rows / 16; }
+
+        @Override
+        public int layouts() { return Int8Activations.Q4_INTERLEAVED; }
+
+        @Override
+        public void run(int start, int end) {
+            MemorySegment w = interleaved;
+            Int8Activations a = acts;
+            float[] y = this.y;
+            int nb = cols / 32, yo = yOff;
+            for (int g = start; g < end; g++) dot16(w, g, nb, a, y, yo + 16 * g);
+        }
+    }
+}
