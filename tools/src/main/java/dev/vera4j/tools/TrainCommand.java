@@ -101,7 +101,7 @@ final class TrainCommand implements Command {
         Path checkpointPath = Path.of(output + ".ckpt");
         if (a.has("resume") && !Files.exists(checkpointPath)) throw new UsageException("--resume: no checkpoint at " + checkpointPath);
 
-        try (Model model = Model.load(modelPath, threads)) {
+        try (Model model = Model.load(modelPath, threads, false)) {   // no one-token products: no regrouped Q4_0 copies
             boolean jsonl = dataPath.toString().endsWith(".jsonl") || (validPath != null && validPath.toString().endsWith(".jsonl"));
             ChatTemplate template = jsonl ? chatTemplate(a.get("chat-template"), model) : null;   // only chat data needs one
             Dataset train = Dataset.load(dataPath, model.tokenizer(), template, seq, mode);

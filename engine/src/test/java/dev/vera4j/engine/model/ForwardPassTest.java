@@ -142,7 +142,7 @@ class ForwardPassTest {
     void decodingAQuantizedModelAllocatesNothing(GgmlType type, boolean interleaved, @TempDir Path dir) throws IOException {
         assumeTrue(!interleaved || Q4Interleaved.ENABLED, "regrouped Q4_0 needs 512-bit vectors");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Path model = quantized(type, dir.resolve("stories-" + type + ".gguf"));
+        Path model = ReferenceData.quantizedStories(type, dir.resolve("stories-" + type + ".gguf"));
         try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2); Arena copies = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
             LlamaWeights w = interleaved ? LlamaWeights.of(f, c).interleaved(copies, pool) : LlamaWeights.of(f, c);
@@ -178,23 +178,5 @@ class ForwardPassTest {
             assertEquals(0, allocated, "bytes allocated by the calling thread in 100 " + type + " decode steps in the steady state");
             assertEquals(0, workerAllocated, "bytes allocated by the worker in 100 " + type + " decode steps in the steady state");
         }
-    }
-
-    /** stories260K with every matrix whose rows are whole blocks (all but ffn_down) quantized to {@code type}. */
-    private static Path quantized(GgmlType type, Path out) throws IOException {
-        try (GgufFile f = GgufFile.open(ReferenceData.stories()); Arena arena = Arena.ofConfined()) {
-            GgufWriter w = GgufWriter.copyOf(f);
-            for (GgufTensor t : f.tensors().values()) {
-                if (t.rank() != 2 || t.cols() % type.blockSize() != 0) continue;
-                int count = Math.toIntExact(t.elementCount());
-                float[] values = new float[count];
-                Codecs.of(t.type()).dequantize(t.data(), 0, values, 0, count);
-                MemorySegment q = arena.allocate(type.bytesFor(count));
-                Codecs.of(type).quantize(values, 0, count, q, 0);
-                w.removeTensor(t.name()).addTensor(t.name(), type, t.shape(), q);
-            }
-            w.write(out);
-        }
-        return out;
     }
 }

@@ -15,6 +15,24 @@ public record ReferenceData(String name, String prompt, int[] promptIds, int[] g
 
     public static Path stories() { return shared().resolve("models/stories260K.gguf"); }
 
+    /** stories260K with every matrix whose rows are whole blocks (all but ffn_down) quantized to {@code type}, written to {@code out}. */
+    public static Path quantizedStories(dev.vera4j.gguf.GgmlType type, Path out) throws IOException {
+        try (var f = dev.vera4j.gguf.GgufFile.open(stories()); var arena = java.lang.foreign.Arena.ofConfined()) {
+            var w = dev.vera4j.gguf.GgufWriter.copyOf(f);
+            for (var t : f.tensors().values()) {
+                if (t.rank() != 2 || t.cols() % type.blockSize() != 0) continue;
+                int count = Math.toIntExact(t.elementCount());
+                float[] values = new float[count];
+                dev.vera4j.gguf.types.Codecs.of(t.type()).dequantize(t.data(), 0, values, 0, count);
+                var q = arena.allocate(type.bytesFor(count));
+                dev.vera4j.gguf.types.Codecs.of(type).quantize(values, 0, count, q, 0);
+                w.removeTensor(t.name()).addTensor(t.name(), type, t.shape(), q);
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
     public static List<ReferenceData> all() {
         try (Stream<Path> files = Files.list(shared().resolve("testdata/reference"))) {
             List<ReferenceData> out = new ArrayList<>();
