@@ -28,7 +28,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * Q8_0 rows go two at a time, each paired with one half a thread's range away ({@code Q8IntDot.dot2}), so a core
  * streams two separate runs of the mapping: 1.2× the one-row kernel in decode.
  * Q4_0 matrices with a regrouped copy ({@link Weights#interleaved()}, made by {@link Q4Interleaved#interleave}) are
- * read from it instead, sixteen rows at a time with no lane sums.
+ * read from it instead, sixteen rows at a time with no lane sums; products of several tokens take the panel GEMM over
+ * it, whatever the token count.
  * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
@@ -189,7 +190,8 @@ public final class MatMul {
         if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
         if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : w.interleaved() != null ? k.q4_0Interleaved : k.q4_0Int;
-        if (n >= PANEL_MIN_TOKENS) return panel;
+        // a regrouped copy is read by the one-token kernel and the panel only (the mapping's pages may be released)
+        if (n >= PANEL_MIN_TOKENS || w.interleaved() != null) return panel;
         return switch (type) {
             case F32 -> k.f32;
             case F16 -> k.f16;

@@ -4,6 +4,9 @@ import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.gguf.types.TensorCodec;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
  * Rows {@code [start, end)} of a product with many tokens, as a float GEMM: a panel of rows ({@link #panelRows}) at a
  * time is decoded once into a per-thread buffer of floats (by the type's codec, so any type works and the decode cost is
@@ -25,6 +28,8 @@ final class PanelJob extends RowJob {
     static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
 
     private final ThreadLocal<float[]> panel;
+    /** One row in GGUF layout, put back together from a regrouped Q4_0 copy ({@link Q4Interleaved#gatherRow}). */
+    private final ThreadLocal<MemorySegment> gathered;
     private TensorCodec codec;
 
     /** @param maxCols the widest row a product will decode */
@@ -32,6 +37,8 @@ final class PanelJob extends RowJob {
         // with slack: the panel starts where the array crosses a cache line (see CacheLines)
         int floats = Math.max(PANEL_FLOATS, ROWS * CacheLines.wholeLines(maxCols)) + CacheLines.SLACK;
         this.panel = ThreadLocal.withInitial(() -> new float[floats]);
+        long rowBytes = GgmlType.Q4_0.bytesFor((maxCols + 31) / 32 * 32);
+        this.gathered = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(rowBytes, 64));
     }
 
     /** Rows per panel for rows of {@code cols} values: as many whole 4-row tiles as fit in {@link #PANEL_FLOATS}. */
@@ -51,7 +58,15 @@ final class PanelJob extends RowJob {
         int rowsPerPanel = panelRows(cols);
         for (int r0 = start; r0 < end; r0 += rowsPerPanel) {
             int pr = Math.min(rowsPerPanel, end - r0);
-            for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, po + i * ps, cols);
+            if (interleaved != null) {   // a regrouped Q4_0 copy: read it, so the mapping's pages need not come back
+                MemorySegment row = gathered.get();
+                for (int i = 0; i < pr; i++) {
+                    Q4Interleaved.gatherRow(interleaved, r0 + i, cols / 32, row);
+                    codec.dequantize(row, 0, p, po + i * ps, cols);
+                }
+            } else {
+                for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, po + i * ps, cols);
+            }
             product(p, po, ps, pr, cols, x, xOff, n, y, yOff + r0, rows);
         }
     }

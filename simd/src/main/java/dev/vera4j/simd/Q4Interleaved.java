@@ -31,7 +31,9 @@ import static dev.vera4j.simd.Vec.LE;
  * block adds 16 products per lane (at most 16·15·127, no overflow), the two lanes of a row are added as ints and
  * scaled by the row's {@code d_w} and the block's {@code d_x}; the nibble offset 8 is taken out as {@code 8·d_w·d_x·Σq_x}.
  *
- * <p>Only matrices whose scales are all finite are regrouped, so the fp16 widening needs no inf/NaN case.
+ * <p>Only matrices whose scales are all finite are regrouped, so the fp16 widening needs no inf/NaN case. Products of
+ * several tokens read the copy too ({@link PanelJob} puts a row's blocks back together with {@link #gatherRow}), so
+ * the mapping's pages of a regrouped matrix can leave memory ({@link OsMemory#release}).
  */
 public final class Q4Interleaved {
     private Q4Interleaved() {}
@@ -74,7 +76,7 @@ public final class Q4Interleaved {
     static MemorySegment regroup(Weights w, Arena arena, WorkerPool pool) {
         int nb = w.cols() / 32;
         long rowBytes = w.rowBytes();
-        MemorySegment src = w.data(), dst = HugePages.allocate(arena, (long) w.rows() * rowBytes);
+        MemorySegment src = w.data(), dst = OsMemory.allocateHuge(arena, (long) w.rows() * rowBytes);
         pool.parallelFor(w.rows() / 16, (start, end) -> {
             for (int g = start; g < end; g++) {
                 for (int r = 0; r < 16; r++) {   // each source row in order; the group's 288·nb bytes stay in cache
@@ -87,6 +89,16 @@ public final class Q4Interleaved {
             }
         });
         return dst;
+    }
+
+    /** Writes row {@code row}'s GGUF bytes ({@code 18·nb}: its blocks in order) from the regrouped copy into {@code out}. */
+    static void gatherRow(MemorySegment copy, int row, int nb, MemorySegment out) {
+        int g = row / 16, r = row % 16;
+        for (int b = 0; b < nb; b++) {
+            long p = 288L * ((long) g * nb + b), o = 18L * b;
+            out.set(SHORT, o, copy.get(SHORT, p + 2L * r));
+            for (int j = 0; j < 4; j++) out.set(INT, o + 2 + 4 * j, copy.get(INT, p + 32 + 64L * j + 4L * r));
+        }
     }
 
     /** {@code y[yo + r] = row (16g + r) · x} for the 16 rows of group {@code g}, {@code nb} blocks each. */

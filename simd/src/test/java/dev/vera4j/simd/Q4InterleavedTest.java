@@ -166,7 +166,7 @@ class Q4InterleavedTest {
             Weights c = TestWeights.random(GgmlType.F16, 24, cols, rnd, arena);
             Weights ai = Q4Interleaved.interleave(a, arena, POOL);
             float[] x = TestWeights.randomVector(2 * cols, rnd);
-            MatMul mm = new MatMul(pool, cols, 2);
+            MatMul mm = new MatMul(pool, cols, 9);
             float[] want = new float[160], got = new float[160];
             mm.matVec(a, x, want);
             mm.matVec(ai, x, got);
@@ -179,10 +179,30 @@ class Q4InterleavedTest {
             assertClose(want, got, "shared input, regrouped");
             assertArrayEquals(wb, gb, "shared input, GGUF layout");
             assertArrayEquals(wc, gc, "shared input, F16");
-            float[] two = new float[320], twoRef = new float[320];
-            mm.matMul(ai, x, two, 2);
-            mm.matMul(a, x, twoRef, 2);
-            assertArrayEquals(twoRef, two, "two tokens take the same kernel either way");
+            // several tokens: the panel GEMM reads the copy, with the same decoded floats as from the mapping
+            float[] xs = TestWeights.randomVector(9 * cols, rnd);
+            for (int n : new int[]{2, 9}) {
+                float[] got2 = new float[160 * n], want2 = new float[160 * n];
+                mm.matMul(ai, xs, got2, n);
+                mm.matMul(a, xs, want2, n);
+                if (n >= MatMul.PANEL_MIN_TOKENS) assertArrayEquals(want2, got2, n + " tokens: the panel, from the copy or the mapping");
+                else assertClose(want2, got2, n + " tokens");
+            }
+        }
+    }
+
+    /** The GGUF bytes of each row, put back together from the copy. */
+    @Test
+    void gatheredRowsAreTheGgufRows() {
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 32, nb = 5;
+            Weights w = TestWeights.random(GgmlType.Q4_0, rows, 32 * nb, rnd, arena);
+            MemorySegment copy = Q4Interleaved.regroup(w, arena, POOL), row = arena.allocate(w.rowBytes());
+            for (int r = 0; r < rows; r++) {
+                Q4Interleaved.gatherRow(copy, r, nb, row);
+                assertEquals(-1L, row.mismatch(w.data().asSlice(w.rowBytes() * r, w.rowBytes())), "row " + r);
+            }
         }
     }
 

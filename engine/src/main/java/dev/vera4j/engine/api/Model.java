@@ -72,8 +72,9 @@ public final class Model implements AutoCloseable {
 
     /**
      * As {@link #load(Path, int)}; with {@code decodeCopies} false no weight is copied: Q4_0 generation is then about
-     * 1.2× slower on AVX-512 machines, for as much less memory as the Q4_0 weights take. Training, which multiplies
-     * many tokens at a time, never reads the copies.
+     * 1.2× slower on AVX-512 machines. With copies, the mapped pages of the copied matrices are released after
+     * loading and products read only the copies, so resident memory stays about the same; loading takes longer.
+     * Training keeps the mapping (its products run in a fixed order over the GGUF rows).
      */
     public static Model load(Path path, int threads, boolean decodeCopies) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);

@@ -5,6 +5,7 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.MatMul;
+import dev.vera4j.simd.OsMemory;
 import dev.vera4j.simd.Q4Interleaved;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.simd.Weights;
@@ -42,19 +43,27 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
 
     /**
      * These weights with a regrouped copy of every Q4_0 matrix that can have one, allocated in {@code arena}, for
-     * one-token products ({@link Q4Interleaved}), written by {@code pool}'s threads; the other matrices and the mapping
-     * are unchanged.
+     * one-token products ({@link Q4Interleaved}), written by {@code pool}'s threads. Every product reads the copies
+     * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
+     * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
      */
     public LlamaWeights interleaved(Arena arena, WorkerPool pool) {
         Layer[] ls = new Layer[layers.length];
         for (int i = 0; i < ls.length; i++) {
             Layer L = layers[i];
-            ls[i] = new Layer(L.attnNorm(), Q4Interleaved.interleave(L.wq(), arena, pool), Q4Interleaved.interleave(L.wk(), arena, pool),
-                    Q4Interleaved.interleave(L.wv(), arena, pool), Q4Interleaved.interleave(L.wo(), arena, pool), L.bq(), L.bk(), L.bv(),
-                    L.qNorm(), L.kNorm(), L.ffnNorm(), Q4Interleaved.interleave(L.gate(), arena, pool),
-                    Q4Interleaved.interleave(L.up(), arena, pool), Q4Interleaved.interleave(L.down(), arena, pool));
+            ls[i] = new Layer(L.attnNorm(), regroup(L.wq(), arena, pool), regroup(L.wk(), arena, pool),
+                    regroup(L.wv(), arena, pool), regroup(L.wo(), arena, pool), L.bq(), L.bk(), L.bv(),
+                    L.qNorm(), L.kNorm(), L.ffnNorm(), regroup(L.gate(), arena, pool),
+                    regroup(L.up(), arena, pool), regroup(L.down(), arena, pool));
         }
-        return new LlamaWeights(tokenEmbedding, outputNorm, Q4Interleaved.interleave(output, arena, pool), ropeFreqs, ls);
+        return new LlamaWeights(tokenEmbedding, outputNorm, regroup(output, arena, pool), ropeFreqs, ls);
+    }
+
+    /** {@code w} with a regrouped copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
+    private static Weights regroup(Weights w, Arena arena, WorkerPool pool) {
+        Weights c = Q4Interleaved.interleave(w, arena, pool);
+        if (c.interleaved() != null) OsMemory.release(c.data());
+        return c;
     }
 
     /** Whether the output projection is the token embedding matrix. */

@@ -8,21 +8,28 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Large off-heap buffers in 2 MB pages where the OS offers them: on Linux an anonymous {@code mmap} advised with
- * {@code MADV_HUGEPAGE}, unmapped when the arena closes. A weight copy of hundreds of MB then costs a few hundred page
- * faults instead of a fault per 4 KB page plus {@link Arena#allocate}'s zeroing (measured: 140 MB in 4 KB pages took
- * 0.42 s on this machine's VM before a byte was written), and a kernel streaming it misses the TLB less.
+ * What Linux offers for large buffers, through FFM (elsewhere the plain fallbacks):
+ * <ul>
+ * <li>{@link #allocateHuge}: an anonymous {@code mmap} advised with {@code MADV_HUGEPAGE} (2 MB pages), unmapped when
+ * the arena closes. A weight copy of hundreds of MB then costs a few hundred page faults instead of a fault per 4 KB
+ * page plus {@link Arena#allocate}'s zeroing (measured: 140 MB in 4 KB pages took 0.42 s on this machine's VM before a
+ * byte was written), and a kernel streaming it misses the TLB less.</li>
+ * <li>{@link #release}: {@code MADV_DONTNEED} on the whole pages of a read-only file mapping that nothing will read
+ * for a while; they leave the process's resident memory and come back from the page cache if read again.</li>
+ * </ul>
  *
  * <pre>{@code
- * MemorySegment copy = HugePages.allocate(arena, 700L << 20);   // zeroed, 64-byte aligned
+ * MemorySegment copy = OsMemory.allocateHuge(arena, 700L << 20);   // zeroed, 64-byte aligned
+ * OsMemory.release(tensor.data());                                // its pages are only re-read on demand
  * }</pre>
  */
-public final class HugePages {
-    private HugePages() {}
+public final class OsMemory {
+    private OsMemory() {}
 
-    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MADV_HUGEPAGE = 14;
+    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MADV_HUGEPAGE = 14, MADV_DONTNEED = 4;
+    private static final long PAGE = 4096;
     private static final long HUGE = 2L << 20;
-    /** mmap, madvise and munmap, or null off Linux (then {@link #allocate} takes the arena's memory). */
+    /** mmap, madvise and munmap, or null off Linux (then {@link #allocateHuge} takes the arena's memory). */
     private static final MethodHandle MMAP, MADVISE, MUNMAP;
 
     static {
@@ -49,7 +56,7 @@ public final class HugePages {
     }
 
     /** {@code bytes} of zeroed memory, 64-byte aligned, freed when {@code arena} closes. */
-    public static MemorySegment allocate(Arena arena, long bytes) {
+    public static MemorySegment allocateHuge(Arena arena, long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("negative size " + bytes);
         if (MMAP == null || bytes < HUGE) return arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
         long size = (bytes + HUGE - 1) & -HUGE;
@@ -61,6 +68,23 @@ public final class HugePages {
             return p.reinterpret(size, arena, s -> unmap(s, mapped)).asSlice(0, bytes);
         } catch (Throwable e) {
             throw new IllegalStateException("mmap of " + size + " bytes failed: " + e, e);
+        }
+    }
+
+    /**
+     * Drops the whole 4 KB pages inside {@code mapped} (a slice of a read-only file mapping) from the process's resident
+     * set; the bytes stay readable. Returns whether the OS took the advice (false off Linux, and for any segment that
+     * is not a read-only file mapping, which is left alone).
+     */
+    public static boolean release(MemorySegment mapped) {
+        // only a read-only file mapping: on anonymous or writable private memory the advice would discard data
+        if (MADVISE == null || !mapped.isMapped() || !mapped.isReadOnly()) return false;
+        long start = (mapped.address() + PAGE - 1) & -PAGE, end = (mapped.address() + mapped.byteSize()) & -PAGE;
+        if (end <= start) return false;
+        try {
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("madvise failed: " + e, e);
         }
     }
 
