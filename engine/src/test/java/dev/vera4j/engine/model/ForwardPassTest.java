@@ -155,7 +155,10 @@ class ForwardPassTest {
             threads.getCurrentThreadAllocatedBytes();
             long coldBefore = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 50; i++) w.embedding(i, row, 0);
-            assertEquals(0, threads.getCurrentThreadAllocatedBytes() - coldBefore, "bytes allocated by 50 cold " + type + " embedding lookups");
+            // boxed vectors would be ~90 KB per lookup; a JIT deoptimization in this window may rematerialize an
+            // object or two that escape analysis had removed (48 B seen once in a clean-clone run), which is not that
+            long cold = threads.getCurrentThreadAllocatedBytes() - coldBefore;
+            assertTrue(cold < 1024, "bytes allocated by 50 cold " + type + " embedding lookups: " + cold);
             Transformer tf = new Transformer(c, w, pool);
             ForwardState s = tf.newState(1, 512);
             float[] logits = new float[c.vocabSize()];
