@@ -91,6 +91,9 @@ final class Int8Activations {
         if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
     }
 
+    /** Elements whose nibbles a short lane holds at bits 0, 4, 8, 12, relative to its first element {@code e}. */
+    private static final int[] PIECE_ELEMENTS = {0, 16, 1, 17};
+
     /** Word permutes of a block's 32 values (second table: zeros) giving, per short lane, the two terms of its coefficient. */
     private static final ShortVector PLUS = interleaveIndexes(true), MINUS = interleaveIndexes(false);
 
@@ -105,12 +108,12 @@ final class Int8Activations {
     }
 
     /**
-     * Short lane {@code L = 8j + 2i + h} (int {@code 4j + i}, half {@code h}): the index of {@code x_e, x_{e+16},
-     * x_{e+1}, x_{e+17}} (for {@code i} = 0..3, {@code e = 4j + 2h}) in {@code plus}, of the value it is 16 times
-     * less that ({@code none}, a zero lane, for {@code i = 0}) otherwise.
+     * Short lane {@code L = 8j + 2i + h} (int {@code 4j + i}, half {@code h}, {@code e = 4j + 2h}): with {@code plus},
+     * the index of the element its coefficient adds ({@code e + PIECE_ELEMENTS[i]}); otherwise of the element it
+     * subtracts 16 times ({@code e + PIECE_ELEMENTS[i − 1]}), or 32, a zero lane of the second table, for {@code i = 0}.
      */
     private static ShortVector interleaveIndexes(boolean plus) {
-        int[] offsets = {0, 16, 1, 17};
+        int[] offsets = PIECE_ELEMENTS;
         short[] idx = new short[32];
         for (int lane = 0; lane < 32; lane++) {
             int j = lane / 8, i = (lane / 2) % 4, h = lane % 2, e = 4 * j + 2 * h;
@@ -121,7 +124,7 @@ final class Int8Activations {
 
     /** Fills {@link #interleaved} for the first {@code nb} blocks (the scalar reference of {@link #interleaveVector}). */
     private void interleave(int nb) {
-        int[] offsets = {0, 16, 1, 17};
+        int[] offsets = PIECE_ELEMENTS;
         for (int b = 0; b < nb; b++) {
             for (int j = 0; j < 4; j++) {
                 for (int i = 0; i < 4; i++) {

@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  * encoded in {@code type} ({@code type.bytesFor(cols)} bytes per row). The data stays in the mapping.
  *
  * @param interleaved null, or the same matrix in {@link Q4Interleaved}'s layout (Q4_0 rows in groups of 16, off the
- *     heap), which one-token products read instead of {@code data}; see {@link Q4Interleaved#interleave}
+ *     heap), which {@link MatMul} reads instead of {@code data}; see {@link Q4Interleaved#interleave}
  */
 public record Weights(MemorySegment data, GgmlType type, int rows, int cols, MemorySegment interleaved) {
     public Weights {

@@ -59,7 +59,7 @@ public final class Model implements AutoCloseable {
     /**
      * Maps {@code path}, checks its configuration and tensors, and builds its tokenizer.
      *
-     * <p>Q4_0 matrices get a copy with rows regrouped for one-token products (see {@link #load(Path, int, boolean)}).
+     * <p>Q4_0 matrices get a copy with rows regrouped for faster generation (see {@link #load(Path, int, boolean)}).
      *
      * @param threads threads of the model's worker pool (the caller's thread included)
      * @throws dev.vera4j.gguf.GgufFormatException if the file is not valid GGUF

@@ -42,8 +42,8 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
                         MemorySegment ffnNorm, Weights gate, Weights up, Weights down) {}
 
     /**
-     * These weights with a regrouped copy of every Q4_0 matrix that can have one, allocated in {@code arena}, for
-     * one-token products ({@link Q4Interleaved}), written by {@code pool}'s threads. Every product reads the copies
+     * These weights with a regrouped copy of every Q4_0 matrix that can have one ({@link Q4Interleaved}), allocated in
+     * {@code arena} and written by {@code pool}'s threads. Every product reads the copies
      * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
      * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
      */
