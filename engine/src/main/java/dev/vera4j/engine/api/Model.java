@@ -40,7 +40,7 @@ public final class Model implements AutoCloseable {
     /** Whether a one-token pass has run (see {@link #warmDecode}). */
     private volatile boolean decodeWarm;
 
-    /** Off-heap copies of weights in kernel layouts ({@link LlamaWeights#interleaved}); freed by {@link #close}. */
+    /** Off-heap copies of weights in kernel layouts ({@link LlamaWeights#packed}); freed by {@link #close}. */
     private final Arena copies;
 
     private Model(Path path, GgufFile file, Arena copies, ModelConfig config, Transformer transformer, Tokenizer tokenizer, WorkerPool pool) {
@@ -89,7 +89,7 @@ public final class Model implements AutoCloseable {
                 throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());
             }
             pool = new WorkerPool(threads);
-            if (decodeCopies) weights = weights.interleaved(copies, pool);
+            if (decodeCopies) weights = weights.packed(copies, pool);
             return new Model(path, file, copies, config, new Transformer(config, weights, pool), tokenizer, pool);
         } catch (RuntimeException e) {
             if (pool != null) pool.close();

@@ -7,8 +7,8 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.GgufWriter;
 import dev.vera4j.gguf.types.Codecs;
-import dev.vera4j.simd.Q4Interleaved;
 import dev.vera4j.simd.WorkerPool;
+import dev.vera4j.simd.Weights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,19 +135,19 @@ class ForwardPassTest {
      * A quantized model decodes without allocating either, on the calling thread or the worker: the token embedding
      * (one cold row per token) and the int8 products. The number of rounds is what the F32 check above allows; a row
      * decoded with vectors that C2 has not compiled yet allocates in every round of it. Q4_0 also with the matrices
-     * regrouped by 16 rows, as {@code Model.load} does ({@link LlamaWeights#interleaved}).
+     * regrouped by 16 rows, as {@code Model.load} does ({@link LlamaWeights#packed}).
      */
     @ParameterizedTest
     @CsvSource({"Q4_0, false", "Q4_0, true", "Q8_0, false"})
     void decodingAQuantizedModelAllocatesNothing(GgmlType type, boolean interleaved, @TempDir Path dir) throws IOException {
-        assumeTrue(!interleaved || Q4Interleaved.ENABLED, "regrouped Q4_0 needs 512-bit vectors");
+        assumeTrue(!interleaved || Weights.packingEnabled(), "regrouped Q4_0 needs 512-bit vectors");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Path model = ReferenceData.quantizedStories(type, dir.resolve("stories-" + type + ".gguf"));
         try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2); Arena copies = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            LlamaWeights w = interleaved ? LlamaWeights.of(f, c).interleaved(copies, pool) : LlamaWeights.of(f, c);
+            LlamaWeights w = interleaved ? LlamaWeights.of(f, c).packed(copies, pool) : LlamaWeights.of(f, c);
             assertEquals(type, w.layer(0).wq().type());
-            assertEquals(interleaved, w.layer(0).wq().interleaved() != null && w.output().interleaved() != null);
+            assertEquals(interleaved, w.layer(0).wq().packed() != null && w.output().packed() != null);
             // One row per token is too cold for C2 for hundreds of tokens: the lookup must not allocate before it is
             // compiled either (interpreted or C1 Vector API code boxes every vector)
             float[] row = new float[c.dim()];

@@ -1,0 +1,156 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.vera4j.simd.Vec.LE;
+
+/**
+ * One-token products of Q6_K rows, packed so that a super-block's 256 six-bit quants come out of three 64-byte loads
+ * in {@link KOrder}. GGUF Q6_K: 128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8 sub-block scales, fp16
+ * {@code d}; value {@code = d·sc[j]·(q − 32)} for sub-block {@code j} of 16 values. Packed, per super-block, with four
+ * 64-byte quant vectors {@code Q_w} ({@code w = 0..3}) whose byte {@code b} is the quant at KOrder position
+ * {@code (2w + b mod 2, b div 2)} (the even bytes of a vector seen as shorts are one KOrder vector, the odd bytes the
+ * next):
+ * <pre>
+ *   bytes   0 .. 127   two vectors of low nibbles: byte b of vector p holds the low four bits of Q_2p's byte b in its
+ *                      low nibble, of Q_2p+1's in its high nibble
+ *   bytes 128 .. 191   the high parts: bits 2w, 2w+1 of byte b are the top two bits of Q_w's byte b
+ *   bytes 192 .. 209   the 16 scales and d, unchanged
+ * </pre>
+ * The kernel builds the quant vectors with masks and shifts, subtracts 32 in bytes, splits each into its even and odd
+ * bytes as sign-extended shorts (shifts, no shuffles) and multiplies them by {@link Int8Activations#k}; the eight
+ * products of a lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per
+ * sub-block; times the sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row.
+ * (Widening bytes to shorts with {@code convertShape} was not always compiled to one instruction: for the upper half
+ * C2 sometimes fell back to Java code that copies the vector to an array.)
+ */
+final class Q6KPacked {
+    private Q6KPacked() {}
+
+    static final int BYTES = 210;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512, B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    static final PackedLayout LAYOUT = new BlockLayout(GgmlType.Q6_K) {
+        @Override
+        void packBlock(MemorySegment src, long s, MemorySegment dst, long d) {
+            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
+            for (int w = 0; w < 4; w++) {
+                for (int b = 0; b < 64; b++) {
+                    int q = quant(src, s, value(w, b));
+                    or(dst, d + 64 * (w / 2) + b, (q & 15) << 4 * (w % 2));
+                    or(dst, d + 128 + b, (q >> 4) << 2 * w);
+                }
+            }
+            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+        }
+
+        @Override
+        void unpackBlock(MemorySegment src, long s, MemorySegment dst, long d) {
+            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
+            for (int w = 0; w < 4; w++) for (int b = 0; b < 64; b++) {
+                int q = (u8(src, s + 64 * (w / 2) + b) >> 4 * (w % 2) & 15) | (u8(src, s + 128 + b) >> 2 * w & 3) << 4;
+                int v = value(w, b), h = v / 128, r = v % 128;
+                or(dst, d + 64 * h + r % 64, (q & 15) << 4 * (r / 64));
+                or(dst, d + 128 + 32 * h + r % 32, (q >> 4) << 2 * (r / 32));
+            }
+            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+        }
+    };
+
+    /** The value whose quant is byte {@code b} of quant vector {@code w}: KOrder position (2w + b mod 2, b div 2). */
+    static int value(int w, int b) { return KOrder.value(2 * w + (b & 1), b >> 1); }
+
+    /** The 6-bit quant of value {@code v} of the GGUF super-block at {@code o}. */
+    static int quant(MemorySegment m, long o, int v) {
+        int h = v / 128, r = v % 128;
+        return (u8(m, o + 64 * h + r % 64) >> 4 * (r / 64) & 15) | (u8(m, o + 128 + 32 * h + r % 32) >> 2 * (r / 32) & 3) << 4;
+    }
+
+    private static int u8(MemorySegment m, long o) { return m.get(ValueLayout.JAVA_BYTE, o) & 0xff; }
+
+    private static void or(MemorySegment m, long o, int bits) {
+        m.set(ValueLayout.JAVA_BYTE, o, (byte) (m.get(ValueLayout.JAVA_BYTE, o) | bits));
+    }
+
+    /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
+    static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        FloatVector acc = FloatVector.zero(F16);
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s);
+            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
+            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            // the quants of the four vectors, minus 32: low nibble | high pair moved to bits 4-5 (shifts as shorts, masked as bytes)
+            ByteVector q0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            // even bytes sign-extended (<< 8 then >> 8), odd bytes (>> 8): KOrder vectors 2w and 2w + 1
+            ShortVector s0 = q0.reinterpretAsShorts(), s1 = q1.reinterpretAsShorts(), s2 = q2.reinterpretAsShorts(), s3 = q3.reinterpretAsShorts();
+            ShortVector prod = s0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi))
+                    .add(s0.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(s1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 64)))
+                    .add(s1.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(s2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 128)))
+                    .add(s2.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(s3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 192)))
+                    .add(s3.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 224)));
+            // adjacent lanes as ints, sign-extended and added: the pair's sum may exceed a short
+            IntVector u = prod.reinterpretAsInts();
+            IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0);
+            float d = Float.float16ToFloat(w.get(HALF, p + 208)) * xd[ro + s];
+            acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Scalar reference of {@link #dot} over the GGUF row at {@code off} (not the packed one):
+     * {@code Σ_s d·d_x·Σ_j sc[j]·Σ (q − 32)·x}, the integer sums exact, in double.
+     */
+    static double dotReference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs) {
+        double sum = 0;
+        for (int s = 0; s < runs; s++) {
+            long o = off + (long) BYTES * s;
+            long isum = 0;
+            for (int v = 0; v < 256; v++) {
+                isum += (long) gguf.get(ValueLayout.JAVA_BYTE, o + 192 + v / 16) * (quant(gguf, o, v) - 32) * a.k[256 * (ro + s) + KOrder.POSITION[v]];
+            }
+            sum += (double) Float.float16ToFloat(gguf.get(HALF, o + 208)) * a.kd[ro + s] * isum;
+        }
+        return sum;
+    }
+
+    /** Rows {@code [start, end)} of one token, read from the packed copy. */
+    static final class Job extends Int8Job {
+        @Override
+        int layouts() { return Int8Activations.K_ORDER; }
+
+        @Override
+        public void run(int start, int end) {
+            MemorySegment w = packed;
+            Int8Activations a = acts;
+            float[] y = this.y;
+            int runs = cols / 256, yo = yOff;
+            for (int r = start; r < end; r++) y[yo + r] = dot(w, rowBytes * r, a, 0, runs);
+        }
+    }
+}
