@@ -17,8 +17,9 @@ import java.util.Arrays;
 
 /**
  * One conversation with a {@link Model}: a {@link Sequence} (its KV cache on the model's device, its hooks) and
- * scratch {@link Activations} allocated once, and the tokens the cache holds. Each {@link #generate} continues where the previous one ended, without recomputing earlier tokens;
- * the last sampled token, not yet fed to the model, is fed first next time. Not thread-safe.
+ * scratch {@link Activations} allocated once, and the tokens the cache holds. Each {@link #generate} continues where
+ * the previous one ended, without recomputing earlier tokens; the last sampled token, not yet fed to the model, is fed
+ * first next time. Not thread-safe.
  *
  * <pre>{@code
  * Session s = model.newSession(1024, KvType.F32);
