@@ -30,7 +30,7 @@ import java.util.Arrays;
  */
 public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, Weights output, MemorySegment ropeFreqs,
                            Layer[] layers) {
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
      * One transformer block. Norm weights and biases are F32 vectors; {@code bq/bk/bv} are {@code null} unless the
