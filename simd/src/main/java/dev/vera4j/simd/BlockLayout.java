@@ -36,6 +36,18 @@ abstract class BlockLayout implements PackedLayout {
         return dst;
     }
 
+    /** The packed 256-value layouts decode each run transposed (see {@link PackedLayout#decodeRow}). */
+    @Override
+    public boolean transposedRuns() { return true; }
+
+    @Override
+    public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
+        decodeRuns(packed, type.bytesFor(cols) * row, cols / 256, out, o);
+    }
+
+    /** Decodes {@code runs} packed super-blocks from {@code packed[off]} into {@code out[o ..]}, each run transposed. */
+    abstract void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o);
+
     @Override
     public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) {
         long rowBytes = type.bytesFor(cols), blockBytes = type.typeSize();

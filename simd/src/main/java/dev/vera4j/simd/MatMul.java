@@ -49,6 +49,8 @@ public final class MatMul {
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
+    /** The activations with their 256-value runs transposed, for the panel over packed 256-value layouts; made on first use. */
+    private float[] transposed;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
@@ -92,6 +94,13 @@ public final class MatMul {
         if (n == 0 || w.rows() == 0) return;
         RowJob job = job(kernels[0], w, n);
         if (job instanceof Int8Job i8) acts.quantize(x, xOff, w.cols(), i8.layouts());
+        if (job == panel && w.packed() != null && KernelTable.layout(w.type()).transposedRuns()) {
+            // the packed rows decode with each 256-value run transposed: the activations follow
+            if (transposed == null) transposed = new float[maxTokens * maxCols];
+            KOrder.transposeRuns(x, xOff, n, w.cols(), transposed);
+            x = transposed;
+            xOff = 0;
+        }
         job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         else if (job == panel) panel.type(w.type());

@@ -60,7 +60,15 @@ public final class Q4Interleaved {
 
         @Override
         public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) { gatherRow(packed, row, cols / 32, out); }
+
+        @Override
+        public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
+            gatherRow(packed, row, cols / 32, scratch);
+            CODEC.dequantize(scratch, 0, out, o, cols);
+        }
     };
+
+    private static final dev.vera4j.gguf.types.TensorCodec CODEC = dev.vera4j.gguf.types.Codecs.of(GgmlType.Q4_0);
 
     /** Q4_0, whole groups of 16 rows, finite scales. */
     static boolean eligible(Weights w) {

@@ -83,6 +83,9 @@ final class Q4KPacked {
                 or(dst, d + 16 + 32 * (sub / 2) + v % 32, (u8(src, s + 64 * p + b) >> 4 * h & 15) << 4 * (sub % 2));
             }
         }
+
+        @Override
+        void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
     };
 
     /** The value whose quant is nibble {@code h} of byte {@code b} of vector {@code p}: KOrder position (4p + k, b div 2) with k = 2(b mod 2) + h. */
@@ -143,6 +146,46 @@ final class Q4KPacked {
                     .fma(FloatVector.broadcast(F16, -dmin), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
+     * ({@link PackedLayout#decodeRow}): nibble {@code j} of int lane {@code i} of {@code P_p} is value
+     * {@code 16i + 8p + 2(j mod 4) + j div 4}, which becomes {@code d·sc·q − dmin·m} with the lane's sub-block
+     * {@code i / 2}.
+     */
+    static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int base = o + 256 * s;
+            IntVector u0 = IntVector.fromMemorySegment(I16, w, p, LE), u1 = IntVector.fromMemorySegment(I16, w, p + 64, LE);
+            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector sb = bytes.rearrange(SCALE_BYTE);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(MIN_BYTE).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(15));
+            FloatVector scale = ((FloatVector) sb.and(63).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 140)));
+            FloatVector min = ((FloatVector) mins.convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 142)));
+            nibbleOut(u0.and(15), scale, min, out, base);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 4).and(15), scale, min, out, base + 16 * 2);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 8).and(15), scale, min, out, base + 16 * 4);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 12).and(15), scale, min, out, base + 16 * 6);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 16).and(15), scale, min, out, base + 16);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 20).and(15), scale, min, out, base + 16 * 3);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 24).and(15), scale, min, out, base + 16 * 5);
+            nibbleOut(u0.lanewise(VectorOperators.LSHR, 28), scale, min, out, base + 16 * 7);
+            nibbleOut(u1.and(15), scale, min, out, base + 16 * 8);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 4).and(15), scale, min, out, base + 16 * 10);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 8).and(15), scale, min, out, base + 16 * 12);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 12).and(15), scale, min, out, base + 16 * 14);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 16).and(15), scale, min, out, base + 16 * 9);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 20).and(15), scale, min, out, base + 16 * 11);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 24).and(15), scale, min, out, base + 16 * 13);
+            nibbleOut(u1.lanewise(VectorOperators.LSHR, 28), scale, min, out, base + 16 * 15);
+        }
+    }
+
+    /** {@code out[o .. o+16) = q · scale + min}, lane by lane. */
+    private static void nibbleOut(IntVector q, FloatVector scale, FloatVector min, float[] out, int o) {
+        ((FloatVector) q.convertShape(VectorOperators.I2F, F16, 0)).fma(scale, min).intoArray(out, o);
     }
 
     /**

@@ -68,6 +68,9 @@ final class Q6KPacked {
             }
             MemorySegment.copy(src, s + 192, dst, d + 192, 18);
         }
+
+        @Override
+        void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
     };
 
     /** The value whose quant is byte {@code b} of quant vector {@code w}: KOrder position (2w + b mod 2, b div 2). */
@@ -120,6 +123,51 @@ final class Q6KPacked {
             acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
+     * ({@link PackedLayout#decodeRow}): the quant vectors are built as in {@link #dot}, and byte {@code j} of int lane
+     * {@code i} of {@code Q_w} (sign-extended by two shifts) is value {@code 16i + 4w + 2(j mod 2) + j div 2}, times
+     * the lane's sub-block scale {@code d·sc[i]}.
+     */
+    static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int base = o + 256 * s;
+            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
+            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            IntVector u0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
+            IntVector u1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
+            IntVector u2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
+            IntVector u3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
+            FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0)
+                    .convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 208)));
+            // byte j of an int lane: << (24 - 8j) then >> 24 keeps it sign-extended
+            byteOut(u0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base);
+            byteOut(u0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 2);
+            byteOut(u0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16);
+            byteOut(u0.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 3);
+            byteOut(u1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 4);
+            byteOut(u1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 6);
+            byteOut(u1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 5);
+            byteOut(u1.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 7);
+            byteOut(u2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 8);
+            byteOut(u2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 10);
+            byteOut(u2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 9);
+            byteOut(u2.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 11);
+            byteOut(u3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 12);
+            byteOut(u3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 14);
+            byteOut(u3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 13);
+            byteOut(u3.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 15);
+        }
+    }
+
+    /** {@code out[o .. o+16) = q · scale}, lane by lane. */
+    private static void byteOut(IntVector q, FloatVector scale, float[] out, int o) {
+        ((FloatVector) q.convertShape(VectorOperators.I2F, F16, 0)).mul(scale).intoArray(out, o);
     }
 
     /**

@@ -116,6 +116,41 @@ class PackedKernelsTest {
         return m;
     }
 
+    /** A packed row decoded to floats is the codec's decoding, each 256-value run transposed (to float rounding). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q6_K", "Q4_K"})
+    void decodedRowsAreTheCodecsTransposed(GgmlType type) {
+        assumeTrue(Int8.ENABLED, "the packed layouts decode with 512-bit vectors");
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 5, cols = 3 * 256;
+            Weights w = TestWeights.random(type, rows, cols, rnd, arena);
+            PackedLayout layout = KernelTable.layout(type);
+            MemorySegment packed = layout.pack(w, arena, POOL), scratch = arena.allocate(w.rowBytes());
+            assertTrue(layout.transposedRuns());
+            float[] got = new float[cols + 3], natural = new float[cols], want = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                layout.decodeRow(packed, r, cols, got, 3, scratch);
+                Dequant.row(type, w.data(), w.rowBytes() * r, natural, 0, cols);
+                KOrder.transposeRunsReference(natural, 0, 1, cols, want);
+                for (int i = 0; i < cols; i++) {
+                    assertEquals(want[i], got[3 + i], 2e-7 * Math.abs(want[i]) + 1e-30, type + " row " + r + " float " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposedRunsMatchScalarReference() {
+        assumeTrue(Int8.ENABLED, "the vector transposition uses 512-bit gathers");
+        float[] x = TestWeights.randomVector(5 + 3 * 512, new Random(8));
+        float[] vec = new float[3 * 512], ref = new float[3 * 512];
+        KOrder.transposeRuns(x, 5, 3, 512, vec);
+        KOrder.transposeRunsReference(x, 5, 3, 512, ref);
+        assertArrayEquals(ref, vec);
+        assertEquals(x[5 + 256 + 16 * 3 + 7], ref[256 + 16 * 7 + 3]);
+    }
+
     @Test
     void kOrderIsAPermutation() {
         boolean[] seen = new boolean[256];
