@@ -43,4 +43,7 @@ interface PackedLayout {
      * that way (a sub-block per vector lane), and a product with many tokens transposes the activations to match.
      */
     default boolean transposedRuns() { return false; }
+
+    /** A job of one-token products that reads copies in this layout. */
+    Int8Job newJob();
 }

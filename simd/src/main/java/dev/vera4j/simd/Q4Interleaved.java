@@ -62,6 +62,9 @@ public final class Q4Interleaved {
         public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) { gatherRow(packed, row, cols / 32, out); }
 
         @Override
+        public Int8Job newJob() { return new Job(); }
+
+        @Override
         public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
             gatherRow(packed, row, cols / 32, scratch);
             CODEC.dequantize(scratch, 0, out, o, cols);

@@ -43,50 +43,74 @@ final class Q6KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
-    static final PackedLayout LAYOUT = new BlockLayout(GgmlType.Q6_K) {
+    static final RunLayout LAYOUT = new Layout();
+
+    /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
+    private static final class Layout extends RunLayout {
+        Layout() { super(GgmlType.Q6_K); }
+
         @Override
-        void packBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            for (int w = 0; w < 4; w++) {
-                for (int b = 0; b < 64; b++) {
-                    int q = quant(src, s, value(w, b));
-                    or(dst, d + 64 * (w / 2) + b, (q & 15) << 4 * (w % 2));
-                    or(dst, d + 128 + b, (q >> 4) << 2 * w);
-                }
+        int fieldCount() { return 256 + 16 + 2; }
+
+        @Override
+        void readGguf(byte[] r, int[] f) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                f[v] = bits(r, 64 * h + i % 64, 4 * (i / 64), 4) | bits(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2) << 4;
             }
-            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
         }
 
         @Override
-        void unpackBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            for (int w = 0; w < 4; w++) for (int b = 0; b < 64; b++) {
-                int q = (u8(src, s + 64 * (w / 2) + b) >> 4 * (w % 2) & 15) | (u8(src, s + 128 + b) >> 2 * w & 3) << 4;
-                int v = value(w, b), h = v / 128, r = v % 128;
-                or(dst, d + 64 * h + r % 64, (q & 15) << 4 * (r / 64));
-                or(dst, d + 128 + 32 * h + r % 32, (q >> 4) << 2 * (r / 32));
+        void writeGguf(int[] f, byte[] r) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                put(r, 64 * h + i % 64, 4 * (i / 64), 4, f[v]);
+                put(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2, f[v] >> 4);
             }
-            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
+        }
+
+        @Override
+        void readPacked(byte[] r, int[] f) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos);
+                f[KOrder.SOURCE[pos]] = bits(r, 64 * (w / 2) + b, 4 * (w % 2), 4) | bits(r, 128 + b, 2 * w, 2) << 4;
+            }
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
+        }
+
+        @Override
+        void writePacked(int[] f, byte[] r) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos), q = f[KOrder.SOURCE[pos]];
+                put(r, 64 * (w / 2) + b, 4 * (w % 2), 4, q);
+                put(r, 128 + b, 2 * w, 2, q >> 4);
+            }
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
         }
 
         @Override
         void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
-    };
 
-    /** The value whose quant is byte {@code b} of quant vector {@code w}: KOrder position (2w + b mod 2, b div 2). */
-    static int value(int w, int b) { return KOrder.value(2 * w + (b & 1), b >> 1); }
+        @Override
+        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(packed, off, a, ro, runs); }
 
-    /** The 6-bit quant of value {@code v} of the GGUF super-block at {@code o}. */
-    static int quant(MemorySegment m, long o, int v) {
-        int h = v / 128, r = v % 128;
-        return (u8(m, o + 64 * h + r % 64) >> 4 * (r / 64) & 15) | (u8(m, o + 128 + 32 * h + r % 32) >> 2 * (r / 32) & 3) << 4;
+        /** {@code d·Σ_j sc[j]·Σ (q − 32)·x}. */
+        @Override
+        double runDot(int[] f, int[] x, boolean magnitude) {
+            long isum = 0;
+            for (int v = 0; v < 256; v++) {
+                long t = (long) (byte) f[256 + v / 16] * (f[v] - 32) * x[v];
+                isum += magnitude ? Math.abs(t) : t;
+            }
+            double d = half(f, 272);
+            return (magnitude ? Math.abs(d) : d) * isum;
+        }
     }
 
-    private static int u8(MemorySegment m, long o) { return m.get(ValueLayout.JAVA_BYTE, o) & 0xff; }
-
-    private static void or(MemorySegment m, long o, int bits) {
-        m.set(ValueLayout.JAVA_BYTE, o, (byte) (m.get(ValueLayout.JAVA_BYTE, o) | bits));
-    }
+    /** The byte of its quant vector {@code Q_w} ({@code w = t / 2}) that holds KOrder position {@code pos = 32t + l}. */
+    private static int quantByte(int pos) { return 2 * (pos % 32) + pos / 32 % 2; }
 
     /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
@@ -170,35 +194,4 @@ final class Q6KPacked {
         ((FloatVector) q.convertShape(VectorOperators.I2F, F16, 0)).mul(scale).intoArray(out, o);
     }
 
-    /**
-     * Scalar reference of {@link #dot} over the GGUF row at {@code off} (not the packed one):
-     * {@code Σ_s d·d_x·Σ_j sc[j]·Σ (q − 32)·x}, the integer sums exact, in double.
-     */
-    static double dotReference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs) {
-        double sum = 0;
-        for (int s = 0; s < runs; s++) {
-            long o = off + (long) BYTES * s;
-            long isum = 0;
-            for (int v = 0; v < 256; v++) {
-                isum += (long) gguf.get(ValueLayout.JAVA_BYTE, o + 192 + v / 16) * (quant(gguf, o, v) - 32) * a.k[256 * (ro + s) + KOrder.POSITION[v]];
-            }
-            sum += (double) Float.float16ToFloat(gguf.get(HALF, o + 208)) * a.kd[ro + s] * isum;
-        }
-        return sum;
-    }
-
-    /** Rows {@code [start, end)} of one token, read from the packed copy. */
-    static final class Job extends Int8Job {
-        @Override
-        int layouts() { return Int8Activations.K_ORDER; }
-
-        @Override
-        public void run(int start, int end) {
-            MemorySegment w = packed;
-            Int8Activations a = acts;
-            float[] y = this.y;
-            int runs = cols / 256, yo = yOff;
-            for (int r = start; r < end; r++) y[yo + r] = dot(w, rowBytes * r, a, 0, runs);
-        }
-    }
 }

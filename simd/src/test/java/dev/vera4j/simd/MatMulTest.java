@@ -23,7 +23,7 @@ class MatMulTest {
     static final double REL = 1e-5;
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K"})
     void matchesReferenceForAllTokenCountsAndThreadCounts(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         // column counts: one and several blocks, odd block counts (the unrolled loops' remainders), and for float

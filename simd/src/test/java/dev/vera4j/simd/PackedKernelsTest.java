@@ -26,43 +26,11 @@ class PackedKernelsTest {
     private static final WorkerPool POOL = new WorkerPool(2);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** A packed kernel and its reference, as the tests call them. */
-    interface Kernel {
-        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs);
-
-        double reference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs);
-    }
-
-    static Kernel kernel(GgmlType type) {
-        return switch (type) {
-            case Q6_K -> new Kernel() {
-                public float dot(MemorySegment p, long o, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(p, o, a, ro, runs); }
-
-                public double reference(MemorySegment g, long o, Int8Activations a, int ro, int runs) { return Q6KPacked.dotReference(g, o, a, ro, runs); }
-            };
-            case Q4_K -> new Kernel() {
-                public float dot(MemorySegment p, long o, Int8Activations a, int ro, int runs) { return Q4KPacked.dot(p, o, a, ro, runs); }
-
-                public double reference(MemorySegment g, long o, Int8Activations a, int ro, int runs) { return Q4KPacked.dotReference(g, o, a, ro, runs); }
-            };
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
-
     /** fp16 scales a kernel must handle: the largest finite, subnormals of both signs, zeros, and ordinary ones. */
     private static final short[] EXTREME_SCALES = {0x7bff, (short) 0xfbff, 0x0001, (short) 0x8001, 0x03ff, 0, (short) 0x8000, 0x3c00, (short) 0xb800};
 
-    /** Offsets of the fp16 scales in a GGUF block of {@code type}. */
-    private static int[] scaleOffsets(GgmlType type) {
-        return switch (type) {
-            case Q6_K -> new int[]{208};
-            case Q4_K -> new int[]{0, 2};
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
-
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
     void packedBlocksUnpackToTheGgufBytes(GgmlType type) {
         Random rnd = new Random(1);
         try (Arena arena = Arena.ofShared()) {
@@ -78,11 +46,11 @@ class PackedKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Int8.ENABLED, "the packed kernels need 512-bit vectors");
         Random rnd = new Random(2);
-        Kernel k = kernel(type);
+        RunLayout k = (RunLayout) KernelTable.layout(type);
         try (Arena arena = Arena.ofShared()) {
             for (int runs : new int[]{1, 2, 5, 8}) {
                 int rows = 24, cols = 256 * runs;
@@ -90,7 +58,7 @@ class PackedKernelsTest {
                 int s = 0;
                 for (int r = 0; r < rows; r += 2) {   // every other row gets an extreme scale in each block
                     for (int b = 0; b < runs; b++) {
-                        for (int off : scaleOffsets(type)) w.data().set(I16, w.rowBytes() * r + (long) type.typeSize() * b + off, EXTREME_SCALES[s++ % EXTREME_SCALES.length]);
+                        for (int off : TestWeights.scaleOffsets(type)) w.data().set(I16, w.rowBytes() * r + (long) type.typeSize() * b * (256 / type.blockSize()) + off, EXTREME_SCALES[s++ % EXTREME_SCALES.length]);
                     }
                 }
                 MemorySegment packed = KernelTable.layout(type).pack(w, arena, POOL);
@@ -99,26 +67,19 @@ class PackedKernelsTest {
                 Int8Activations a = new Int8Activations(cols);
                 a.quantize(x, 0, cols, Int8Activations.K_ORDER);
                 for (int r = 0; r < rows; r++) {
-                    double want = k.reference(w.data(), w.rowBytes() * r, a, 0, runs);
+                    double want = k.dotReference(w.data(), w.rowBytes() * r, a, 0, runs, false);
+                    double mag = k.dotReference(w.data(), w.rowBytes() * r, a, 0, runs, true);
                     float got = k.dot(packed, w.rowBytes() * r, a, 0, runs);
-                    double mag = Math.abs(k.reference(absolute(w, r, arena), 0, a, 0, runs));
-                    assertTrue(Math.abs(got - want) <= 1e-5 * Math.max(mag, Math.abs(want)) + 1e-30 || got == want,
+                    assertTrue(Math.abs(got - want) <= 1e-5 * mag + 1e-30,
                             type + " runs " + runs + " row " + r + ": got " + got + ", expected " + want);
                 }
             }
         }
     }
 
-    /** Row {@code r} as a separate segment (the reference reads it at offset 0); its magnitude bounds float rounding. */
-    private static MemorySegment absolute(Weights w, int r, Arena arena) {
-        MemorySegment m = arena.allocate(w.rowBytes());
-        MemorySegment.copy(w.data(), w.rowBytes() * r, m, 0, w.rowBytes());
-        return m;
-    }
-
     /** A packed row decoded to floats is the codec's decoding, each 256-value run transposed (to float rounding). */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
     void decodedRowsAreTheCodecsTransposed(GgmlType type) {
         assumeTrue(Int8.ENABLED, "the packed layouts decode with 512-bit vectors");
         Random rnd = new Random(7);
@@ -185,7 +146,7 @@ class PackedKernelsTest {
 
     /** Through {@link Weights#pack}: a packed matrix has its copy and the same shape. */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
     void weightsGetAPackedCopy(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
         try (Arena arena = Arena.ofShared()) {
