@@ -45,6 +45,13 @@ final class KernelTable {
             new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT),
             new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT),
             new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT),
+            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT),
+            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT),
+            new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT),
+            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1),
+            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0),
+            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1),
+            new Entry(GgmlType.IQ4_NL, null, null, Q32Packed.IQ4_NL),
             new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT));
 
     private static Map<GgmlType, Entry> entries(Entry... list) {

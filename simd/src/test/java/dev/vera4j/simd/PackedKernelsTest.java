@@ -30,7 +30,7 @@ class PackedKernelsTest {
     private static final short[] EXTREME_SCALES = {0x7bff, (short) 0xfbff, 0x0001, (short) 0x8001, 0x03ff, 0, (short) 0x8000, 0x3c00, (short) 0xb800};
 
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void packedBlocksUnpackToTheGgufBytes(GgmlType type) {
         Random rnd = new Random(1);
         try (Arena arena = Arena.ofShared()) {
@@ -46,7 +46,7 @@ class PackedKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Int8.ENABLED, "the packed kernels need 512-bit vectors");
         Random rnd = new Random(2);
@@ -79,7 +79,7 @@ class PackedKernelsTest {
 
     /** A packed row decoded to floats is the codec's decoding, each 256-value run transposed (to float rounding). */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void decodedRowsAreTheCodecsTransposed(GgmlType type) {
         assumeTrue(Int8.ENABLED, "the packed layouts decode with 512-bit vectors");
         Random rnd = new Random(7);
@@ -146,7 +146,7 @@ class PackedKernelsTest {
 
     /** Through {@link Weights#pack}: a packed matrix has its copy and the same shape. */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void weightsGetAPackedCopy(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
         try (Arena arena = Arena.ofShared()) {
