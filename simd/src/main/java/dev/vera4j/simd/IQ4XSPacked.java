@@ -136,12 +136,6 @@ final class IQ4XSPacked {
                 .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
     }
 
-    /** Adjacent short lanes of {@code v} sign-extended and added: one int per lane pair. */
-    private static IntVector pairs(ShortVector v) {
-        IntVector u = v.reinterpretAsInts();
-        return u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
-    }
-
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
         short[] xs = a.k;
         float[] xd = a.kd;
@@ -159,10 +153,17 @@ final class IQ4XSPacked {
                     .add(p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 160)));
             ShortVector s67 = p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 192))
                     .add(p1.lanewise(VectorOperators.LSHR, 12).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 224)));
-            IntVector sums = pairs(s01).add(pairs(s23)).add(pairs(s45).add(pairs(s67)));
+            // each two-vector sum's adjacent lanes sign-extended and added into ints
+            IntVector u01 = s01.reinterpretAsInts(), u23 = s23.reinterpretAsInts(), u45 = s45.reinterpretAsInts(), u67 = s67.reinterpretAsInts();
+            IntVector sums = u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                    .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)));
             IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 120, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector scales = b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
+                    .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
             float d = Float.float16ToFloat(w.get(HALF, p + 134)) * xd[ro + s];
-            acc = ((FloatVector) sums.mul(scales(b)).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
+            acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -134,7 +134,8 @@ final class Q2KPacked {
             FloatVector scale = ((FloatVector) sm.and(15).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 80)));
             FloatVector min = ((FloatVector) sm.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 82)));
             for (int j = 0; j < 16; j++) {
-                Q4KPacked.nibbleOut(q.lanewise(VectorOperators.LSHR, 2 * j).and(3), scale, min, out, base + 16 * (2 * (j % 8) + j / 8));
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(3).convertShape(VectorOperators.I2F, F16, 0)).fma(scale, min)
+                        .intoArray(out, base + 16 * (2 * (j % 8) + j / 8));
             }
         }
     }

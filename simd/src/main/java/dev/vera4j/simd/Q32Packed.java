@@ -132,12 +132,7 @@ final class Q32Packed {
 
         @Override
         float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) {
-            return switch (kind) {
-                case Q4_1 -> dotQ4_1(packed, off, a, ro, runs);
-                case Q5_0 -> dotQ5_0(packed, off, a, ro, runs);
-                case Q5_1 -> dotQ5_1(packed, off, a, ro, runs);
-                case IQ4_NL -> dotIQ4_NL(packed, off, a, ro, runs);
-            };
+            return kind == Kind.IQ4_NL ? dotIQ4_NL(packed, off, a, ro, runs) : dotNibbles(kind, packed, off, a, ro, runs);
         }
 
         /** {@code Σ_b (d_b·Σ q'·x + m_b·Σ x)} with {@code q'} the quant, {@code q − 16} (Q5_0) or its level (IQ4_NL). */
@@ -167,62 +162,55 @@ final class Q32Packed {
         return Vec.widenHalves(ShortVector.fromMemorySegment(S16, w, p, LE).rearrange(lanes)).mul(dx);
     }
 
-    /** Nibble products of a run ({@code p}: its nibble plane), the fifth bits from {@code h} (zero without), as shorts. */
-    private static ShortVector products(ShortVector p0, ShortVector p1, ShortVector h, short[] xs, int xi) {
-        return p0.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi))
-                .add(p0.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 32)))
-                .add(p0.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 64)))
-                .add(p0.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHL, 1).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 96)))
-                .add(p1.and((short) 15).or(h.and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 128)))
-                .add(p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 1).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 160)))
-                .add(p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 192)))
-                .add(p1.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHR, 3).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 224)));
-    }
-
-    /** Adjacent short lanes sign-extended and added into one int each. */
-    private static IntVector pairs(ShortVector v) {
-        IntVector u = v.reinterpretAsInts();
-        return u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
-    }
-
-    static float dotQ4_1(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
-        ShortVector none = ShortVector.zero(S32);
+    /**
+     * Q4_1, Q5_0 and Q5_1: the nibbles (and fifth bits) times the activations, in shorts (at most 8·31·127 a lane),
+     * adjacent lanes into ints; Q5_0's offset 16 taken out with the activations' sums; times each block's d (doubled
+     * into its two lanes and widened from fp16 in registers), plus each block's m times the sums. Everything is written
+     * out in this one method: a helper that C2 does not inline (it stops inlining in large methods) would box vectors.
+     */
+    static float dotNibbles(Kind kind, MemorySegment w, long off, Int8Activations a, int ro, int runs) {
+        short[] xs = a.k;
+        // the kinds differ by masks, not branches: a vector that two branches define is boxed where they meet
+        short fifth = (short) (kind.fifthBit ? -1 : 0);
+        int offset = kind == Kind.Q5_0 ? -1 : 0, min = kind.min ? -1 : 0;
+        long runBytes = kind.type.bytesFor(256);
+        int nib = kind.nibbles, bits = kind.fifthBit ? kind.bits : kind.nibbles;   // without fifth bits: any 32 bytes, masked to 0
         FloatVector acc = FloatVector.zero(F16);
         for (int s = 0; s < runs; s++) {
-            long p = off + 160L * s;
+            long p = off + runBytes * s;
+            int xi = 256 * (ro + s);
             float dx = a.kd[ro + s];
-            IntVector sums = pairs(products(ShortVector.fromMemorySegment(S32, w, p + 32, LE), ShortVector.fromMemorySegment(S32, w, p + 96, LE), none, a.k, 256 * (ro + s)));
-            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, D_LANES, dx), acc);
-            acc = ((FloatVector) IntVector.fromArray(I16, a.kbsum, 16 * (ro + s)).convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, M_LANES, dx), acc);
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p + nib, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + nib + 64, LE);
+            ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(B32, w, p + bits, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0)).and(fifth);
+            ShortVector prod = p0.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi))
+                    .add(p0.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(p0.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 64)))
+                    .add(p0.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHL, 1).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(p1.and((short) 15).or(h.and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 128)))
+                    .add(p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 1).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 192)))
+                    .add(p1.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHR, 3).and((short) 16)).mul(ShortVector.fromArray(S32, xs, xi + 224)));
+            IntVector u = prod.reinterpretAsInts();
+            IntVector bsum = IntVector.fromArray(I16, a.kbsum, 16 * (ro + s));
+            IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                    .sub(bsum.lanewise(VectorOperators.LSHL, 4).and(offset));
+            // the blocks' d and m, doubled into their lanes, fp16 to float as Vec.widenHalves (rebias by a multiply, inf/NaN kept)
+            ShortVector halves = ShortVector.fromMemorySegment(S16, w, p, LE);
+            IntVector hd = (IntVector) halves.rearrange(D_LANES).convertShape(VectorOperators.ZERO_EXTEND_S2I, I16, 0);
+            IntVector emd = hd.and(0x7fff), shd = emd.lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = shd.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(shd.or(0x7f800000), emd.compare(VectorOperators.GE, 0x7c00))
+                    .or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector hm = ((IntVector) halves.rearrange(M_LANES).convertShape(VectorOperators.ZERO_EXTEND_S2I, I16, 0)).and(min);
+            IntVector emm = hm.and(0x7fff), shm = emm.lanewise(VectorOperators.LSHL, 13);
+            FloatVector m = shm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(shm.or(0x7f800000), emm.compare(VectorOperators.GE, 0x7c00))
+                    .or(hm.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(d.mul(dx), acc);
+            acc = ((FloatVector) bsum.convertShape(VectorOperators.I2F, F16, 0)).fma(m.mul(dx), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float dotQ5_0(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
-        FloatVector acc = FloatVector.zero(F16);
-        for (int s = 0; s < runs; s++) {
-            long p = off + 176L * s;
-            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B32, w, p + 144, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-            IntVector sums = pairs(products(ShortVector.fromMemorySegment(S32, w, p + 16, LE), ShortVector.fromMemorySegment(S32, w, p + 80, LE), h, a.k, 256 * (ro + s)))
-                    .sub(IntVector.fromArray(I16, a.kbsum, 16 * (ro + s)).lanewise(VectorOperators.LSHL, 4));
-            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, D_LANES, a.kd[ro + s]), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    static float dotQ5_1(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
-        FloatVector acc = FloatVector.zero(F16);
-        for (int s = 0; s < runs; s++) {
-            long p = off + 192L * s;
-            float dx = a.kd[ro + s];
-            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B32, w, p + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-            IntVector sums = pairs(products(ShortVector.fromMemorySegment(S32, w, p + 32, LE), ShortVector.fromMemorySegment(S32, w, p + 96, LE), h, a.k, 256 * (ro + s)));
-            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, D_LANES, dx), acc);
-            acc = ((FloatVector) IntVector.fromArray(I16, a.kbsum, 16 * (ro + s)).convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, M_LANES, dx), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
+    /** IQ4_NL: the indexes looked up in the levels (a word permute), two vectors' products per short sum; as {@link #dotNibbles}. */
     static float dotIQ4_NL(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
         ShortVector k = IQ4XSPacked.LEVELS16;
         short[] xs = a.k;
@@ -231,7 +219,6 @@ final class Q32Packed {
             long p = off + 144L * s;
             int xi = 256 * (ro + s);
             ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p + 16, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 80, LE);
-            // level products reach 127·127: two vectors' per short sum
             ShortVector s01 = p0.and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi))
                     .add(p0.lanewise(VectorOperators.LSHR, 4).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 32)));
             ShortVector s23 = p0.lanewise(VectorOperators.LSHR, 8).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 64))
@@ -240,8 +227,16 @@ final class Q32Packed {
                     .add(p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 160)));
             ShortVector s67 = p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 192))
                     .add(p1.lanewise(VectorOperators.LSHR, 12).selectFrom(k).mul(ShortVector.fromArray(S32, xs, xi + 224)));
-            IntVector sums = pairs(s01).add(pairs(s23)).add(pairs(s45).add(pairs(s67)));
-            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(factors(w, p, D_LANES, a.kd[ro + s]), acc);
+            IntVector u01 = s01.reinterpretAsInts(), u23 = s23.reinterpretAsInts(), u45 = s45.reinterpretAsInts(), u67 = s67.reinterpretAsInts();
+            IntVector sums = u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                    .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)));
+            IntVector hd = (IntVector) ShortVector.fromMemorySegment(S16, w, p, LE).rearrange(D_LANES).convertShape(VectorOperators.ZERO_EXTEND_S2I, I16, 0);
+            IntVector emd = hd.and(0x7fff), shd = emd.lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = shd.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().blend(shd.or(0x7f800000), emd.compare(VectorOperators.GE, 0x7c00))
+                    .or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F16, 0)).fma(d.mul(a.kd[ro + s]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

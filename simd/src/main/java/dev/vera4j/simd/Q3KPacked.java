@@ -151,8 +151,10 @@ final class Q3KPacked {
             IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .sub(IntVector.fromArray(I16, bsum, 16 * (ro + s)).lanewise(VectorOperators.LSHL, 2));
             IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 94, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector scales = b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
+                    .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
             float d = Float.float16ToFloat(w.get(HALF, p + 108)) * xd[ro + s];
-            acc = ((FloatVector) sums.mul(scales(b)).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
+            acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

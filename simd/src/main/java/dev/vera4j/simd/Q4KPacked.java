@@ -44,10 +44,10 @@ final class Q4KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** Int lane i takes byte i / 2 (sub-block i / 2's scale byte), or byte 8 + (i / 2) mod 4 (its min nibble byte). */
-    private static final VectorShuffle<Integer> SCALE_BYTE = VectorShuffle.fromOp(I16, i -> i / 2),
+    static final VectorShuffle<Integer> SCALE_BYTE = VectorShuffle.fromOp(I16, i -> i / 2),
             MIN_BYTE = VectorShuffle.fromOp(I16, i -> 8 + i / 2 % 4);
     /** Shift of lane i's min nibble: 0 for sub-blocks 0-3, 4 for 4-7. */
-    private static final IntVector MIN_SHIFT = IntVector.fromArray(I16, new int[]{0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4}, 0);
+    static final IntVector MIN_SHIFT = IntVector.fromArray(I16, new int[]{0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4}, 0);
 
     static final RunLayout LAYOUT = new Layout();
 
@@ -152,17 +152,6 @@ final class Q4KPacked {
         }
     }
 
-    /** Per int lane {@code i}, the scale of sub-block {@code i / 2}, from the 16 bytes (zero-extended) that start with the packed scales. */
-    static IntVector scales(IntVector bytes) {
-        return bytes.rearrange(SCALE_BYTE).and(63);
-    }
-
-    /** Per int lane {@code i}, the min of sub-block {@code i / 2}, from the same 16 bytes. */
-    static IntVector mins(IntVector bytes) {
-        return bytes.rearrange(SCALE_BYTE).lanewise(VectorOperators.LSHR, 2).and(0x30)
-                .or(bytes.rearrange(MIN_BYTE).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(15));
-    }
-
     /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
         short[] xs = a.k;
@@ -183,8 +172,11 @@ final class Q4KPacked {
                     .add(p1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, xs, xi + 224)));
             IntVector u = prod.reinterpretAsInts();
             IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            // scales and mins written out, as everywhere in the kernels: a call C2 does not inline boxes its vectors
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-            IntVector scales = scales(bytes), mins = mins(bytes);
+            IntVector sb = bytes.rearrange(SCALE_BYTE);
+            IntVector scales = sb.and(63);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(MIN_BYTE).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(15));
             float dx = xd[ro + s];
             float d = Float.float16ToFloat(w.get(HALF, p + 140)) * dx, dmin = Float.float16ToFloat(w.get(HALF, p + 142)) * dx;
             acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
@@ -204,33 +196,18 @@ final class Q4KPacked {
         for (int s = 0; s < runs; s++) {
             long p = off + (long) BYTES * s;
             int base = o + 256 * s;
-            IntVector u0 = IntVector.fromMemorySegment(I16, w, p, LE), u1 = IntVector.fromMemorySegment(I16, w, p + 64, LE);
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-            IntVector mins = mins(bytes);
-            FloatVector scale = ((FloatVector) scales(bytes).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 140)));
+            IntVector sb = bytes.rearrange(SCALE_BYTE);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(MIN_BYTE).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(15));
+            FloatVector scale = ((FloatVector) sb.and(63).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 140)));
             FloatVector min = ((FloatVector) mins.convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 142)));
-            nibbleOut(u0.and(15), scale, min, out, base);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 4).and(15), scale, min, out, base + 16 * 2);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 8).and(15), scale, min, out, base + 16 * 4);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 12).and(15), scale, min, out, base + 16 * 6);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 16).and(15), scale, min, out, base + 16);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 20).and(15), scale, min, out, base + 16 * 3);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 24).and(15), scale, min, out, base + 16 * 5);
-            nibbleOut(u0.lanewise(VectorOperators.LSHR, 28), scale, min, out, base + 16 * 7);
-            nibbleOut(u1.and(15), scale, min, out, base + 16 * 8);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 4).and(15), scale, min, out, base + 16 * 10);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 8).and(15), scale, min, out, base + 16 * 12);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 12).and(15), scale, min, out, base + 16 * 14);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 16).and(15), scale, min, out, base + 16 * 9);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 20).and(15), scale, min, out, base + 16 * 11);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 24).and(15), scale, min, out, base + 16 * 13);
-            nibbleOut(u1.lanewise(VectorOperators.LSHR, 28), scale, min, out, base + 16 * 15);
+            for (int v = 0; v < 16; v++) {   // nibble j of vector q: value 16i + 8q + 2(j mod 4) + j div 4
+                int q = v / 8, j = v % 8;
+                ((FloatVector) IntVector.fromMemorySegment(I16, w, p + 64L * q, LE).lanewise(VectorOperators.LSHR, 4 * j).and(15).convertShape(VectorOperators.I2F, F16, 0))
+                        .fma(scale, min).intoArray(out, base + 16 * (8 * q + 2 * (j % 4) + j / 4));
+            }
         }
     }
 
-    /** {@code out[o .. o+16) = q · scale + min}, lane by lane. */
-    static void nibbleOut(IntVector q, FloatVector scale, FloatVector min, float[] out, int o) {
-        ((FloatVector) q.convertShape(VectorOperators.I2F, F16, 0)).fma(scale, min).intoArray(out, o);
-    }
 
 }

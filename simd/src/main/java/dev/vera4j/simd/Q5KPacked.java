@@ -118,10 +118,13 @@ final class Q5KPacked {
             IntVector u = prod.reinterpretAsInts();
             IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector sb = bytes.rearrange(Q4KPacked.SCALE_BYTE);
+            IntVector scales = sb.and(63);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(Q4KPacked.MIN_BYTE).lanewise(VectorOperators.LSHR, Q4KPacked.MIN_SHIFT).and(15));
             float dx = xd[ro + s];
             float d = Float.float16ToFloat(w.get(HALF, p + 172)) * dx, dmin = Float.float16ToFloat(w.get(HALF, p + 174)) * dx;
-            acc = ((FloatVector) sums.mul(Q4KPacked.scales(bytes)).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
-            acc = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * (ro + s)).mul(Q4KPacked.mins(bytes)).convertShape(VectorOperators.I2F, F16, 0))
+            acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
+            acc = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * (ro + s)).mul(mins).convertShape(VectorOperators.I2F, F16, 0))
                     .fma(FloatVector.broadcast(F16, -dmin), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -136,17 +139,17 @@ final class Q5KPacked {
         for (int s = 0; s < runs; s++) {
             long p = off + (long) BYTES * s;
             int base = o + 256 * s;
-            IntVector u0 = IntVector.fromMemorySegment(I16, w, p, LE), u1 = IntVector.fromMemorySegment(I16, w, p + 64, LE);
             IntVector h = (IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_256, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I16, 0);
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-            FloatVector scale = ((FloatVector) Q4KPacked.scales(bytes).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 172)));
-            FloatVector min = ((FloatVector) Q4KPacked.mins(bytes).convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 174)));
-            for (int j = 0; j < 8; j++) {   // value 16i + 8p + 2(j mod 4) + j div 4
-                int hb = 8 * (j / 4) + j % 4;
-                Q4KPacked.nibbleOut(u0.lanewise(VectorOperators.LSHR, 4 * j).and(15).or(h.lanewise(VectorOperators.LSHR, hb).and(1).lanewise(VectorOperators.LSHL, 4)),
-                        scale, min, out, base + 16 * (2 * (j % 4) + j / 4));
-                Q4KPacked.nibbleOut(u1.lanewise(VectorOperators.LSHR, 4 * j).and(15).or(h.lanewise(VectorOperators.LSHR, hb + 4).and(1).lanewise(VectorOperators.LSHL, 4)),
-                        scale, min, out, base + 16 * (8 + 2 * (j % 4) + j / 4));
+            IntVector sb = bytes.rearrange(Q4KPacked.SCALE_BYTE);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(Q4KPacked.MIN_BYTE).lanewise(VectorOperators.LSHR, Q4KPacked.MIN_SHIFT).and(15));
+            FloatVector scale = ((FloatVector) sb.and(63).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 172)));
+            FloatVector min = ((FloatVector) mins.convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 174)));
+            for (int v = 0; v < 16; v++) {   // nibble j of vector q: value 16i + 8q + 2(j mod 4) + j div 4, fifth bit 8(j div 4) + 4q + j mod 4
+                int q = v / 8, j = v % 8;
+                IntVector n = IntVector.fromMemorySegment(I16, w, p + 64L * q, LE).lanewise(VectorOperators.LSHR, 4 * j).and(15)
+                        .or(h.lanewise(VectorOperators.LSHR, 8 * (j / 4) + 4 * q + j % 4).and(1).lanewise(VectorOperators.LSHL, 4));
+                ((FloatVector) n.convertShape(VectorOperators.I2F, F16, 0)).fma(scale, min).intoArray(out, base + 16 * (8 * q + 2 * (j % 4) + j / 4));
             }
         }
     }

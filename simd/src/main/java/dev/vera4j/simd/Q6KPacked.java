@@ -159,39 +159,22 @@ final class Q6KPacked {
         for (int s = 0; s < runs; s++) {
             long p = off + (long) BYTES * s;
             int base = o + 256 * s;
-            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
-            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
-            IntVector u0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
-            IntVector u1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
-            IntVector u2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
-            IntVector u3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).reinterpretAsInts();
             FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0)
                     .convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 208)));
-            // byte j of an int lane: << (24 - 8j) then >> 24 keeps it sign-extended
-            byteOut(u0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base);
-            byteOut(u0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 2);
-            byteOut(u0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16);
-            byteOut(u0.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 3);
-            byteOut(u1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 4);
-            byteOut(u1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 6);
-            byteOut(u1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 5);
-            byteOut(u1.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 7);
-            byteOut(u2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 8);
-            byteOut(u2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 10);
-            byteOut(u2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 9);
-            byteOut(u2.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 11);
-            byteOut(u3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 12);
-            byteOut(u3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 14);
-            byteOut(u3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 13);
-            byteOut(u3.lanewise(VectorOperators.ASHR, 24), sc, out, base + 16 * 15);
+            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            // loops, not written out: in one method of 16 written-out stores C2 stopped inlining and boxed vectors
+            for (int q = 0; q < 4; q++) {
+                ShortVector nib = ByteVector.fromMemorySegment(B64, w, p + 64L * (q / 2), LE).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (q % 2));
+                // Q_q: low nibble | high pair at bits 4-5, per byte (masks on both bytes of a short), minus 32
+                IntVector u = nib.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2 * q).and((short) 0x0303).lanewise(VectorOperators.LSHL, 4))
+                        .reinterpretAsBytes().sub((byte) 32).reinterpretAsInts();
+                for (int j = 0; j < 4; j++) {   // byte j of an int lane, sign-extended: value 16i + 4q + 2(j mod 2) + j div 2
+                    ((FloatVector) u.lanewise(VectorOperators.LSHL, 24 - 8 * j).lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F16, 0))
+                            .mul(sc).intoArray(out, base + 16 * (4 * q + 2 * (j % 2) + j / 2));
+                }
+            }
         }
     }
 
-    /** {@code out[o .. o+16) = q · scale}, lane by lane. */
-    private static void byteOut(IntVector q, FloatVector scale, float[] out, int o) {
-        ((FloatVector) q.convertShape(VectorOperators.I2F, F16, 0)).mul(scale).intoArray(out, o);
-    }
 
 }

@@ -101,6 +101,28 @@ class PackedKernelsTest {
         }
     }
 
+    /** Products of many tokens decode the packed rows into the panel without allocating (no boxed vectors in decode). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void panelDecodingAllocatesNothing(GgmlType type) {
+        assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(type, 8, 512, rnd, arena).pack(arena, pool);
+            int n = MatMul.PANEL_MIN_TOKENS;
+            MatMul mm = new MatMul(pool, 512, n);
+            float[] x = TestWeights.randomVector(n * 512, rnd), y = new float[n * 8];
+            long allocated = -1;
+            for (int round = 0; round < 40 && allocated != 0; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 500; i++) mm.matMul(w, x, y, n);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 500 " + type + " panel products in the steady state");
+        }
+    }
+
     @Test
     void transposedRunsMatchScalarReference() {
         assumeTrue(Int8.ENABLED, "the vector transposition uses 512-bit gathers");
