@@ -44,6 +44,20 @@ interface PackedLayout {
      */
     default boolean transposedRuns() { return false; }
 
+    /**
+     * Rows per group when the layout keeps rows in groups that decode column by column ({@link #decodeGroup}), so that
+     * products of many tokens can hold rows in vector lanes ({@link RowLanesJob}); 0 when it does not.
+     */
+    default int rowGroup() { return 0; }
+
+    /**
+     * Decodes columns {@code [k0, k0+kc)} of row group {@code group} ({@link #rowGroup} rows) column by column: the
+     * value of row {@code r}, column {@code k0 + k} at {@code out[o + k·stride + r]}.
+     */
+    default void decodeGroup(MemorySegment packed, int group, int cols, int k0, int kc, float[] out, int o, int stride) {
+        throw new UnsupportedOperationException(type() + " rows do not come in groups");
+    }
+
     /** A job of one-token products that reads copies in this layout. */
     Int8Job newJob();
 }

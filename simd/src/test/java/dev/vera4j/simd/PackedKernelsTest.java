@@ -103,16 +103,17 @@ class PackedKernelsTest {
 
     /** Products of many tokens decode the packed rows into the panel without allocating (no boxed vectors in decode). */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void panelDecodingAllocatesNothing(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
-            Weights w = TestWeights.random(type, 8, 512, rnd, arena).pack(arena, pool);
+            Weights w = TestWeights.random(type, 16, 512, rnd, arena).pack(arena, pool);
+            assertNotNull(w.packed());
             int n = MatMul.PANEL_MIN_TOKENS;
             MatMul mm = new MatMul(pool, 512, n);
-            float[] x = TestWeights.randomVector(n * 512, rnd), y = new float[n * 8];
+            float[] x = TestWeights.randomVector(n * 512, rnd), y = new float[n * 16];
             long allocated = -1;
             for (int round = 0; round < 40 && allocated != 0; round++) {
                 long before = threads.getCurrentThreadAllocatedBytes();
