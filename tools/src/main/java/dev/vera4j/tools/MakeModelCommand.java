@@ -30,7 +30,7 @@ final class MakeModelCommand implements Command {
     @Override public String summary() { return "write a random-weight model of a known shape (for benchmarks and tests)"; }
     @Override public String usage() {
         return "--shape " + String.join("|", ModelShape.ALL.stream().map(ModelShape::name).toList())
-                + " [--type Q8_0|Q4_0|F16|F32] [--seed N] -o FILE";
+                + " [--type F32|F16|Q8_0|Q4_0|Q4_K_M|Q6_K|...] [--pure] [--seed N] -o FILE";
     }
 
     @Override
@@ -40,22 +40,22 @@ final class MakeModelCommand implements Command {
                 .flag("verbose", "--verbose")
                 .value("shape", "--shape")
                 .value("type", "--type")
+                .flag("pure", "--pure")
                 .value("seed", "--seed")
                 .value("output", "-o", "--output")
                 .parse(argv);
         if (a.has("help")) {
             out.println("usage: vera4j make-model " + usage());
+            out.println();
+            out.println("--type takes llama-quantize's file types (" + String.join(", ", java.util.Arrays.stream(QuantMix.values()).map(Enum::name).toList()) + ")");
+            out.println("and gives each matrix the type llama-quantize would: the output matrix in Q6_K, more bits in some attn_v");
+            out.println("and ffn_down layers (Q4_K_M, Q5_K_M, Q3_K_M, ...). --pure gives every matrix the base type. Default Q8_0.");
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         ModelShape shape = ModelShape.named(a.require("shape", "--shape"));
-        GgmlType type = switch (a.get("type", "Q8_0").toUpperCase()) {
-            case "Q8_0" -> GgmlType.Q8_0;
-            case "Q4_0" -> GgmlType.Q4_0;
-            case "F16" -> GgmlType.F16;
-            case "F32" -> GgmlType.F32;
-            default -> throw new UsageException("--type must be Q8_0, Q4_0, F16 or F32, got '" + a.get("type") + "'");
-        };
+        QuantMix type = QuantMix.named(a.get("type", "Q8_0"));
+        boolean pure = a.has("pure");
         long seed = a.getLong("seed", 42);
         Path target = a.requirePath("output", "-o FILE");
         Path parent = target.toAbsolutePath().getParent();
@@ -63,9 +63,9 @@ final class MakeModelCommand implements Command {
         long t0 = System.nanoTime();
         try {
             try (Progress p = Progress.start("writing " + target.getFileName(), err, System.console() != null)) {
-                writer(shape, type, seed).write(target);
+                writer(shape, type, pure, seed).write(target);
             }
-            out.printf("wrote %s: %s %s, %,d parameters, %.1f MiB in %.1f s%n", target, shape.name(), type, shape.parameters(),
+            out.printf("wrote %s: %s %s%s, %,d parameters, %.1f MiB in %.1f s%n", target, shape.name(), type, pure ? " (pure)" : "", shape.parameters(),
                     Files.size(target) / 1048576.0, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
@@ -73,13 +73,22 @@ final class MakeModelCommand implements Command {
         return 0;
     }
 
-    /** The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. */
+    /** The whole model with every matrix of one type, as {@link #writer(ModelShape, QuantMix, boolean, long)}. */
     static GgufWriter writer(ModelShape s, GgmlType type, long seed) {
+        return writer(s, java.util.Arrays.stream(QuantMix.values()).filter(m -> m.base == type).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no file type for " + type)), true, seed);
+    }
+
+    /**
+     * The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. Each matrix takes
+     * the type {@code llama-quantize} gives it for {@code mix} ({@link QuantMix}), or with {@code pure} the mix's base.
+     */
+    static GgufWriter writer(ModelShape s, QuantMix mix, boolean pure, long seed) {
         String arch = s.architecture();
         GgufWriter w = new GgufWriter().version(3).alignment(32)
                 .put("general.architecture", GgufValue.ofString(arch))
                 .put("general.name", GgufValue.ofString("synthetic " + s.name()))
-                .put("general.file_type", GgufValue.ofUInt32(fileType(type)))
+                .put("general.file_type", GgufValue.ofUInt32(mix.fileType))
                 .put(arch + ".vocab_size", GgufValue.ofUInt32(s.vocab()))
                 .put(arch + ".context_length", GgufValue.ofUInt32(s.context()))
                 .put(arch + ".embedding_length", GgufValue.ofUInt32(s.dim()))
@@ -92,8 +101,12 @@ final class MakeModelCommand implements Command {
                 .put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(s.eps()));
         SyntheticVocab.forShape(s).forEach(w::put);
         int[] index = {0};
-        java.util.function.BiConsumer<String, long[]> matrix = (name, shape) ->
-                w.addTensor(name, type, shape, random(type, shape[0] * shape[1], seed * 1_000_003L + index[0]++, 0.02f));
+        int gqa = s.heads() / s.kvHeads();
+        java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> {
+            int layer = name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : -1;
+            GgmlType type = mix.typeOf(name, layer, s.layers(), (int) shape[0], gqa, s.tied() && name.equals("token_embd.weight"), pure);
+            w.addTensor(name, type, shape, random(type, shape[0] * shape[1], seed * 1_000_003L + index[0]++, 0.02f));
+        };
         matrix.accept("token_embd.weight", new long[] {s.dim(), s.vocab()});
         if (s.llama3Rope()) {
             float[] divisors = new RopeScaling(RopeScaling.Type.LLAMA3, 32f, 1f, 4f, 8192).llama3Divisors(s.ropeBase(), s.headDim());
@@ -153,14 +166,4 @@ final class MakeModelCommand implements Command {
         return b.array();
     }
 
-    /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*). */
-    private static int fileType(GgmlType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            default -> throw new IllegalArgumentException(t.toString());
-        };
-    }
 }

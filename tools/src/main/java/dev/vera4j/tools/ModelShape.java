@@ -19,6 +19,8 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             new ModelShape("tinyllama-1b", "llama", 2048, 22, 32, 4, 5632, 32000, 2048, 10000f, 1e-5f, false, false, "spm", null, false),
             new ModelShape("qwen2-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false),
             new ModelShape("tiny", "llama", 64, 2, 4, 2, 128, 512, 256, 10000f, 1e-5f, false, false, "spm", null, false),
+            // rows of 256 and more, so that every K-quant and IQ4_XS fits (tiny's 64 columns take llama.cpp's fallbacks)
+            new ModelShape("small", "llama", 256, 2, 4, 1, 512, 512, 256, 10000f, 1e-5f, true, false, "spm", null, false),
             new ModelShape("tiny-llama3", "llama", 64, 2, 4, 2, 128, 1024, 512, 500000f, 1e-5f, true, false, "bpe", "llama-bpe", true),
             new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false));
 

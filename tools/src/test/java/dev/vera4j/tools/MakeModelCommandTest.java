@@ -100,7 +100,7 @@ class MakeModelCommandTest {
     @Test
     void usageErrors() {
         assertEquals(2, cli("make-model", "--shape", "gpt5", "-o", dir.resolve("a.gguf").toString()));
-        assertEquals(2, cli("make-model", "--shape", "tiny", "--type", "Q2_K", "-o", dir.resolve("a.gguf").toString()));
+        assertEquals(2, cli("make-model", "--shape", "tiny", "--type", "Q9_9", "-o", dir.resolve("a.gguf").toString()));
         assertEquals(2, cli("make-model", "--shape", "tiny"));
         assertEquals(1, cli("make-model", "--shape", "tiny", "-o", dir.resolve("missing/dir/a.gguf").toString()));
     }
