@@ -87,6 +87,12 @@ final class Q4KPacked {
         }
 
         @Override
+        boolean hasVectorPacking() { return true; }
+
+        @Override
+        void packQuants(MemorySegment src, long s, MemorySegment dst, long d) { packNibbles(src, s + 16, dst, d); }
+
+        @Override
         void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
 
         @Override
@@ -94,6 +100,32 @@ final class Q4KPacked {
 
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) { return minRunDot(f, x, magnitude); }
+    }
+
+    /**
+     * Where the quants of a GGUF Q4_K/Q5_K run sit once its 128 nibble bytes ({@code qs}) are split into four vectors:
+     * the low and high nibbles of bytes 0..63, then of 64..127; byte {@code j} of chunk {@code c = j / 32} holds values
+     * {@code 32c + j mod 32} and {@code 32c + 16 + ...}: value {@code 64·chunk + 32·(nibble) + j mod 32}.
+     */
+    static final int[] NIBBLE_SOURCE = QuantPerm.inverse((c, j) -> 64 * (2 * (c / 2) + j / 32) + 32 * (c % 2) + j % 32);
+    /** The packed nibble plane's two vectors, as the low (A) and high (B) nibbles of each byte: A0, B0, A1, B1. */
+    static final QuantPerm[] NIBBLE_PLANE = {
+            QuantPerm.of(b -> KOrder.value(2 * (b % 2), b / 2), NIBBLE_SOURCE), QuantPerm.of(b -> KOrder.value(2 * (b % 2) + 1, b / 2), NIBBLE_SOURCE),
+            QuantPerm.of(b -> KOrder.value(4 + 2 * (b % 2), b / 2), NIBBLE_SOURCE), QuantPerm.of(b -> KOrder.value(5 + 2 * (b % 2), b / 2), NIBBLE_SOURCE)};
+
+    /**
+     * Packs the 128 GGUF nibble bytes at {@code src[qs]} into the nibble plane at {@code dst[d]} (Q4_K, and Q5_K's
+     * low bits): split into four vectors of quants, permuted ({@link #NIBBLE_PLANE}) and joined two per byte.
+     */
+    static void packNibbles(MemorySegment src, long qs, MemorySegment dst, long d) {
+        ByteVector l0 = ByteVector.fromMemorySegment(QuantPerm.B64, src, qs, LE), l1 = ByteVector.fromMemorySegment(QuantPerm.B64, src, qs + 64, LE);
+        ByteVector s0 = l0.and((byte) 15), s1 = l0.lanewise(VectorOperators.LSHR, 4), s2 = l1.and((byte) 15), s3 = l1.lanewise(VectorOperators.LSHR, 4);
+        for (int p = 0; p < 2; p++) {
+            QuantPerm lo = NIBBLE_PLANE[2 * p], hi = NIBBLE_PLANE[2 * p + 1];
+            ByteVector a = lo.index().selectFrom(s0, s1).blend(lo.index().selectFrom(s2, s3), lo.upper());
+            ByteVector b = hi.index().selectFrom(s0, s1).blend(hi.index().selectFrom(s2, s3), hi.upper());
+            a.or(b.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d + 64L * p, LE);
+        }
     }
 
     /**

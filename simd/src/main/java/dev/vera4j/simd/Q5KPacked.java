@@ -40,6 +40,14 @@ final class Q5KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
+    private static final jdk.incubator.vector.VectorShuffle<Byte> REPEAT32 = jdk.incubator.vector.VectorShuffle.fromOp(QuantPerm.B64, j -> j % 32),
+            HIGH_HALF = jdk.incubator.vector.VectorShuffle.fromOp(QuantPerm.B64, j -> (j + 32) % 64);
+    private static final jdk.incubator.vector.VectorMask<Byte> UPPER = jdk.incubator.vector.VectorMask.fromLong(QuantPerm.B64, 0xffffffff00000000L),
+            LOW_HALF = UPPER.not();
+    /** Vector u of the bit plane: lanes 0..31 KOrder vector 2u, lanes 32..63 vector 2u + 1, from the quants in Q4_K's nibble order. */
+    private static final QuantPerm[] BIT_PLANE = java.util.stream.IntStream.range(0, 4)
+            .mapToObj(u -> QuantPerm.of(j -> KOrder.value(2 * u + j / 32, j % 32), Q4KPacked.NIBBLE_SOURCE)).toArray(QuantPerm[]::new);
+
     static final RunLayout LAYOUT = new Layout();
 
     /** Fields: the 256 quants (0..31), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
@@ -84,6 +92,28 @@ final class Q5KPacked {
             }
             Q4KPacked.writePackedScales(f, r, 160);
             for (int i = 0; i < 4; i++) r[172 + i] = (byte) f[272 + i];
+        }
+
+        @Override
+        boolean hasVectorPacking() { return true; }
+
+        /** The low nibbles as Q4_K's; the fifth bits permuted to KOrder in four vectors of two KOrder vectors each. */
+        @Override
+        void packQuants(MemorySegment src, long s, MemorySegment dst, long d) {
+            Q4KPacked.packNibbles(src, s + 48, dst, d);
+            // the fifth bit of source lane j of vector c: bit 4(c / 2) + 2(j / 32) + c mod 2 of qh byte j mod 32
+            ByteVector qh = ByteVector.fromMemorySegment(QuantPerm.B64, src, s + 16, LE).rearrange(REPEAT32);
+            ByteVector s0 = qh.lanewise(VectorOperators.LSHR, 0).blend(qh.lanewise(VectorOperators.LSHR, 2), UPPER).and((byte) 1);
+            ByteVector s1 = qh.lanewise(VectorOperators.LSHR, 1).blend(qh.lanewise(VectorOperators.LSHR, 3), UPPER).and((byte) 1);
+            ByteVector s2 = qh.lanewise(VectorOperators.LSHR, 4).blend(qh.lanewise(VectorOperators.LSHR, 6), UPPER).and((byte) 1);
+            ByteVector s3 = qh.lanewise(VectorOperators.LSHR, 5).blend(qh.lanewise(VectorOperators.LSHR, 7), UPPER).and((byte) 1);
+            // vector u: KOrder vector 2u in lanes 0..31, 2u + 1 in lanes 32..63; bit t of byte l is (t, l)
+            ByteVector x = ByteVector.zero(QuantPerm.B64);
+            for (int u = 0; u < 4; u++) {
+                QuantPerm p = BIT_PLANE[u];
+                x = x.or(p.index().selectFrom(s0, s1).blend(p.index().selectFrom(s2, s3), p.upper()).lanewise(VectorOperators.LSHL, 2 * u));
+            }
+            x.or(x.rearrange(HIGH_HALF).lanewise(VectorOperators.LSHL, 1)).intoMemorySegment(dst, d + 128, LE, LOW_HALF);
         }
 
         @Override

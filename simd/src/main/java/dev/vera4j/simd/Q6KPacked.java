@@ -43,6 +43,14 @@ final class Q6KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
+    private static final jdk.incubator.vector.VectorShuffle<Byte> HALF0 = jdk.incubator.vector.VectorShuffle.fromOp(B64, j -> j % 32),
+            HALF1 = jdk.incubator.vector.VectorShuffle.fromOp(B64, j -> 32 + j % 32);
+    private static final jdk.incubator.vector.VectorMask<Byte> UPPER = jdk.incubator.vector.VectorMask.fromLong(B64, 0xffffffff00000000L);
+    /** The quant vectors Q_w from the natural order: source vector c, lane j is value 128(c / 2) + 64(c mod 2) + j. */
+    private static final QuantPerm[] QUANTS = java.util.stream.IntStream.range(0, 4)
+            .mapToObj(w -> QuantPerm.of(b -> KOrder.value(2 * w + b % 2, b / 2), QuantPerm.inverse((c, j) -> 128 * (c / 2) + 64 * (c % 2) + j)))
+            .toArray(QuantPerm[]::new);
+
     static final RunLayout LAYOUT = new Layout();
 
     /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
@@ -88,6 +96,35 @@ final class Q6KPacked {
                 put(r, 128 + b, 2 * w, 2, q >> 4);
             }
             for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
+        }
+
+        @Override
+        boolean hasVectorPacking() { return true; }
+
+        /**
+         * The GGUF quants as four vectors in natural order (low nibbles of ql's halves with their qh pairs, then the high
+         * nibbles), permuted to the quant vectors {@code Q_w} and split into the nibble and pair planes.
+         */
+        @Override
+        void packQuants(MemorySegment src, long s, MemorySegment dst, long d) {
+            ByteVector qh = ByteVector.fromMemorySegment(B64, src, s + 128, LE);   // both halves' 32 bytes
+            ByteVector l0 = ByteVector.fromMemorySegment(B64, src, s, LE), l1 = ByteVector.fromMemorySegment(B64, src, s + 64, LE);
+            ByteVector h0 = qh.rearrange(HALF0), h1 = qh.rearrange(HALF1);
+            // value 128h + j (lanes j): low nibble, qh bits 0-1 (j < 32) or 2-3; value 128h + 64 + j: high nibble, bits 4-5 or 6-7
+            ByteVector s0 = l0.and((byte) 15).or(h0.blend(h0.lanewise(VectorOperators.LSHR, 2), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s1 = l0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 4).blend(h0.lanewise(VectorOperators.LSHR, 6), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s2 = l1.and((byte) 15).or(h1.blend(h1.lanewise(VectorOperators.LSHR, 2), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s3 = l1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 4).blend(h1.lanewise(VectorOperators.LSHR, 6), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            QuantPerm p0 = QUANTS[0], p1 = QUANTS[1], p2 = QUANTS[2], p3 = QUANTS[3];
+            ByteVector q0 = p0.index().selectFrom(s0, s1).blend(p0.index().selectFrom(s2, s3), p0.upper());
+            ByteVector q1 = p1.index().selectFrom(s0, s1).blend(p1.index().selectFrom(s2, s3), p1.upper());
+            ByteVector q2 = p2.index().selectFrom(s0, s1).blend(p2.index().selectFrom(s2, s3), p2.upper());
+            ByteVector q3 = p3.index().selectFrom(s0, s1).blend(p3.index().selectFrom(s2, s3), p3.upper());
+            q0.and((byte) 15).or(q1.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d, LE);
+            q2.and((byte) 15).or(q3.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d + 64, LE);
+            q0.lanewise(VectorOperators.LSHR, 4).or(q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 2))
+                    .or(q2.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 4)).or(q3.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 6))
+                    .intoMemorySegment(dst, d + 128, LE);
         }
 
         @Override

@@ -25,16 +25,32 @@ abstract class RunLayout implements PackedLayout {
     final int runBytes;
     /** Packing moves, 5 ints each: source byte, destination byte, source shift, destination shift, mask. */
     private final int[] packMoves, unpackMoves;
+    /** The packing moves of the bits that are not quants (scales, factors), for {@link #packQuants}' layouts. */
+    private final int[] otherMoves;
+    /** The packed bytes that hold no quant bits: what {@link #otherMoves} write. */
+    private final int[] otherBytes;
 
     RunLayout(GgmlType type) {
         this.type = type;
         this.runBytes = (int) type.bytesFor(256);
-        int[] to = permutation(true), from = permutation(false);
+        boolean[] quantBit = new boolean[8 * runBytes];
+        int[] to = permutation(true, quantBit), from = permutation(false, null);
         for (int b = 0; b < to.length; b++) {
             if (from[to[b]] != b) throw new IllegalStateException(type + ": packing and unpacking are not inverse at bit " + b);
         }
-        packMoves = moves(to);
-        unpackMoves = moves(from);
+        packMoves = moves(to, null);
+        unpackMoves = moves(from, null);
+        boolean[] other = new boolean[to.length];
+        boolean[] quantByte = new boolean[runBytes];
+        for (int b = 0; b < to.length; b++) {
+            other[b] = !quantBit[b];
+            if (quantBit[b]) quantByte[to[b] / 8] = true;
+        }
+        otherMoves = moves(to, other);
+        otherBytes = java.util.stream.IntStream.range(0, runBytes).filter(i -> !quantByte[i]).toArray();
+        for (int b = 0; b < to.length; b++) {
+            if (!quantBit[b] && quantByte[to[b] / 8]) throw new IllegalStateException(type + ": a packed byte mixes quants and other fields");
+        }
     }
 
     @Override
@@ -132,8 +148,41 @@ abstract class RunLayout implements PackedLayout {
     public MemorySegment pack(Weights w, Arena arena, WorkerPool pool) {
         long rowBytes = w.rowBytes();
         MemorySegment src = w.data(), dst = OsMemory.allocateHuge(arena, rowBytes * w.rows());
-        pool.parallelFor(w.rows(), (start, end) -> apply(packMoves, src, start * rowBytes, dst, start * rowBytes, (end - start) * rowBytes / runBytes));
+        pool.parallelFor(w.rows(), (start, end) -> packRuns(src, start * rowBytes, dst, (end - start) * rowBytes / runBytes, Tuning.SCALAR || !Int8.ENABLED));
         return dst;
+    }
+
+    /**
+     * Packs {@code runs} GGUF runs from {@code src[off]} into {@code dst[off]}: with vectors where the layout has them
+     * ({@link #packQuants}, the quant planes, and the scalar moves of the other fields), else by the moves alone.
+     */
+    final void packRuns(MemorySegment src, long off, MemorySegment dst, long runs, boolean scalar) {
+        if (scalar || !hasVectorPacking()) {
+            apply(packMoves, src, off, dst, off, runs);
+            return;
+        }
+        byte[] in = new byte[runBytes], out = new byte[runBytes];
+        int[] moves = otherMoves, bytes = otherBytes;
+        for (long r = 0; r < runs; r++) {
+            long o = off + r * runBytes;
+            packQuants(src, o, dst, o);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, in, 0, runBytes);
+            for (int m = 0; m < moves.length; m += 5) {
+                out[moves[m + 1]] = 0;
+            }
+            for (int m = 0; m < moves.length; m += 5) {
+                out[moves[m + 1]] |= (byte) ((((in[moves[m]] & 0xff) >>> moves[m + 2]) & moves[m + 4]) << moves[m + 3]);
+            }
+            for (int b : bytes) dst.set(ValueLayout.JAVA_BYTE, o + b, out[b]);
+        }
+    }
+
+    /** Whether {@link #packQuants} is implemented. */
+    boolean hasVectorPacking() { return false; }
+
+    /** Writes the quant planes of the packed run for the GGUF run at {@code src[s]} to {@code dst[d]} with vector permutes. */
+    void packQuants(MemorySegment src, long s, MemorySegment dst, long d) {
+        throw new UnsupportedOperationException(type + " packs by moves only");
     }
 
     @Override
@@ -155,8 +204,11 @@ abstract class RunLayout implements PackedLayout {
         }
     }
 
-    /** For each bit of a run (byte · 8 + bit), where it goes: packing a GGUF run, or with {@code !pack} unpacking. */
-    private int[] permutation(boolean pack) {
+    /**
+     * For each bit of a run (byte · 8 + bit), where it goes: packing a GGUF run, or with {@code !pack} unpacking; when
+     * packing, {@code quantBit} tells which source bits belong to quants (fields 0..255).
+     */
+    private int[] permutation(boolean pack, boolean[] quantBit) {
         int bits = 8 * runBytes;
         int[] to = new int[bits];
         int[] fields = new int[fieldCount()];
@@ -166,6 +218,7 @@ abstract class RunLayout implements PackedLayout {
             java.util.Arrays.fill(fields, 0);
             in[b / 8] = (byte) (1 << (b % 8));
             if (pack) readGguf(in, fields); else readPacked(in, fields);
+            if (quantBit != null) for (int q = 0; q < 256; q++) quantBit[b] |= fields[q] != 0;
             java.util.Arrays.fill(out, (byte) 0);
             if (pack) writePacked(fields, out); else writeGguf(fields, out);
             int found = -1;
@@ -181,12 +234,19 @@ abstract class RunLayout implements PackedLayout {
         return to;
     }
 
-    /** Groups consecutive bits that stay consecutive (same source byte, same destination byte) into moves. */
-    private static int[] moves(int[] to) {
+    /**
+     * Groups consecutive bits that stay consecutive (same source byte, same destination byte) into moves; only the bits
+     * with {@code keep[b]}, or all of them.
+     */
+    private static int[] moves(int[] to, boolean[] keep) {
         List<int[]> list = new ArrayList<>();
         for (int b = 0; b < to.length; ) {
+            if (keep != null && !keep[b]) {
+                b++;
+                continue;
+            }
             int n = 1;
-            while (b + n < to.length && (b + n) % 8 != 0 && to[b + n] == to[b] + n && (to[b] + n) % 8 != 0) n++;
+            while (b + n < to.length && (b + n) % 8 != 0 && to[b + n] == to[b] + n && (to[b] + n) % 8 != 0 && (keep == null || keep[b + n])) n++;
             list.add(new int[]{b / 8, to[b] / 8, b % 8, to[b] % 8, (1 << n) - 1});
             b += n;
         }

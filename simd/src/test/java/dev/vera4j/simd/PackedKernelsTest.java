@@ -45,6 +45,23 @@ class PackedKernelsTest {
         }
     }
 
+    /** Packing with vector permutes writes the same bytes as the scalar bit moves. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void vectorPackingEqualsTheMoves(GgmlType type) {
+        RunLayout layout = (RunLayout) KernelTable.layout(type);
+        assumeTrue(layout.hasVectorPacking() && Int8.ENABLED, "no vector packing for " + type + " on this machine");
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofShared()) {
+            Weights w = TestWeights.random(type, 9, 4 * 256, rnd, arena);
+            long bytes = w.rowBytes() * w.rows(), runs = bytes / layout.runBytes;
+            MemorySegment scalar = arena.allocate(bytes), vector = arena.allocate(bytes);
+            layout.packRuns(w.data(), 0, scalar, runs, true);
+            layout.packRuns(w.data(), 0, vector, runs, false);
+            assertArrayEquals(scalar.toArray(ValueLayout.JAVA_BYTE), vector.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
