@@ -34,6 +34,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class CudaDriver {
     /** The library the NVIDIA driver installs (the toolkit's {@code libcuda.so} is a stub that cannot run anything). */
     static final String LIBRARY = "libcuda.so.1";
+    /**
+     * A system property naming another library (a path) to load instead: a driver outside the linker's path, or the
+     * tests' CPU emulation of the driver.
+     */
+    static final String LIBRARY_PROPERTY = "vera4j.cuda.library";
 
     private static final int CUDA_ERROR_STUB_LIBRARY = 34, CUDA_ERROR_INSUFFICIENT_DRIVER = 35, CUDA_ERROR_NO_DEVICE = 100;
 
@@ -43,7 +48,7 @@ final class CudaDriver {
 
         private static Object tryLoad() {
             try {
-                return load(LIBRARY);
+                return load(System.getProperty(LIBRARY_PROPERTY, LIBRARY));
             } catch (CudaUnavailableException e) {
                 return e;
             }

@@ -17,7 +17,10 @@ import java.util.Arrays;
  * chosen id: {@link #forwardGreedy}). VeRA adapters apply on the device ({@link #addAdapter}).
  *
  * <p>Products of one token with Q8_0 or Q4_0 weights quantize the activations to int8 blocks as the CPU's int8 route
- * does (llama.cpp's formulation), so both paths make the same rounding there; all other products are float.
+ * does (llama.cpp's formulation), so both paths make the same rounding there; all other products are float. The two
+ * paths' activations differ in the last bits (their sums run in different orders), so now and then a value sits on a
+ * rounding boundary and quantizes one step apart: a logit moves by about 1e-3 of the largest, against the 1e-2 that
+ * quantizing on one side only would cost. {@code -Dvera4j.noint8=true} keeps these products in float on both paths.
  *
  * <pre>{@code
  * try (DeviceWeights w = DeviceWeights.upload(gpu, config, LlamaWeights.of(file, config));
@@ -33,6 +36,8 @@ import java.util.Arrays;
  * all-token logits are made on their first use).
  */
 public final class CudaForward implements AutoCloseable {
+    /** {@code -Dvera4j.noint8=true} keeps every product in float, as it does on the CPU (for A/B comparisons). */
+    private static final boolean INT8 = !Boolean.getBoolean("vera4j.noint8");
     /** Sites that read one input share one {@code A·x} per adapter (the CPU's VeraAdapter groups). */
     private static final int[] GROUP_OF_KIND = {0, 0, 0, 1, 2, 2, 3, 4};
 
@@ -295,7 +300,7 @@ public final class CudaForward implements AutoCloseable {
      * is now quantized.
      */
     private boolean product(DeviceMatrix m, long in, long out, int n, boolean quantized) {
-        if (n == 1 && CudaKernels.hasInt8Product(m.type())) {
+        if (n == 1 && INT8 && CudaKernels.hasInt8Product(m.type())) {
             if (!quantized) k.quantizeQ8(in, q8, d8, m.cols());
             k.productInt8(m, q8, d8, out);
             return true;

@@ -30,7 +30,7 @@ final class MakeModelCommand implements Command {
     @Override public String summary() { return "write a random-weight model of a known shape (for benchmarks and tests)"; }
     @Override public String usage() {
         return "--shape " + String.join("|", ModelShape.ALL.stream().map(ModelShape::name).toList())
-                + " [--type Q8_0|Q4_0|F16|F32] [--seed N] -o FILE";
+                + " [--type Q8_0|Q4_0|Q4_K_M|F16|F32] [--seed N] -o FILE";
     }
 
     @Override
@@ -49,13 +49,8 @@ final class MakeModelCommand implements Command {
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         ModelShape shape = ModelShape.named(a.require("shape", "--shape"));
-        GgmlType type = switch (a.get("type", "Q8_0").toUpperCase()) {
-            case "Q8_0" -> GgmlType.Q8_0;
-            case "Q4_0" -> GgmlType.Q4_0;
-            case "F16" -> GgmlType.F16;
-            case "F32" -> GgmlType.F32;
-            default -> throw new UsageException("--type must be Q8_0, Q4_0, F16 or F32, got '" + a.get("type") + "'");
-        };
+        TensorTypes type = TensorTypes.parse(a.get("type", "Q8_0"));
+        type.check(shape);
         long seed = a.getLong("seed", 42);
         Path target = a.requirePath("output", "-o FILE");
         Path parent = target.toAbsolutePath().getParent();
@@ -74,12 +69,12 @@ final class MakeModelCommand implements Command {
     }
 
     /** The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. */
-    static GgufWriter writer(ModelShape s, GgmlType type, long seed) {
+    static GgufWriter writer(ModelShape s, TensorTypes types, long seed) {
         String arch = s.architecture();
         GgufWriter w = new GgufWriter().version(3).alignment(32)
                 .put("general.architecture", GgufValue.ofString(arch))
                 .put("general.name", GgufValue.ofString("synthetic " + s.name()))
-                .put("general.file_type", GgufValue.ofUInt32(fileType(type)))
+                .put("general.file_type", GgufValue.ofUInt32(types.fileType()))
                 .put(arch + ".vocab_size", GgufValue.ofUInt32(s.vocab()))
                 .put(arch + ".context_length", GgufValue.ofUInt32(s.context()))
                 .put(arch + ".embedding_length", GgufValue.ofUInt32(s.dim()))
@@ -93,7 +88,7 @@ final class MakeModelCommand implements Command {
         SyntheticVocab.forShape(s).forEach(w::put);
         int[] index = {0};
         java.util.function.BiConsumer<String, long[]> matrix = (name, shape) ->
-                w.addTensor(name, type, shape, random(type, shape[0] * shape[1], seed * 1_000_003L + index[0]++, 0.02f));
+                w.addTensor(name, types.of(name), shape, random(types.of(name), shape[0] * shape[1], seed * 1_000_003L + index[0]++, 0.02f));
         matrix.accept("token_embd.weight", new long[] {s.dim(), s.vocab()});
         if (s.llama3Rope()) {
             float[] divisors = new RopeScaling(RopeScaling.Type.LLAMA3, 32f, 1f, 4f, 8192).llama3Divisors(s.ropeBase(), s.headDim());
@@ -151,16 +146,5 @@ final class MakeModelCommand implements Command {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) b.putFloat(f);
         return b.array();
-    }
-
-    /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*). */
-    private static int fileType(GgmlType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            default -> throw new IllegalArgumentException(t.toString());
-        };
     }
 }

@@ -20,7 +20,9 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             new ModelShape("qwen2-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false),
             new ModelShape("tiny", "llama", 64, 2, 4, 2, 128, 512, 256, 10000f, 1e-5f, false, false, "spm", null, false),
             new ModelShape("tiny-llama3", "llama", 64, 2, 4, 2, 128, 1024, 512, 500000f, 1e-5f, true, false, "bpe", "llama-bpe", true),
-            new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false));
+            new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false),
+            // the smallest llama-3 shape whose matrices are whole K-quant blocks (256), for Q4_K_M tests
+            new ModelShape("small-llama3", "llama", 256, 2, 4, 2, 512, 1024, 512, 500000f, 1e-5f, true, false, "bpe", "llama-bpe", true));
 
     /** @throws UsageException for an unknown name */
     static ModelShape named(String name) {
