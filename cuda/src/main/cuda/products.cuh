@@ -119,47 +119,55 @@ __device__ __forceinline__ int load4(const uint8_t* p) {
     return (int)((uint32_t)h[0] | ((uint32_t)h[1] << 16));
 }
 
-// Q8_0 rows against int8 activations: per block d_w·d_x·Σ q_w·q_x, the integer sum exact (dp4a). One warp per row.
-extern "C" __global__ void matvec_q8_0_q8(const uint8_t* __restrict__ w, long long rowBytes,
-                                          const int8_t* __restrict__ q, const float* __restrict__ d,
-                                          float* __restrict__ y, int rows, int blocks) {
-    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (row >= rows) return;
-    const uint8_t* wr = w + (size_t)row * rowBytes;
-    float s = 0.f;
-    for (int b = lane; b < blocks; b += 32) {
-        const uint8_t* blk = wr + 34 * b;
-        const int* xq = (const int*)(q + 32 * b);
+// The integer dot product of one weight block with 32 int8 activations, exact (dp4a).
+struct Q8_0Int {
+    static const int BYTES = 34;
+    __device__ static int dot(const uint8_t* blk, const int* xq) {
         int sumi = 0;
         for (int i = 0; i < 8; i++) sumi = __dp4a(load4(blk + 2 + 4 * i), xq[i], sumi);
-        s = fmaf((float)sumi, half_at(blk) * d[b], s);
+        return sumi;
     }
-    s = warp_sum(s);
-    if (lane == 0) y[row] = s;
-}
+};
 
-// Q4_0 rows against int8 activations: Σ (nibble − 8)·q_x as Σ nibble·q_x − 8·Σ q_x, exact in integers.
-extern "C" __global__ void matvec_q4_0_q8(const uint8_t* __restrict__ w, long long rowBytes,
-                                          const int8_t* __restrict__ q, const float* __restrict__ d,
-                                          float* __restrict__ y, int rows, int blocks) {
-    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (row >= rows) return;
-    const uint8_t* wr = w + (size_t)row * rowBytes;
-    float s = 0.f;
-    for (int b = lane; b < blocks; b += 32) {
-        const uint8_t* blk = wr + 18 * b;
-        const int* xq = (const int*)(q + 32 * b);
+// Σ (nibble − 8)·q_x as Σ nibble·q_x − 8·Σ q_x; byte j holds element j (low nibble) and j + 16 (high nibble).
+struct Q4_0Int {
+    static const int BYTES = 18;
+    __device__ static int dot(const uint8_t* blk, const int* xq) {
         int sumi = 0, sumq = 0;
         for (int i = 0; i < 4; i++) {
             uint32_t w4 = (uint32_t)load4(blk + 2 + 4 * i);
-            // byte j holds element j (low nibble) and j + 16 (high nibble)
             sumi = __dp4a((int)(w4 & 0x0F0F0F0Fu), xq[i], sumi);
             sumi = __dp4a((int)((w4 >> 4) & 0x0F0F0F0Fu), xq[i + 4], sumi);
             sumq = __dp4a(0x01010101, xq[i], sumq);
             sumq = __dp4a(0x01010101, xq[i + 4], sumq);
         }
-        s = fmaf((float)(sumi - 8 * sumq), half_at(blk) * d[b], s);
+        return sumi - 8 * sumq;
+    }
+};
+
+// Rows of 32-value blocks (f16 scale first) against int8 activations: per block d_w·d_x·(integer dot), the block
+// products in float. One warp per row, lanes over the blocks.
+template <class B>
+__device__ void matvec_int8_body(const uint8_t* __restrict__ w, long long rowBytes, const int8_t* __restrict__ q,
+                                 const float* __restrict__ d, float* __restrict__ y, int rows, int blocks) {
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const uint8_t* wr = w + (size_t)row * rowBytes;
+    float s = 0.f;
+    for (int b = lane; b < blocks; b += 32) {
+        const uint8_t* blk = wr + B::BYTES * b;
+        s = fmaf((float)B::dot(blk, (const int*)(q + 32 * b)), half_at(blk) * d[b], s);
     }
     s = warp_sum(s);
     if (lane == 0) y[row] = s;
+}
+
+extern "C" __global__ void matvec_q8_0_q8(const uint8_t* w, long long rowBytes, const int8_t* q, const float* d, float* y,
+                                          int rows, int blocks) {
+    matvec_int8_body<Q8_0Int>(w, rowBytes, q, d, y, rows, blocks);
+}
+
+extern "C" __global__ void matvec_q4_0_q8(const uint8_t* w, long long rowBytes, const int8_t* q, const float* d, float* y,
+                                          int rows, int blocks) {
+    matvec_int8_body<Q4_0Int>(w, rowBytes, q, d, y, rows, blocks);
 }

@@ -147,10 +147,7 @@ public final class CudaDevice implements AutoCloseable {
     /** Loads a module from a cubin, PTX or fatbin image held in native memory. */
     public CudaModule loadModule(MemorySegment image) {
         bind();
-        int[] result = new int[1];
-        MemorySegment module = cu.moduleLoadData(image, result);
-        cu.check(result[0], "cuModuleLoadData");
-        return new CudaModule(this, module);
+        return new CudaModule(this, cu.moduleLoadData(image));
     }
 
     /** Waits until all work on this device is done. */

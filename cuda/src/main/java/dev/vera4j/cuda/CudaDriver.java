@@ -174,109 +174,106 @@ final class CudaDriver {
         if (result != 0) throw new CudaException(call, result, errorName(result));
     }
 
-    int driverVersion() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check((int) cuDriverGetVersion.invokeExact(v), "cuDriverGetVersion");
-            return v.get(JAVA_INT, 0);
+    /** A driver call that fills one out-parameter. */
+    @FunctionalInterface
+    private interface OutCall {
+        int call(MemorySegment out) throws Throwable;
+    }
+
+    /** A driver call without out-parameters. */
+    @FunctionalInterface
+    private interface Call {
+        int call() throws Throwable;
+    }
+
+    /** Runs {@code c} with a fresh out-parameter of {@code layout}, checks its result, returns the parameter's value. */
+    private MemorySegment out(MemoryLayout layout, String name, OutCall c, Arena a) {
+        MemorySegment o = a.allocate(layout);
+        int r;
+        try {
+            r = c.call(o);
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+        check(r, name);
+        return o;
+    }
+
+    private int outInt(String name, OutCall c) {
+        try (Arena a = Arena.ofConfined()) {
+            return out(JAVA_INT, name, c, a).get(JAVA_INT, 0);
         }
     }
 
-    int deviceCount() {
+    private long outLong(String name, OutCall c) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check((int) cuDeviceGetCount.invokeExact(v), "cuDeviceGetCount");
-            return v.get(JAVA_INT, 0);
+            return out(JAVA_LONG, name, c, a).get(JAVA_LONG, 0);
+        }
+    }
+
+    private MemorySegment outHandle(String name, OutCall c) {
+        try (Arena a = Arena.ofConfined()) {
+            return out(ADDRESS, name, c, a).get(ADDRESS, 0);
+        }
+    }
+
+    /** Runs a call without out-parameters and checks it (not for the per-token calls: the lambda may allocate). */
+    private void run(String name, Call c) {
+        int r;
+        try {
+            r = c.call();
         } catch (Throwable t) {
             throw unexpected(t);
         }
+        check(r, name);
     }
+
+    int driverVersion() { return outInt("cuDriverGetVersion", o -> (int) cuDriverGetVersion.invokeExact(o)); }
+
+    int deviceCount() { return outInt("cuDeviceGetCount", o -> (int) cuDeviceGetCount.invokeExact(o)); }
 
     /** The {@code CUdevice} of ordinal {@code index}. */
-    int device(int index) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check((int) cuDeviceGet.invokeExact(v, index), "cuDeviceGet");
-            return v.get(JAVA_INT, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    int device(int index) { return outInt("cuDeviceGet", o -> (int) cuDeviceGet.invokeExact(o, index)); }
 
     String deviceName(int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment name = a.allocate(256);
-            check((int) cuDeviceGetName.invokeExact(name, 256, device), "cuDeviceGetName");
+            run("cuDeviceGetName", () -> (int) cuDeviceGetName.invokeExact(name, 256, device));
             return name.getString(0);
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
     int deviceAttribute(int attribute, int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check((int) cuDeviceGetAttribute.invokeExact(v, attribute, device), "cuDeviceGetAttribute");
-            return v.get(JAVA_INT, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return outInt("cuDeviceGetAttribute", o -> (int) cuDeviceGetAttribute.invokeExact(o, attribute, device));
     }
 
-    long deviceTotalMem(int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_LONG);
-            check((int) cuDeviceTotalMem.invokeExact(v, device), "cuDeviceTotalMem_v2");
-            return v.get(JAVA_LONG, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    long deviceTotalMem(int device) { return outLong("cuDeviceTotalMem_v2", o -> (int) cuDeviceTotalMem.invokeExact(o, device)); }
 
     MemorySegment primaryCtxRetain(int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ADDRESS);
-            check((int) cuDevicePrimaryCtxRetain.invokeExact(v, device), "cuDevicePrimaryCtxRetain");
-            return v.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return outHandle("cuDevicePrimaryCtxRetain", o -> (int) cuDevicePrimaryCtxRetain.invokeExact(o, device));
     }
 
-    void primaryCtxRelease(int device) {
-        try {
-            check((int) cuDevicePrimaryCtxRelease.invokeExact(device), "cuDevicePrimaryCtxRelease_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void primaryCtxRelease(int device) { run("cuDevicePrimaryCtxRelease_v2", () -> (int) cuDevicePrimaryCtxRelease.invokeExact(device)); }
 
+    /** Per pass: no lambda. */
     void ctxSetCurrent(MemorySegment ctx) {
+        int r;
         try {
-            check((int) cuCtxSetCurrent.invokeExact(ctx), "cuCtxSetCurrent");
+            r = (int) cuCtxSetCurrent.invokeExact(ctx);
         } catch (Throwable t) {
             throw unexpected(t);
         }
+        check(r, "cuCtxSetCurrent");
     }
 
-    void ctxSynchronize() {
-        try {
-            check((int) cuCtxSynchronize.invokeExact(), "cuCtxSynchronize");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void ctxSynchronize() { run("cuCtxSynchronize", () -> (int) cuCtxSynchronize.invokeExact()); }
 
     /** {@code {free, total}} bytes of the current context's device. */
     long[] memGetInfo() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment free = a.allocate(JAVA_LONG), total = a.allocate(JAVA_LONG);
-            check((int) cuMemGetInfo.invokeExact(free, total), "cuMemGetInfo_v2");
+            run("cuMemGetInfo_v2", () -> (int) cuMemGetInfo.invokeExact(free, total));
             return new long[] {free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0)};
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
@@ -291,152 +288,82 @@ final class CudaDriver {
         }
     }
 
-    void memFree(long ptr) {
-        try {
-            check((int) cuMemFree.invokeExact(ptr), "cuMemFree_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void memFree(long ptr) { run("cuMemFree_v2", () -> (int) cuMemFree.invokeExact(ptr)); }
 
     void memcpyHtoD(long dst, MemorySegment src, long bytes) {
-        try {
-            check((int) cuMemcpyHtoD.invokeExact(dst, src, bytes), "cuMemcpyHtoD_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        run("cuMemcpyHtoD_v2", () -> (int) cuMemcpyHtoD.invokeExact(dst, src, bytes));
     }
 
     void memcpyDtoH(MemorySegment dst, long src, long bytes) {
-        try {
-            check((int) cuMemcpyDtoH.invokeExact(dst, src, bytes), "cuMemcpyDtoH_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        run("cuMemcpyDtoH_v2", () -> (int) cuMemcpyDtoH.invokeExact(dst, src, bytes));
     }
 
+    /** Per pass: no lambda. */
     void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
+        int r;
         try {
-            check((int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2");
+            r = (int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream);
         } catch (Throwable t) {
             throw unexpected(t);
         }
+        check(r, "cuMemcpyHtoDAsync_v2");
     }
 
+    /** Per pass: no lambda. */
     void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
+        int r;
         try {
-            check((int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2");
+            r = (int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream);
         } catch (Throwable t) {
             throw unexpected(t);
         }
+        check(r, "cuMemcpyDtoHAsync_v2");
     }
 
-    void memsetD8(long dst, byte value, long count) {
-        try {
-            check((int) cuMemsetD8.invokeExact(dst, value, count), "cuMemsetD8_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void memsetD8(long dst, byte value, long count) { run("cuMemsetD8_v2", () -> (int) cuMemsetD8.invokeExact(dst, value, count)); }
 
-    MemorySegment streamCreate(int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ADDRESS);
-            check((int) cuStreamCreate.invokeExact(v, flags), "cuStreamCreate");
-            return v.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    MemorySegment streamCreate(int flags) { return outHandle("cuStreamCreate", o -> (int) cuStreamCreate.invokeExact(o, flags)); }
 
-    void streamDestroy(MemorySegment stream) {
-        try {
-            check((int) cuStreamDestroy.invokeExact(stream), "cuStreamDestroy_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void streamDestroy(MemorySegment stream) { run("cuStreamDestroy_v2", () -> (int) cuStreamDestroy.invokeExact(stream)); }
 
+    /** Per pass: no lambda. */
     void streamSynchronize(MemorySegment stream) {
+        int r;
         try {
-            check((int) cuStreamSynchronize.invokeExact(stream), "cuStreamSynchronize");
+            r = (int) cuStreamSynchronize.invokeExact(stream);
         } catch (Throwable t) {
             throw unexpected(t);
         }
+        check(r, "cuStreamSynchronize");
     }
 
-    MemorySegment eventCreate(int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ADDRESS);
-            check((int) cuEventCreate.invokeExact(v, flags), "cuEventCreate");
-            return v.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    MemorySegment eventCreate(int flags) { return outHandle("cuEventCreate", o -> (int) cuEventCreate.invokeExact(o, flags)); }
 
-    void eventRecord(MemorySegment event, MemorySegment stream) {
-        try {
-            check((int) cuEventRecord.invokeExact(event, stream), "cuEventRecord");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void eventRecord(MemorySegment event, MemorySegment stream) { run("cuEventRecord", () -> (int) cuEventRecord.invokeExact(event, stream)); }
 
-    void eventSynchronize(MemorySegment event) {
-        try {
-            check((int) cuEventSynchronize.invokeExact(event), "cuEventSynchronize");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void eventSynchronize(MemorySegment event) { run("cuEventSynchronize", () -> (int) cuEventSynchronize.invokeExact(event)); }
 
     float eventElapsedMillis(MemorySegment start, MemorySegment end) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_FLOAT);
-            check((int) cuEventElapsedTime.invokeExact(v, start, end), eventElapsedTimeName);
-            return v.get(JAVA_FLOAT, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return out(JAVA_FLOAT, eventElapsedTimeName, o -> (int) cuEventElapsedTime.invokeExact(o, start, end), a).get(JAVA_FLOAT, 0);
         }
     }
 
-    void eventDestroy(MemorySegment event) {
-        try {
-            check((int) cuEventDestroy.invokeExact(event), "cuEventDestroy_v2");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void eventDestroy(MemorySegment event) { run("cuEventDestroy_v2", () -> (int) cuEventDestroy.invokeExact(event)); }
 
-    /** Loads a module from an image in native memory (cubin, PTX or fatbin); the raw result is left to the caller. */
-    MemorySegment moduleLoadData(MemorySegment image, int[] result) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ADDRESS);
-            result[0] = (int) cuModuleLoadData.invokeExact(v, image);
-            return v.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+    /** Loads a module from an image in native memory (cubin, PTX or fatbin). */
+    MemorySegment moduleLoadData(MemorySegment image) {
+        return outHandle("cuModuleLoadData", o -> (int) cuModuleLoadData.invokeExact(o, image));
     }
 
     MemorySegment moduleGetFunction(MemorySegment module, String name) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ADDRESS);
-            check((int) cuModuleGetFunction.invokeExact(v, module, a.allocateFrom(name)), "cuModuleGetFunction(" + name + ")");
-            return v.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw unexpected(t);
+            MemorySegment cName = a.allocateFrom(name);
+            return out(ADDRESS, "cuModuleGetFunction(" + name + ")", o -> (int) cuModuleGetFunction.invokeExact(o, module, cName), a).get(ADDRESS, 0);
         }
     }
 
-    void moduleUnload(MemorySegment module) {
-        try {
-            check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload");
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
+    void moduleUnload(MemorySegment module) { run("cuModuleUnload", () -> (int) cuModuleUnload.invokeExact(module)); }
 
     /** {@code cuLaunchKernel} with {@code kernelParams} (an array of pointers to the argument values) and no extras. */
     void launchKernel(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,

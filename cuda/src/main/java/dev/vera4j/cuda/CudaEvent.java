@@ -11,20 +11,8 @@ import java.lang.foreign.MemorySegment;
  * float ms = CudaEvent.elapsedMillis(start, end);
  * }</pre>
  */
-public final class CudaEvent implements AutoCloseable {
-    private final CudaDevice device;
-    private final MemorySegment handle;
-    private boolean closed;
-
-    CudaEvent(CudaDevice device, MemorySegment handle) {
-        this.device = device;
-        this.handle = handle;
-    }
-
-    private MemorySegment handle() {
-        if (closed) throw new IllegalStateException("event is closed");
-        return handle;
-    }
+public final class CudaEvent extends DeviceObject {
+    CudaEvent(CudaDevice device, MemorySegment handle) { super(device, handle); }
 
     /** Marks the point the stream has reached. */
     public void record(CudaStream stream) {
@@ -43,10 +31,5 @@ public final class CudaEvent implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
-        device.bind();
-        device.driver().eventDestroy(handle);
-    }
+    void destroy(CudaDriver cu, MemorySegment handle) { cu.eventDestroy(handle); }
 }

@@ -11,28 +11,16 @@ import java.lang.foreign.MemorySegment;
  * }
  * }</pre>
  */
-public final class CudaModule implements AutoCloseable {
-    private final CudaDevice device;
-    private final MemorySegment handle;
-    private boolean closed;
-
-    CudaModule(CudaDevice device, MemorySegment handle) {
-        this.device = device;
-        this.handle = handle;
-    }
+public final class CudaModule extends DeviceObject {
+    CudaModule(CudaDevice device, MemorySegment handle) { super(device, handle); }
 
     /** The kernel named {@code name} ({@code extern "C"} in the source). */
     public CudaFunction function(String name) {
-        if (closed) throw new IllegalStateException("module is closed");
+        MemorySegment h = handle();
         device.bind();
-        return new CudaFunction(name, device.driver().moduleGetFunction(handle, name));
+        return new CudaFunction(name, device.driver().moduleGetFunction(h, name));
     }
 
     @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
-        device.bind();
-        device.driver().moduleUnload(handle);
-    }
+    void destroy(CudaDriver cu, MemorySegment handle) { cu.moduleUnload(handle); }
 }

@@ -8,25 +8,13 @@ import java.lang.foreign.MemorySegment;
  *
  * <pre>{@code
  * try (CudaStream s = gpu.newStream()) {
- *     buffer.uploadAsync(s, host, 0);
+ *     buffer.uploadAsync(s, host, 0, bytes);
  *     s.synchronize();
  * }
  * }</pre>
  */
-public final class CudaStream implements AutoCloseable {
-    private final CudaDevice device;
-    private final MemorySegment handle;
-    private boolean closed;
-
-    CudaStream(CudaDevice device, MemorySegment handle) {
-        this.device = device;
-        this.handle = handle;
-    }
-
-    MemorySegment handle() {
-        if (closed) throw new IllegalStateException("stream is closed");
-        return handle;
-    }
+public final class CudaStream extends DeviceObject {
+    CudaStream(CudaDevice device, MemorySegment handle) { super(device, handle); }
 
     public CudaDevice device() { return device; }
 
@@ -37,10 +25,5 @@ public final class CudaStream implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
-        device.bind();
-        device.driver().streamDestroy(handle);
-    }
+    void destroy(CudaDriver cu, MemorySegment handle) { cu.streamDestroy(handle); }
 }

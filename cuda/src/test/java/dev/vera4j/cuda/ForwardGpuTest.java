@@ -158,17 +158,11 @@ class ForwardGpuTest {
             int[] prompt = {5, 17, 200, 3};
             float[] logits = new float[p.c.vocabSize()];
             p.gpuForward.forward(prompt, 0, prompt.length, p.gpuCache, logits, false);
-            int host = argmax(logits);
+            int host = GpuCheck.argmax(logits);
             p.gpuCache.truncate(0);
             assertEquals(host, p.gpuForward.forwardGreedy(prompt, 0, prompt.length, p.gpuCache));
             assertEquals(prompt.length, p.gpuCache.length());
         }
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 
     /** The VeRA term in double, as a CPU hook: {@code Δy = weight·λ_b ⊙ (B·(λ_d ⊙ (A·x)))}. */

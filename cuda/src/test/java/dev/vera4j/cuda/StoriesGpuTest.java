@@ -120,7 +120,7 @@ class StoriesGpuTest {
             // the F16 cache rounds keys and values: a value a last bit apart can round to the next half (2^-11)
             assertTrue(worstCpu < 1e-2f, "against the CPU path: " + worstCpu);
             int[] out = new int[ref.generatedIds().length];
-            int next = ForwardGpuTest.argmax(logits);
+            int next = GpuCheck.argmax(logits);
             for (int i = 0; i < out.length; i++) {
                 out[i] = next;
                 if (i + 1 < out.length) next = forward.forwardGreedy(new int[] {next}, 0, 1, cache);

@@ -14,13 +14,10 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.gguf.GgufFile;
-import dev.vera4j.vera.AdapterFile;
+import dev.vera4j.vera.AdapterLoader;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.VeraAdapter;
-import dev.vera4j.vera.VeraConfig;
-import dev.vera4j.vera.VeraLambdas;
-import dev.vera4j.vera.VeraSite;
 import dev.vera4j.vera.VeraTarget;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -28,22 +25,22 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
-import java.util.Random;
-import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * A VeRA adapter on all seven targets of stories260K, applied on the GPU ({@link DeviceVeraAdapter}, from the same
+ * PEFT's VeRA adapter on all seven targets of stories260K, applied on the GPU ({@link DeviceVeraAdapter}, from the same
  * {@link AdapterWeights} the CPU's {@link VeraAdapter} uses) against the CPU session with that adapter: the logits of a
  * prompt and of each of 16 greedy steps. Runs where a GPU is (scripts/gpu-check.sh); skipped elsewhere.
  */
 @Tag("gpu")
 class VeraGpuTest {
     private static final Path STORIES = Path.of(System.getProperty("vera4j.shared", "../shared")).resolve("models/stories260K.gguf");
+    /** PEFT's VeRA on all seven projections of stories260K (random λ; vera's test resources), from tests/ or the root. */
+    private static final Path PEFT = java.util.stream.Stream.of("../vera", "vera")
+            .map(d -> Path.of(d, "src/test/resources/dev/vera4j/vera/stories/stories-vera"))
+            .filter(java.nio.file.Files::isDirectory).findFirst().orElse(Path.of("../vera/src/test/resources/dev/vera4j/vera/stories/stories-vera"));
 
     /** The CPU adapter's arrays, site by site, as the device adapter takes them. */
     static List<VeraSiteWeights> sites(AdapterWeights w) {
@@ -59,23 +56,6 @@ class VeraGpuTest {
         return out;
     }
 
-    static AdapterFile randomAdapter(BaseFingerprint base, int rank, long seed) {
-        EnumSet<VeraTarget> targets = EnumSet.allOf(VeraTarget.class);
-        VeraConfig config = new VeraConfig(seed, rank, 0.1f, targets, List.of(), true);
-        Random r = new Random(seed);
-        TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
-        for (int l = 0; l < base.blockCount(); l++) {
-            for (VeraTarget t : targets) {
-                float[] b = new float[base.outputs(t)], d = new float[rank];
-                for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
-                for (int i = 0; i < d.length; i++) d[i] = 0.1f + r.nextFloat();
-                lambdas.put(new VeraSite(l, t), new VeraLambdas(b, d));
-            }
-        }
-        int[] dims = base.projectionDims(targets);
-        return new AdapterFile(config, dims[0], dims[1], base, lambdas, Optional.empty(), Optional.empty());
-    }
-
     @Test
     void adapterOnAllSevenTargetsEqualsTheCpu() {
         CudaDevice gpu;
@@ -85,8 +65,8 @@ class VeraGpuTest {
             Assumptions.abort("no CUDA device: " + e.getMessage());
             return;
         }
-        BaseFingerprint base = BaseFingerprint.of(STORIES);
-        AdapterWeights w = AdapterWeights.prepare(randomAdapter(base, 32, 7), base, "random", false);
+        AdapterWeights w = AdapterLoader.prepare(PEFT, BaseFingerprint.of(STORIES), false);
+        assertEquals(7, java.util.Arrays.stream(VeraTarget.values()).filter(t -> w.site(0, t) != null).count(), "all seven targets");
         int[] prompt = {1, 403, 407, 261, 378};
         try (gpu; Model model = Model.load(STORIES, 1); GgufFile file = GgufFile.open(STORIES);
              DeviceWeights dw = DeviceWeights.upload(gpu, model.config(), LlamaWeights.of(file, model.config()));
