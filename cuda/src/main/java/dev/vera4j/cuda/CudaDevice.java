@@ -21,8 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  */
 public final class CudaDevice implements AutoCloseable {
-    /** Streams that do not wait for the legacy default stream. */
-    private static final int CU_STREAM_NON_BLOCKING = 1;
+    /**
+     * Streams made here wait for the legacy default stream (flag 0, not CU_STREAM_NON_BLOCKING): the synchronous
+     * copies and memsets ({@link DeviceBuffer#upload}) run there, and a copy from pageable memory may still be on its
+     * way to the device when it returns, so a kernel queued next on a non-blocking stream could read stale memory.
+     */
+    private static final int CU_STREAM_DEFAULT = 0;
     private static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     private final CudaDriver cu;
@@ -132,10 +136,10 @@ public final class CudaDevice implements AutoCloseable {
     /** Bytes allocated through this device and not yet freed. */
     public long allocatedBytes() { return allocated.get(); }
 
-    /** A stream of its own (not synchronized with the legacy default stream). */
+    /** A stream of its own, ordered after the synchronous copies made before work is queued on it. */
     public CudaStream newStream() {
         bind();
-        return new CudaStream(this, cu.streamCreate(CU_STREAM_NON_BLOCKING));
+        return new CudaStream(this, cu.streamCreate(CU_STREAM_DEFAULT));
     }
 
     /** An event for timing work on a stream. */

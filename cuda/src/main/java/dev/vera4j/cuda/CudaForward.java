@@ -2,6 +2,7 @@ package dev.vera4j.cuda;
 
 import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelConfigException;
 import dev.vera4j.engine.model.RopeType;
 
 import java.lang.foreign.Arena;
@@ -65,12 +66,12 @@ public final class CudaForward implements AutoCloseable {
      * Scratch for passes of up to {@code maxBatch} tokens.
      *
      * @throws CudaUnavailableException if the kernels cannot run on the device
-     * @throws IllegalArgumentException if the model's head dimension exceeds {@link CudaKernels#MAX_HEAD_DIM}
+     * @throws ModelConfigException if the model's head dimension exceeds {@link CudaKernels#MAX_HEAD_DIM}
      */
     public CudaForward(DeviceWeights weights, ModelConfig config, int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
         if (config.headDim() > CudaKernels.MAX_HEAD_DIM) {
-            throw new IllegalArgumentException("head dimension " + config.headDim() + " exceeds the GPU attention kernel's " + CudaKernels.MAX_HEAD_DIM);
+            throw new ModelConfigException("head dimension " + config.headDim() + " exceeds the GPU attention kernel's " + CudaKernels.MAX_HEAD_DIM);
         }
         this.c = config;
         this.w = weights;

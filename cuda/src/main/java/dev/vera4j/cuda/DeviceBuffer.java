@@ -44,7 +44,10 @@ public final class DeviceBuffer implements AutoCloseable {
 
     public CudaDevice device() { return device; }
 
-    /** Copies all of {@code src} to byte {@code offset} of this buffer; returns when done. */
+    /**
+     * Copies all of {@code src} to byte {@code offset} of this buffer, on the legacy default stream: {@code src} may be
+     * reused on return, and kernels queued afterwards on this device's streams see the data.
+     */
     public void upload(MemorySegment src, long offset) {
         check(offset, src.byteSize());
         device.bind();
@@ -59,7 +62,7 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    /** Copies {@code dst.byteSize()} bytes from byte {@code offset} into {@code dst}; returns when done. */
+    /** Copies {@code dst.byteSize()} bytes from byte {@code offset} into {@code dst}, after the work queued before on this device's streams; returns when done. */
     public void download(long offset, MemorySegment dst) {
         check(offset, dst.byteSize());
         device.bind();
@@ -91,7 +94,7 @@ public final class DeviceBuffer implements AutoCloseable {
         device.driver().memcpyDtoHAsync(dst, address + offset, bytes, stream.handle());
     }
 
-    /** Sets every byte to 0. */
+    /** Sets every byte to 0 (on the legacy default stream, so before later work on this device's streams). */
     public void clear() {
         checkOpen();
         device.bind();

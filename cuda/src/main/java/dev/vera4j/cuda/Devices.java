@@ -56,14 +56,14 @@ public final class Devices {
         return new Cpu(System.getProperty("os.arch"), WorkerPool.defaultThreads(), FloatVector.SPECIES_PREFERRED.vectorBitSize());
     }
 
-    /** Lists the devices; never throws for a missing driver or GPU (that becomes {@link Listing#noGpu()}). */
+    /** Lists the devices; a missing driver or GPU, or a failing driver call, becomes {@link Listing#noGpu()}. */
     public static Listing list() {
         List<DeviceInfo> gpus = List.of();
         String why = null;
         try {
             gpus = CudaDevice.list();
             if (gpus.isEmpty()) why = "the NVIDIA driver sees no GPU";
-        } catch (CudaUnavailableException e) {
+        } catch (CudaUnavailableException | CudaException e) {   // the CPU is listed whatever the driver does
             why = e.getMessage();
         }
         return new Listing(cpu(), gpus, why, KernelImage.load());

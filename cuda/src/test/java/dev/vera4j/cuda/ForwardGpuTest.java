@@ -14,6 +14,7 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -49,6 +50,9 @@ class ForwardGpuTest {
         pool = new WorkerPool(2);
     }
 
+    @BeforeEach
+    void needsGpu() { Gpu.assume(gpu); }
+
     @AfterAll
     void close() {
         if (pool != null) pool.close();
@@ -67,6 +71,8 @@ class ForwardGpuTest {
         final DeviceWeights weights;
         final CudaForward gpuForward;
         final DeviceKvCache gpuCache;
+        /** Whether a pass so far quantized activations to int8 (its keys and values stay in the caches). */
+        boolean quantized;
 
         Pair(Path model, int maxBatch, int ctx) {
             file = GgufFile.open(model);
@@ -81,8 +87,8 @@ class ForwardGpuTest {
         }
 
         /**
-         * Feeds {@code tokens} to both and checks the logits: within {@code tolerance} of the largest logit; for a pass
-         * of one token through Q8_0/Q4_0 products, whose activations both paths quantize to int8, within 2e-2 at worst
+         * Feeds {@code tokens} to both and checks the logits: within {@code tolerance} of the largest logit; once a pass
+         * of one token went through Q8_0/Q4_0 products, whose activations both paths quantize to int8, within 2e-2 at worst
          * and 5e-3 on average: an activation that sits on a rounding boundary can quantize one step apart on the two
          * paths, which moves every output of that product (with {@code -Dvera4j.noint8=true} on both, the tolerance
          * is the float one).
@@ -90,9 +96,9 @@ class ForwardGpuTest {
         void step(int[] tokens, boolean allLogits, double tolerance, String what) {
             GgmlType t = weights.output().type();
             boolean oneTokenProduct = tokens.length == 1 || !allLogits;   // all of a decode step, or the last token's logits
-            boolean int8 = oneTokenProduct && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) && !Boolean.getBoolean("vera4j.noint8");
+            quantized |= oneTokenProduct && (t == GgmlType.Q8_0 || t == GgmlType.Q4_0) && !Boolean.getBoolean("vera4j.noint8");
             double[] d = difference(tokens, allLogits);
-            if (int8) {
+            if (quantized) {
                 assertTrue(d[0] < 2e-2 && d[1] < 5e-3, what + ": largest difference " + d[0] + ", mean " + d[1] + " (of the largest logit)");
             } else {
                 assertTrue(d[0] < tolerance, what + ": largest difference " + d[0] + " of the largest logit");
@@ -255,6 +261,28 @@ class ForwardGpuTest {
             p.gpuForward.forward(new int[4], 0, 4, p.gpuCache, logits, false);
             assertThrows(ContextOverflowException.class, () -> p.gpuForward.forward(new int[3], 0, 3, p.gpuCache, logits, false));
             assertEquals(4, p.gpuCache.length(), "a refused pass leaves the cache as it was");
+        }
+    }
+
+    @Test
+    void decodingAllocatesNothing() throws Exception {
+        try (Pair p = new Pair(TestModels.write("qwen2", GgmlType.Q4_0, tmp), 4, 256)) {
+            int[] one = {7};
+            float[] logits = new float[p.c.vocabSize()];
+            for (int i = 0; i < 200; i++) {   // warm-up: the JIT compiles the downcalls and the pass
+                if (p.gpuCache.length() == p.gpuCache.capacity()) p.gpuCache.truncate(0);
+                one[0] = p.gpuForward.forwardGreedy(one, 0, 1, p.gpuCache);
+                p.gpuForward.forward(one, 0, 1, p.gpuCache, logits, false);
+            }
+            p.gpuCache.truncate(0);
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 50; i++) {
+                one[0] = p.gpuForward.forwardGreedy(one, 0, 1, p.gpuCache);
+                p.gpuForward.forward(one, 0, 1, p.gpuCache, logits, false);
+            }
+            long perPass = (threads.getCurrentThreadAllocatedBytes() - before) / 100;
+            assertTrue(perPass < 64, perPass + " bytes allocated per pass");
         }
     }
 

@@ -66,6 +66,7 @@ public final class GpuCheck {
         GpuCheck check = new GpuCheck(System.out, prompts.subList(0, Math.min(maxPrompts, prompts.size())), tokens);
         boolean ok = true;
         try (CudaDevice gpu = CudaDevice.open(0)) {
+            long free = gpu.memory().free();
             System.out.println("device: " + gpu.info().describe() + "; kernels: " + KernelImage.load().describe());
             System.out.println("int8 activations for one-token Q8_0/Q4_0 products: " + (Boolean.getBoolean("vera4j.noint8") ? "off (-Dvera4j.noint8=true, both paths)" : "on (both paths)"));
             System.out.println();
@@ -79,8 +80,10 @@ public final class GpuCheck {
                 for (Path m : models) check.bench(gpu, m, hbm);
             }
             System.out.println();
-            System.out.println("device memory still allocated through vera4j after closing everything: " + gpu.allocatedBytes() + " bytes");
-            ok &= gpu.allocatedBytes() == 0;
+            long after = gpu.memory().free();
+            System.out.println("device memory still allocated through vera4j after closing everything: " + gpu.allocatedBytes()
+                    + " bytes; free device memory (cuMemGetInfo) " + free + " bytes before the models, " + after + " after closing them");
+            ok &= gpu.allocatedBytes() == 0 && after >= free - (2 << 20);
         }
         System.exit(ok ? 0 : 1);
     }

@@ -10,6 +10,7 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,6 +84,7 @@ class StoriesGpuTest {
     @BeforeAll
     void load() {
         gpu = Gpu.open();
+        if (gpu == null) return;
         file = GgufFile.open(SHARED.resolve("models/stories260K.gguf"));
         config = ModelConfig.fromMetadata(file.metadata());
         weights = LlamaWeights.of(file, config);
@@ -90,6 +92,9 @@ class StoriesGpuTest {
         forward = new CudaForward(deviceWeights, config, 32);
         pool = new WorkerPool(1);
     }
+
+    @BeforeEach
+    void needsGpu() { Gpu.assume(gpu); }
 
     @AfterAll
     void close() {
