@@ -93,8 +93,13 @@ fi
   echo
   echo "## gpu-tagged tests (JUnit console launcher)"
   echo '```'
-  grep -E '^\[ *[0-9]+ (tests|containers) (successful|failed|aborted|skipped|found)' "$work/junit.out"
-  grep -E '✘|MethodSource|Exception:' "$work/junit.out" | head -40
+  if grep -qE '^\[ *[0-9]+ tests found' "$work/junit.out"; then
+    grep -E '^\[ *[0-9]+ (tests|containers) (successful|failed|aborted|skipped|found)' "$work/junit.out"
+    grep -E '✘|MethodSource|Exception:' "$work/junit.out" | head -40
+  else
+    echo "no summary (stopped at the time limit?); the last lines:"
+    grep -v WARNING "$work/junit.out" | tail -20
+  fi
   echo '```'
   echo
   echo "## GPU against CPU: stories260K, four prompts, 64 greedy tokens"
