@@ -129,7 +129,10 @@ public final class Q4Interleaved {
     static void decodeColumns(MemorySegment w, int g, int nb, int k0, int kc, float[] out, int o, int stride) {
         for (int b = k0 / 32, end = (k0 + kc) / 32; b < end; b++) {
             long p = 288L * ((long) g * nb + b);
-            FloatVector d = Vec.halves(w, p);
+            // the 16 scales, fp16 to float written out (finite: see eligible)
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, p, LE).convertShape(VectorOperators.S2I, I16, 0);
+            FloatVector d = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
             int ob = o + 32 * (b - k0 / 32) * stride;
             for (int j = 0; j < 4; j++) {
                 IntVector u = IntVector.fromMemorySegment(I16, w, p + 32 + 64L * j, LE);

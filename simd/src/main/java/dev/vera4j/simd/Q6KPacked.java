@@ -26,12 +26,12 @@ import static dev.vera4j.simd.Vec.LE;
  *   bytes 128 .. 191   the high parts: bits 2w, 2w+1 of byte b are the top two bits of Q_w's byte b
  *   bytes 192 .. 209   the 16 scales and d, unchanged
  * </pre>
- * The kernel builds the quant vectors with masks and shifts, subtracts 32 in bytes, splits each into its even and odd
- * bytes as sign-extended shorts (shifts, no shuffles) and multiplies them by {@link Int8Activations#k}; the eight
- * products of a lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per
- * sub-block; times the sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row.
- * (Widening bytes to shorts with {@code convertShape} was not always compiled to one instruction: for the upper half
- * C2 sometimes fell back to Java code that copies the vector to an array.)
+ * The kernel builds the quant vectors with masks and shifts in short lanes (two quants a lane), takes the even and odd
+ * bytes apart (a mask, a shift), subtracts 32 and multiplies them by {@link Int8Activations#k}; the eight products of a
+ * lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per sub-block; times the
+ * sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row. (Byte vectors, and
+ * widening or reinterpreting between bytes and shorts, were sometimes left to the Vector API's Java fallbacks by C2 —
+ * an allocation per call — once many kernels shared a JVM; the kernel keeps to short and int lanes.)
  */
 final class Q6KPacked {
     private Q6KPacked() {}
@@ -157,25 +157,24 @@ final class Q6KPacked {
         for (int s = 0; s < runs; s++) {
             long p = off + (long) BYTES * s;
             int xi = 256 * (ro + s);
-            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
-            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
-            // the quants of the four vectors, minus 32: low nibble | high pair moved to bits 4-5 (shifts as shorts, masked as bytes)
-            ByteVector q0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            // even bytes sign-extended (<< 8 then >> 8), odd bytes (>> 8): KOrder vectors 2w and 2w + 1
-            ShortVector s0 = q0.reinterpretAsShorts(), s1 = q1.reinterpretAsShorts(), s2 = q2.reinterpretAsShorts(), s3 = q3.reinterpretAsShorts();
-            ShortVector prod = s0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi))
-                    .add(s0.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 32)))
-                    .add(s1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 64)))
-                    .add(s1.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 96)))
-                    .add(s2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 128)))
-                    .add(s2.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 160)))
-                    .add(s3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 192)))
-                    .add(s3.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 224)));
+            // everything in short lanes (two quants each, one per byte): byte-typed vectors and reinterprets between
+            // them were sometimes left uncompiled by C2 (Java fallbacks that allocate) when many kernels shared a JVM
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 64, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S32, w, p + 128, LE);
+            // Q_w, both bytes of each short: low nibble | high pair at bits 4-5
+            ShortVector q0 = p0.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
+            ShortVector q1 = p0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
+            ShortVector q2 = p1.and((short) 0x0f0f).or(h.and((short) 0x3030));
+            ShortVector q3 = p1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+            // the even bytes are KOrder vector 2w, the odd bytes 2w + 1; minus 32
+            ShortVector prod = q0.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi))
+                    .add(q0.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(q1.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 64)))
+                    .add(q1.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(q2.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 128)))
+                    .add(q2.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(q3.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 192)))
+                    .add(q3.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 224)));
             // adjacent lanes as ints, sign-extended and added: the pair's sum may exceed a short
             IntVector u = prod.reinterpretAsInts();
             IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
@@ -189,8 +188,8 @@ final class Q6KPacked {
     /**
      * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
      * ({@link PackedLayout#decodeRow}): the quant vectors are built as in {@link #dot}, and byte {@code j} of int lane
-     * {@code i} of {@code Q_w} (sign-extended by two shifts) is value {@code 16i + 4w + 2(j mod 2) + j div 2}, times
-     * the lane's sub-block scale {@code d·sc[i]}.
+     * {@code i} of {@code Q_w}, minus 32, is value {@code 16i + 4w + 2(j mod 2) + j div 2}, times the lane's sub-block
+     * scale {@code d·sc[i]}.
      */
     static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
         for (int s = 0; s < runs; s++) {
@@ -198,15 +197,15 @@ final class Q6KPacked {
             int base = o + 256 * s;
             FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0)
                     .convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 208)));
-            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            ShortVector h = ShortVector.fromMemorySegment(S32, w, p + 128, LE);
             // loops, not written out: in one method of 16 written-out stores C2 stopped inlining and boxed vectors
             for (int q = 0; q < 4; q++) {
-                ShortVector nib = ByteVector.fromMemorySegment(B64, w, p + 64L * (q / 2), LE).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (q % 2));
-                // Q_q: low nibble | high pair at bits 4-5, per byte (masks on both bytes of a short), minus 32
+                ShortVector nib = ShortVector.fromMemorySegment(S32, w, p + 64L * (q / 2), LE).lanewise(VectorOperators.LSHR, 4 * (q % 2));
+                // Q_q: low nibble | high pair at bits 4-5, in both bytes of each short
                 IntVector u = nib.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2 * q).and((short) 0x0303).lanewise(VectorOperators.LSHL, 4))
-                        .reinterpretAsBytes().sub((byte) 32).reinterpretAsInts();
-                for (int j = 0; j < 4; j++) {   // byte j of an int lane, sign-extended: value 16i + 4q + 2(j mod 2) + j div 2
-                    ((FloatVector) u.lanewise(VectorOperators.LSHL, 24 - 8 * j).lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F16, 0))
+                        .reinterpretAsInts();
+                for (int j = 0; j < 4; j++) {   // byte j of an int lane, minus 32: value 16i + 4q + 2(j mod 2) + j div 2
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, 8 * j).and(0xff).sub(32).convertShape(VectorOperators.I2F, F16, 0))
                             .mul(sc).intoArray(out, base + 16 * (4 * q + 2 * (j % 2) + j / 2));
                 }
             }

@@ -22,7 +22,9 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             // rows of 256 and more, so that every K-quant and IQ4_XS fits (tiny's 64 columns take llama.cpp's fallbacks)
             new ModelShape("small", "llama", 256, 2, 4, 1, 512, 512, 256, 10000f, 1e-5f, true, false, "spm", null, false),
             new ModelShape("tiny-llama3", "llama", 64, 2, 4, 2, 128, 1024, 512, 500000f, 1e-5f, true, false, "bpe", "llama-bpe", true),
-            new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false));
+            new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, true, "bpe", "qwen2", false),
+            // the smallest llama-3 shape whose matrices are whole K-quant blocks (256), for Q4_K_M tests
+            new ModelShape("small-llama3", "llama", 256, 2, 4, 2, 512, 1024, 512, 500000f, 1e-5f, true, false, "bpe", "llama-bpe", true));
 
     /** @throws UsageException for an unknown name */
     static ModelShape named(String name) {
