@@ -58,6 +58,25 @@ public final class OpenAiServer implements AutoCloseable {
      * @throws IllegalArgumentException if the adapter directory cannot be read
      */
     public static OpenAiServer start(Model model, BatchConfig batch, ServerConfig config, PrintStream log) {
+        BatchScheduler scheduler = new BatchScheduler(model, batch);
+        try {
+            return start(model, scheduler, config, log);
+        } catch (RuntimeException e) {
+            scheduler.close();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #start(Model, BatchConfig, ServerConfig, PrintStream)} over a scheduler made by the caller (who may
+     * also submit to it directly, or give it another {@link dev.vera4j.engine.batch.StepRunner}); the server drains and
+     * closes it on {@link #shutdown}.
+     */
+    public static OpenAiServer start(Model model, BatchScheduler scheduler, ServerConfig config, PrintStream log) {
+        // Streams write one small event per token: with Nagle's algorithm on (the JDK server's default) each would wait
+        // for the client's delayed ACK, ~40 ms a token. The JDK reads this once, when its server classes load.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        BatchConfig batch = scheduler.config();
         String baseId = baseId(model);
         AdapterCache cache = null;
         AdapterDirectory directory = null;
@@ -67,7 +86,6 @@ public final class OpenAiServer implements AutoCloseable {
             Reports.scan(directory.rescan(), log);
         }
         ModelCatalog catalog = new ModelCatalog(baseId, directory, cache, model.transformer().pool());
-        BatchScheduler scheduler = new BatchScheduler(model, batch);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         AdapterWatch watch = null;
         try {
@@ -84,7 +102,6 @@ public final class OpenAiServer implements AutoCloseable {
             http.start();
             return server;
         } catch (IOException | RuntimeException e) {
-            scheduler.close();
             executor.close();
             try {
                 if (watch != null) watch.close();
@@ -128,10 +145,13 @@ public final class OpenAiServer implements AutoCloseable {
         boolean finished = scheduler.drain(grace);
         try {
             closer.join();
+            // handlers still blocked writing to clients that stopped reading: interrupting a virtual thread in a socket
+            // write closes the socket
+            executor.shutdownNow();
+            executor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        executor.close();
         try {
             if (watch != null) watch.close();
         } catch (IOException ignored) {
