@@ -20,8 +20,8 @@ import java.util.Map;
  * CompletionRequest r = p.parse(Endpoint.TEXT, Map.of("model", "stories260K", "prompt", "Once upon a time"));
  * }</pre>
  *
- * Sampling defaults are llama.cpp's (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05); {@code top_k}, {@code min_p}
- * and {@code repeat_penalty} are accepted as llama-server accepts them.
+ * Sampling defaults are llama.cpp's (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05); {@code top_k}, {@code min_p},
+ * {@code repeat_penalty} and {@code ignore_eos} (for benchmarks) are accepted as llama-server accepts them.
  */
 final class RequestParser {
     private final Model model;
@@ -63,6 +63,7 @@ final class RequestParser {
                 .frequencyPenalty((float) f.number("frequency_penalty", 0, -2, 2));
         if (f.has("top_p") && f.number("top_p", 1, 0, 1) == 0) b.topP(Float.MIN_VALUE);   // 0 keeps the most likely token only
         if (f.has("seed")) b.seed(f.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE));
+        if (f.bool("ignore_eos", false)) b.ignoreEndOfGeneration();
         List<String> stop = f.stringOrStrings("stop", 16);
         for (String s : stop) if (s.isEmpty()) throw ApiException.invalid("stop", "invalid_value", "Invalid value for 'stop': stop strings must not be empty.");
         b.stopStrings(stop);
