@@ -64,11 +64,7 @@ final class ServeCommand implements Command {
         if (!device.equalsIgnoreCase("cpu")) throw new UsageException("--device " + device + " is not available in this build; use --device cpu");
         Path path = a.requirePath("model", "-m MODEL");
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
-        KvType kv = switch (a.get("kv-type", "f16").toLowerCase(Locale.ROOT)) {
-            case "f16" -> KvType.F16;
-            case "f32" -> KvType.F32;
-            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
-        };
+        KvType kv = KvOption.of(a);
         Path adapters = a.has("adapters") ? Path.of(a.get("adapters")) : null;
         if (adapters != null && !Files.isDirectory(adapters)) throw new UsageException("--adapters " + adapters + " is not a directory");
         String apiKey = a.get("api-key", System.getenv("VERA4J_API_KEY"));

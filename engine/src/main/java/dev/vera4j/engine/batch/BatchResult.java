@@ -42,6 +42,12 @@ public record BatchResult(Outcome outcome, String text, int[] tokens, int prompt
     @Override
     public int[] tokens() { return tokens.clone(); }
 
+    /** A request that ended before it got a slot (or as it got one): no tokens, all its time spent waiting. */
+    static BatchResult unstarted(Outcome outcome, BatchHandle h, long now, String error) {
+        long waited = now - h.submittedNanos;
+        return new BatchResult(outcome, "", new int[0], h.request.promptIds().length, null, null, waited, -1, waited, error);
+    }
+
     /** Tokens sampled. */
     public int generatedTokens() { return tokens.length; }
 }

@@ -249,8 +249,7 @@ public final class BatchScheduler implements AutoCloseable {
             else if (now - h.deadlineNanos >= 0) counters.timedOut.incrementAndGet();
             else return false;
             BatchResult.Outcome o = h.cancelRequested() ? BatchResult.Outcome.CANCELLED : BatchResult.Outcome.TIMED_OUT;
-            h.finish(new BatchResult(o, "", new int[0], h.request.promptIds().length, null, null, now - h.submittedNanos, -1,
-                    now - h.submittedNanos, null));
+            h.finish(BatchResult.unstarted(o, h, now, null));
             counters.busyNanos.addAndGet(now - h.submittedNanos);
             return true;
         });
@@ -265,8 +264,7 @@ public final class BatchScheduler implements AutoCloseable {
                 String msg = e.getMessage() == null ? e.toString() : e.getMessage();
                 counters.failed.incrementAndGet();
                 released(1);
-                h.finish(new BatchResult(BatchResult.Outcome.FAILED, "", new int[0], h.request.promptIds().length, null, null,
-                        now - h.submittedNanos, -1, now - h.submittedNanos, msg));
+                h.finish(BatchResult.unstarted(BatchResult.Outcome.FAILED, h, now, msg));
             }
             return;
         }
@@ -366,8 +364,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void abandon() {
         long now = System.nanoTime();
         for (BatchHandle h : queue) {
-            h.finish(new BatchResult(BatchResult.Outcome.CANCELLED, "", new int[0], h.request.promptIds().length, null, null,
-                    now - h.submittedNanos, -1, now - h.submittedNanos, null));
+            h.finish(BatchResult.unstarted(BatchResult.Outcome.CANCELLED, h, now, null));
             counters.cancelled.incrementAndGet();
         }
         queue.clear();
