@@ -63,12 +63,15 @@ final class ServeFixture implements AutoCloseable {
     static ServeFixture start(Path adapters, BatchConfig batch) { return start(adapters, batch, 0); }
 
     /** As above; every model step takes at least {@code stepDelayMillis} (for tests that need requests to last). */
-    static ServeFixture start(Path adapters, BatchConfig batch, int stepDelayMillis) {
+    static ServeFixture start(Path adapters, BatchConfig batch, int stepDelayMillis) { return start(adapters, batch, stepDelayMillis, 512L << 20); }
+
+    /** As above, with an adapter cache of {@code cacheBytes}. */
+    static ServeFixture start(Path adapters, BatchConfig batch, int stepDelayMillis, long cacheBytes) {
         Model model = Model.load(STORIES, 2);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         StepRunner runner = StepRunner.sequential(model, batch.kvType(), batch.prefillChunk());
         BatchScheduler scheduler = new BatchScheduler(model, stepDelayMillis == 0 ? runner : slow(runner, stepDelayMillis), batch);
-        ServerConfig config = ServerConfig.loopback(0).withApiKey(KEY).withMaxBody(64 << 10).withAdapters(adapters)
+        ServerConfig config = ServerConfig.loopback(0).withApiKey(KEY).withMaxBody(64 << 10).withAdapters(adapters).withAdapterCache(cacheBytes)
                 .withKeepAlive(Duration.ofMillis(200));
         OpenAiServer server = OpenAiServer.start(model, scheduler, config, new PrintStream(log, true, StandardCharsets.UTF_8));
         return new ServeFixture(model, server, adapters, log);
