@@ -1,6 +1,6 @@
 package dev.vera4j.server;
 
-import dev.vera4j.engine.api.Chat;
+import dev.vera4j.engine.api.ChatFormat;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.template.ChatMessage;
@@ -26,14 +26,17 @@ import java.util.Map;
 final class RequestParser {
     private final Model model;
     private final ModelCatalog catalog;
-    private final String template;
+    private final ChatFormat format;
     private final int contextLength;
 
-    /** @param template a built-in chat template name, or {@code null} for the model's own */
+    /**
+     * @param template a built-in chat template name, or {@code null} for the model's own
+     * @throws IllegalArgumentException for an unknown template name
+     */
     RequestParser(Model model, ModelCatalog catalog, String template, int contextLength) {
         this.model = model;
         this.catalog = catalog;
-        this.template = template;
+        this.format = ChatFormat.forModel(model, template);
         this.contextLength = contextLength;
     }
 
@@ -143,7 +146,7 @@ final class RequestParser {
             messages.add(new ChatMessage(role, content(m, i)));
         }
         try {
-            return Chat.promptIds(model, template, messages);
+            return format.encode(messages, true);
         } catch (TemplateException e) {
             throw ApiException.invalid("messages", "invalid_value", "The chat template cannot render these messages: " + e.getMessage());
         }

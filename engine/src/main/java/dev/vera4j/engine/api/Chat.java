@@ -233,21 +233,6 @@ public final class Chat {
         List<ChatMessage> all = new ArrayList<>();
         if (system != null && !system.isEmpty()) all.add(new ChatMessage("system", system));
         all.add(new ChatMessage("user", user));
-        return promptIds(model, template, all);
-    }
-
-    /**
-     * The token ids of a whole conversation ending with the assistant's turn header: what an OpenAI-style server
-     * feeds for a {@code messages} list.
-     *
-     * <pre>{@code
-     * int[] ids = Chat.promptIds(model, null, List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")));
-     * }</pre>
-     *
-     * @param template {@code null} for the model's own template, else a built-in name or {@code plain}
-     * @throws dev.vera4j.engine.template.TemplateException if the template rejects the conversation
-     */
-    public static int[] promptIds(Model model, String template, List<ChatMessage> messages) {
-        return ChatFormat.forModel(model, template).encode(messages, true);
+        return ChatFormat.forModel(model, template).encode(all, true);
     }
 }
