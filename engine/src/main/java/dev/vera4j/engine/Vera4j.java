@@ -5,6 +5,7 @@ import dev.vera4j.engine.api.Chat;
 import dev.vera4j.engine.api.EngineException;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Generations;
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.api.Reply;
@@ -34,6 +35,7 @@ import java.util.function.Consumer;
  *     Chat chat = model.chat().adapter(VeraAdapters.load(Path.of("style.gguf"))).temperature(0.7f).build();
  *     chat.send("Hi", System.out::print);
  * }
+ * try (Vera4j gpu = Vera4j.load(Path.of("llama-1b.gguf"), LoadOptions.builder().device("cuda").build())) { ... }
  * }</pre>
  */
 public final class Vera4j implements AutoCloseable {
@@ -59,9 +61,21 @@ public final class Vera4j implements AutoCloseable {
      *                          or when the JVM runs without the Vector API module
      */
     public static Vera4j load(Path path, int threads) {
-        ModelInfo info = describe(path, threads);
+        return load(path, LoadOptions.builder().threads(threads).build());
+    }
+
+    /**
+     * Maps the model file and loads it onto {@code options.device()} (the CPU by default; {@code cuda} or
+     * {@code cuda:N} through the CUDA backend when the build has one).
+     *
+     * @throws RuntimeException with a one-line message when the file is missing, not GGUF, or an unsupported model,
+     *                          when the device cannot be used ("no CUDA backend in this build", ...), or when the JVM
+     *                          runs without the Vector API module
+     */
+    public static Vera4j load(Path path, LoadOptions options) {
+        ModelInfo info = describe(path, options.threads());
         if (!info.vectorApiActive()) throw new EngineException(VECTOR_API_MISSING);
-        return new Vera4j(Model.load(path, threads), info);
+        return new Vera4j(Model.load(path, options), info);
     }
 
     /**

@@ -85,7 +85,7 @@ public final class OpenAiServer implements AutoCloseable {
             directory = new AdapterDirectory(config.adapters(), cache, baseId);
             Reports.scan(directory.rescan(), log);
         }
-        ModelCatalog catalog = new ModelCatalog(baseId, directory, cache, model.transformer().pool());
+        ModelCatalog catalog = new ModelCatalog(baseId, directory, cache, model.pool());
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         AdapterWatch watch = null;
         try {

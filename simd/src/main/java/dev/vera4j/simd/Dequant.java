@@ -6,9 +6,9 @@ import dev.vera4j.gguf.types.Codecs;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Scalar dequantization of the weight types that have vector kernels: the reference the kernels are tested against,
- * and the way to read single rows (e.g. a token embedding). Decoding itself is the codecs' ggml-exact scalar path
- * ({@link Codecs}), which is tested bit for bit against ggml's own vectors.
+ * Scalar dequantization of weight rows: the reference the kernels are tested against, and the way to read single rows
+ * (e.g. a token embedding). Decoding itself is the codecs' ggml-exact scalar path ({@link Codecs}), which is tested
+ * bit for bit against ggml's own vectors.
  *
  * <pre>{@code
  * float[] row = new float[w.cols()];
@@ -18,21 +18,13 @@ import java.lang.foreign.MemorySegment;
 public final class Dequant {
     private Dequant() {}
 
-    /** Whether {@link #row} handles {@code type}. */
-    public static boolean supports(GgmlType type) {
-        return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
-    }
-
     /**
      * Decodes {@code count} values (whole blocks) stored at byte {@code off} of {@code src} into {@code dst[dstOff..]}.
      *
-     * @throws UnsupportedOperationException if {@link #supports} is false for {@code type}
+     * @throws UnsupportedOperationException if no codec decodes {@code type}
      */
     public static void row(GgmlType type, MemorySegment src, long off, float[] dst, int dstOff, int count) {
-        if (!supports(type)) throw new UnsupportedOperationException("no dequantizer for " + type);
+        if (!Codecs.supports(type)) throw new UnsupportedOperationException("no dequantizer for " + type);
         if (count % type.blockSize() != 0) throw new IllegalArgumentException(count + " values are not whole " + type + " blocks");
         Codecs.of(type).dequantizeReference(src, off, dst, dstOff, count);
     }

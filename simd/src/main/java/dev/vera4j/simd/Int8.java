@@ -15,7 +15,7 @@ final class Int8 {
     private Int8() {}
 
     /** The int8 kernels need 16 float lanes (AVX-512), so that one 16-short sum widens to one float vector. */
-    static final boolean ENABLED = Vec.ENABLED && L == 16 && !Boolean.getBoolean("vera4j.noint8");
+    static final boolean ENABLED = Vec.ENABLED && L == 16 && !Tuning.NO_INT8;
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
 

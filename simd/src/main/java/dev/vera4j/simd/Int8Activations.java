@@ -50,9 +50,19 @@ final class Int8Activations {
      * {@code x_{e+16} − 16·x_e}, {@code x_{e+1} − 16·x_{e+16}} and {@code x_{e+17} − 16·x_{e+1}} (mod 2^16).
      */
     final int[] interleaved;
+    /**
+     * The activations quantized a second time, per run of 256 values with one scale {@link #kd} each (llama.cpp's
+     * {@code Q8_K}, the activation type of its K-quant kernels), in {@link KOrder}: what the kernels of the packed
+     * 256-value layouts ({@link PackedLayout}) multiply. Filled for whole runs of 256 only.
+     */
+    final short[] k;
+    /** Per run of 256 values of {@link #k}: its scale. */
+    final float[] kd;
+    /** Per 16 values of {@link #k} in natural order ({@code 16j .. 16j+15} of each run): the sum of their integers. */
+    final int[] kbsum;
 
     /** Layout flags for {@link #quantize(float[], int, int, int)}: which recombined copies to fill besides {@link #q}. */
-    static final int Q4_ROWS = 1, Q4_INTERLEAVED = 2, ALL = Q4_ROWS | Q4_INTERLEAVED;
+    static final int Q4_ROWS = 1, Q4_INTERLEAVED = 2, K_ORDER = 4, ALL = Q4_ROWS | Q4_INTERLEAVED | K_ORDER;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
@@ -60,6 +70,9 @@ final class Int8Activations {
         interleaved = new int[maxValues / 2];
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
+        k = new short[maxValues / 256 * 256];
+        kd = new float[maxValues / 256];
+        kbsum = new int[maxValues / 16];
     }
 
     /**
@@ -89,6 +102,58 @@ final class Int8Activations {
         }
         if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
         if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
+        if ((layouts & K_ORDER) != 0) quantizeK(x, off, count / 256);
+    }
+
+    /** Scratch of {@link #quantizeK}: one run's integers in natural order, as pairs (ints). */
+    private final int[] run = new int[128];
+
+    /**
+     * Fills {@link #k}, {@link #kd} and {@link #kbsum} for the first {@code runs} runs of 256 values from
+     * {@code x[off]}: per run {@code d = max|x| / 127}, {@code q = round(x / d)} half away from zero, as {@link #q}.
+     * Values are quantized in natural order, as pairs of shorts in ints, and then the pairs are moved to
+     * {@link KOrder}: pair {@code 8i + t} (values {@code 16i + 2t}, {@code +1}) becomes int lane {@code i} of vector
+     * {@code t}, a gather per vector.
+     */
+    private void quantizeK(float[] x, int off, int runs) {
+        int[] pairs = run;
+        for (int r = 0; r < runs; r++) {
+            int xi = off + 256 * r;
+            FloatVector m = FloatVector.fromArray(F, x, xi).abs();
+            for (int i = 16; i < 256; i += 16) m = m.max(FloatVector.fromArray(F, x, xi + i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float inv = amax == 0 ? 0 : 127f / amax;
+            for (int j = 0; j < 16; j++) {
+                IntVector q16 = round(FloatVector.fromArray(F, x, xi + 16 * j).mul(inv));
+                ((ShortVector) q16.convertShape(VectorOperators.I2S, Int8.S16, 0)).reinterpretAsInts().intoArray(pairs, 8 * j);
+                kbsum[16 * r + j] = q16.reduceLanes(VectorOperators.ADD);
+            }
+            kd[r] = amax / 127f;
+            for (int t = 0; t < 8; t++) {
+                IntVector.fromArray(Vec.I, pairs, t, PAIR_GATHER, 0).reinterpretAsShorts().intoArray(k, 256 * r + 32 * t);
+            }
+        }
+    }
+
+    /** Pair {@code 8i} for int lane {@code i}: with offset {@code t}, the pairs of vector {@code t} of {@link KOrder}. */
+    private static final int[] PAIR_GATHER = java.util.stream.IntStream.range(0, 16).map(i -> 8 * i).toArray();
+
+    /** Scalar reference of {@link #quantizeK}, the same float arithmetic value by value. */
+    private void quantizeKReference(float[] x, int off, int runs) {
+        for (int r = 0; r < runs; r++) {
+            int xi = off + 256 * r;
+            float amax = 0;
+            for (int i = 0; i < 256; i++) amax = Math.max(amax, Math.abs(x[xi + i]));
+            float inv = amax == 0 ? 0 : 127f / amax;
+            java.util.Arrays.fill(kbsum, 16 * r, 16 * r + 16, 0);
+            for (int i = 0; i < 256; i++) {
+                float v = x[xi + i] * inv;
+                int q = (int) (v + (v < 0 ? -0.5f : 0.5f));
+                k[256 * r + KOrder.POSITION[i]] = (short) q;
+                kbsum[16 * r + i / 16] += q;
+            }
+            kd[r] = amax / 127f;
+        }
     }
 
     /** Elements whose nibbles a short lane holds at bits 0, 4, 8, 12, relative to its first element {@code e}. */
@@ -192,5 +257,6 @@ final class Int8Activations {
         }
         arrange(count / 32);
         interleave(count / 32);
+        quantizeKReference(x, off, count / 256);
     }
 }

@@ -14,23 +14,20 @@ import dev.vera4j.gguf.types.TensorCodec;
  * mm.matMul(w, xs, ys, n);                                            // ys[t] = W·xs[t] for n tokens
  * }</pre>
  *
- * <p>F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K have Vector API kernels that read the weights straight from the
- * mapping, widen them to floats in registers and FMA with the float activations (see {@code *Dot} classes); for
- * two to seven tokens each row is decoded once per four tokens. From {@link #PANEL_MIN_TOKENS} tokens on (prompt
- * prefill, training), any type is decoded a panel of rows at a time (512 KB of floats) and multiplied in register
- * tiles ({@link PanelJob}), which is 2.3× faster for 128 tokens. On hardware without 256-bit vectors, and for the other
- * types that {@link Codecs} decodes, a row is dequantized into a float scratch row and dotted with each token.
+ * <p>Which kernel multiplies a type is listed in {@link KernelTable}. Types with float row kernels (F32, F16, BF16,
+ * Q8_0, Q4_0, Q4_K, Q6_K; {@code *Dot} classes) read the weights straight from the mapping, widen them to floats in
+ * registers and FMA with the float activations; for two to seven tokens each row is decoded once per four tokens.
+ * From {@link Tuning#PANEL_MIN_TOKENS} tokens on (prompt prefill, training), any type is decoded a panel of rows at a
+ * time (512 KB of floats) and multiplied in register tiles ({@link PanelJob}), which is 2.3× faster for 128 tokens. On
+ * hardware without 256-bit vectors, and for types without row kernels, a row is dequantized into a float scratch row and
+ * dotted with each token.
  *
- * <p>Decode (one token) with Q8_0 or Q4_0 weights takes llama.cpp's int8 route when 16 float lanes are available:
- * the calling thread quantizes the activations once into int8 blocks ({@link Int8Activations}) and the rows meet them
- * in 16-bit integer products, 16 blocks per step ({@code Q8IntDot}, {@code Q4IntDot}); measured 1.3× (Q8_0) and
- * 1.7× (Q4_0) the block-at-a-time int8 kernels, which were 1.45× and 1.2× the float path (BENCHMARKS.md, "Kernels").
- * Q8_0 rows go two at a time, each paired with one half a thread's range away ({@code Q8IntDot.dot2}), so a core
- * streams two separate runs of the mapping: 1.2× the one-row kernel in decode.
- * Q4_0 matrices with a regrouped copy ({@link Weights#interleaved()}, made by {@link Q4Interleaved#interleave}) are
- * read from it instead, sixteen rows at a time with no lane sums; products of several tokens take the panel GEMM over
- * it, whatever the token count.
- * {@code -Dvera4j.noint8=true} keeps the float path (for A/B measurements).
+ * <p>Decode (one token) takes llama.cpp's int8 route when 16 float lanes are available: the calling thread quantizes
+ * the activations once ({@link Int8Activations}) and the rows meet them in 16-bit integer products. Matrices with a
+ * packed copy ({@link Weights#pack}: Q4_0 rows regrouped by 16, {@link Q4Interleaved}; Q4_K and Q6_K super-blocks
+ * reordered, {@link Q4KPacked}, {@link Q6KPacked}) are read from it, by every product; Q8_0 and unpacked Q4_0 rows take
+ * the GGUF-layout int8 kernels ({@code Q8IntDot}, rows two at a time from far-apart places, and {@code Q4IntDot}).
+ * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
  * lane sums have one fixed order ({@link Sums#ordered}); the other kernels' {@code reduceLanes} can round the last bit
@@ -46,12 +43,14 @@ public final class MatMul {
     private final int maxTokens;
     private final boolean fixedOrder;
     /** The row kernels of single products, and of the second and third matrix of a {@link #matMul(float[], int, Weights, float[], Weights, float[], Weights, float[]) shared-input} product. */
-    private final Kernels[] kernels = new Kernels[3];
+    private final KernelTable.Jobs[] kernels = new KernelTable.Jobs[3];
     private final FallbackJob fallback = new FallbackJob();
     private final PanelJob panel;
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
+    /** The activations with their 256-value runs transposed, for the panel over packed 256-value layouts; made on first use. */
+    private float[] transposed;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
@@ -71,17 +70,12 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
-        for (int i = 0; i < kernels.length; i++) kernels[i] = new Kernels(acts);
-    }
-
-    /** Whether {@code type} has a vector kernel (other {@link Codecs} types go through the slower dequantize-row path). */
-    public static boolean hasKernel(GgmlType type) {
-        return Vec.ENABLED && Dequant.supports(type);
+        for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
 
     /** Whether weights of {@code type} can be multiplied at all (by a vector kernel or through a dequantized row). */
     public static boolean supports(GgmlType type) {
-        return Dequant.supports(type) || Codecs.supports(type);
+        return KernelTable.of(type) != null || Codecs.supports(type);
     }
 
     /** {@code y[r] = Σ_k W[r,k]·x[k]} for every row of {@code w}. */
@@ -100,6 +94,13 @@ public final class MatMul {
         if (n == 0 || w.rows() == 0) return;
         RowJob job = job(kernels[0], w, n);
         if (job instanceof Int8Job i8) acts.quantize(x, xOff, w.cols(), i8.layouts());
+        if (job == panel && w.packed() != null && KernelTable.layout(w.type()).transposedRuns()) {
+            // the packed rows decode with each 256-value run transposed: the activations follow
+            if (transposed == null) transposed = new float[maxTokens * maxCols];
+            KOrder.transposeRuns(x, xOff, n, w.cols(), transposed);
+            x = transposed;
+            xOff = 0;
+        }
         job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         else if (job == panel) panel.type(w.type());
@@ -161,23 +162,24 @@ public final class MatMul {
         if (yOff < 0 || (long) yOff + (long) n * rows > y.length) {
             throw new IllegalArgumentException("output of " + y.length + " floats is too short for " + n + " tokens of " + rows + " at " + yOff);
         }
-        if (!Vec.ENABLED || !Dequant.supports(w.type())) checkFallback(w.type());
+        if (!Vec.ENABLED || KernelTable.of(w.type()) == null) checkFallback(w.type());
     }
 
     /**
-     * Whether a product of {@code n} tokens with weights of {@code type} quantizes the activations to int8 blocks
-     * (llama.cpp's formulation; adds a rounding error of at most half an activation step per value).
+     * How many activations share one int8 scale when a product of {@code n} tokens of {@code w} quantizes them
+     * (llama.cpp's formulation, adding a rounding error of at most half a step, {@code max|x| / 254}, per value): 32, or
+     * 256 for the packed 256-value layouts ({@link KOrder}); 0 when the product multiplies floats.
      */
-    static boolean int8(GgmlType type, int n) {
-        return Int8.ENABLED && n == 1 && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
+    static int int8Block(Weights w, int n) {
+        KernelTable.Entry e = KernelTable.of(w.type());
+        if (n != 1 || !Int8.ENABLED || e == null) return 0;
+        var job = w.packed() != null ? e.packedRow() : e.int8Row();
+        if (job == null) return 0;
+        return (job.get().layouts() & Int8Activations.K_ORDER) != 0 ? 256 : 32;
     }
 
-    /**
-     * From this many tokens on, a product decodes four rows at a time into floats and runs a register-blocked GEMM
-     * ({@link PanelJob}); below it the kernels decode the weights in registers for each pass. Settable with
-     * {@code -Dvera4j.panelMinTokens=N} for A/B measurements.
-     */
-    static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
+    /** From this many tokens on, a product goes through the panel GEMM ({@link PanelJob}); see {@link Tuning#PANEL_MIN_TOKENS}. */
+    static final int PANEL_MIN_TOKENS = Tuning.PANEL_MIN_TOKENS;
 
     private static void checkFallback(GgmlType type) {
         if (!supports(type)) {
@@ -185,44 +187,22 @@ public final class MatMul {
         }
     }
 
-    private RowJob job(Kernels k, Weights w, int n) {
+    /**
+     * The job for {@code n} tokens of {@code w}, in the order {@link KernelTable} describes: the packed copy's or the
+     * GGUF rows' int8 kernel for one token, the panel GEMM for many tokens or a packed copy (whose mapping may be
+     * released), the float row kernels, or dequantized rows.
+     */
+    private RowJob job(KernelTable.Jobs k, Weights w, int n) {
         GgmlType type = w.type();
         if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
-        if (int8(type, n)) return type == GgmlType.Q8_0 ? k.q8_0Int : w.interleaved() != null ? k.q4_0Interleaved : k.q4_0Int;
-        // a regrouped copy is read by the one-token kernel and the panel only (the mapping's pages may be released)
-        if (n >= PANEL_MIN_TOKENS || w.interleaved() != null) return panel;
-        return switch (type) {
-            case F32 -> k.f32;
-            case F16 -> k.f16;
-            case BF16 -> k.bf16;
-            case Q8_0 -> k.q8_0;
-            case Q4_0 -> k.q4_0;
-            case Q4_K -> k.q4_K;
-            case Q6_K -> k.q6_K;
-            default -> fallback;
-        };
-    }
-
-    /** Marks the row jobs that read the activations as int8 blocks ({@link Int8Activations}) rather than floats. */
-    interface Int8Job {
-        /** The recombined copies of the activations it reads ({@link Int8Activations#Q4_ROWS} ...), 0 for none. */
-        int layouts();
-    }
-
-    /** One product's row kernels, one job object per weight type; the int8 ones read the shared quantized activations. */
-    private static final class Kernels {
-        final RowJob f32 = new F32Dot.Job(), f16 = new F16Dot.Job(), bf16 = new Bf16Dot.Job();
-        final RowJob q8_0 = new Q8Dot.Job(), q4_0 = new Q4Dot.Job(), q4_K = new Q4KDot.Job(), q6_K = new Q6KDot.Job();
-        final Q8IntDot.Job q8_0Int = new Q8IntDot.Job();
-        final Q4IntDot.Job q4_0Int = new Q4IntDot.Job();
-        final Q4Interleaved.Job q4_0Interleaved = new Q4Interleaved.Job();
-
-        Kernels(Int8Activations acts) {
-            q8_0Int.acts = acts;
-            q4_0Int.acts = acts;
-            q4_0Interleaved.acts = acts;
+        if (n == 1 && Int8.ENABLED) {
+            RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
+            if (one != null) return one;
         }
+        if (n >= PANEL_MIN_TOKENS || w.packed() != null) return panel;
+        RowJob rows = k.floatRows(type);
+        return rows != null ? rows : fallback;
     }
 
     /** Any type: each row is dequantized into a float scratch row (per thread), then dotted with every token. */
@@ -232,14 +212,14 @@ public final class MatMul {
 
         void type(GgmlType type) {
             this.type = type;
-            this.codec = Dequant.supports(type) ? null : Codecs.of(type);
+            this.codec = Codecs.of(type);
         }
 
         @Override
         public void run(int start, int end) {
             float[] row = rowScratch.get();
             for (int r = start; r < end; r++) {
-                if (codec != null) codec.dequantize(data, rowBytes * r, row, 0, cols);
+                if (Vec.ENABLED) codec.dequantize(data, rowBytes * r, row, 0, cols);
                 else Dequant.row(type, data, rowBytes * r, row, 0, cols);
                 for (int t = 0; t < n; t++) {
                     int xo = xOff + t * cols;

@@ -25,19 +25,20 @@ final class PanelJob extends RowJob {
      * more rows a panel holds the less the tokens (1–2 MB for 128–256 tokens of 2048 columns, beyond L2) are streamed
      * again; 64 rows of 2048 columns, 16 of 8192.
      */
-    static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
+    static final int PANEL_FLOATS = Tuning.PANEL_FLOATS;
 
     private final ThreadLocal<float[]> panel;
-    /** One row in GGUF layout, put back together from a regrouped Q4_0 copy ({@link Q4Interleaved#gatherRow}). */
+    /** Scratch of {@link PackedLayout#decodeRow}: one row in GGUF layout. */
     private final ThreadLocal<MemorySegment> gathered;
     private TensorCodec codec;
+    private PackedLayout layout;
 
     /** @param maxCols the widest row a product will decode */
     PanelJob(int maxCols) {
         // with slack: the panel starts where the array crosses a cache line (see CacheLines)
         int floats = Math.max(PANEL_FLOATS, ROWS * CacheLines.wholeLines(maxCols)) + CacheLines.SLACK;
         this.panel = ThreadLocal.withInitial(() -> new float[floats]);
-        long rowBytes = GgmlType.Q4_0.bytesFor((maxCols + 31) / 32 * 32);
+        long rowBytes = 2L * ((maxCols + 255) / 256 * 256);   // every packed type takes less than 2 bytes per value
         this.gathered = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(rowBytes, 64));
     }
 
@@ -48,6 +49,7 @@ final class PanelJob extends RowJob {
 
     void type(GgmlType type) {
         this.codec = Codecs.of(type);
+        this.layout = KernelTable.layout(type);
     }
 
     @Override
@@ -58,12 +60,9 @@ final class PanelJob extends RowJob {
         int rowsPerPanel = panelRows(cols);
         for (int r0 = start; r0 < end; r0 += rowsPerPanel) {
             int pr = Math.min(rowsPerPanel, end - r0);
-            if (interleaved != null) {   // a regrouped Q4_0 copy: read it, so the mapping's pages need not come back
+            if (packed != null) {   // a packed copy: read it, so the mapping's pages need not come back
                 MemorySegment row = gathered.get();
-                for (int i = 0; i < pr; i++) {
-                    Q4Interleaved.gatherRow(interleaved, r0 + i, cols / 32, row);
-                    codec.dequantize(row, 0, p, po + i * ps, cols);
-                }
+                for (int i = 0; i < pr; i++) layout.decodeRow(packed, r0 + i, cols, p, po + i * ps, row);
             } else {
                 for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, po + i * ps, cols);
             }

@@ -205,11 +205,9 @@ final class Q4IntDot {
     }
 
     /** Rows {@code [start, end)} of one token. */
-    static final class Job extends RowJob implements MatMul.Int8Job {
-        Int8Activations acts;
-
+    static final class Job extends Int8Job {
         @Override
-        public int layouts() { return Int8Activations.Q4_ROWS; }
+        int layouts() { return Int8Activations.Q4_ROWS; }
 
         @Override
         public void run(int start, int end) {

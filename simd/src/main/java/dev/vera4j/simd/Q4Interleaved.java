@@ -33,13 +33,10 @@ import static dev.vera4j.simd.Vec.LE;
  *
  * <p>Only matrices whose scales are all finite are regrouped, so the fp16 widening needs no inf/NaN case. Products of
  * several tokens read the copy too ({@link PanelJob} puts a row's blocks back together with {@link #gatherRow}), so
- * the mapping's pages of a regrouped matrix can leave memory ({@link OsMemory#release}).
+ * the mapping's pages of a regrouped matrix can leave memory ({@link OsMemory#release}). {@link Weights#pack} makes the copy through {@link #LAYOUT}..
  */
 public final class Q4Interleaved {
     private Q4Interleaved() {}
-
-    /** Whether one-token Q4_0 products may use regrouped copies (512-bit vectors; {@code -Dvera4j.interleave=false} turns it off). */
-    public static final boolean ENABLED = Int8.ENABLED && Boolean.parseBoolean(System.getProperty("vera4j.interleave", "true"));
 
     private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512, S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
@@ -47,20 +44,34 @@ public final class Q4Interleaved {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
-    /**
-     * {@code w} with a regrouped copy allocated in {@code arena}, or {@code w} itself when it cannot have one: not
-     * Q4_0, rows not a multiple of 16, a scale that is infinite or NaN, or {@link #ENABLED} false.
-     *
-     * The copy is written by the threads of {@code pool}.
-     *
-     * <pre>{@code
-     * Weights wq = Q4Interleaved.interleave(Weights.of(file.tensor("blk.0.attn_q.weight")), arena, pool);
-     * }</pre>
-     */
-    public static Weights interleave(Weights w, Arena arena, WorkerPool pool) {
-        if (!ENABLED || w.interleaved() != null || !eligible(w)) return w;
-        return new Weights(w.data(), w.type(), w.rows(), w.cols(), regroup(w, arena, pool));
-    }
+    /** The layout: Q4_0 matrices with rows in whole groups of 16 and finite scales. */
+    static final PackedLayout LAYOUT = new PackedLayout() {
+        @Override
+        public GgmlType type() { return GgmlType.Q4_0; }
+
+        @Override
+        public boolean accepts(Weights w) { return eligible(w); }
+
+        @Override
+        public boolean acceptsShape(int rows, int cols) { return rows % 16 == 0; }
+
+        @Override
+        public MemorySegment pack(Weights w, Arena arena, WorkerPool pool) { return regroup(w, arena, pool); }
+
+        @Override
+        public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) { gatherRow(packed, row, cols / 32, out); }
+
+        @Override
+        public Int8Job newJob() { return new Job(); }
+
+        @Override
+        public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
+            gatherRow(packed, row, cols / 32, scratch);
+            CODEC.dequantize(scratch, 0, out, o, cols);
+        }
+    };
+
+    private static final dev.vera4j.gguf.types.TensorCodec CODEC = dev.vera4j.gguf.types.Codecs.of(GgmlType.Q4_0);
 
     /** Q4_0, whole groups of 16 rows, finite scales. */
     static boolean eligible(Weights w) {
@@ -163,18 +174,16 @@ public final class Q4Interleaved {
     }
 
     /** Groups {@code [start, end)} of 16 rows, one token. */
-    static final class Job extends RowJob implements MatMul.Int8Job {
-        Int8Activations acts;
-
+    static final class Job extends Int8Job {
         @Override
         int units() { return rows / 16; }
 
         @Override
-        public int layouts() { return Int8Activations.Q4_INTERLEAVED; }
+        int layouts() { return Int8Activations.Q4_INTERLEAVED; }
 
         @Override
         public void run(int start, int end) {
-            MemorySegment w = interleaved;
+            MemorySegment w = packed;
             Int8Activations a = acts;
             float[] y = this.y;
             int nb = cols / 32, yo = yOff;

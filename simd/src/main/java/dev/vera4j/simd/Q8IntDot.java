@@ -168,14 +168,12 @@ final class Q8IntDot {
     }
 
     /** {@code -Dvera4j.q8single=true}: one row at a time, for A/B measurements. */
-    static final boolean PAIRS = !Boolean.getBoolean("vera4j.q8single");
+    static final boolean PAIRS = !Tuning.Q8_SINGLE;
 
     /** Rows {@code [start, end)} of every token; row r paired with row r + half the range (see {@link #dot2}). */
-    static final class Job extends RowJob implements MatMul.Int8Job {
-        Int8Activations acts;
-
+    static final class Job extends Int8Job {
         @Override
-        public int layouts() { return 0; }
+        int layouts() { return 0; }
 
         @Override
         public void run(int start, int end) {

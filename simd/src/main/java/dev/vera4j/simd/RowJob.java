@@ -8,14 +8,14 @@ import java.lang.foreign.MemorySegment;
  * calling all kernels would exceed C2's inlining budget and leave vector operations un-intrinsified).
  */
 abstract class RowJob implements RangeTask {
-    MemorySegment data, interleaved;
+    MemorySegment data, packed;
     float[] x, y;
     int xOff, yOff, n, rows, cols;
     long rowBytes;
 
     final RowJob set(Weights w, float[] x, int xOff, float[] y, int yOff, int n) {
         this.data = w.data();
-        this.interleaved = w.interleaved();
+        this.packed = w.packed();
         this.x = x;
         this.y = y;
         this.xOff = xOff;
@@ -32,7 +32,7 @@ abstract class RowJob implements RangeTask {
 
     /** Drops the references to the caller's arrays and weights once the product is done. */
     final void clear() {
-        data = interleaved = null;
+        data = packed = null;
         x = y = null;
     }
 }

@@ -22,7 +22,7 @@ final class Vec {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
     /** Whether the vector kernels are usable: the block layouts need 8 or 16 float lanes. */
-    static final boolean ENABLED = (L == 8 || L == 16) && !Boolean.getBoolean("vera4j.scalar");
+    static final boolean ENABLED = (L == 8 || L == 16) && !Tuning.SCALAR;
     static final VectorSpecies<Integer> I = ENABLED ? IntVector.SPECIES_PREFERRED : IntVector.SPECIES_256;
     static final VectorSpecies<Byte> B = ENABLED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : ByteVector.SPECIES_64;
     static final VectorSpecies<Short> S = ENABLED ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : ShortVector.SPECIES_128;
@@ -65,7 +65,7 @@ final class Vec {
         return widenHalves(ShortVector.fromArray(S, a, off));
     }
 
-    private static FloatVector widenHalves(ShortVector halves) {
+    static FloatVector widenHalves(ShortVector halves) {
         IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         IntVector em = h.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);

@@ -31,7 +31,7 @@ public final class WorkerPool implements AutoCloseable {
     static final long SPIN_NANOS = 100_000;
     private static final int CHUNKS_PER_THREAD = 4;
     /** Shrinking chunks (see the class comment); measured 1.1× the equal chunks on 1B Q4_0 decode. */
-    static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
+    static final boolean GUIDED = Tuning.GUIDED;
 
     private final Thread[] workers;
     private final int threads;

@@ -23,7 +23,7 @@ class MatMulTest {
     static final double REL = 1e-5;
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void matchesReferenceForAllTokenCountsAndThreadCounts(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         // column counts: one and several blocks, odd block counts (the unrolled loops' remainders), and for float
@@ -31,6 +31,7 @@ class MatMulTest {
         int[] colsList = switch (type) {
             case F32, F16, BF16 -> new int[]{7, 32, 100, 515};
             case Q8_0, Q4_0 -> new int[]{32, 96, 544};
+            case Q4_1, Q5_0, Q5_1, IQ4_NL -> new int[]{96, 256, 768};   // 96: not whole runs of 256, so not packed
             default -> new int[]{256, 768};
         };
         try (Arena arena = Arena.ofShared()) {
@@ -41,12 +42,16 @@ class MatMulTest {
                 for (int threads = 1; threads <= 3; threads++) {
                     try (WorkerPool pool = new WorkerPool(threads)) {
                         MatMul mm = new MatMul(pool, cols, 9);
-                        for (int n = 1; n <= 9; n++) {
-                            float[] x = TestWeights.randomVector(n * cols, rnd);
-                            float[] y = new float[n * w.rows()];
-                            if (n == 1) mm.matVec(w, x, y);
-                            else mm.matMul(w, x, y, n);
-                            check(rows, x, y, n, cols, MatMul.int8(type, n), type + " cols=" + cols + " threads=" + threads + " n=" + n);
+                        // the GGUF rows, and the packed copy where the type has a layout
+                        for (Weights v : new Weights[]{w, w.pack(arena, pool)}) {
+                            for (int n = 1; n <= 9; n++) {
+                                float[] x = TestWeights.randomVector(n * cols, rnd);
+                                float[] y = new float[n * v.rows()];
+                                if (n == 1) mm.matVec(v, x, y);
+                                else mm.matMul(v, x, y, n);
+                                check(rows, x, y, n, cols, MatMul.int8Block(v, n), type + (v.packed() != null ? " packed" : "")
+                                        + " cols=" + cols + " threads=" + threads + " n=" + n);
+                            }
                         }
                     }
                 }
@@ -80,21 +85,19 @@ class MatMulTest {
     }
 
     static float[] reference(Weights w, int r) {
-        if (Dequant.supports(w.type())) return TestWeights.row(w, r);
-        float[] out = new float[w.cols()];
-        dev.vera4j.gguf.types.Codecs.of(w.type()).dequantizeReference(w.data(), w.rowBytes() * r, out, 0, w.cols());
-        return out;
+        return TestWeights.row(w, r);
     }
 
     static void check(float[][] rows, float[] x, float[] y, int n, int cols, String what) {
-        check(rows, x, y, n, cols, false, what);
+        check(rows, x, y, n, cols, 0, what);
     }
 
     /**
-     * With {@code int8} the kernel quantized each 32-block of activations to steps of {@code max|x|/127}, so each
-     * value may be off by half a step: the bound adds {@code Σ_k |w_k|·step_k/2} (about 1/254 of {@code Σ|w·x|}).
+     * With {@code int8Block} of 32 or 256 the kernel quantized each block of that many activations to steps of
+     * {@code max|x|/127}, so each value may be off by half a step: the bound adds {@code Σ_k |w_k|·step_k/2} (about
+     * 1/254 of {@code Σ|w·x|}).
      */
-    static void check(float[][] rows, float[] x, float[] y, int n, int cols, boolean int8, String what) {
+    static void check(float[][] rows, float[] x, float[] y, int n, int cols, int int8Block, String what) {
         for (int t = 0; t < n; t++) {
             for (int r = 0; r < rows.length; r++) {
                 double s = 0, mag = 0, slack = 0;
@@ -102,10 +105,10 @@ class MatMulTest {
                     s += (double) rows[r][k] * x[t * cols + k];
                     mag += Math.abs((double) rows[r][k] * x[t * cols + k]);
                 }
-                if (int8) {
-                    for (int b = 0; b < cols; b += 32) {
+                if (int8Block > 0) {
+                    for (int b = 0; b < cols; b += int8Block) {
                         double amax = 0, wsum = 0;
-                        for (int k = b; k < b + 32; k++) {
+                        for (int k = b; k < Math.min(cols, b + int8Block); k++) {
                             amax = Math.max(amax, Math.abs(x[t * cols + k]));
                             wsum += Math.abs(rows[r][k]);
                         }
@@ -236,7 +239,7 @@ class MatMulTest {
                 float[] x = TestWeights.randomVector(n * w.cols(), rnd);
                 float[] y = new float[n * w.rows()];
                 mm.matMul(w, x, y, n);
-                check(rows, x, y, n, w.cols(), MatMul.int8(type, n), type + " n=" + n);
+                check(rows, x, y, n, w.cols(), MatMul.int8Block(w, n), type + " n=" + n);
             }
         }
     }

@@ -63,7 +63,7 @@ class Q4InterleavedTest {
      */
     @Test
     void kernelMatchesScalarReferences() {
-        assumeTrue(Q4Interleaved.ENABLED, "the regrouped kernel needs 512-bit vectors");
+        assumeTrue(Weights.packingEnabled(), "the regrouped kernel needs 512-bit vectors");
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofShared()) {
             for (int nb : new int[]{1, 2, 3, 16, 17, 64, 67}) {
@@ -72,15 +72,15 @@ class Q4InterleavedTest {
                 w.data().set(I16, 0, (short) 0x0001);                        // smallest subnormal
                 w.data().set(I16, w.rowBytes() * 17, (short) 0x83ff);       // largest negative subnormal
                 w.data().set(I16, w.rowBytes() * 33 + 18L * (nb - 1), (short) 0);
-                Weights il = Q4Interleaved.interleave(w, arena, POOL);
-                assertNotNull(il.interleaved());
+                Weights il = w.pack(arena, POOL);
+                assertNotNull(il.packed());
                 float[] x = TestWeights.randomVector(cols, rnd);
                 Int8Activations a = new Int8Activations(cols);
                 a.quantize(x, 0, cols);
                 float[] y = new float[rows];
-                for (int g = 0; g < rows / 16; g++) Q4Interleaved.dot16(il.interleaved(), g, nb, a, y, 16 * g);
+                for (int g = 0; g < rows / 16; g++) Q4Interleaved.dot16(il.packed(), g, nb, a, y, 16 * g);
                 for (int r = 0; r < rows; r++) {
-                    double ref = Q4Interleaved.dotReference(il.interleaved(), r, nb, a.q, a.d);
+                    double ref = Q4Interleaved.dotReference(il.packed(), r, nb, a.q, a.d);
                     assertEquals(Q4IntDot.dotReference(w.data(), w.rowBytes() * r, a.q, a.d, 0, nb), ref, 1e-9 * Math.abs(ref) + 1e-30, "references, row " + r);
                     float[] row = TestWeights.row(w, r);
                     double mag = 0;
@@ -94,7 +94,7 @@ class Q4InterleavedTest {
     /** All nibbles 15 (or 0) against activations of ±127: the 16-bit lane sums must not wrap. */
     @Test
     void extremeBlocksDoNotOverflow() {
-        assumeTrue(Q4Interleaved.ENABLED, "the regrouped kernel needs 512-bit vectors");
+        assumeTrue(Weights.packingEnabled(), "the regrouped kernel needs 512-bit vectors");
         int rows = 16, nb = 5, cols = 32 * nb;
         try (Arena arena = Arena.ofShared()) {
             Weights w = TestWeights.random(GgmlType.Q4_0, rows, cols, new Random(6), arena);
@@ -104,14 +104,14 @@ class Q4InterleavedTest {
                     for (int k = 0; k < 16; k++) w.data().set(ValueLayout.JAVA_BYTE, p + k, (byte) (r % 2 == 0 ? 0xff : 0));
                 }
             }
-            Weights il = Q4Interleaved.interleave(w, arena, POOL);
+            Weights il = w.pack(arena, POOL);
             for (float sign : new float[]{1, -1}) {
                 float[] x = new float[cols];
                 Arrays.fill(x, sign);
                 Int8Activations a = new Int8Activations(cols);
                 a.quantize(x, 0, cols);
                 float[] y = new float[rows];
-                Q4Interleaved.dot16(il.interleaved(), 0, nb, a, y, 0);
+                Q4Interleaved.dot16(il.packed(), 0, nb, a, y, 0);
                 for (int r = 0; r < rows; r++) {
                     double ref = Q4IntDot.dotReference(w.data(), w.rowBytes() * r, a.q, a.d, 0, nb);
                     assertEquals(ref, y[r], 1e-5 * Math.abs(ref), "row " + r + " sign " + sign);
@@ -122,22 +122,22 @@ class Q4InterleavedTest {
 
     @Test
     void onlyWholeGroupsOfFiniteQ40RowsAreRegrouped() {
-        assumeTrue(Q4Interleaved.ENABLED, "the regrouped kernel needs 512-bit vectors");
+        assumeTrue(Weights.packingEnabled(), "the regrouped kernel needs 512-bit vectors");
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofShared()) {
             Weights q8 = TestWeights.random(GgmlType.Q8_0, 16, 64, rnd, arena);
-            assertSame(q8, Q4Interleaved.interleave(q8, arena, POOL));
+            assertSame(q8, q8.pack(arena, POOL));
             Weights ragged = TestWeights.random(GgmlType.Q4_0, 24, 64, rnd, arena);
-            assertSame(ragged, Q4Interleaved.interleave(ragged, arena, POOL));
+            assertSame(ragged, ragged.pack(arena, POOL));
             for (short special : new short[]{0x7c00, (short) 0xfc00, 0x7e00}) {   // +inf, -inf, NaN
                 Weights w = TestWeights.random(GgmlType.Q4_0, 32, 64, rnd, arena);
                 w.data().set(I16, w.rowBytes() * 20 + 18, special);
-                assertSame(w, Q4Interleaved.interleave(w, arena, POOL), "scale " + Integer.toHexString(special & 0xffff));
+                assertSame(w, w.pack(arena, POOL), "scale " + Integer.toHexString(special & 0xffff));
             }
             Weights ok = TestWeights.random(GgmlType.Q4_0, 32, 64, rnd, arena);
-            Weights il = Q4Interleaved.interleave(ok, arena, POOL);
-            assertNotNull(il.interleaved());
-            assertSame(il, Q4Interleaved.interleave(il, arena, POOL));
+            Weights il = ok.pack(arena, POOL);
+            assertNotNull(il.packed());
+            assertSame(il, il.pack(arena, POOL));
         }
     }
 
@@ -158,13 +158,13 @@ class Q4InterleavedTest {
      */
     @Test
     void matMulUsesTheRegroupedCopy() {
-        assumeTrue(Q4Interleaved.ENABLED, "the regrouped kernel needs 512-bit vectors");
+        assumeTrue(Weights.packingEnabled(), "the regrouped kernel needs 512-bit vectors");
         Random rnd = new Random(8);
         int cols = 32 * 40;
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
             Weights a = TestWeights.random(GgmlType.Q4_0, 160, cols, rnd, arena), b = TestWeights.random(GgmlType.Q4_0, 40, cols, rnd, arena);
             Weights c = TestWeights.random(GgmlType.F16, 24, cols, rnd, arena);
-            Weights ai = Q4Interleaved.interleave(a, arena, POOL);
+            Weights ai = a.pack(arena, POOL);
             float[] x = TestWeights.randomVector(2 * cols, rnd);
             MatMul mm = new MatMul(pool, cols, 9);
             float[] want = new float[160], got = new float[160];

@@ -48,6 +48,17 @@ class ErrorsTest {
         }
     }
 
+    /** A device kind without a backend in this build is a runtime error; a malformed device name a usage error. */
+    @Test
+    void devicesWithoutABackend() {
+        assertError(cli("", "generate", "-m", STORIES, "-p", "Hi", "--device", "cuda"), 1, "no CUDA backend in this build");
+        assertError(cli("", "chat", "-m", STORIES, "--device", "cuda:1"), 1, "no CUDA backend in this build");
+        assertError(cli("", "bench", "-m", STORIES, "-p", "8", "-n", "8", "--device", "cuda"), 1, "no CUDA backend in this build");
+        assertError(cli("", "serve", "-m", STORIES, "--port", "0", "--device", "cuda"), 1, "no CUDA backend in this build");
+        assertError(cli("", "generate", "-m", STORIES, "-p", "Hi", "--device", "cuda:x"), 2, "--device");
+        assertEquals(0, cli("", "generate", "-m", STORIES, "-p", "Hi", "-n", "4", "--device", "cpu", "--quiet").code());
+    }
+
     @Test
     void unsupportedArchitecture() throws Exception {
         Path mamba = tmp.resolve("mamba.gguf");

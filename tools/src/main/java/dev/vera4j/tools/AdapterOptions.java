@@ -26,7 +26,7 @@ final class AdapterOptions {
         for (String text : specs) {
             AdapterLoader.Spec spec = AdapterLoader.Spec.parse(text);
             AdapterWeights w = AdapterLoader.prepare(spec.path(), base, false);
-            session.addHook(new VeraAdapter(w, session.batchSize(), spec.weight(), model.transformer().pool()));
+            session.addHook(new VeraAdapter(w, session.batchSize(), spec.weight(), model.pool()));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.json.Json;
@@ -30,7 +31,7 @@ import java.util.SplittableRandom;
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
     @Override public String summary() { return "measure prompt-processing and generation speed (tokens/s), like llama-bench"; }
-    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [-r 3] [--warmup SECONDS] [--batch N] [--kv-type f16|f32] [--adapter FILE[:WEIGHT]]... [--json]"; }
+    @Override public String usage() { return "-m MODEL [-p 128] [-n 64] [-t THREADS] [--device cpu|cuda|cuda:N] [-r 3] [--warmup SECONDS] [--batch N] [--kv-type f16|f32] [--adapter FILE[:WEIGHT]]... [--json]"; }
 
     /** One test's speeds over the repetitions. */
     record Result(String test, int tokens, double[] tokensPerSecond) {
@@ -54,6 +55,7 @@ final class BenchCommand implements Command {
                 .value("p", "-p", "--n-prompt")
                 .value("n", "-n", "--n-gen")
                 .value("threads", "-t", "--threads")
+                .value("device", "--device")
                 .value("reps", "-r", "--repetitions")
                 .value("warmup", "--warmup")
                 .value("batch", "-b", "--batch")
@@ -70,12 +72,13 @@ final class BenchCommand implements Command {
         int p = a.getInt("p", 128, 0, 1 << 20), n = a.getInt("n", 64, 0, 1 << 20);
         if (p == 0 && n == 0) throw new UsageException("nothing to measure: -p and -n are both 0");
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        LoadOptions load = DeviceFlag.loadOptions(a, threads);
         int reps = a.getInt("reps", 3, 1, 1000);
         long warmupNanos = a.getInt("warmup", 0, 0, 3600) * 1_000_000_000L;
         int batch = a.getInt("batch", Math.max(1, Math.min(p, 512)), 1, 1 << 16);
         KvType kv = KvOption.of(a);
         List<Result> results = new ArrayList<>();
-        try (Model model = Model.load(path, threads)) {
+        try (Model model = Model.load(path, load)) {
             int ctx = Math.max(p, n);
             if (ctx > model.config().contextLength()) {
                 throw new IllegalArgumentException(ctx + " tokens exceed the model's context length " + model.config().contextLength());

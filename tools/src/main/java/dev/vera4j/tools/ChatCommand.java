@@ -2,6 +2,7 @@ package dev.vera4j.tools;
 
 import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Chat;
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.simd.WorkerPool;
@@ -29,7 +30,7 @@ final class ChatCommand implements Command {
     @Override public String summary() { return "chat with a model (streams answers; /help inside for commands)"; }
     @Override public String usage() {
         return "-m MODEL [--adapter FILE|PEFT_DIR[:WEIGHT]]... [--system TEXT] [--chat-template NAME] [--temp T] [--top-k K]"
-                + " [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-n N] [--ctx N] [--kv-type f16|f32] [-t THREADS] [--quiet] [--verbose]";
+                + " [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-n N] [--ctx N] [--kv-type f16|f32] [-t THREADS] [--device cpu|cuda|cuda:N] [--quiet] [--verbose]";
     }
 
     private static void help(PrintStream out) {
@@ -48,6 +49,7 @@ final class ChatCommand implements Command {
         out.println("  -n N                   most tokens per answer (default 256, -1 = until the end)");
         out.println("  --ctx N                context length (default: the model's, at most 4096)");
         out.println("  -t, --threads N        worker threads (default: all processors)");
+        out.println(DeviceFlag.HELP);
         out.println("  --quiet                no load report, no per-answer stats");
         out.println("  --verbose              load timings, stack traces on errors");
         out.println();
@@ -80,6 +82,7 @@ final class ChatCommand implements Command {
                 .value("ctx", "-c", "--ctx", "--ctx-size")
                 .value("kv-type", "--kv-type")
                 .value("threads", "-t", "--threads")
+                .value("device", "--device")
                 .parse(argv);
         if (a.has("help")) {
             help(out);
@@ -97,6 +100,7 @@ final class ChatCommand implements Command {
         }
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
+        LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path path = a.requirePath("model", "-m MODEL");
         boolean quiet = a.has("quiet"), verbose = a.has("verbose");
         boolean tty = System.console() != null && System.console().isTerminal() && in == System.in;
@@ -106,7 +110,7 @@ final class ChatCommand implements Command {
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
         Vera4j model;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, tty)) {
-            model = Vera4j.load(path, threads);
+            model = Vera4j.load(path, load);
         }
         try (model) {
             Chat.Builder b = model.chat().contextLength(ctx).kvType(kv).system(a.get("system"));

@@ -3,6 +3,7 @@ package dev.vera4j.tools;
 import dev.vera4j.engine.api.Chat;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Generation;
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.json.Json;
@@ -26,7 +27,7 @@ final class GenerateCommand implements Command {
     @Override public String usage() {
         return "-m MODEL (-p PROMPT | -p - | -f FILE | < stdin) [--chat [--system TEXT] [--chat-template NAME]] [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
                 + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
-                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--json] [--adapter FILE[:WEIGHT]]... [--quiet]";
+                + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--device cpu|cuda|cuda:N] [--json] [--adapter FILE[:WEIGHT]]... [--quiet]";
     }
 
     static Args.Spec spec() {
@@ -56,6 +57,7 @@ final class GenerateCommand implements Command {
                 .value("batch", "-b", "--batch", "--batch-size")
                 .value("kv-type", "--kv-type")
                 .value("threads", "-t", "--threads")
+                .value("device", "--device")
                 .flag("json", "--json")
                 .value("adapter", "--adapter");
     }
@@ -90,6 +92,7 @@ final class GenerateCommand implements Command {
         GenerateOptions options = b.build();
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
+        LoadOptions load = DeviceFlag.loadOptions(a, threads);
         boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
         java.nio.file.Path path = a.requirePath("model", "-m MODEL");
         long t0 = System.nanoTime();
@@ -97,7 +100,7 @@ final class GenerateCommand implements Command {
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
         Model loaded;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
-            loaded = Model.load(path, threads);
+            loaded = Model.load(path, load);
         }
         try (Model model = loaded) {
             Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
@@ -138,6 +141,8 @@ final class GenerateCommand implements Command {
         out.println("Continues a prompt (or, with --chat, answers it as a user turn of the model's chat template) and streams");
         out.println("the text to stdout; load report and timings go to stderr (--quiet: none). The prompt comes from -p TEXT,");
         out.println("-f FILE, or stdin (-p - or no -p with piped input). Sampling defaults are llama.cpp's.");
+        out.println();
+        out.println(DeviceFlag.HELP);
         out.println();
         out.println("examples:");
         out.println("  vera4j generate -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0");

@@ -1,5 +1,6 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.batch.BatchConfig;
@@ -25,7 +26,7 @@ final class ServeCommand implements Command {
     @Override public String usage() {
         return "-m MODEL [--adapters DIR] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--parallel N] [--ctx N] [-t THREADS]"
                 + " [--queue N] [--timeout SECONDS] [--max-body BYTES] [--prefill-chunk N] [--kv-type f16|f32] [--adapter-cache MIB]"
-                + " [--no-watch] [--drain-timeout SECONDS] [--chat-template NAME] [--device cpu]";
+                + " [--no-watch] [--drain-timeout SECONDS] [--chat-template NAME] [--device cpu|cuda|cuda:N]";
     }
 
     static Args.Spec spec() {
@@ -60,11 +61,10 @@ final class ServeCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        String device = a.get("device", "cpu");
-        if (!device.equalsIgnoreCase("cpu")) throw new UsageException("--device " + device + " is not available in this build; use --device cpu");
         Path path = a.requirePath("model", "-m MODEL");
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
+        LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path adapters = a.has("adapters") ? Path.of(a.get("adapters")) : null;
         if (adapters != null && !Files.isDirectory(adapters)) throw new UsageException("--adapters " + adapters + " is not a directory");
         String apiKey = a.get("api-key", System.getenv("VERA4J_API_KEY"));
@@ -78,7 +78,7 @@ final class ServeCommand implements Command {
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(2, info.contextLength())), 2, 1 << 24);
         BatchConfig batch = new BatchConfig(a.getInt("parallel", 4, 1, 1024), a.getInt("queue", 256, 0, 1 << 20), ctx,
                 a.getInt("prefill-chunk", 128, 1, 1 << 16), kv, Duration.ofSeconds(a.getInt("timeout", 600, 1, 86_400 * 7)));
-        try (Model model = Model.load(path, threads)) {
+        try (Model model = Model.load(path, load)) {
             LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
             err.printf(Locale.ROOT, "serve: %d sequences of %d positions (KV %s in all), queue %d, prompt chunks of %d, timeout %ds%n",
                     batch.parallel(), ctx, Numbers.bytes(batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)),
@@ -117,6 +117,8 @@ final class ServeCommand implements Command {
         out.println("adapters made for another base are refused with one line each, and new files are picked up as they appear");
         out.println("(--no-watch: only on POST /v1/adapters/reload). --api-key (or $VERA4J_API_KEY) requires");
         out.println("\"Authorization: Bearer KEY\". Ctrl-C or SIGTERM lets running requests finish (--drain-timeout, default 30 s).");
+        out.println();
+        out.println(DeviceFlag.HELP);
         out.println();
         out.println("examples:");
         out.println("  vera4j serve -m stories260K.gguf --port 8080");

@@ -1,6 +1,7 @@
 package dev.vera4j.tools;
 
 import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.template.ChatTemplate;
 import dev.vera4j.simd.WorkerPool;
@@ -125,7 +126,7 @@ final class TrainCommand implements Command {
                         + "; lower --seq or --rank, or raise -Xmx");
             }
             TrainableLambdas params = TrainableLambdas.of(fresh, fp);
-            Backward bw = new Backward(model.transformer(), params, seq, a.has("checkpointing"));
+            Backward bw = new Backward((CpuBackend) model.backend(), params, seq, a.has("checkpointing"));
             String signature = String.format(Locale.ROOT, "base=%s r=%d targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
                     targets, seq, batch, accum, dataPath.getFileName(), train.size());
             Trainer trainer = new Trainer(bw, params, train, valid, cfg, output, checkpointPath, signature);

@@ -2,10 +2,13 @@ package dev.vera4j.vera;
 
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.LowRankUpdate;
 import dev.vera4j.simd.FloatProducts;
 import dev.vera4j.simd.WorkerPool;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Applies a VeRA adapter on the fly: after each adapted projection {@code y = W·x} it adds
@@ -20,10 +23,14 @@ import java.util.Arrays;
  * matrix products over all tokens ({@link FloatProducts}); with a {@link WorkerPool} (the model's: hooks run on the
  * forward thread between its jobs) they are split over its threads: rows of {@code A·x}, columns of {@code B·h}.
  *
+ * <p>{@link #lowRank()} describes the same update as data for backends that run it on their device: one term per
+ * adapted site, all reading the one shared {@code A} (and {@code B}, or its q/k row-permuted copy) of the
+ * {@link AdapterWeights}.
+ *
  * <pre>{@code
  * AdapterWeights w = AdapterWeights.prepare(AdapterFile.read(p), BaseFingerprint.of(model.path()), p.toString(), false);
  * Session s = model.newSession();
- * s.addHook(new VeraAdapter(w, s.batchSize(), 0.5f, model.transformer().pool()));   // half strength
+ * s.addHook(new VeraAdapter(w, s.batchSize(), 0.5f, model.pool()));   // half strength
  * }</pre>
  */
 public final class VeraAdapter implements LinearHook {
@@ -88,6 +95,21 @@ public final class VeraAdapter implements LinearHook {
     public AdapterWeights weights() { return w; }
 
     public float weight() { return weight; }
+
+    /** Every adapted site as {@code weight · λ_b ⊙ (B_l · (λ_d ⊙ (A_l · x)))}, over the shared A and B. */
+    @Override
+    public LowRankUpdate lowRank() {
+        List<LowRankUpdate.Term> terms = new ArrayList<>();
+        for (int layer = 0; layer < w.blockCount(); layer++) {
+            for (VeraTarget t : VeraTarget.values()) {
+                AdapterWeights.Site s = w.site(layer, t);
+                if (s == null) continue;
+                LinearSite site = new LinearSite(layer, LinearSite.Kind.valueOf(t.name()));
+                terms.add(new LowRankUpdate.Term(site, weight, s.aRows(), s.btRows(), s.lambdaD(), s.lambdaB()));
+            }
+        }
+        return new LowRankUpdate(terms);
+    }
 
     @Override
     public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {

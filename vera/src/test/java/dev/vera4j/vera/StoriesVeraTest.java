@@ -2,13 +2,14 @@ package dev.vera4j.vera;
 
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
-import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.backend.Batch;
+import dev.vera4j.engine.backend.Sequence;
+import dev.vera4j.engine.backend.cpu.CpuActivations;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.ForwardState;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.model.Transformer;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
@@ -38,7 +39,7 @@ class StoriesVeraTest {
     static GgufFile file;
     static WorkerPool pool;
     static ModelConfig config;
-    static Transformer base;
+    static CpuBackend base;
     static BaseFingerprint fingerprint;
     static AdapterFile adapter;
     static AdapterWeights weights;
@@ -49,7 +50,7 @@ class StoriesVeraTest {
         file = GgufFile.open(StoriesReference.stories());
         pool = new WorkerPool(2);
         config = ModelConfig.fromMetadata(file.metadata());
-        base = new Transformer(config, LlamaWeights.of(file, config), pool);
+        base = new CpuBackend(config, LlamaWeights.of(file, config), pool);
         fingerprint = BaseFingerprint.of(file);
         adapter = PeftAdapters.fromPeft(PeftImporter.read(StoriesReference.peftDir()), fingerprint);
         weights = AdapterWeights.prepare(adapter, fingerprint, "stories-vera", false);
@@ -63,16 +64,16 @@ class StoriesVeraTest {
     }
 
     /** Logits at every prompt position plus one decoded token (matrix-vector path). */
-    static float[] logits(Transformer tf, LinearHook hook) {
+    static float[] logits(CpuBackend tf, LinearHook hook) {
         int[] prompt = ref.promptIds();
         int vocab = config.vocabSize();
-        ForwardState s = tf.newState(prompt.length, 32);
-        if (hook != null) s.addHook(hook);
-        KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
+        CpuActivations s = tf.newActivations(prompt.length, 32, false);
+        Sequence seq = new Sequence(tf.newCache(KvType.F32, 32));
+        if (hook != null) seq.addHook(hook);
         float[] out = new float[(prompt.length + 1) * vocab];
-        tf.forward(s, cache, prompt, 0, prompt.length, out, true);
+        tf.step(s, Batch.of(seq, prompt, 0, prompt.length, true), out);
         float[] last = new float[vocab];
-        tf.forward(s, cache, new int[] {290}, 0, 1, last, false);
+        tf.step(s, Batch.of(seq, new int[] {290}, 0, 1, false), last);
         System.arraycopy(last, 0, out, prompt.length * vocab, vocab);
         return out;
     }
@@ -108,7 +109,7 @@ class StoriesVeraTest {
     void hookMatchesDenseUpdatedWeightsAndMergedModel(@TempDir Path dir) throws Exception {
         float[] hooked = logits(base, new VeraAdapter(weights, ref.promptIds().length, 1f));
         try (Arena arena = Arena.ofShared()) {
-            float[] dense = logits(new Transformer(config, denseUpdated(arena), pool), null);
+            float[] dense = logits(new CpuBackend(config, denseUpdated(arena), pool), null);
             float worst = maxDiff(hooked, dense, hooked.length);
             System.out.println("stories260K VeRA: max |hook - dense W+ΔW| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs dense W+ΔW: " + worst);
@@ -116,7 +117,7 @@ class StoriesVeraTest {
         Path merged = dir.resolve("merged.gguf");
         new Merger(pool).merge(file, weights, 1f, GgmlType.F32, merged);
         try (GgufFile m = GgufFile.open(merged)) {
-            float[] mergedLogits = logits(new Transformer(config, LlamaWeights.of(m, config), pool), null);
+            float[] mergedLogits = logits(new CpuBackend(config, LlamaWeights.of(m, config), pool), null);
             float worst = maxDiff(hooked, mergedLogits, hooked.length);
             System.out.println("stories260K VeRA: max |hook - merged F32| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs merged model: " + worst);
@@ -134,22 +135,20 @@ class StoriesVeraTest {
         AdapterFile second = TestAdapters.random(fingerprint, java.util.EnumSet.of(VeraTarget.Q, VeraTarget.V, VeraTarget.DOWN), 8, 77);
         AdapterWeights w2 = AdapterWeights.prepare(second, fingerprint, "second", false);
         int n = ref.promptIds().length;
-        ForwardState state = base.newState(n, 32);
-        state.addHook(new VeraAdapter(weights, n, 0.7f));
-        state.addHook(new VeraAdapter(w2, n, 0.3f));
+        Sequence both = new Sequence(base.newCache(KvType.F32, 32));
+        both.addHook(new VeraAdapter(weights, n, 0.7f));
+        both.addHook(new VeraAdapter(w2, n, 0.3f));
         float[] hooked = new float[n * config.vocabSize()];
-        base.forward(state, KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim()), ref.promptIds(), 0, n, hooked, true);
+        base.step(base.newActivations(n, 32, false), Batch.of(both, ref.promptIds(), 0, n, true), hooked);
         Path first = dir.resolve("first.gguf"), twice = dir.resolve("twice.gguf");
         new Merger(pool).merge(file, weights, 0.7f, GgmlType.F32, first);
         try (GgufFile m1 = GgufFile.open(first)) {
             new Merger(pool).merge(m1, AdapterWeights.prepare(second, BaseFingerprint.of(m1), "second", true), 0.3f, null, twice);
         }
         try (GgufFile m2 = GgufFile.open(twice)) {
-            Transformer merged = new Transformer(config, LlamaWeights.of(m2, config), pool);
-            ForwardState s = merged.newState(n, 32);
-            KvCache cache = KvCache.allocate(KvType.F32, config.blockCount(), 32, config.kvDim());
+            CpuBackend merged = new CpuBackend(config, LlamaWeights.of(m2, config), pool);
             float[] out = new float[n * config.vocabSize()];
-            merged.forward(s, cache, ref.promptIds(), 0, n, out, true);
+            merged.step(merged.newActivations(n, 32, false), Batch.of(new Sequence(merged.newCache(KvType.F32, 32)), ref.promptIds(), 0, n, true), out);
             float worst = maxDiff(hooked, out, out.length);
             assertTrue(worst <= 1e-4f, "two hooks vs two merges: " + worst);
         }
@@ -188,7 +187,7 @@ class StoriesVeraTest {
             AdapterWeights w = AdapterLoader.prepare(StoriesReference.peftDir(), BaseFingerprint.of(model.path()), false);
             Session full = model.newSession(64, KvType.F32, 16), half = model.newSession(64, KvType.F32, 16),
                     none = model.newSession(64, KvType.F32, 16), zero = model.newSession(64, KvType.F32, 16);
-            full.addHook(new VeraAdapter(w, full.batchSize(), 1f, model.transformer().pool(), 0));
+            full.addHook(new VeraAdapter(w, full.batchSize(), 1f, model.pool(), 0));
             half.addHook(new VeraAdapter(w, half.batchSize(), 0.5f));
             zero.addHook(new VeraAdapter(w, zero.batchSize(), 0f));
             int[] prompt = ref.promptIds();

@@ -1,7 +1,11 @@
 package dev.vera4j.vera;
 
 import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.LowRankUpdate;
+import dev.vera4j.simd.FloatRows;
 import java.lang.management.ManagementFactory;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.EnumSet;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -166,5 +170,51 @@ class VeraAdapterTest {
             for (int j = 0; j < n; j++) assertEquals(b[2 + j] + -1.5f * a[3 + j] * b[1 + j], z[2 + j], 1e-5f * Math.max(1, Math.abs(z[2 + j])));
             assertEquals(b[0], z[0]);
         }
+    }
+
+    /**
+     * What a device backend would compute from {@link VeraAdapter#lowRank()} (scalar, in double) equals what the hook
+     * adds on the CPU, at every adapted site of a llama base (q/k rows permuted) and a qwen2 one; the terms cover
+     * exactly the adapted sites and share one A array, which a device uploads once.
+     */
+    @Test
+    void lowRankDescribesWhatTheHookAdds() {
+        for (String arch : new String[] {"llama", "qwen2"}) {
+            BaseFingerprint base = TestAdapters.tinyBase(arch);
+            AdapterFile f = TestAdapters.random(base, EnumSet.of(VeraTarget.Q, VeraTarget.K, VeraTarget.UP, VeraTarget.DOWN), 8, 9);
+            VeraAdapter hook = new VeraAdapter(AdapterWeights.prepare(f, base, "test", false), 3, 0.7f);
+            LowRankUpdate update = hook.lowRank();
+            assertEquals(f.lambdas().size(), update.terms().size());
+            Set<float[]> aArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<LinearSite> sites = new HashSet<>();
+            Random r = new Random(3);
+            for (LowRankUpdate.Term term : update.terms()) {
+                assertTrue(sites.add(term.site()), "one term per site");
+                assertTrue(f.lambdas().containsKey(new VeraSite(term.site().layer(), VeraTarget.valueOf(term.site().kind().name()))));
+                aArrays.add(term.a().data());
+                int in = term.in(), out = term.out(), n = 3;
+                float[] x = TestAdapters.randomFloats(r, n * in);
+                float[] y = new float[n * out];
+                hook.addDelta(term.site(), x, 0, y, 0, n, in, out);
+                assertClose(apply(term, x, n), y, 0, arch + " " + term.site());
+            }
+            assertEquals(1, aArrays.size(), "every term reads the one shared A");
+        }
+    }
+
+    /** {@code scale · λ_b ⊙ (B · (λ_d ⊙ (A · x)))} for {@code n} rows, in double. */
+    static double[] apply(LowRankUpdate.Term t, float[] x, int n) {
+        FloatRows a = t.a(), bt = t.bt();
+        double[] dy = new double[n * t.out()];
+        for (int row = 0; row < n; row++) {
+            for (int i = 0; i < t.rank(); i++) {
+                double ax = 0;
+                for (int c = 0; c < t.in(); c++) ax += (double) a.data()[a.offset() + i * a.stride() + c] * x[row * t.in() + c];
+                double h = ax * t.lambdaD()[i];
+                for (int o = 0; o < t.out(); o++) dy[row * t.out() + o] += bt.data()[bt.offset() + i * bt.stride() + o] * h;
+            }
+            for (int o = 0; o < t.out(); o++) dy[row * t.out() + o] *= (double) t.scale() * t.lambdaB()[o];
+        }
+        return dy;
     }
 }

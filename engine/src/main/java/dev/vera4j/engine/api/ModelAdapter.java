@@ -1,6 +1,8 @@
 package dev.vera4j.engine.api;
 
 import dev.vera4j.engine.model.LinearHook;
+import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.LowRankUpdate;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -51,8 +53,22 @@ public interface ModelAdapter {
             public LinearHook newHook(Path modelPath, int maxTokens) {
                 LinearHook[] hooks = new LinearHook[list.size()];
                 for (int i = 0; i < hooks.length; i++) hooks[i] = list.get(i).newHook(modelPath, maxTokens);
-                return (site, x, xOff, y, yOff, n, in, out) -> {
-                    for (LinearHook h : hooks) h.addDelta(site, x, xOff, y, yOff, n, in, out);
+                return new LinearHook() {
+                    @Override
+                    public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int in, int out) {
+                        for (LinearHook h : hooks) h.addDelta(site, x, xOff, y, yOff, n, in, out);
+                    }
+
+                    @Override
+                    public LowRankUpdate lowRank() {   // the terms of all, if each has them
+                        LowRankUpdate all = new LowRankUpdate(List.of());
+                        for (LinearHook h : hooks) {
+                            LowRankUpdate u = h.lowRank();
+                            if (u == null) return null;
+                            all = all.plus(u);
+                        }
+                        return all;
+                    }
                 };
             }
         };

@@ -1,19 +1,22 @@
 package dev.vera4j.engine.api;
 
+import dev.vera4j.engine.backend.Activations;
+import dev.vera4j.engine.backend.Batch;
+import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.kv.ContextOverflowException;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
-import dev.vera4j.engine.model.ForwardState;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.ModelConfig;
 
 import java.util.Arrays;
 
 /**
- * One conversation with a {@link Model}: a KV cache and scratch buffers allocated once, and the sequence of tokens the
- * cache holds. Each {@link #generate} continues where the previous one ended, without recomputing earlier tokens;
- * the last sampled token, not yet fed to the model, is fed first next time. Not thread-safe.
+ * One conversation with a {@link Model}: a {@link Sequence} (its KV cache on the model's device, its hooks) and
+ * scratch {@link Activations} allocated once, and the tokens the cache holds. Each {@link #generate} continues where
+ * the previous one ended, without recomputing earlier tokens; the last sampled token, not yet fed to the model, is fed
+ * first next time. Not thread-safe.
  *
  * <pre>{@code
  * Session s = model.newSession(1024, KvType.F32);
@@ -25,8 +28,10 @@ import java.util.Arrays;
 public final class Session {
     private final Model model;
     private final ModelConfig config;
+    private final Sequence sequence;
     private final KvCache cache;
-    private final ForwardState state;
+    private final Activations activations;
+    private final Batch batch;
     private final float[] logits;
     private final int[] history;
     private final int[] one = new int[1];
@@ -35,11 +40,12 @@ public final class Session {
     Session(Model model, int contextLength, KvType kvType, int batchSize) {
         this.model = model;
         this.config = model.config();
-        this.cache = KvCache.allocate(kvType, config.blockCount(), contextLength, config.kvDim());
-        this.state = model.transformer().newState(batchSize, contextLength);
+        this.cache = model.backend().newCache(kvType, contextLength);
+        this.sequence = new Sequence(cache);
+        this.activations = model.backend().newActivations(batchSize, contextLength, false);
+        this.batch = new Batch(batchSize);
         this.logits = new float[config.vocabSize()];
         this.history = new int[contextLength];
-        model.warmDecode(state);
     }
 
     public Model model() { return model; }
@@ -63,15 +69,15 @@ public final class Session {
     }
 
     /** The most tokens one forward pass takes: what a hook's scratch memory must be sized for. */
-    public int batchSize() { return state.maxBatch(); }
+    public int batchSize() { return activations.maxTokens(); }
 
     /** Adds a hook to every linear projection of this session's passes (an adapter, say). */
-    public void addHook(LinearHook hook) { state.addHook(hook); }
+    public void addHook(LinearHook hook) { sequence.addHook(hook); }
 
-    public boolean removeHook(LinearHook hook) { return state.removeHook(hook); }
+    public boolean removeHook(LinearHook hook) { return sequence.removeHook(hook); }
 
     /** Sets (or with {@code null} clears) a recorder of per-block activations. */
-    public void recorder(ActivationRecorder recorder) { state.recorder(recorder); }
+    public void recorder(ActivationRecorder recorder) { sequence.recorder(recorder); }
 
     /**
      * Feeds {@code tokens} (in batches) and returns the logits after the last one: an internal array, valid until the
@@ -94,8 +100,8 @@ public final class Session {
             int t = tokens[i];
             if (t < 0 || t >= config.vocabSize()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
         }
-        for (int done = 0; done < n; done += state.maxBatch()) {
-            int m = Math.min(state.maxBatch(), n - done);
+        for (int done = 0; done < n; done += batchSize()) {
+            int m = Math.min(batchSize(), n - done);
             System.arraycopy(tokens, off + done, history, cache.length(), m);
             forward(tokens, off + done, m);
         }
@@ -103,9 +109,9 @@ public final class Session {
     }
 
     private void forward(int[] tokens, int off, int n) {
-        synchronized (model) {   // the model's worker pool runs one job at a time
+        synchronized (model) {   // closing the model waits for the step
             model.checkOpen();
-            model.transformer().forward(state, cache, tokens, off, n, logits, false);
+            model.backend().step(activations, batch.clear().add(sequence, tokens, off, n, false), logits);
         }
     }
 

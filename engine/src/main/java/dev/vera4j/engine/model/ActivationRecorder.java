@@ -40,6 +40,11 @@ public interface ActivationRecorder {
         UP,
         /** {@code silu(gate) * up}, the input of the down projection. */
         FFN_MIX,
+        /**
+         * The residual stream after the last block, the input of the final RMSNorm (layer
+         * {@link LinearSite#OUTPUT_LAYER}): the rows that give logits.
+         */
+        FINAL_INPUT,
         /** The final RMSNorm, the input of the output projection (layer {@link LinearSite#OUTPUT_LAYER}). */
         FINAL_NORM
     }

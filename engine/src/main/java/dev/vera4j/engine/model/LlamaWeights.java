@@ -6,7 +6,6 @@ import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.MatMul;
 import dev.vera4j.simd.OsMemory;
-import dev.vera4j.simd.Q4Interleaved;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.simd.Weights;
 
@@ -31,7 +30,7 @@ import java.util.Arrays;
  */
 public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, Weights output, MemorySegment ropeFreqs,
                            Layer[] layers) {
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
      * One transformer block. Norm weights and biases are F32 vectors; {@code bq/bk/bv} are {@code null} unless the
@@ -42,12 +41,12 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
                         MemorySegment ffnNorm, Weights gate, Weights up, Weights down) {}
 
     /**
-     * These weights with a regrouped copy of every Q4_0 matrix that can have one ({@link Q4Interleaved}), allocated in
-     * {@code arena} and written by {@code pool}'s threads. Every product reads the copies
+     * These weights with a packed copy of every matrix whose type has a kernel layout ({@link Weights#pack}: Q4_0,
+     * Q4_K, Q6_K), allocated in {@code arena} and written by {@code pool}'s threads. Every product reads the copies
      * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
      * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
      */
-    public LlamaWeights interleaved(Arena arena, WorkerPool pool) {
+    public LlamaWeights packed(Arena arena, WorkerPool pool) {
         Layer[] ls = new Layer[layers.length];
         for (int i = 0; i < ls.length; i++) {
             Layer L = layers[i];
@@ -59,10 +58,10 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
         return new LlamaWeights(tokenEmbedding, outputNorm, regroup(output, arena, pool), ropeFreqs, ls);
     }
 
-    /** {@code w} with a regrouped copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
+    /** {@code w} with a packed copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
     private static Weights regroup(Weights w, Arena arena, WorkerPool pool) {
-        Weights c = Q4Interleaved.interleave(w, arena, pool);
-        if (c.interleaved() != null) OsMemory.release(c.data());
+        Weights c = w.pack(arena, pool);
+        if (c.packed() != null) OsMemory.release(c.data());
         return c;
     }
 

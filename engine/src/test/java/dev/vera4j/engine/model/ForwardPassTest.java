@@ -1,14 +1,14 @@
 package dev.vera4j.engine.model;
 
-import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.GgufWriter;
 import dev.vera4j.gguf.types.Codecs;
-import dev.vera4j.simd.Q4Interleaved;
 import dev.vera4j.simd.WorkerPool;
+import dev.vera4j.simd.Weights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,21 +33,23 @@ class ForwardPassTest {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
             LlamaWeights w = LlamaWeights.of(f, c);
-            Transformer tf = new Transformer(c, w, pool);
-            ForwardState s = tf.newState(8, 16);
+            CpuBackend tf = new CpuBackend(c, w, pool);
+            OneSequence s = new OneSequence(tf, KvType.F32, 8, 16);
             Map<String, float[]> seen = new HashMap<>();
             Map<ActivationRecorder.Point, Integer> counts = new EnumMap<>(ActivationRecorder.Point.class);
-            s.recorder((layer, point, data, off, n, width) -> {
+            s.sequence.recorder((layer, point, data, off, n, width) -> {
                 seen.put(layer + "." + point, java.util.Arrays.copyOfRange(data, off, off + n * width));
                 counts.merge(point, 1, Integer::sum);
-                assertEquals(point == ActivationRecorder.Point.FINAL_NORM ? 1 : 3, n, point.name());
+                boolean last = point == ActivationRecorder.Point.FINAL_NORM || point == ActivationRecorder.Point.FINAL_INPUT;
+                assertEquals(last ? 1 : 3, n, point.name());
             });
             int[] ids = {1, 403, 407};
             float[] logits = new float[c.vocabSize()];
-            tf.forward(s, KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim()), ids, 0, 3, logits, false);
+            s.forward(ids, 0, 3, logits, false);
             for (ActivationRecorder.Point p : ActivationRecorder.Point.values()) {
                 boolean qkOnly = p == ActivationRecorder.Point.Q_RAW || p == ActivationRecorder.Point.K_RAW;   // stories has no q/k norms
-                assertEquals(qkOnly ? null : p == ActivationRecorder.Point.FINAL_NORM ? 1 : c.blockCount(), counts.get(p), p.name());
+                boolean once = p == ActivationRecorder.Point.FINAL_NORM || p == ActivationRecorder.Point.FINAL_INPUT;
+                assertEquals(qkOnly ? null : once ? 1 : c.blockCount(), counts.get(p), p.name());
             }
             float[] emb = new float[c.dim()];
             w.embedding(407, emb, 0);
@@ -56,17 +58,22 @@ class ForwardPassTest {
             // FFN_MIX = silu(GATE) * UP
             float[] gate = seen.get("2.GATE"), up = seen.get("2.UP"), mix = seen.get("2.FFN_MIX");
             for (int i = 0; i < gate.length; i++) assertEquals(gate[i] / (1 + Math.exp(-gate[i])) * up[i], mix[i], 1e-5);
-            // logits = output · FINAL_NORM (last token only)
-            float[] fin = seen.get("-1.FINAL_NORM");
+            // FINAL_NORM = rmsNorm(FINAL_INPUT), and logits = output · FINAL_NORM (last token only)
+            float[] fin = seen.get("-1.FINAL_NORM"), finIn = seen.get("-1.FINAL_INPUT");
+            double ss = 0;
+            for (float v : finIn) ss += v * v;
+            double inv = 1 / Math.sqrt(ss / c.dim() + c.rmsEps());
+            for (int k = 0; k < c.dim(); k++) assertEquals(finIn[k] * inv * w.outputNorm().getAtIndex(LlamaWeights.F32, k), fin[k], 1e-4);
             assertEquals(c.dim(), fin.length);
             for (int r = 0; r < c.vocabSize(); r += 37) {
                 double dot = 0;
                 for (int k = 0; k < c.dim(); k++) dot += w.output().data().getAtIndex(LlamaWeights.F32, (long) r * c.dim() + k) * fin[k];
                 assertEquals(dot, logits[r], 1e-4);
             }
-            s.recorder(null);
+            s.sequence.recorder(null);
             counts.clear();
-            tf.forward(s, KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim()), ids, 0, 3, logits, false);
+            s.sequence.cache().truncate(0);
+            s.forward(ids, 0, 3, logits, false);
             assertTrue(counts.isEmpty());
         }
     }
@@ -81,18 +88,17 @@ class ForwardPassTest {
         for (int threads = 1; threads <= 2; threads++) {
             try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(threads)) {
                 ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-                Transformer tf = new Transformer(c, LlamaWeights.of(f, c), pool);
+                CpuBackend tf = new CpuBackend(c, LlamaWeights.of(f, c), pool);
                 int[] ids = new int[75];
                 for (int i = 0; i < ids.length; i++) ids[i] = 1 + (i * 37) % (c.vocabSize() - 1);
                 int vocab = c.vocabSize(), first = 5;
                 for (KvType type : KvType.values()) {
-                    ForwardState batch = tf.newState(ids.length, 96), single = tf.newState(1, 96);
-                    KvCache bc = KvCache.allocate(type, c.blockCount(), 96, c.kvDim()), sc = KvCache.allocate(type, c.blockCount(), 96, c.kvDim());
+                    OneSequence batch = new OneSequence(tf, type, ids.length, 96), single = new OneSequence(tf, type, 1, 96);
                     float[] head = new float[first * vocab], rest = new float[(ids.length - first) * vocab], one = new float[vocab];
-                    tf.forward(batch, bc, ids, 0, first, head, true);
-                    tf.forward(batch, bc, ids, first, ids.length - first, rest, true);
+                    batch.forward(ids, 0, first, head, true);
+                    batch.forward(ids, first, ids.length - first, rest, true);
                     for (int t = 0; t < ids.length; t++) {
-                        tf.forward(single, sc, ids, t, 1, one, false);
+                        single.forward(ids, t, 1, one, false);
                         float[] all = t < first ? head : rest;
                         int base = (t < first ? t : t - first) * vocab;
                         // F16: a key or value from the batched and the one-token products can round to neighbouring
@@ -110,20 +116,19 @@ class ForwardPassTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            Transformer tf = new Transformer(c, LlamaWeights.of(f, c), pool);
-            ForwardState s = tf.newState(1, 512);
-            s.addHook((site, x, xOff, y, yOff, n, in, out) -> y[yOff] += 0f);
+            CpuBackend tf = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            OneSequence s = new OneSequence(tf, KvType.F16, 1, 512).hook((site, x, xOff, y, yOff, n, in, out) -> y[yOff] += 0f);
             float[] logits = new float[c.vocabSize()];
             int[] one = {1};
             // Until C2 has compiled the kernels, the Vector API and escape analysis still allocate; a real per-step
             // allocation would show in every round, so the steady state must reach exactly zero.
             long allocated = -1;
             for (int round = 0; round < 300 && allocated != 0; round++) {   // more rounds on a loaded machine, where C2 is late
-                KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
+                s.sequence.cache().truncate(0);
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
                     one[0] = (i * 37) % c.vocabSize();
-                    tf.forward(s, cache, one, 0, 1, logits, false);
+                    s.forward(one, 0, 1, logits, false);
                 }
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
@@ -135,19 +140,19 @@ class ForwardPassTest {
      * A quantized model decodes without allocating either, on the calling thread or the worker: the token embedding
      * (one cold row per token) and the int8 products. The number of rounds is what the F32 check above allows; a row
      * decoded with vectors that C2 has not compiled yet allocates in every round of it. Q4_0 also with the matrices
-     * regrouped by 16 rows, as {@code Model.load} does ({@link LlamaWeights#interleaved}).
+     * regrouped by 16 rows, as {@code Model.load} does ({@link LlamaWeights#packed}).
      */
     @ParameterizedTest
     @CsvSource({"Q4_0, false", "Q4_0, true", "Q8_0, false"})
     void decodingAQuantizedModelAllocatesNothing(GgmlType type, boolean interleaved, @TempDir Path dir) throws IOException {
-        assumeTrue(!interleaved || Q4Interleaved.ENABLED, "regrouped Q4_0 needs 512-bit vectors");
+        assumeTrue(!interleaved || Weights.packingEnabled(), "regrouped Q4_0 needs 512-bit vectors");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Path model = ReferenceData.quantizedStories(type, dir.resolve("stories-" + type + ".gguf"));
         try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2); Arena copies = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            LlamaWeights w = interleaved ? LlamaWeights.of(f, c).interleaved(copies, pool) : LlamaWeights.of(f, c);
+            LlamaWeights w = interleaved ? LlamaWeights.of(f, c).packed(copies, pool) : LlamaWeights.of(f, c);
             assertEquals(type, w.layer(0).wq().type());
-            assertEquals(interleaved, w.layer(0).wq().interleaved() != null && w.output().interleaved() != null);
+            assertEquals(interleaved, w.layer(0).wq().packed() != null && w.output().packed() != null);
             // One row per token is too cold for C2 for hundreds of tokens: the lookup must not allocate before it is
             // compiled either (interpreted or C1 Vector API code boxes every vector)
             float[] row = new float[c.dim()];
@@ -159,21 +164,21 @@ class ForwardPassTest {
             // object or two that escape analysis had removed (48 B seen once in a clean-clone run), which is not that
             long cold = threads.getCurrentThreadAllocatedBytes() - coldBefore;
             assertTrue(cold < 1024, "bytes allocated by 50 cold " + type + " embedding lookups: " + cold);
-            Transformer tf = new Transformer(c, w, pool);
-            ForwardState s = tf.newState(1, 512);
+            CpuBackend tf = new CpuBackend(c, w, pool);
+            OneSequence s = new OneSequence(tf, KvType.F16, 1, 512);
             float[] logits = new float[c.vocabSize()];
             int[] one = {1};
-            tf.forward(s, KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim()), one, 0, 1, logits, false);
+            s.forward(one, 0, 1, logits, false);
             long worker = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().startsWith("vera4j-worker-")).findFirst().orElseThrow().threadId();
             long allocated = -1, workerAllocated = -1;
             for (int round = 0; round < 300 && (allocated != 0 || workerAllocated != 0); round++) {
-                KvCache cache = KvCache.allocate(KvType.F16, c.blockCount(), 512, c.kvDim());
+                s.sequence.cache().truncate(0);
                 long workerBefore = threads.getThreadAllocatedBytes(worker);
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
                     one[0] = (i * 37) % c.vocabSize();
-                    tf.forward(s, cache, one, 0, 1, logits, false);
+                    s.forward(one, 0, 1, logits, false);
                 }
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
                 workerAllocated = threads.getThreadAllocatedBytes(worker) - workerBefore;

@@ -1,6 +1,6 @@
 package dev.vera4j.engine.model;
 
-import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
@@ -57,16 +57,15 @@ class LinearHookTest {
 
     static final int[] PROMPT = {1, 385, 328, 432, 261, 370, 268, 315, 418};
 
-    static float[] allLogits(Transformer tf, LinearHook hook) {
+    static float[] allLogits(CpuBackend tf, LinearHook hook) {
         ModelConfig c = tf.config();
-        ForwardState s = tf.newState(PROMPT.length, 32);
-        if (hook != null) s.addHook(hook);
+        OneSequence s = new OneSequence(tf, KvType.F32, PROMPT.length, 32);
+        if (hook != null) s.hook(hook);
         float[] logits = new float[(PROMPT.length + 1) * c.vocabSize()];
-        KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 32, c.kvDim());
-        tf.forward(s, cache, PROMPT, 0, PROMPT.length, logits, true);
+        s.forward(PROMPT, 0, PROMPT.length, logits, true);
         // one more token through the matrix-vector (decode) path
         float[] last = new float[c.vocabSize()];
-        tf.forward(s, cache, new int[] {290}, 0, 1, last, false);
+        s.forward(new int[] {290}, 0, 1, last, false);
         System.arraycopy(last, 0, logits, PROMPT.length * c.vocabSize(), last.length);
         return logits;
     }
@@ -107,7 +106,7 @@ class LinearHookTest {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
             LlamaWeights w = LlamaWeights.of(f, c);
-            Transformer base = new Transformer(c, w, pool);
+            CpuBackend base = new CpuBackend(c, w, pool);
             float[] plain = allLogits(base, null);
             List<LinearSite> sites = new ArrayList<>();
             int layer = 0;
@@ -118,7 +117,7 @@ class LinearHookTest {
                 Weights target = site.kind() == LinearSite.Kind.OUTPUT ? w.output() : pick(w.layer(site.layer()), site.kind());
                 LowRank hook = LowRank.random(site, target.cols(), target.rows(), 3, site.hashCode());
                 float[] hooked = allLogits(base, hook);
-                float[] updated = allLogits(new Transformer(c, withUpdate(w, hook, arena), pool), null);
+                float[] updated = allLogits(new CpuBackend(c, withUpdate(w, hook, arena), pool), null);
                 double changed = 0;
                 for (int i = 0; i < plain.length; i++) {
                     assertEquals(updated[i], hooked[i], 2e-4f, site + " logit " + i);
@@ -133,21 +132,19 @@ class LinearHookTest {
     void hooksSeeEverySiteOncePerPassAndCanBeRemoved() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            Transformer tf = new Transformer(c, LlamaWeights.of(f, c), pool);
+            CpuBackend tf = new CpuBackend(c, LlamaWeights.of(f, c), pool);
             List<String> seen = new ArrayList<>();
             LinearHook spy = (site, x, xOff, y, yOff, n, in, out) -> seen.add(site + "/" + n);
-            ForwardState s = tf.newState(4, 16);
-            s.addHook(spy);
+            OneSequence s = new OneSequence(tf, KvType.F32, 4, 16).hook(spy);
             float[] logits = new float[c.vocabSize()];
-            KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 16, c.kvDim());
-            tf.forward(s, cache, new int[] {1, 403, 407}, 0, 3, logits, false);
+            s.forward(new int[] {1, 403, 407}, 0, 3, logits, false);
             assertEquals(7 * c.blockCount() + 1, seen.size());
             assertEquals("0.q/3", seen.getFirst());
             assertEquals("output/1", seen.getLast());
-            assertTrue(s.removeHook(spy));
-            assertFalse(s.removeHook(spy));
+            assertTrue(s.sequence.removeHook(spy));
+            assertFalse(s.sequence.removeHook(spy));
             seen.clear();
-            tf.forward(s, cache, new int[] {261}, 0, 1, logits, false);
+            s.forward(new int[] {261}, 0, 1, logits, false);
             assertTrue(seen.isEmpty());
         }
     }

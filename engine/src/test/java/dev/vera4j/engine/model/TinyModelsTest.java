@@ -1,6 +1,6 @@
 package dev.vera4j.engine.model;
 
-import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
@@ -57,15 +57,14 @@ class TinyModelsTest {
         try (GgufFile f = GgufFile.open(TinyModels.write(name, tmp)); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
             LlamaWeights w = LlamaWeights.of(f, c);
-            Transformer tf = new Transformer(c, w, pool);
+            CpuBackend tf = new CpuBackend(c, w, pool);
             int n = ids.length, vocab = c.vocabSize();
             float[] batched = new float[n * vocab];
-            tf.forward(tf.newState(n, 32), KvCache.allocate(KvType.F32, c.blockCount(), 32, c.kvDim()), ids, 0, n, batched, true);
-            ForwardState one = tf.newState(1, 32);
-            KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 32, c.kvDim());
+            new OneSequence(tf, KvType.F32, n, 32).forward(ids, 0, n, batched, true);
+            OneSequence one = new OneSequence(tf, KvType.F32, 1, 32);
             float[] step = new float[vocab];
             for (int t = 0; t < n; t++) {
-                tf.forward(one, cache, ids, t, 1, step, false);
+                one.forward(ids, t, 1, step, false);
                 for (int i = 0; i < vocab; i++) {
                     assertEquals(expected.get(t)[i], batched[t * vocab + i], 1e-3f, name + " batched, position " + t + " logit " + i);
                     assertEquals(batched[t * vocab + i], step[i], 1e-4f, name + " one at a time, position " + t + " logit " + i);

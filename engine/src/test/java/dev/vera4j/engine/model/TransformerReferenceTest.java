@@ -1,6 +1,6 @@
 package dev.vera4j.engine.model;
 
-import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
@@ -18,14 +18,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class TransformerReferenceTest {
     static GgufFile file;
     static WorkerPool pool;
-    static Transformer tf;
+    static CpuBackend tf;
 
     @BeforeAll
     static void load() {
         file = GgufFile.open(ReferenceData.stories());
         ModelConfig c = ModelConfig.fromMetadata(file.metadata());
         pool = new WorkerPool(2);
-        tf = new Transformer(c, LlamaWeights.of(file, c), pool);
+        tf = new CpuBackend(c, LlamaWeights.of(file, c), pool);
     }
 
     @AfterAll
@@ -42,9 +42,8 @@ class TransformerReferenceTest {
         int vocab = tf.config().vocabSize();
         assertEquals(vocab, ref.logits().length);
         for (KvType type : KvType.values()) {
-            KvCache cache = KvCache.allocate(type, tf.config().blockCount(), 128, tf.config().kvDim());
             float[] logits = new float[vocab];
-            tf.forward(tf.newState(16, 128), cache, ref.promptIds(), 0, ref.promptIds().length, logits, false);
+            new OneSequence(tf, type, 16, 128).forward(ref.promptIds(), 0, ref.promptIds().length, logits, false);
             float worst = 0;
             for (int i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs(logits[i] - ref.logits()[i]));
             assertTrue(worst <= (type == KvType.F32 ? 2e-3f : 2e-2f), type + " worst logit error " + worst);
@@ -55,16 +54,15 @@ class TransformerReferenceTest {
     @MethodSource("references")
     void greedyMatchesLlamaCpp(ReferenceData ref) {
         ModelConfig c = tf.config();
-        KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 256, c.kvDim());
-        ForwardState s = tf.newState(16, 256);
+        OneSequence s = new OneSequence(tf, KvType.F32, 16, 256);
         float[] logits = new float[c.vocabSize()];
-        tf.forward(s, cache, ref.promptIds(), 0, ref.promptIds().length, logits, false);
+        s.forward(ref.promptIds(), 0, ref.promptIds().length, logits, false);
         int[] out = new int[ref.generatedIds().length];
         int[] one = new int[1];
         for (int i = 0; i < out.length; i++) {
             out[i] = argmax(logits);
             one[0] = out[i];
-            tf.forward(s, cache, one, 0, 1, logits, false);
+            s.forward(one, 0, 1, logits, false);
         }
         assertArrayEquals(ref.generatedIds(), out);
     }
@@ -75,15 +73,14 @@ class TransformerReferenceTest {
         int[] ids = ReferenceData.all().get(2).promptIds();
         int n = ids.length, vocab = c.vocabSize();
         float[] batched = new float[n * vocab];
-        tf.forward(tf.newState(n, 64), KvCache.allocate(KvType.F32, c.blockCount(), 64, c.kvDim()), ids, 0, n, batched, true);
-        ForwardState s = tf.newState(1, 64);
-        KvCache cache = KvCache.allocate(KvType.F32, c.blockCount(), 64, c.kvDim());
+        new OneSequence(tf, KvType.F32, n, 64).forward(ids, 0, n, batched, true);
+        OneSequence s = new OneSequence(tf, KvType.F32, 1, 64);
         float[] one = new float[vocab];
         for (int t = 0; t < n; t++) {
-            tf.forward(s, cache, ids, t, 1, one, false);
+            s.forward(ids, t, 1, one, false);
             for (int i = 0; i < vocab; i++) assertEquals(one[i], batched[t * vocab + i], 1e-4f, "token " + t + " logit " + i);
         }
-        assertEquals(n, cache.length());
+        assertEquals(n, s.sequence.cache().length());
     }
 
     static int argmax(float[] v) {

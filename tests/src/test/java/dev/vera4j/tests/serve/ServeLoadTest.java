@@ -83,7 +83,7 @@ class ServeLoadTest {
         for (int i = 0; i < REQUESTS; i++) {
             Session s = fixture.model.newSession(batch.contextLength(), KvType.F16, batch.prefillChunk());
             s.addHook(new VeraAdapter(AdapterLoader.prepare(adapters.resolve(adapter(i) + ".gguf"), base, false), s.batchSize(), 1f,
-                    fixture.model.transformer().pool()));
+                    fixture.model.pool()));
             out.add(s.generate(PROMPTS[i % PROMPTS.length], GenerateOptions.greedy(TOKENS), GenerationListener.NONE).text());
         }
         return out;

@@ -1,26 +1,25 @@
 package dev.vera4j.vera.train;
 
+import dev.vera4j.engine.backend.Batch;
+import dev.vera4j.engine.backend.Sequence;
+import dev.vera4j.engine.backend.cpu.CpuActivations;
+import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
-import dev.vera4j.engine.model.ForwardState;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.model.Transformer;
-import dev.vera4j.simd.MatMul;
-import dev.vera4j.simd.Weights;
+import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.VeraAdapter;
 import dev.vera4j.vera.VeraTarget;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
  * Loss and gradients of a causal language model for one sequence, with respect to the λ vectors of a VeRA adapter
- * only. The forward pass is the engine's own ({@link Transformer#forward} with the adapter hooked in and an
- * {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through the output
+ * only. The forward pass is the engine's own (a step of the {@link CpuBackend} with the adapter hooked into the
+ * sequence and an {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through the output
  * projection and final RMSNorm, and per block (last first) through the SwiGLU feed-forward network, its RMSNorm,
  * causal grouped-query attention with RoPE, and the attention RMSNorm, adding the residual gradients. Frozen weights
  * are only read row by row ({@link TransposedProduct}); the adapter's part of each projection contributes to the
@@ -31,23 +30,23 @@ import java.util.Arrays;
  * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) get gradients through those norms too.
  *
  * <pre>{@code
- * Backward bw = new Backward(model.transformer(), lambdas, 256);
+ * Backward bw = new Backward((CpuBackend) model.backend(), lambdas, 256);
  * lambdas.zeroGrad();
  * double sum = bw.run(tokens, n, mask, 1f / maskedCount);   // tokens[0..n]: inputs [0,n), targets [1,n]
  * }</pre>
  */
 public final class Backward {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ActivationRecorder.Point[] POINTS = ActivationRecorder.Point.values();
 
-    private final Transformer tf;
+    private final CpuBackend backend;
     private final ModelConfig c;
     private final LlamaWeights w;
+    private final WorkerPool pool;
     private final TrainableLambdas params;
     private final int maxSeq;
-    private final ForwardState state;
-    private final KvCache cache;
-    private final MatMul matMul;
+    private final CpuActivations activations;
+    private final Sequence sequence;
+    private final Batch batch;
     private final TransposedProduct tp;
     private final float[][][] acts;
     private final float[] logits, xFinal;
@@ -59,34 +58,38 @@ public final class Backward {
     private final AttentionBackward attention = new AttentionBackward();
     /** Keep only each block's input and recompute the rest of a block just before its backward pass. */
     private final boolean recompute;
+    /** Whether the recorder now sees a recomputed block rather than the forward pass. */
+    private boolean recomputing;
 
-    /** Prepares a forward state, KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
-    public Backward(Transformer tf, TrainableLambdas params, int maxSeq) { this(tf, params, maxSeq, false); }
+    /** Prepares activations, a KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
+    public Backward(CpuBackend backend, TrainableLambdas params, int maxSeq) { this(backend, params, maxSeq, false); }
 
     /**
      * @param recompute gradient checkpointing: keep only each block's input (one {@code n x dim} array per block
      *                  instead of about {@code 4·dim + 2·qDim + 2·kvDim + 3·ff}) and recompute the block's activations
-     *                  when the backward pass reaches it, at the cost of a second forward pass
+     *                  when the backward pass reaches it, by running that block of the engine again
+     *                  ({@link CpuBackend#block}), at the cost of a second forward pass
      */
-    public Backward(Transformer tf, TrainableLambdas params, int maxSeq, boolean recompute) {
+    public Backward(CpuBackend backend, TrainableLambdas params, int maxSeq, boolean recompute) {
         this.recompute = recompute;
-        this.tf = tf;
-        this.c = tf.config();
-        this.w = tf.weights();
+        this.backend = backend;
+        this.c = backend.config();
+        this.w = backend.weights();
+        this.pool = backend.pool();
         this.params = params;
         this.maxSeq = maxSeq;
         if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
-        state = tf.newState(maxSeq, maxSeq, true);
-        state.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, tf.pool()));
-        state.recorder(this::record);
-        cache = KvCache.allocate(KvType.F32, L, maxSeq, kvDim);
+        activations = backend.newActivations(maxSeq, maxSeq, true);
+        sequence = new Sequence(backend.newCache(KvType.F32, maxSeq));
+        sequence.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, pool));
+        sequence.recorder(this::record);
+        batch = new Batch(maxSeq);
         int wide = Math.max(dim, Math.max(qDim, ff));
-        matMul = new MatMul(tf.pool(), wide, maxSeq, true);
-        tp = new TransposedProduct(tf.pool(), wide);
+        tp = new TransposedProduct(pool, wide);
         acts = new float[POINTS.length][L][];
         for (ActivationRecorder.Point pt : POINTS) {
-            if (pt == ActivationRecorder.Point.FINAL_NORM) continue;
+            if (pt == ActivationRecorder.Point.FINAL_NORM || pt == ActivationRecorder.Point.FINAL_INPUT) continue;
             int width = switch (pt) {
                 case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM -> dim;
                 case Q, ATTN_MIX -> qDim;
@@ -94,7 +97,7 @@ public final class Backward {
                 case Q_RAW -> c.qkNorm() ? qDim : 0;
                 case K_RAW -> c.qkNorm() ? kvDim : 0;
                 case GATE, UP, FFN_MIX -> ff;
-                case FINAL_NORM -> 0;
+                case FINAL_INPUT, FINAL_NORM -> 0;
             };
             int kept = recompute && pt != ActivationRecorder.Point.BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
             for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = l < kept ? new float[maxSeq * width] : acts[pt.ordinal()][0];
@@ -113,7 +116,7 @@ public final class Backward {
         du = new float[maxSeq * ff];
         probs = new float[c.headCountKv()][maxSeq];
         dprobs = new float[c.headCountKv()][maxSeq];
-        sites = new SiteGradients(params.weights(), tf.pool());
+        sites = new SiteGradients(params.weights(), pool);
         ropeTable = new RopeTable(c, w, maxSeq);
     }
 
@@ -152,23 +155,15 @@ public final class Backward {
      */
     public double run(int[] tokens, int n, boolean[] mask, float scale) {
         forward(tokens, n);
-        int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize(), ff = c.feedForwardLength();
+        int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize();
         double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, true, scale);   // logits now hold ∂/∂logits
-        // the residual stream after the last block, which no recorded point holds: recompute its down projection
-        int last = L - 1;
-        if (recompute) recomputeBlock(last, n);
-        float[] mixLast = act(ActivationRecorder.Point.FFN_MIX, last), xMidLast = act(ActivationRecorder.Point.FFN_INPUT, last);
-        LlamaWeights.Layer lastLayer = w.layer(last);
-        matMul.matMul(lastLayer.down(), mixLast, xFinal, n);
-        sites.forward(params.site(last, VeraTarget.DOWN), mixLast, n, ff, dim, xFinal);
-        for (int i = 0; i < n * dim; i++) xFinal[i] += xMidLast[i];
-        // output projection and final norm
+        // output projection and final norm (xFinal: the residual stream after the last block, as recorded)
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(w.output(), logits, n, dh);
         Arrays.fill(dx, 0, n * dim, 0f);
         TrainOps.rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim, c.rmsEps());
         for (int l = L - 1; l >= 0; l--) {
-            if (recompute && l != last) recomputeBlock(l, n);
+            if (recompute) recomputeBlock(l);
             blockBackward(l, n);
         }
         return loss;
@@ -222,7 +217,7 @@ public final class Backward {
         Arrays.fill(dv, 0, n * kvDim, 0f);
         attention.layer = l;
         attention.n = n;
-        tf.pool().parallelFor(c.headCountKv(), attention);
+        pool.parallelFor(c.headCountKv(), attention);
         for (int t = 0; t < n; t++) {
             ropeTable.unrotate(dq, t * qDim, c.headCount(), t);
             ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t);
@@ -293,78 +288,35 @@ public final class Backward {
     }
 
     /**
-     * Gradient checkpointing: block {@code l}'s activations from its recorded input, as the transformer computes them
-     * (RMSNorm, q/k/v with bias and adapter, RoPE from position 0, causal attention, o, RMSNorm, gate/up, SwiGLU).
+     * Gradient checkpointing: block {@code l}'s activations from its recorded input, by the engine's own block over
+     * positions from 0 (the forward pass's keys and values of that layer are stored again, the same values).
      */
-    private void recomputeBlock(int l, int n) {
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim(), group = c.groupSize();
-        LlamaWeights.Layer L = w.layer(l);
-        float[] x = act(ActivationRecorder.Point.BLOCK_INPUT, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l),
-                q = act(ActivationRecorder.Point.Q, l), k = act(ActivationRecorder.Point.K, l), v = act(ActivationRecorder.Point.V, l),
-                mix = act(ActivationRecorder.Point.ATTN_MIX, l), xMid = act(ActivationRecorder.Point.FFN_INPUT, l),
-                hf = act(ActivationRecorder.Point.FFN_NORM, l), gate = act(ActivationRecorder.Point.GATE, l),
-                up = act(ActivationRecorder.Point.UP, l), fmix = act(ActivationRecorder.Point.FFN_MIX, l);
-        TrainOps.rmsNorm(x, L.attnNorm(), ha, n, dim, c.rmsEps());
-        if (c.qkNorm()) {
-            float[] qRaw = act(ActivationRecorder.Point.Q_RAW, l), kRaw = act(ActivationRecorder.Point.K_RAW, l);
-            project(l, VeraTarget.Q, L.wq(), L.bq(), ha, qRaw, n);
-            project(l, VeraTarget.K, L.wk(), L.bk(), ha, kRaw, n);
-            TrainOps.rmsNorm(qRaw, L.qNorm(), q, n * c.headCount(), hd, c.rmsEps());
-            TrainOps.rmsNorm(kRaw, L.kNorm(), k, n * c.headCountKv(), hd, c.rmsEps());
-        } else {
-            project(l, VeraTarget.Q, L.wq(), L.bq(), ha, q, n);
-            project(l, VeraTarget.K, L.wk(), L.bk(), ha, k, n);
+    private void recomputeBlock(int l) {
+        sequence.cache().truncate(0);
+        recomputing = true;
+        try {
+            backend.block(activations, batch, l, act(ActivationRecorder.Point.BLOCK_INPUT, l));
+        } finally {
+            recomputing = false;
         }
-        project(l, VeraTarget.V, L.wv(), L.bv(), ha, v, n);
-        for (int t = 0; t < n; t++) {
-            ropeTable.rotate(q, t * qDim, c.headCount(), t);
-            ropeTable.rotate(k, t * kvDim, c.headCountKv(), t);
-        }
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] p = probs[0];
-        for (int head = 0; head < c.headCount(); head++) {
-            int kvOff = (head / group) * hd;
-            for (int t = 0; t < n; t++) {
-                int qOff = t * qDim + head * hd;
-                float max = scores(q, qOff, k, kvOff, t, scale, p);
-                float sum = 0;
-                for (int j = 0; j <= t; j++) {
-                    p[j] = (float) Math.exp(p[j] - max);
-                    sum += p[j];
-                }
-                float inv = 1f / sum;
-                Arrays.fill(mix, qOff, qOff + hd, 0f);
-                for (int j = 0; j <= t; j++) TrainOps.axpy(p[j] * inv, v, j * kvDim + kvOff, mix, qOff, hd);
-            }
-        }
-        project(l, VeraTarget.O, L.wo(), null, mix, xMid, n);
-        for (int i = 0; i < n * dim; i++) xMid[i] += x[i];
-        TrainOps.rmsNorm(xMid, L.ffnNorm(), hf, n, dim, c.rmsEps());
-        project(l, VeraTarget.GATE, L.gate(), null, hf, gate, n);
-        project(l, VeraTarget.UP, L.up(), null, hf, up, n);
-        for (int i = 0; i < n * ff; i++) {
-            float g = gate[i];
-            fmix[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
-    }
-
-    /** {@code y = W·x (+ b) + Δy} of site {@code (l, t)} for {@code n} tokens. */
-    private void project(int l, VeraTarget t, Weights wt, MemorySegment bias, float[] x, float[] y, int n) {
-        matMul.matMul(wt, x, y, n);
-        if (bias != null) for (int i = 0; i < n; i++) for (int o = 0; o < wt.rows(); o++) y[i * wt.rows() + o] += bias.getAtIndex(F32, o);
-        sites.forward(params.site(l, t), x, n, wt.cols(), wt.rows(), y);
     }
 
     private void forward(int[] tokens, int n) {
         if (n < 1 || n > maxSeq) throw new IllegalArgumentException("sequence of " + n + " tokens; this trainer takes 1 to " + maxSeq);
         if (tokens.length < n + 1) throw new IllegalArgumentException("need " + (n + 1) + " token ids (inputs and targets), got " + tokens.length);
-        cache.truncate(0);
-        tf.forward(state, cache, tokens, 0, n, logits, true);
+        sequence.cache().truncate(0);
+        backend.step(activations, batch.clear().add(sequence, tokens, 0, n, true), logits);
     }
 
     private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
-        // the output projection is frozen and not adapted: its input is not needed
-        if (point == ActivationRecorder.Point.FINAL_NORM || (recompute && point != ActivationRecorder.Point.BLOCK_INPUT)) return;
+        // the output projection is frozen and not adapted: its input is not needed. With checkpointing the forward
+        // pass keeps only block inputs, and a recomputed block everything else.
+        if (point == ActivationRecorder.Point.FINAL_NORM) return;
+        if (point == ActivationRecorder.Point.FINAL_INPUT) {
+            System.arraycopy(data, off, xFinal, 0, n * width);
+            return;
+        }
+        if (recompute && (point == ActivationRecorder.Point.BLOCK_INPUT) == recomputing) return;
         float[] dst = acts[point.ordinal()][layer];
         System.arraycopy(data, off, dst, 0, n * width);
     }

@@ -8,13 +8,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * RoPE for positions {@code 0 .. maxSeq}: the rotation as the transformer applies it (same inverse frequencies,
- * scaling and {@code rope_freqs}, NORM adjacent pairs or NEOX halves) and its transpose for gradients.
+ * The transpose of RoPE for positions {@code 0 .. maxSeq}, for gradients: the rotation as the engine applies it (same
+ * inverse frequencies, scaling and {@code rope_freqs}, NORM adjacent pairs or NEOX halves), by the opposite angles.
  *
  * <pre>{@code
  * RopeTable rope = new RopeTable(config, weights, 256);
- * rope.rotate(q, t * qDim, heads, t);     // forward
- * rope.unrotate(dq, t * qDim, heads, t);  // backward: rotates gradients back by the same angles
+ * rope.unrotate(dq, t * qDim, heads, t);  // rotates gradients back by position t's angles
  * }</pre>
  */
 final class RopeTable {
@@ -41,18 +40,16 @@ final class RopeTable {
         }
     }
 
-    /** Rotates the {@code heads} heads at {@code x[off..]} for position {@code pos}. */
-    void rotate(float[] x, int off, int heads, int pos) { apply(x, off, heads, pos, 1f); }
-
-    /** The transpose (inverse) rotation, which takes gradients of rotated values to gradients of the inputs. */
-    void unrotate(float[] g, int off, int heads, int pos) { apply(g, off, heads, pos, -1f); }
-
-    private void apply(float[] x, int off, int heads, int pos, float sign) {
+    /**
+     * The transpose (inverse) rotation of the {@code heads} heads at {@code x[off..]} for position {@code pos}, which
+     * takes gradients of rotated values to gradients of the inputs.
+     */
+    void unrotate(float[] x, int off, int heads, int pos) {
         for (int head = 0; head < heads; head++) {
             int base = off + head * headDim;
             for (int i = 0; i < half; i++) {
                 int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
-                float cs = cos[pos * half + i], sn = sign * sin[pos * half + i];
+                float cs = cos[pos * half + i], sn = -sin[pos * half + i];
                 float x0 = x[a], x1 = x[b];
                 x[a] = x0 * cs - x1 * sn;
                 x[b] = x0 * sn + x1 * cs;

@@ -4,14 +4,13 @@ import dev.vera4j.simd.FloatProducts;
 import dev.vera4j.simd.FloatRows;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterWeights;
-import dev.vera4j.vera.VeraKernels;
 
 import java.util.Arrays;
 
 /**
- * The VeRA part of one adapted projection, {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)}, forward and backward: the backward
- * accumulates {@code ∂L/∂λ_b = dy ⊙ B_l(λ_d ⊙ A_l x)}, {@code ∂L/∂λ_d = (B_lᵀ(λ_b ⊙ dy)) ⊙ A_l x} and adds the
- * adapter's share of the input gradient, {@code A_lᵀ(λ_d ⊙ B_lᵀ(λ_b ⊙ dy))}. The four products run as matrix products
+ * The backward pass of the VeRA part of one adapted projection, {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)}, whose forward
+ * pass is {@link dev.vera4j.vera.VeraAdapter}'s: it accumulates {@code ∂L/∂λ_b = dy ⊙ B_l(λ_d ⊙ A_l x)},
+ * {@code ∂L/∂λ_d = (B_lᵀ(λ_b ⊙ dy)) ⊙ A_l x} and adds the adapter's share of the input gradient, {@code A_lᵀ(λ_d ⊙ B_lᵀ(λ_b ⊙ dy))}. The four products run as matrix products
  * over blocks of {@value #TOKENS} tokens ({@link FloatProducts}, split over the pool); the λ gradients are summed over
  * the tokens in order, so the result does not depend on the thread count. Owns its scratch; allocates nothing per
  * call. Not thread-safe.
@@ -68,18 +67,6 @@ final class SiteGradients {
                 }
             }
             fp.accumulateTransposed(a, e, 0, dxOut, t0 * in, tb);                      // A_lᵀ(λ_d ⊙ …)
-        }
-    }
-
-    /** {@code y += λ_b ⊙ B_l(λ_d ⊙ A_l x)} for {@code n} rows, as the adapter hook adds it. */
-    void forward(TrainableLambdas.Site s, float[] x, int n, int in, int out, float[] y) {
-        if (s == null) return;
-        float[] lb = s.lambdaB(), ld = s.lambdaD();
-        FloatRows a = s.weights().aRows(), bt = s.weights().btRows();
-        for (int t0 = 0; t0 < n; t0 += TOKENS) {
-            int tb = Math.min(TOKENS, n - t0);
-            project(a, bt, ld, x, t0 * in, tb);
-            for (int t = 0; t < tb; t++) VeraKernels.addScaledProduct(1f, lb, 0, bh, t * out, y, (t0 + t) * out, out);
         }
     }
 

@@ -7,10 +7,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The small loops of the training passes: RMSNorm and its gradient, and head-sized dot/axpy.
+ * The small loops of the backward pass: RMSNorm's gradient, and head-sized dot/axpy.
  *
  * <pre>{@code
- * TrainOps.rmsNorm(x, weight, out, n, dim, eps);
  * TrainOps.rmsNormBackward(x, weight, dy, dx, n, dim, eps);   // dx += ∂L/∂x
  * }</pre>
  */
@@ -18,17 +17,6 @@ final class TrainOps {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private TrainOps() {}
-
-    /** {@code out = x / rms(x) · w} per row, rounded as the transformer does. */
-    static void rmsNorm(float[] x, MemorySegment weight, float[] out, int n, int width, float eps) {
-        for (int t = 0; t < n; t++) {
-            int o = t * width;
-            double ss = 0;
-            for (int i = 0; i < width; i++) ss += x[o + i] * x[o + i];
-            float scale = (float) (1.0 / Math.sqrt(ss / width + eps));
-            for (int i = 0; i < width; i++) out[o + i] = x[o + i] * scale * weight.getAtIndex(F32, i);
-        }
-    }
 
     /**
      * RMSNorm {@code y = x·s·w} with {@code s = 1/sqrt(mean(x²)+eps)}: adds

@@ -1,14 +1,18 @@
-package dev.vera4j.engine.kv;
+package dev.vera4j.engine.backend.cpu;
+
+import dev.vera4j.engine.kv.ContextOverflowException;
+import dev.vera4j.engine.kv.KvCache;
+import dev.vera4j.engine.kv.KvType;
 
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class KvCacheTest {
+class HeapKvCacheTest {
     @Test
     void scoresAndMixesBothTypes() {
         for (KvType type : KvType.values()) {
-            KvCache c = KvCache.allocate(type, 2, 4, 6);
+            HeapKvCache c = HeapKvCache.allocate(type, 2, 4, 6);
             c.store(1, 0, new float[] {1, 2, 3, 4, 5, 6}, 0, new float[] {0.5f, -1, 2, 0.25f, 3, -2}, 0);
             c.store(1, 1, new float[] {0, 0, 0, 1, 1, 1}, 0, new float[] {0, 0, 0, 1, 1, 1}, 0);
             c.store(0, 0, new float[6], 0, new float[6], 0);
@@ -29,7 +33,7 @@ class KvCacheTest {
     @Test
     void headsCopyOutAsFloatsTransposedKeysAndValues() {
         for (KvType type : KvType.values()) {
-            KvCache c = KvCache.allocate(type, 2, 4, 6);
+            HeapKvCache c = HeapKvCache.allocate(type, 2, 4, 6);
             for (int p = 0; p < 3; p++) {
                 float[] k = new float[6], v = new float[6];
                 for (int i = 0; i < 6; i++) {
@@ -51,7 +55,7 @@ class KvCacheTest {
 
     @Test
     void f16RoundsToHalfPrecision() {
-        KvCache c = KvCache.allocate(KvType.F16, 1, 1, 2);
+        HeapKvCache c = HeapKvCache.allocate(KvType.F16, 1, 1, 2);
         c.store(0, 0, new float[] {1.0001f, 70000f}, 0, new float[2], 0);
         float[] s = new float[1];
         c.keyScores(0, 0, new float[] {1}, 0, 1, 1, 1f, s, 0);
@@ -63,7 +67,7 @@ class KvCacheTest {
 
     @Test
     void overflowIsAClearErrorAndTruncateForgetsTheTail() {
-        KvCache c = KvCache.allocate(KvType.F32, 1, 8, 2);
+        HeapKvCache c = HeapKvCache.allocate(KvType.F32, 1, 8, 2);
         c.advance(6);
         ContextOverflowException e = assertThrows(ContextOverflowException.class, () -> c.ensureRoom(3));
         assertEquals("3 more tokens do not fit in the context: 6 of 8 positions are in use (raise --ctx or shorten the prompt)", e.getMessage());
@@ -74,6 +78,6 @@ class KvCacheTest {
         c.truncate(2);
         c.ensureRoom(6);
         assertThrows(IllegalArgumentException.class, () -> c.truncate(3));
-        assertThrows(IllegalArgumentException.class, () -> KvCache.allocate(KvType.F32, 1, 0, 2));
+        assertThrows(IllegalArgumentException.class, () -> HeapKvCache.allocate(KvType.F32, 1, 0, 2));
     }
 }

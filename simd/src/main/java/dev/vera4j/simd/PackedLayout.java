@@ -1,0 +1,49 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A kernel's layout of one weight type: the same bytes as the GGUF rows, in the order that type's one-token kernel
+ * reads fastest. {@link Weights#pack} makes the copy at load time; every product of the matrix then reads the copy
+ * (products of several tokens put rows back together with {@link #unpackRow}), so the mapping's pages can leave memory.
+ *
+ * <pre>{@code
+ * PackedLayout layout = KernelTable.of(GgmlType.Q6_K).layout();
+ * MemorySegment copy = layout.pack(w, arena, pool);
+ * layout.unpackRow(copy, 7, w.cols(), rowScratch);   // row 7's GGUF bytes again
+ * }</pre>
+ */
+interface PackedLayout {
+    GgmlType type();
+
+    /** Whether {@code w} can be packed: its type, {@link #acceptsShape its shape}, and where the layout needs it, its values. */
+    boolean accepts(Weights w);
+
+    /** Whether a matrix of this shape can have a copy in this layout (e.g. whole groups of rows). */
+    default boolean acceptsShape(int rows, int cols) { return true; }
+
+    /** The packed copy of {@code w} (as many bytes as its rows), allocated in {@code arena} and written by {@code pool}. */
+    MemorySegment pack(Weights w, Arena arena, WorkerPool pool);
+
+    /** Writes row {@code row}'s GGUF bytes ({@code type().bytesFor(cols)}) from a packed copy into {@code out}. */
+    void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out);
+
+    /**
+     * Decodes row {@code row} of a packed copy into the floats {@code out[o .. o + cols)}, in natural order or, when
+     * {@link #transposedRuns()}, with each run of 256 values transposed as a 16 × 16 matrix (value {@code 16i + j} of
+     * a run at float {@code 16j + i}; see {@link KOrder#transposeRuns}). {@code scratch} holds at least one GGUF row.
+     */
+    void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch);
+
+    /**
+     * Whether {@link #decodeRow} writes each run of 256 values transposed: the packed 256-value layouts decode fastest
+     * that way (a sub-block per vector lane), and a product with many tokens transposes the activations to match.
+     */
+    default boolean transposedRuns() { return false; }
+
+    /** A job of one-token products that reads copies in this layout. */
+    Int8Job newJob();
+}

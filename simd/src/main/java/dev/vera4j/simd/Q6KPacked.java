@@ -1,0 +1,180 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.vera4j.simd.Vec.LE;
+
+/**
+ * One-token products of Q6_K rows, packed so that a super-block's 256 six-bit quants come out of three 64-byte loads
+ * in {@link KOrder}. GGUF Q6_K: 128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8 sub-block scales, fp16
+ * {@code d}; value {@code = d·sc[j]·(q − 32)} for sub-block {@code j} of 16 values. Packed, per super-block, with four
+ * 64-byte quant vectors {@code Q_w} ({@code w = 0..3}) whose byte {@code b} is the quant at KOrder position
+ * {@code (2w + b mod 2, b div 2)} (the even bytes of a vector seen as shorts are one KOrder vector, the odd bytes the
+ * next):
+ * <pre>
+ *   bytes   0 .. 127   two vectors of low nibbles: byte b of vector p holds the low four bits of Q_2p's byte b in its
+ *                      low nibble, of Q_2p+1's in its high nibble
+ *   bytes 128 .. 191   the high parts: bits 2w, 2w+1 of byte b are the top two bits of Q_w's byte b
+ *   bytes 192 .. 209   the 16 scales and d, unchanged
+ * </pre>
+ * The kernel builds the quant vectors with masks and shifts, subtracts 32 in bytes, splits each into its even and odd
+ * bytes as sign-extended shorts (shifts, no shuffles) and multiplies them by {@link Int8Activations#k}; the eight
+ * products of a lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per
+ * sub-block; times the sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row.
+ * (Widening bytes to shorts with {@code convertShape} was not always compiled to one instruction: for the upper half
+ * C2 sometimes fell back to Java code that copies the vector to an array.)
+ */
+final class Q6KPacked {
+    private Q6KPacked() {}
+
+    static final int BYTES = 210;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512, B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    static final RunLayout LAYOUT = new Layout();
+
+    /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
+    private static final class Layout extends RunLayout {
+        Layout() { super(GgmlType.Q6_K); }
+
+        @Override
+        int fieldCount() { return 256 + 16 + 2; }
+
+        @Override
+        void readGguf(byte[] r, int[] f) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                f[v] = bits(r, 64 * h + i % 64, 4 * (i / 64), 4) | bits(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2) << 4;
+            }
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
+        }
+
+        @Override
+        void writeGguf(int[] f, byte[] r) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                put(r, 64 * h + i % 64, 4 * (i / 64), 4, f[v]);
+                put(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2, f[v] >> 4);
+            }
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
+        }
+
+        @Override
+        void readPacked(byte[] r, int[] f) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos);
+                f[KOrder.SOURCE[pos]] = bits(r, 64 * (w / 2) + b, 4 * (w % 2), 4) | bits(r, 128 + b, 2 * w, 2) << 4;
+            }
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
+        }
+
+        @Override
+        void writePacked(int[] f, byte[] r) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos), q = f[KOrder.SOURCE[pos]];
+                put(r, 64 * (w / 2) + b, 4 * (w % 2), 4, q);
+                put(r, 128 + b, 2 * w, 2, q >> 4);
+            }
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
+        }
+
+        @Override
+        void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
+
+        @Override
+        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(packed, off, a, ro, runs); }
+
+        /** {@code d·Σ_j sc[j]·Σ (q − 32)·x}. */
+        @Override
+        double runDot(int[] f, int[] x, boolean magnitude) {
+            long isum = 0;
+            for (int v = 0; v < 256; v++) {
+                long t = (long) (byte) f[256 + v / 16] * (f[v] - 32) * x[v];
+                isum += magnitude ? Math.abs(t) : t;
+            }
+            double d = half(f, 272);
+            return (magnitude ? Math.abs(d) : d) * isum;
+        }
+    }
+
+    /** The byte of its quant vector {@code Q_w} ({@code w = t / 2}) that holds KOrder position {@code pos = 32t + l}. */
+    private static int quantByte(int pos) { return 2 * (pos % 32) + pos / 32 % 2; }
+
+    /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
+    static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        FloatVector acc = FloatVector.zero(F16);
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s);
+            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
+            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            // the quants of the four vectors, minus 32: low nibble | high pair moved to bits 4-5 (shifts as shorts, masked as bytes)
+            ByteVector q0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector q3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            // even bytes sign-extended (<< 8 then >> 8), odd bytes (>> 8): KOrder vectors 2w and 2w + 1
+            ShortVector s0 = q0.reinterpretAsShorts(), s1 = q1.reinterpretAsShorts(), s2 = q2.reinterpretAsShorts(), s3 = q3.reinterpretAsShorts();
+            ShortVector prod = s0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi))
+                    .add(s0.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(s1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 64)))
+                    .add(s1.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(s2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 128)))
+                    .add(s2.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(s3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 192)))
+                    .add(s3.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 224)));
+            // adjacent lanes as ints, sign-extended and added: the pair's sum may exceed a short
+            IntVector u = prod.reinterpretAsInts();
+            IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0);
+            float d = Float.float16ToFloat(w.get(HALF, p + 208)) * xd[ro + s];
+            acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
+     * ({@link PackedLayout#decodeRow}): the quant vectors are built as in {@link #dot}, and byte {@code j} of int lane
+     * {@code i} of {@code Q_w} (sign-extended by two shifts) is value {@code 16i + 4w + 2(j mod 2) + j div 2}, times
+     * the lane's sub-block scale {@code d·sc[i]}.
+     */
+    static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int base = o + 256 * s;
+            FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0)
+                    .convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 208)));
+            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
+            // loops, not written out: in one method of 16 written-out stores C2 stopped inlining and boxed vectors
+            for (int q = 0; q < 4; q++) {
+                ShortVector nib = ByteVector.fromMemorySegment(B64, w, p + 64L * (q / 2), LE).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (q % 2));
+                // Q_q: low nibble | high pair at bits 4-5, per byte (masks on both bytes of a short), minus 32
+                IntVector u = nib.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2 * q).and((short) 0x0303).lanewise(VectorOperators.LSHL, 4))
+                        .reinterpretAsBytes().sub((byte) 32).reinterpretAsInts();
+                for (int j = 0; j < 4; j++) {   // byte j of an int lane, sign-extended: value 16i + 4q + 2(j mod 2) + j div 2
+                    ((FloatVector) u.lanewise(VectorOperators.LSHL, 24 - 8 * j).lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F16, 0))
+                            .mul(sc).intoArray(out, base + 16 * (4 * q + 2 * (j % 2) + j / 2));
+                }
+            }
+        }
+    }
+
+
+}

@@ -1,0 +1,40 @@
+package dev.vera4j.simd;
+
+/**
+ * Every {@code -Dvera4j.*} switch of the kernels, in one place. They exist for A/B measurements and for working around
+ * a problem on unusual hardware; the defaults are what vera4j runs. Each is read once, when its class loads.
+ *
+ * <table>
+ * <caption>Kernel switches</caption>
+ * <tr><th>property</th><th>default</th><th>effect</th></tr>
+ * <tr><td>{@code vera4j.scalar}</td><td>false</td><td>no Vector API kernels: every product dequantizes rows in
+ *     scalar code ({@link #SCALAR})</td></tr>
+ * <tr><td>{@code vera4j.noint8}</td><td>false</td><td>one-token products multiply float activations instead of
+ *     int8-quantized ones ({@link #NO_INT8})</td></tr>
+ * <tr><td>{@code vera4j.pack}</td><td>true</td><td>weights of the types with a {@link PackedLayout} get a packed copy
+ *     at load time ({@link #PACK})</td></tr>
+ * <tr><td>{@code vera4j.q8single}</td><td>false</td><td>Q8_0 one-token rows one at a time instead of in far-apart
+ *     pairs ({@link #Q8_SINGLE})</td></tr>
+ * <tr><td>{@code vera4j.guided}</td><td>true</td><td>the worker pool's chunks shrink as a range is used up, else
+ *     equal chunks ({@link #GUIDED})</td></tr>
+ * <tr><td>{@code vera4j.panelMinTokens}</td><td>8</td><td>products of this many tokens or more go through the panel
+ *     GEMM ({@link #PANEL_MIN_TOKENS})</td></tr>
+ * <tr><td>{@code vera4j.panelFloats}</td><td>131072</td><td>floats in the panel GEMM's decoded panel
+ *     ({@link #PANEL_FLOATS})</td></tr>
+ * </table>
+ *
+ * <pre>
+ * java -Dvera4j.pack=false -jar vera4j.jar bench -m model.gguf   # measure without packed copies
+ * </pre>
+ */
+public final class Tuning {
+    private Tuning() {}
+
+    public static final boolean SCALAR = Boolean.getBoolean("vera4j.scalar");
+    public static final boolean NO_INT8 = Boolean.getBoolean("vera4j.noint8");
+    public static final boolean PACK = Boolean.parseBoolean(System.getProperty("vera4j.pack", "true"));
+    public static final boolean Q8_SINGLE = Boolean.getBoolean("vera4j.q8single");
+    public static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
+    public static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
+    public static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
+}

@@ -1,0 +1,30 @@
+package dev.vera4j.tools;
+
+import dev.vera4j.engine.api.LoadOptions;
+
+/**
+ * {@code --device cpu|cuda|cuda:N}, shared by the commands that load a model: turns it and the thread count into
+ * {@link LoadOptions}. A device kind without a backend in this build fails at load with one line ("no CUDA backend in
+ * this build").
+ *
+ * <pre>{@code
+ * Model.load(path, DeviceFlag.loadOptions(args, threads));
+ * }</pre>
+ */
+final class DeviceFlag {
+    /** The line of the commands' help. */
+    static final String HELP = "  --device DEV           where the model runs: cpu (default), cuda or cuda:N";
+
+    private DeviceFlag() {}
+
+    /** @throws UsageException if {@code --device} is not a device name */
+    static LoadOptions loadOptions(Args a, int threads) {
+        LoadOptions.Builder b = LoadOptions.builder().threads(threads);
+        try {
+            if (a.has("device")) b.device(a.get("device"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--device: " + e.getMessage());
+        }
+        return b.build();
+    }
+}
