@@ -16,8 +16,8 @@ import java.time.Duration;
  * @param queueCapacity  requests that may wait for a slot; beyond it {@link BatchScheduler#submit} refuses
  * @param contextLength  positions of each sequence's KV cache: prompt plus generated tokens
  * @param prefillChunk   the most prompt tokens a sequence feeds in one step, so that a long prompt does not stall
- *                       running streams for long; prompts are always cut at multiples of it, so results do not depend
- *                       on what else runs
+ *                       running streams for long; prompts are always cut at multiples of it, so a sequence's chunks
+ *                       do not depend on what else runs
  * @param kvType         the KV cache's element type
  * @param timeout        the default time a request may take from submission to its last token
  */

@@ -19,9 +19,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * running streams instead of stalling them. One thread runs the steps; {@link #submit} and {@link BatchHandle#cancel}
  * may be called from any thread.
  *
- * <p>A sequence's tokens are fed in the same chunks whatever else runs (prompts are cut at multiples of the chunk from
- * position 0), and with {@link StepRunner#sequential} every sequence has its own forward state, so greedy results are
- * exactly those of {@link dev.vera4j.engine.api.Session#generate} whatever the batch holds.
+ * <p>A step runs on a {@link StepRunner}, by default {@link StepRunner#batched}: one pass of the model's backend over
+ * every sequence's tokens. A sequence's tokens are fed in the same chunks whatever else runs (prompts are cut at
+ * multiples of the chunk from position 0); its logits then depend on the rest of the batch only through the products'
+ * rounding (a one-token product quantizes its input to int8 where a product of several tokens may read floats), so
+ * greedy results are those of {@link dev.vera4j.engine.api.Session#generate} wherever the top two logits are not within
+ * that rounding of each other.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("stories260K.gguf"), 2);
@@ -49,9 +52,9 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile State state = State.RUNNING;
     private volatile int active;
 
-    /** A scheduler whose steps run each sequence through its own session ({@link StepRunner#sequential}). */
+    /** A scheduler whose steps run as one backend step each ({@link StepRunner#batched}). */
     public BatchScheduler(Model model, BatchConfig config) {
-        this(model, StepRunner.sequential(model, config.kvType(), config.prefillChunk()), config);
+        this(model, StepRunner.batched(model, config), config);
     }
 
     /**

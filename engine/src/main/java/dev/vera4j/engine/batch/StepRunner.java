@@ -2,7 +2,6 @@ package dev.vera4j.engine.batch;
 
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelAdapter;
-import dev.vera4j.engine.kv.KvType;
 
 import java.util.List;
 
@@ -11,13 +10,12 @@ import java.util.List;
  * position and adapter, and leaves each sequence's last-position logits in {@link Sequence#logits()}. This is the one
  * place that decides how a step is computed; the scheduler only decides what goes into it.
  *
- * <p>{@link #sequential} runs each sequence's work through that sequence's own {@link dev.vera4j.engine.api.Session},
- * one after another on the model's worker pool: exact and complete, but it reads every weight once per sequence. A
- * multi-sequence forward pass (one pass over all the step's tokens, each weight read once per step) is another
- * implementation of this interface, with its own {@link Sequence}s.
+ * <p>{@link #batched} runs every step as one pass of the model's {@link dev.vera4j.engine.backend.Backend} over all the
+ * step's tokens (each weight read once per step, each sequence with its own cache and adapter), on any device the
+ * backend runs on. Other implementations wrap it (tests slow it down or record what each step holds).
  *
  * <pre>{@code
- * StepRunner runner = StepRunner.sequential(model, KvType.F16, 128);
+ * StepRunner runner = StepRunner.batched(model, BatchConfig.defaults(2048));
  * StepRunner.Sequence a = runner.newSequence(2048), b = runner.newSequence(2048);
  * runner.step(List.of(new SequenceWork(a, promptA, 0, promptA.length), new SequenceWork(b, new int[] {id}, 0, 1)));
  * int next = argmax(a.logits());
@@ -62,6 +60,9 @@ public interface StepRunner {
      */
     void step(List<SequenceWork> work);
 
-    /** Runs each sequence's work through its own session, one after another: see {@link SessionStepRunner}. */
-    static StepRunner sequential(Model model, KvType kvType, int chunk) { return new SessionStepRunner(model, kvType, chunk); }
+    /**
+     * One backend step per scheduler step for up to {@code config.parallel()} sequences: see {@link BatchedStepRunner}.
+     * Allocates the step's scratch now.
+     */
+    static StepRunner batched(Model model, BatchConfig config) { return new BatchedStepRunner(model, config); }
 }

@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -43,17 +41,11 @@ class ManyAdaptersTest {
                 assertEquals(200, resp.statusCode(), resp.body());
             }
             String metrics = fixture.get("/metrics").body();
-            assertEquals(1000, metric(metrics, "vera4j_adapters"));
-            assertEquals(60, metric(metrics, "vera4j_adapter_cache_misses_total") + metric(metrics, "vera4j_adapter_cache_hits_total"));
-            assertTrue(metric(metrics, "vera4j_adapter_cache_evictions_total") > 0, metrics);
-            assertTrue(metric(metrics, "vera4j_adapter_cache_bytes") <= 120 << 10, metrics);
-            assertTrue(metric(metrics, "vera4j_adapter_cache_adapters") < 60, metrics);
+            assertEquals(1000, ServeFixture.metric(metrics, "vera4j_adapters"));
+            assertEquals(60, ServeFixture.metric(metrics, "vera4j_adapter_cache_misses_total") + ServeFixture.metric(metrics, "vera4j_adapter_cache_hits_total"));
+            assertTrue(ServeFixture.metric(metrics, "vera4j_adapter_cache_evictions_total") > 0, metrics);
+            assertTrue(ServeFixture.metric(metrics, "vera4j_adapter_cache_bytes") <= 120 << 10, metrics);
+            assertTrue(ServeFixture.metric(metrics, "vera4j_adapter_cache_adapters") < 60, metrics);
         }
-    }
-
-    private static long metric(String text, String name) {
-        Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)$").matcher(text);
-        assertTrue(m.find(), name + " in\n" + text);
-        return Long.parseLong(m.group(1));
     }
 }

@@ -33,6 +33,8 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A {@code vera4j serve} server started in the test on 127.0.0.1 (ephemeral port) over stories260K, with a directory of
@@ -69,7 +71,7 @@ final class ServeFixture implements AutoCloseable {
     static ServeFixture start(Path adapters, BatchConfig batch, int stepDelayMillis, long cacheBytes) {
         Model model = Model.load(STORIES, 2);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        StepRunner runner = StepRunner.sequential(model, batch.kvType(), batch.prefillChunk());
+        StepRunner runner = StepRunner.batched(model, batch);
         BatchScheduler scheduler = new BatchScheduler(model, stepDelayMillis == 0 ? runner : slow(runner, stepDelayMillis), batch);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(KEY).withMaxBody(64 << 10).withAdapters(adapters).withAdapterCache(cacheBytes)
                 .withKeepAlive(Duration.ofMillis(200));
@@ -93,6 +95,13 @@ final class ServeFixture implements AutoCloseable {
                 inner.step(work);
             }
         };
+    }
+
+    /** The value of the Prometheus metric {@code name} (a line {@code name N}) in {@code text}. */
+    static long metric(String text, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)$").matcher(text);
+        if (!m.find()) throw new AssertionError(name + " not in\n" + text);
+        return Long.parseLong(m.group(1));
     }
 
     String url() { return server.url(); }

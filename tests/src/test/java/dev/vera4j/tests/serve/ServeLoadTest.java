@@ -1,13 +1,7 @@
 package dev.vera4j.tests.serve;
 
-import dev.vera4j.engine.api.GenerateOptions;
-import dev.vera4j.engine.api.GenerationListener;
-import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.batch.BatchConfig;
-import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.vera.AdapterLoader;
-import dev.vera4j.vera.BaseFingerprint;
-import dev.vera4j.vera.VeraAdapter;
+import dev.vera4j.vera.VeraAdapters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,12 +25,16 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A bounded load test on loopback: 64 concurrent streaming requests over 16 adapters (8 slots, the rest queued) all
- * complete with the greedy text of a sequential run of each, while a few other clients hang up mid-stream and their
- * slots come back.
+ * complete with the greedy text of a run of each by a session of its own, wherever the logit margins allow, while a few
+ * other clients hang up mid-stream and their slots come back.
+ *
+ * <p>Tolerance on logits: 1e-2, the backend's for F32 weights and an F16 cache (a step of several sequences sums its
+ * products in another order than one sequence alone, and a key or value may then round to the neighbouring half).
  */
 class ServeLoadTest {
     private static final String[] PROMPTS = {"Once upon a time", "Lily and Tom went to the park.", "The cat", "One day, a little boy"};
     private static final int REQUESTS = 64, ADAPTERS = 16, TOKENS = 24, DISCONNECTING = 4;
+    private static final float TOLERANCE = 1e-2f;
 
     @TempDir Path adapters;
 
@@ -46,7 +44,7 @@ class ServeLoadTest {
         BatchConfig batch = BatchConfig.defaults(512).withParallel(8).withQueue(REQUESTS + DISCONNECTING);
         try (ServeFixture fixture = ServeFixture.start(adapters, batch);
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<String> expected = sequential(fixture, batch);
+            List<GreedyText> expected = sequential(fixture, batch);
             List<Future<String>> answers = new ArrayList<>();
             List<Future<?>> leavers = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
@@ -55,8 +53,10 @@ class ServeLoadTest {
                 String longBody = body(i, 400);
                 if (i % (REQUESTS / DISCONNECTING) == 0) leavers.add(clients.submit(() -> hangUpAfterFirstToken(fixture, longBody)));
             }
+            int equal = 0;
             for (int i = 0; i < REQUESTS; i++) {
-                assertEquals(expected.get(i), answers.get(i).get(120, TimeUnit.SECONDS), "request " + i + " (" + adapter(i) + ")");
+                String answer = answers.get(i).get(120, TimeUnit.SECONDS);
+                if (expected.get(i).assertAgrees(answer, TOLERANCE, "request " + i + " (" + adapter(i) + ")")) equal++;
             }
             for (Future<?> f : leavers) f.get(120, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -65,7 +65,11 @@ class ServeLoadTest {
             while (((Long) health.get("slots_processing")) != 0 && System.nanoTime() < deadline);
             assertEquals(0L, health.get("slots_processing"), "every slot is free again");
             assertEquals(0L, health.get("queued"));
-            assertTrue(expected.stream().distinct().count() > PROMPTS.length * 2, "adapters must change the answers");
+            assertTrue(expected.stream().map(GreedyText::text).distinct().count() > PROMPTS.length * 2, "adapters must change the answers");
+            assertTrue(equal >= REQUESTS - 4, "answers equal to the reference's: " + equal + " of " + REQUESTS);
+            String metrics = fixture.get("/metrics").body();
+            long steps = ServeFixture.metric(metrics, "vera4j_steps_total"), tokens = ServeFixture.metric(metrics, "vera4j_generated_tokens_total");
+            assertTrue(tokens >= 4 * steps, "sequences per step: " + tokens + " tokens in " + steps + " steps");
         }
     }
 
@@ -77,14 +81,11 @@ class ServeLoadTest {
     }
 
     /** Each request's answer from a session of its own, one after another, with the adapter as {@code generate} applies it. */
-    private List<String> sequential(ServeFixture fixture, BatchConfig batch) {
-        BaseFingerprint base = BaseFingerprint.of(ServeFixture.STORIES);
-        List<String> out = new ArrayList<>();
+    private List<GreedyText> sequential(ServeFixture fixture, BatchConfig batch) {
+        List<GreedyText> out = new ArrayList<>();
         for (int i = 0; i < REQUESTS; i++) {
-            Session s = fixture.model.newSession(batch.contextLength(), KvType.F16, batch.prefillChunk());
-            s.addHook(new VeraAdapter(AdapterLoader.prepare(adapters.resolve(adapter(i) + ".gguf"), base, false), s.batchSize(), 1f,
-                    fixture.model.pool()));
-            out.add(s.generate(PROMPTS[i % PROMPTS.length], GenerateOptions.greedy(TOKENS), GenerationListener.NONE).text());
+            out.add(GreedyText.of(fixture.model, PROMPTS[i % PROMPTS.length], TOKENS, VeraAdapters.load(adapters.resolve(adapter(i) + ".gguf")),
+                    batch.kvType(), batch.prefillChunk()));
         }
         return out;
     }
