@@ -30,6 +30,7 @@ public final class Cli {
         list.add(new ChatCommand());
         list.add(new TrainCommand());
         list.add(new DevicesCommand());
+        list.add(new ServeCommand());
         return list;
     }
 
