@@ -130,12 +130,6 @@ final class IQ4XSPacked {
         }
     }
 
-    /** Per int lane {@code i}, the scale of sub-block {@code i / 2} minus 32, from the 16 bytes at 120 zero-extended to ints. */
-    private static IntVector scales(IntVector b) {
-        return b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
-                .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-    }
-
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
         short[] xs = a.k;
         float[] xd = a.kd;
@@ -180,7 +174,7 @@ final class IQ4XSPacked {
             int base = o + 256 * s;
             IntVector u0 = IntVector.fromMemorySegment(I16, w, p, LE), u1 = IntVector.fromMemorySegment(I16, w, p + 64, LE);
             IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 120, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-            FloatVector scale = ((FloatVector) scales(b).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 134)));
+            FloatVector scale = ((FloatVector) RunLayout.sixBitScales(b, LOW_BYTE, LOW_SHIFT, TOP_BYTE, TOP_SHIFT).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 134)));
             for (int j = 0; j < 8; j++) {
                 int at = 16 * (2 * (j % 4) + j / 4);
                 ((FloatVector) u0.lanewise(VectorOperators.LSHR, 4 * j).and(15).selectFrom(k).convertShape(VectorOperators.I2F, F16, 0)).mul(scale).intoArray(out, base + at);

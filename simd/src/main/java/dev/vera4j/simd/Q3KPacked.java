@@ -59,9 +59,7 @@ final class Q3KPacked {
         @Override
         void readGguf(byte[] r, int[] f) {
             for (int v = 0; v < 256; v++) f[v] = bits(r, 32 + 32 * (v / 128) + v % 32, 2 * (v % 128 / 32), 2) | bits(r, v % 32, v / 32, 1) << 2;
-            for (int j = 0; j < 16; j++) f[256 + j] = bits(r, 96 + j % 8, 4 * (j / 8), 4) | bits(r, 104 + j % 4, 2 * (j / 4), 2) << 4;
-            f[272] = r[108] & 0xff;
-            f[273] = r[109] & 0xff;
+            readScales(r, f);
         }
 
         @Override
@@ -70,12 +68,7 @@ final class Q3KPacked {
                 put(r, 32 + 32 * (v / 128) + v % 32, 2 * (v % 128 / 32), 2, f[v]);
                 put(r, v % 32, v / 32, 1, f[v] >> 2);
             }
-            for (int j = 0; j < 16; j++) {
-                put(r, 96 + j % 8, 4 * (j / 8), 4, f[256 + j]);
-                put(r, 104 + j % 4, 2 * (j / 4), 2, f[256 + j] >> 4);
-            }
-            r[108] = (byte) f[272];
-            r[109] = (byte) f[273];
+            writeScales(f, r);
         }
 
         @Override
@@ -83,9 +76,7 @@ final class Q3KPacked {
             for (int pos = 0; pos < 256; pos++) {
                 f[KOrder.SOURCE[pos]] = bits(r, pairByte(pos), pairShift(pos), 2) | bits(r, 64 + bitByte(pos), bitShift(pos), 1) << 2;
             }
-            for (int j = 0; j < 16; j++) f[256 + j] = bits(r, 96 + j % 8, 4 * (j / 8), 4) | bits(r, 104 + j % 4, 2 * (j / 4), 2) << 4;
-            f[272] = r[108] & 0xff;
-            f[273] = r[109] & 0xff;
+            readScales(r, f);
         }
 
         @Override
@@ -95,6 +86,17 @@ final class Q3KPacked {
                 put(r, pairByte(pos), pairShift(pos), 2, q);
                 put(r, 64 + bitByte(pos), bitShift(pos), 1, q >> 2);
             }
+            writeScales(f, r);
+        }
+
+        /** The scales and d, at the same offsets in both layouts: scale j's low four bits in nibble j / 8 of byte 96 + j mod 8, its top two in bits 2(j / 4) of byte 104 + j mod 4. */
+        private static void readScales(byte[] r, int[] f) {
+            for (int j = 0; j < 16; j++) f[256 + j] = bits(r, 96 + j % 8, 4 * (j / 8), 4) | bits(r, 104 + j % 4, 2 * (j / 4), 2) << 4;
+            f[272] = r[108] & 0xff;
+            f[273] = r[109] & 0xff;
+        }
+
+        private static void writeScales(int[] f, byte[] r) {
             for (int j = 0; j < 16; j++) {
                 put(r, 96 + j % 8, 4 * (j / 8), 4, f[256 + j]);
                 put(r, 104 + j % 4, 2 * (j / 4), 2, f[256 + j] >> 4);
@@ -120,12 +122,6 @@ final class Q3KPacked {
             double d = RunLayout.half(f, 272);
             return (magnitude ? Math.abs(d) : d) * isum;
         }
-    }
-
-    /** Per int lane {@code j}, scale {@code j} minus 32, from the 16 bytes at 94 zero-extended to ints. */
-    private static IntVector scales(IntVector b) {
-        return b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
-                .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
     }
 
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
@@ -172,7 +168,7 @@ final class Q3KPacked {
             IntVector q = IntVector.fromMemorySegment(I16, w, p, LE);
             IntVector h = (IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_256, w, p + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I16, 0);
             IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 94, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-            FloatVector scale = ((FloatVector) scales(b).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 108)));
+            FloatVector scale = ((FloatVector) RunLayout.sixBitScales(b, LOW_BYTE, LOW_SHIFT, TOP_BYTE, TOP_SHIFT).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 108)));
             for (int j = 0; j < 16; j++) {
                 IntVector v = q.lanewise(VectorOperators.LSHR, 2 * j).and(3).or(h.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
                 ((FloatVector) v.convertShape(VectorOperators.I2F, F16, 0)).mul(scale).intoArray(out, base + 16 * (2 * (j % 8) + j / 8));

@@ -258,6 +258,19 @@ abstract class RunLayout implements PackedLayout {
     /** The number of moves a packed run costs (for tests and measurements). */
     int packMoveCount() { return packMoves.length / 5; }
 
+    /**
+     * Six-bit scales minus 32 (Q3_K, IQ4_XS), per int lane, from bytes zero-extended to ints: the low four bits from the
+     * byte {@code low} picks, shifted right by {@code lowShift}, the top two from the one {@code top} picks. For the
+     * layouts' decoders (the one-token kernels write it out: a call C2 does not inline boxes its vectors).
+     */
+    static jdk.incubator.vector.IntVector sixBitScales(jdk.incubator.vector.IntVector b, jdk.incubator.vector.VectorShuffle<Integer> low,
+                                                        jdk.incubator.vector.IntVector lowShift, jdk.incubator.vector.VectorShuffle<Integer> top,
+                                                        jdk.incubator.vector.IntVector topShift) {
+        return b.rearrange(low).lanewise(jdk.incubator.vector.VectorOperators.LSHR, lowShift).and(15)
+                .or(b.rearrange(top).lanewise(jdk.incubator.vector.VectorOperators.LSHR, topShift).and(3)
+                        .lanewise(jdk.incubator.vector.VectorOperators.LSHL, 4)).sub(32);
+    }
+
     /** {@code width} bits of {@code a[i]} from bit {@code shift}. */
     static int bits(byte[] a, int i, int shift, int width) {
         return (a[i] & 0xff) >>> shift & (1 << width) - 1;
