@@ -1,0 +1,114 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.gguf.GgufFormatException;
+import dev.vera4j.gguf.GgufTensor;
+import dev.vera4j.gguf.GgufValue;
+import dev.vera4j.gguf.GgufWriter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Packed copies ({@link Weights#pack}) kept in a file, so that the next load maps them instead of packing again: the
+ * same bytes, as a GGUF file whose tensors carry the source matrices' names, types and shapes, plus the identity of the
+ * model file they were made from and the version of the layouts. A file that does not match (another source, a changed
+ * source, older layouts, a truncated write) is ignored, never trusted: the caller packs and writes it again.
+ *
+ * <pre>{@code
+ * var source = PackedFile.Source.of(modelPath);
+ * try (PackedFile cached = PackedFile.open(cachePath, source)) {           // null when absent or stale
+ *     MemorySegment copy = cached == null ? null : cached.copy("blk.0.attn_q.weight", w);
+ * }
+ * PackedFile.write(cachePath, source, Map.of("blk.0.attn_q.weight", packedWeights));
+ * }</pre>
+ */
+public final class PackedFile implements AutoCloseable {
+    /** The version of the packed layouts: raise it whenever a layout's byte order changes. */
+    public static final int VERSION = 1;
+    private static final String PREFIX = "vera4j.packed.";
+
+    private final GgufFile file;
+
+    private PackedFile(GgufFile file) { this.file = file; }
+
+    /**
+     * The model file a cache was made from: its absolute path, size and modification time.
+     *
+     * <pre>{@code
+     * PackedFile.Source s = PackedFile.Source.of(Path.of("model.gguf"));
+     * }</pre>
+     */
+    public record Source(String path, long size, long modified) {
+        /** @throws UncheckedIOException if the file cannot be read */
+        public static Source of(Path model) {
+            try {
+                Path abs = model.toAbsolutePath().normalize();
+                return new Source(abs.toString(), Files.size(abs), Files.getLastModifiedTime(abs).toMillis());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + model + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * The cache at {@code path} if it exists and was made from {@code source} with the current layouts; otherwise
+     * null (a missing, stale or unreadable file is not an error: it is rebuilt).
+     */
+    public static PackedFile open(Path path, Source source) {
+        if (!Files.isRegularFile(path)) return null;
+        GgufFile f;
+        try {
+            f = GgufFile.open(path);
+        } catch (GgufFormatException | UncheckedIOException e) {
+            return null;
+        }
+        var m = f.metadata();
+        boolean matches = m.getLongOr(PREFIX + "version", -1) == VERSION
+                && source.path().equals(m.getStringOr(PREFIX + "source.path", ""))
+                && m.getLongOr(PREFIX + "source.size", -1) == source.size()
+                && m.getLongOr(PREFIX + "source.modified", -1) == source.modified();
+        if (!matches) {
+            f.close();
+            return null;
+        }
+        return new PackedFile(f);
+    }
+
+    /**
+     * The packed copy of matrix {@code name}, if the file holds one for {@code w}'s type and shape; else null.
+     */
+    public MemorySegment copy(String name, Weights w) {
+        GgufTensor t = file.findTensor(name);
+        if (t == null || t.type() != w.type() || t.cols() != w.cols() || t.rows() != w.rows()) return null;
+        if (t.data().byteSize() < w.rowBytes() * w.rows()) return null;
+        return t.data();
+    }
+
+    /**
+     * Writes the packed copies of {@code matrices} (name → weights that have one) to {@code path} atomically (a
+     * temporary file renamed over it), with {@code source}'s identity.
+     */
+    public static void write(Path path, Source source, Map<String, Weights> matrices) throws IOException {
+        Files.createDirectories(path.toAbsolutePath().getParent());
+        GgufWriter w = new GgufWriter().version(3).alignment(64)
+                .put("general.architecture", GgufValue.ofString("vera4j-packed"))
+                .put(PREFIX + "version", GgufValue.ofUInt32(VERSION))
+                .put(PREFIX + "source.path", GgufValue.ofString(source.path()))
+                .put(PREFIX + "source.size", GgufValue.ofUInt64(source.size()))
+                .put(PREFIX + "source.modified", GgufValue.ofUInt64(source.modified()));
+        matrices.forEach((name, m) -> {
+            if (m.packed() == null) throw new IllegalArgumentException(name + " has no packed copy");
+            w.addTensor(name, m.type(), new long[] {m.cols(), m.rows()}, m.packed().asSlice(0, m.rowBytes() * m.rows()));
+        });
+        w.write(path);
+    }
+
+    /** Unmaps the file: copies handed out must not be used afterwards. */
+    @Override
+    public void close() { file.close(); }
+}

@@ -1,0 +1,67 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Packed copies written to a file and mapped again; any file that does not match its source is ignored. */
+class PackedFileTest {
+    private static final WorkerPool POOL = new WorkerPool(2);
+    @TempDir Path dir;
+
+    @Test
+    void copiesComeBackByteForByteAndStaleFilesAreIgnored() throws IOException {
+        assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
+        Path model = Files.writeString(dir.resolve("model.gguf"), "stands for the model file");
+        Path cache = dir.resolve("cache/model.packed.gguf");
+        try (Arena arena = Arena.ofShared()) {
+            Map<String, Weights> packed = new LinkedHashMap<>();
+            Random rnd = new Random(1);
+            packed.put("a", TestWeights.random(GgmlType.Q4_0, 32, 256, rnd, arena).pack(arena, POOL));
+            packed.put("b", TestWeights.random(GgmlType.Q6_K, 5, 512, rnd, arena).pack(arena, POOL));
+            PackedFile.Source source = PackedFile.Source.of(model);
+            PackedFile.write(cache, source, packed);
+            try (PackedFile f = PackedFile.open(cache, source)) {
+                assertNotNull(f);
+                for (var e : packed.entrySet()) {
+                    Weights w = e.getValue();
+                    MemorySegment copy = f.copy(e.getKey(), w);
+                    assertArrayEquals(w.packed().asSlice(0, w.rowBytes() * w.rows()).toArray(ValueLayout.JAVA_BYTE),
+                            copy.asSlice(0, w.rowBytes() * w.rows()).toArray(ValueLayout.JAVA_BYTE), e.getKey());
+                    // a copy of it makes Weights the products accept
+                    assertNotNull(new Weights(w.data(), w.type(), w.rows(), w.cols(), copy).packed());
+                }
+                assertNull(f.copy("c", packed.get("a")), "a matrix it does not hold");
+                assertNull(f.copy("a", packed.get("b")), "another type and shape");
+            }
+            // the source changed: another size and time
+            Files.writeString(model, "stands for the model file, edited");
+            assertNull(PackedFile.open(cache, PackedFile.Source.of(model)));
+            // a write cut short
+            PackedFile.Source now = PackedFile.Source.of(model);
+            PackedFile.write(cache, now, packed);
+            try (FileChannel ch = FileChannel.open(cache, StandardOpenOption.WRITE)) {
+                ch.truncate(ch.size() / 2);
+            }
+            assertNull(PackedFile.open(cache, now));
+            assertNull(PackedFile.open(dir.resolve("none.gguf"), now));
+        }
+    }
+}
