@@ -9,6 +9,8 @@ import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.RopeFrequencies;
+import dev.vera4j.engine.model.RopeScaling;
 import dev.vera4j.engine.model.RopeType;
 import dev.vera4j.simd.Rope;
 import dev.vera4j.simd.WorkerPool;
@@ -35,8 +37,8 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     /** The packed copies this backend made, or {@code null}. */
     private final Arena copies;
-    /** Per rotated pair i: {@code freqScale · base^(-2i/ropeDim) / ropeFreqs[i]}. */
-    private final float[] invFreq;
+    /** Per {@link RopeFrequencies.Kind} the model uses (else null): the inverse frequency of each rotated pair. */
+    private final float[][] invFreq;
     private final Transformer transformer;
     /** Whether a one-token step has run (see {@link #warmDecode}). */
     private boolean decodeWarm;
@@ -50,11 +52,15 @@ public final class CpuBackend implements Backend {
         this.weights = weights;
         this.pool = pool;
         this.copies = copies;
-        float[] divisors = config.ropeScaling().llama3Divisors(config.ropeBase(), config.ropeDim());
-        if (weights.ropeFreqs() != null) {
-            for (int i = 0; i < divisors.length; i++) divisors[i] = weights.ropeFreqs().getAtIndex(LlamaWeights.F32, i);
+        this.invFreq = new float[RopeFrequencies.Kind.values().length][];
+        for (RopeFrequencies.Kind kind : RopeFrequencies.Kind.values()) {
+            boolean used = switch (kind) {
+                case GLOBAL -> true;
+                case GLOBAL_LONG -> config.ropeScaling().type() == RopeScaling.Type.LONGROPE;
+                case LOCAL -> config.window().localRopeBase() > 0;
+            };
+            if (used) invFreq[kind.ordinal()] = RopeFrequencies.inverse(config, weights, kind);
         }
-        this.invFreq = Rope.inverseFrequencies(config.ropeDim(), config.ropeBase(), config.ropeFreqScale(), divisors);
         this.transformer = new Transformer(config, weights, pool);
     }
 
@@ -135,9 +141,16 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
-    /** A rotary embedding of this model's heads; mutable (it holds the current position's tables), one per activations. */
-    Rope newRope() {
-        return new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq);
+    /**
+     * A rotary embedding of this model's heads per {@link RopeFrequencies.Kind} it uses (else null); mutable (each
+     * holds the current position's tables), one set per activations.
+     */
+    Rope[] newRopes() {
+        Rope[] ropes = new Rope[invFreq.length];
+        for (int i = 0; i < ropes.length; i++) {
+            if (invFreq[i] != null) ropes[i] = new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq[i]);
+        }
+        return ropes;
     }
 
     /**

@@ -113,8 +113,10 @@ class MultiSequenceStepTest {
             });
             float[] logits = new float[batch.logitsRows() * vocab];
             backend.step(act, batch, logits);
-            // every block point but Q_RAW and K_RAW (stories has no q/k norms) in each block, FINAL_INPUT and FINAL_NORM once
-            assertEquals((ActivationRecorder.Point.values().length - 4) * c.blockCount() + 2, stats[0], "recorded points");
+            // every block point stories has (no q/k norms, post-norms or experts) in each block, FINAL_INPUT and FINAL_NORM once
+            long blockPoints = java.util.Arrays.stream(ActivationRecorder.Point.values()).filter(p -> p.recordedBy(c)).count() - 2;
+            assertEquals(11, blockPoints);
+            assertEquals(blockPoints * c.blockCount() + 2, stats[0], "recorded points");
             for (int e = 0; e < PLANS.size(); e++) {
                 Plan p = PLANS.get(e);
                 assertEquals(p.history().length + p.tokens().length, together.get(e).position());
