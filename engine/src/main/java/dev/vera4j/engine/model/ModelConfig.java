@@ -145,7 +145,7 @@ public record ModelConfig(String architecture, int vocabSize, int contextLength,
                     ropeType, scaling,
                     m.getFloat(arch + ".attention.layer_norm_rms_epsilon"),
                     qkvBias, qkNorm,
-                    style(m, arch, dim, heads, headDim, blocks, scaling),
+                    style(m, arch, dim, heads, headDim, blocks),
                     window(m, arch, blocks, kvHeads, context),
                     experts(m, arch, ff));
         } catch (GgufKeyException e) {
@@ -157,10 +157,9 @@ public record ModelConfig(String architecture, int vocabSize, int contextLength,
      * Gemma's GeGLU, post-norms, {@code √dim} embeddings and soft-caps (llama.cpp's defaults 50 and 30 for Gemma 2
      * when the keys are absent); the attention scale as llama.cpp takes it: {@code <arch>.attention.scale} when the
      * file has it, else for Gemma 2 and 3 their 27B's {@code 1/√(dim/heads)} ({@code query_pre_attn_scalar}, which
-     * the converter does not store; llama.cpp tells the 27B by its 46 or 62 layers) and {@code 1/√headDim} otherwise,
-     * times LongRoPE's attention factor squared.
+     * the converter does not store; llama.cpp tells the 27B by its 46 or 62 layers) and {@code 1/√headDim} otherwise.
      */
-    private static BlockStyle style(GgufMetadata m, String arch, int dim, int heads, int headDim, int blocks, RopeScaling scaling) {
+    private static BlockStyle style(GgufMetadata m, String arch, int dim, int heads, int headDim, int blocks) {
         boolean gemma = arch.equals("gemma2") || arch.equals("gemma3");
         BlockStyle s = gemma
                 ? new BlockStyle(Activation.GELU_TANH, true, (float) Math.sqrt(dim), 1f, 0f, 0f)
@@ -169,7 +168,6 @@ public record ModelConfig(String architecture, int vocabSize, int contextLength,
         if (m.has(arch + ".attention.scale")) scale = m.getFloat(arch + ".attention.scale");
         else if ((arch.equals("gemma2") && blocks == 46) || (arch.equals("gemma3") && blocks == 62)) scale = (float) (1 / Math.sqrt((double) dim / heads));
         else scale = (float) (1 / Math.sqrt(headDim));
-        if (scaling.type() == RopeScaling.Type.LONGROPE) scale *= scaling.attnFactor() * scaling.attnFactor();
         s = s.withAttentionScale(scale);
         if (arch.equals("gemma2")) {
             s = s.withSoftCaps(m.getFloatOr(arch + ".attn_logit_softcapping", 50f), m.getFloatOr(arch + ".final_logit_softcapping", 30f));

@@ -8,8 +8,8 @@ package dev.vera4j.engine.model;
  * result as the {@code rope_freqs.weight} tensor instead, which takes precedence. {@link Type#LONGROPE} is Phi-3's
  * (LongRoPE, "su"): per-frequency divisors stored as the {@code rope_factors_short} and {@code rope_factors_long}
  * tensors — the long ones for sequences whose cache holds more than {@code originalContext} positions, as llama.cpp
- * chooses by context size — and {@code attnFactor}, which multiplies the rotated queries and keys (so the attention
- * scores by its square) whichever factors are in use, as Hugging Face and llama.cpp do.
+ * chooses by context size — and {@code attnFactor}, which multiplies the rotated dimensions of queries and keys
+ * whichever factors are in use (not the pass-through ones of a partial rotation), as Hugging Face and llama.cpp do.
  *
  * <pre>{@code
  * RopeScaling.longRope(4096, 1.1902f)   // Phi-3-mini-128k
@@ -24,7 +24,7 @@ public record RopeScaling(Type type, float factor, float lowFreqFactor, float hi
         this(type, factor, lowFreqFactor, highFreqFactor, originalContext, 1f);
     }
 
-    /** Phi-3's LongRoPE: the long factors beyond {@code originalContext} positions, scores scaled by {@code attnFactor²}. */
+    /** Phi-3's LongRoPE: the long factors beyond {@code originalContext} positions, rotations scaled by {@code attnFactor}. */
     public static RopeScaling longRope(int originalContext, float attnFactor) {
         if (originalContext < 1 || !(attnFactor > 0)) {
             throw new ModelConfigException("LongRoPE needs a positive original context and attention factor, got " + originalContext + ", " + attnFactor);

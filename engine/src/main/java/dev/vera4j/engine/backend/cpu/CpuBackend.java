@@ -148,7 +148,9 @@ public final class CpuBackend implements Backend {
     Rope[] newRopes() {
         Rope[] ropes = new Rope[invFreq.length];
         for (int i = 0; i < ropes.length; i++) {
-            if (invFreq[i] != null) ropes[i] = new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq[i]);
+            if (invFreq[i] == null) continue;
+            float magnitude = i == RopeFrequencies.Kind.LOCAL.ordinal() ? 1f : config.ropeScaling().attnFactor();
+            ropes[i] = new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq[i], magnitude);
         }
         return ropes;
     }

@@ -205,7 +205,7 @@ final class Transformer {
             record(b, l, EXPERT_MIX, s.slotMix, used * ff);
             record(b, l, EXPERT_OUT, s.slotOut, used * dim);
         }
-        if (m.sharedGate() != null) {
+        if (c.experts().shared()) {
             gatedFfn(s, b, l, xb, m.sharedGate(), m.sharedUp(), m.sharedDown(), Kind.GATE_SHEXP, Activation.SILU, s.expertOut);
             s.matMul.matMul(m.sharedGateInp(), xb, s.sharedLogit, n);
             record(b, l, SHARED_OUT, s.expertOut, dim);
