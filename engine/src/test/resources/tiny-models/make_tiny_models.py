@@ -239,14 +239,15 @@ def permute(wt, n_head):  # convert_hf_to_gguf.py LlamaModel.permute
 
 def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads=2, head_dim=None,
          bias=False, qk_norm=False, tied=False, llama3=None, base=10000.0, gemma=None, window=None, local_base=None,
-         linear=None, fused=False, longrope=None, moe=None, rope_dim=None):
+         linear=None, fused=False, longrope=None, moe=None, rope_dim=None, llamacpp=False):
     """gemma: (query_pre_attn_scalar, attn_softcap or None, final_softcap or None); window: (size, global_every);
     local_base: the sliding layers' RoPE base; linear: the global layers' linear RoPE factor; fused: Phi-3's qkv and
     gate_up tensors; longrope: (original_context, long prompt length); moe: (experts, used, expert_ff, normalize,
-    shared_ff or 0)."""
+    shared_ff or 0); llamacpp: llama.cpp's snapshot runs this architecture (see --llamacpp)."""
     rng = SplitMix64(seed)
     hd = head_dim or dim // heads
     rd = rope_dim or hd
+    context = 4 * longrope[0] if longrope else 64
     c = dict(head_dim=hd, heads=heads, kv_heads=kv_heads, eps=1e-6, dim=dim)
     r = lambda *s: rng.uniform(*s) * np.float32(0.5)
     nrm = lambda n: np.float32(1) + np.float32(0.3) * rng.uniform(n)
@@ -278,7 +279,7 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
         long_ = np.float32(1) + np.float32(4) * (rng.uniform(rd // 2) + np.float32(1))
         # Phi3 LongRoPE (transformers _compute_longrope_parameters): inv_freq = 1 / (ext_factors * base^(2i/d))
         w['inv_freq'], w['inv_freq_long'] = base_inv / short, base_inv / long_
-        factor = 64 / longrope[0]
+        factor = context / longrope[0]
         c['attention_factor'] = np.sqrt(1 + np.log(factor) / np.log(longrope[0]))
     if gemma:
         c.update(gemma=True, scaling=gemma[0] ** -0.5, attn_softcap=gemma[1], final_softcap=gemma[2])
@@ -288,7 +289,7 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
         c['moe'] = dict(used=moe[1], normalize=moe[3])
 
     meta = {'general.architecture': arch, 'general.name': name,
-            arch + '.context_length': 64, arch + '.embedding_length': dim, arch + '.block_count': layers,
+            arch + '.context_length': context, arch + '.embedding_length': dim, arch + '.block_count': layers,
             arch + '.feed_forward_length': ffn, arch + '.attention.head_count': heads,
             arch + '.attention.head_count_kv': kv_heads, arch + '.rope.freq_base': base,
             arch + '.attention.layer_norm_rms_epsilon': c['eps'],
@@ -302,7 +303,8 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
         if gemma[1]:
             meta[arch + '.attn_logit_softcapping'] = float(gemma[1])
             meta[arch + '.final_logit_softcapping'] = float(gemma[2])
-        meta[arch + '.attention.scale'] = float(np.float32(gemma[0] ** -0.5))
+        if gemma[0] != hd:
+            meta[arch + '.attention.scale'] = float(np.float32(gemma[0] ** -0.5))
     if window:
         meta[arch + '.attention.sliding_window'] = window[0]
     if local_base:
@@ -373,11 +375,13 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
         if moe:
             f.write('# smallest gap between the last chosen and the first unchosen expert probability %.4f\n' % ROUTING_GAP[0])
         f.write('greedy_ids: %s\n' % ' '.join(map(str, cont)))
+        long_ids = [rng.below(vocab) for _ in range(longrope[1])] if longrope else None
         if longrope:
-            long_ids = [rng.below(vocab) for _ in range(longrope[1])]
             f.write('# a prompt longer than the original context %d: the long factors\n' % longrope[0])
             f.write('long_prompt_ids: %s\n' % ' '.join(map(str, long_ids)))
             f.write('long_logits: %s\n' % ' '.join('%.6f' % v for v in forward(c, w, long_ids, True)[-1]))
+    if LLAMACPP and llamacpp:
+        llamacpp_logits(name, meta, t, ids, vocab, long_ids if longrope else None)
     if llama3:
         with open(os.path.join(HERE, name + '.rope-divisors.txt'), 'w') as f:
             f.write('# factor low_freq_factor high_freq_factor original_context base rope_dim, then base/scaled per pair\n')
@@ -385,9 +389,47 @@ def make(name, arch, seed, dim=32, ffn=48, vocab=64, layers=2, heads=4, kv_heads
             f.write('divisors: %s\n' % ' '.join('%.7f' % v for v in base_inv / w['inv_freq']))
 
 
+def llamacpp_logits(name, meta, tensors, ids, vocab, long_ids):
+    """The same model with no tokenizer (llama.cpp's 'none' vocabulary: token ids go in directly) through llama.cpp's
+    libllama (llamacpp_logits.c, built here): logits of every prompt position, and for LongRoPE the long prompt's
+    last position with a context beyond the original one."""
+    import subprocess
+    tool = os.path.join(LLAMACPP, 'llamacpp_logits')
+    if not os.path.exists(tool):
+        subprocess.check_call(['gcc', '-O2', os.path.join(HERE, 'llamacpp_logits.c'), '-I', LLAMACPP_ROOT + '/include',
+                               '-I', LLAMACPP_ROOT + '/ggml/include', '-L', LLAMACPP_ROOT + '/build/bin', '-lllama',
+                               '-Wl,-rpath,' + LLAMACPP_ROOT + '/build/bin', '-o', tool])
+    m = {k: v for k, v in meta.items() if not k.startswith('tokenizer.')}
+    m['tokenizer.ggml.model'] = 'none'
+    m[meta['general.architecture'] + '.vocab_size'] = vocab
+    path = os.path.join(LLAMACPP, name + '.gguf')
+    write_gguf(path, m, tensors)
+    run = lambda ctx, tokens: subprocess.run([tool, path, str(ctx)] + [str(i) for i in tokens], check=True,
+                                             capture_output=True, text=True).stdout.strip().split('\n')
+    with open(os.path.join(HERE, name + '.llamacpp.txt'), 'w') as f:
+        f.write('# %s: logits of every prompt position from llama.cpp %s (llamacpp_logits.c: 1 thread, F32 KV cache, '
+                'context 256)\n' % (name, LLAMACPP_VERSION))
+        f.write('prompt_ids: %s\n' % ' '.join(map(str, ids)))
+        for line in run(256, ids):
+            f.write('logits: %s\n' % line)
+        if long_ids:
+            f.write('# the long prompt in a context of 512 (beyond the original context: the long factors)\n')
+            f.write('long_prompt_ids: %s\n' % ' '.join(map(str, long_ids)))
+            f.write('long_logits: %s\n' % run(512, long_ids)[-1])
+
+
 GGUF_DIR = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == '--gguf' else None
-make('tiny-llama3', 'llama', 1, dim=64, heads=4, kv_heads=2, tied=True, llama3=(8.0, 1.0, 4.0, 64), base=500000.0)
-make('tiny-qwen2', 'qwen2', 2, bias=True, tied=True, base=1000000.0)
+# --llamacpp DIR: also llama.cpp's logits (built at LLAMA_CPP, default /work/llama.cpp) into <name>.llamacpp.txt
+LLAMACPP = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == '--llamacpp' else None
+LLAMACPP_ROOT = os.environ.get('LLAMA_CPP', '/work/llama.cpp')
+LLAMACPP_VERSION = ''
+if LLAMACPP:
+    import subprocess
+    LLAMACPP_VERSION = subprocess.run([LLAMACPP_ROOT + '/build/bin/llama-cli', '--version'], capture_output=True,
+                                      text=True).stderr.split('\n')[0]
+make('tiny-llama3', 'llama', 1, dim=64, heads=4, kv_heads=2, tied=True, llama3=(8.0, 1.0, 4.0, 64), base=500000.0,
+     llamacpp=True)
+make('tiny-qwen2', 'qwen2', 2, bias=True, tied=True, base=1000000.0, llamacpp=True)
 make('tiny-qwen3', 'qwen3', 3, heads=4, kv_heads=2, head_dim=16, qk_norm=True)
 make('tiny-mistral', 'mistral', 4, heads=4, kv_heads=1)
 # Gemma 2: head size 16 beside dim/heads 8, query_pre_attn_scalar 24, caps small enough to bite, a window of 3 on
@@ -399,9 +441,16 @@ make('tiny-gemma3', 'gemma3', 6, layers=6, heads=4, kv_heads=2, head_dim=16, tie
 # Phi-3: fused qkv and gate_up, LongRoPE (original context 16 of 64; a 24-token prompt takes the long factors),
 # partial rotary (24 of 32 dims, as Phi-4-mini), a window of 5 on every layer
 make('tiny-phi3', 'phi3', 7, dim=64, heads=2, kv_heads=2, fused=True, longrope=(16, 24), window=(5, 0), rope_dim=24)
+# the same with full rotary, which llama.cpp's snapshot runs (it wants rope factors for the whole head)
+# (and chooses the factors by context size, padded to 256: so an original context of 256, a long prompt beyond it)
+make('tiny-phi3-full', 'phi3', 13, dim=64, heads=2, kv_heads=2, fused=True, longrope=(256, 260), window=(5, 0), llamacpp=True)
 # Mixtral-style llama: 4 experts, top 2, renormalized; GGUF q/k permuted
-make('tiny-mixtral', 'llama', 8, ffn=24, moe=(4, 2, 24, True, 0))
+make('tiny-mixtral', 'llama', 8, ffn=24, moe=(4, 2, 24, True, 0), llamacpp=True)
 # Qwen2-MoE: 6 experts, top 3 NOT renormalized, a shared expert with its sigmoid gate, q/k/v biases
-make('tiny-qwen2moe', 'qwen2moe', 9, bias=True, moe=(6, 3, 16, False, 40), base=1000000.0)
+make('tiny-qwen2moe', 'qwen2moe', 9, bias=True, moe=(6, 3, 16, False, 40), base=1000000.0, llamacpp=True)
 # Qwen3-MoE: 8 experts, top 3 renormalized, q/k norms, head size 16
 make('tiny-qwen3moe', 'qwen3moe', 11, head_dim=16, qk_norm=True, moe=(8, 3, 20, True, 0), base=1000000.0)
+# Gemma 2 as llama.cpp's snapshot runs it: it knows Gemma 2 by its layer count (26: the 2B, whose
+# query_pre_attn_scalar is the head size) and aborts on others
+make('tiny-gemma2-26', 'gemma2', 12, layers=26, heads=4, kv_heads=2, head_dim=16, tied=True, gemma=(16, 4.0, 3.0),
+     window=(3, 2), llamacpp=True)

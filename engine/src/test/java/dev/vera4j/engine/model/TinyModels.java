@@ -28,7 +28,11 @@ public final class TinyModels {
 
     /** Every tiny model, one per family feature set. */
     public static final List<String> ALL = List.of("tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral", "tiny-gemma2",
-            "tiny-gemma3", "tiny-phi3", "tiny-mixtral", "tiny-qwen2moe", "tiny-qwen3moe");
+            "tiny-gemma2-26", "tiny-gemma3", "tiny-phi3", "tiny-phi3-full", "tiny-mixtral", "tiny-qwen2moe", "tiny-qwen3moe");
+
+    /** The tiny models whose architecture llama.cpp's snapshot runs, with its logits committed beside the reference. */
+    public static final List<String> LLAMA_CPP = List.of("tiny-llama3", "tiny-qwen2", "tiny-gemma2-26", "tiny-phi3-full",
+            "tiny-mixtral", "tiny-qwen2moe");
 
     /**
      * One model's shape, as the script's {@code make(...)} arguments.
@@ -45,6 +49,8 @@ public final class TinyModels {
         int hd() { return headDim > 0 ? headDim : dim / heads; }
 
         int rd() { return ropeDim > 0 ? ropeDim : hd(); }
+
+        int context() { return longRope != null ? 4 * longRope[0] : 64; }
     }
 
     private static Spec dense(String name, String arch, long seed, int dim, int layers, int heads, int kvHeads, int headDim,
@@ -61,10 +67,14 @@ public final class TinyModels {
             case "tiny-mistral" -> dense(name, "mistral", 4, 32, 2, 4, 1, 0, false, false, false, null, 10000.0);
             case "tiny-gemma2" -> new Spec(name, "gemma2", 5, 32, 48, 64, 2, 4, 2, 16, false, false, true, null, 10000.0,
                     new double[] {24, 4.0, 3.0}, new int[] {3, 2}, 0, 0, false, null, null, 0);
+            case "tiny-gemma2-26" -> new Spec(name, "gemma2", 12, 32, 48, 64, 26, 4, 2, 16, false, false, true, null, 10000.0,
+                    new double[] {16, 4.0, 3.0}, new int[] {3, 2}, 0, 0, false, null, null, 0);
             case "tiny-gemma3" -> new Spec(name, "gemma3", 6, 32, 48, 64, 6, 4, 2, 16, false, true, true, null, 1000000.0,
                     new double[] {16, 0, 0}, new int[] {3, 6}, 10000.0, 8.0, false, null, null, 0);
             case "tiny-phi3" -> new Spec(name, "phi3", 7, 64, 48, 64, 2, 2, 2, 0, false, false, false, null, 10000.0,
                     null, new int[] {5, 0}, 0, 0, true, new int[] {16, 24}, null, 24);
+            case "tiny-phi3-full" -> new Spec(name, "phi3", 13, 64, 48, 64, 2, 2, 2, 0, false, false, false, null, 10000.0,
+                    null, new int[] {5, 0}, 0, 0, true, new int[] {256, 260}, null, 0);
             case "tiny-mixtral" -> new Spec(name, "llama", 8, 32, 24, 64, 2, 4, 2, 0, false, false, false, null, 10000.0,
                     null, null, 0, 0, false, null, new int[] {4, 2, 24, 1, 0}, 0);
             case "tiny-qwen2moe" -> new Spec(name, "qwen2moe", 9, 32, 48, 64, 2, 4, 2, 0, true, false, false, null, 1000000.0,
@@ -140,7 +150,7 @@ public final class TinyModels {
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("general.architecture", GgufValue.ofString(a));
         m.put("general.name", GgufValue.ofString(s.name()));
-        m.put(a + ".context_length", GgufValue.ofUInt32(64));
+        m.put(a + ".context_length", GgufValue.ofUInt32(s.context()));
         m.put(a + ".embedding_length", GgufValue.ofUInt32(s.dim()));
         m.put(a + ".block_count", GgufValue.ofUInt32(s.layers()));
         m.put(a + ".feed_forward_length", GgufValue.ofUInt32(s.ffn()));
@@ -162,7 +172,7 @@ public final class TinyModels {
                 m.put(a + ".attn_logit_softcapping", GgufValue.ofFloat32((float) s.gemma()[1]));
                 m.put(a + ".final_logit_softcapping", GgufValue.ofFloat32((float) s.gemma()[2]));
             }
-            m.put(a + ".attention.scale", GgufValue.ofFloat32((float) (1 / Math.sqrt(s.gemma()[0]))));
+            if (s.gemma()[0] != s.hd()) m.put(a + ".attention.scale", GgufValue.ofFloat32((float) (1 / Math.sqrt(s.gemma()[0]))));
         }
         if (s.window() != null) m.put(a + ".attention.sliding_window", GgufValue.ofUInt32(s.window()[0]));
         if (s.localBase() > 0) m.put(a + ".rope.freq_base_swa", GgufValue.ofFloat32((float) s.localBase()));
@@ -173,7 +183,7 @@ public final class TinyModels {
         if (s.longRope() != null) {
             int orig = s.longRope()[0];
             m.put(a + ".rope.scaling.original_context_length", GgufValue.ofUInt32(orig));
-            m.put(a + ".rope.scaling.attn_factor", GgufValue.ofFloat32((float) Math.sqrt(1 + Math.log(64.0 / orig) / Math.log(orig))));
+            m.put(a + ".rope.scaling.attn_factor", GgufValue.ofFloat32((float) Math.sqrt(1 + Math.log((double) s.context() / orig) / Math.log(orig))));
         }
         if (s.moe() != null) {
             m.put(a + ".expert_count", GgufValue.ofUInt32(s.moe()[0]));

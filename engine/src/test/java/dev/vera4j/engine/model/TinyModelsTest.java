@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.FieldSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -69,12 +70,14 @@ class TinyModelsTest {
 
     /** The script's output for one model. */
     record Reference(int[] ids, List<float[]> logits, int[] greedy, int[] longIds, float[] longLogits) {
-        static Reference of(String name) {
+        static Reference of(String name) { return read(name + ".expected.txt"); }
+
+        static Reference read(String file) {
             try {
                 int[] ids = null, greedy = null, longIds = null;
                 float[] longLogits = null;
                 List<float[]> logits = new ArrayList<>();
-                for (String line : Files.readAllLines(resource(name + ".expected.txt"))) {
+                for (String line : Files.readAllLines(resource(file))) {
                     int colon = line.indexOf(':');
                     if (line.startsWith("#") || colon < 0) continue;
                     String value = line.substring(colon + 1).trim();
@@ -187,6 +190,7 @@ class TinyModelsTest {
             case "gemma2" -> {
                 assertEquals(Activation.GELU_TANH, c.style().activation());
                 assertEquals(new SlidingWindow(3, 2, 0), c.window());
+                assertEquals((float) (1 / Math.sqrt(c.blockCount() == 26 ? 16 : 24)), c.style().attentionScale());
                 assertTrue(c.window().slides(0) && !c.window().slides(1));
                 assertEquals(4f, c.style().attnSoftCap());
                 assertEquals(3f, c.style().finalSoftCap());
@@ -201,7 +205,7 @@ class TinyModelsTest {
             }
             case "phi3" -> {
                 assertEquals(RopeScaling.Type.LONGROPE, c.ropeScaling().type());
-                assertEquals(24, c.ropeDim());
+                assertEquals(c.contextLength() == 64 ? 24 : 32, c.ropeDim());
                 assertEquals(new SlidingWindow(5, 0, 0), c.window());
                 assertEquals(w.layer(0).wq().data().address() + w.layer(0).wq().data().byteSize(), w.layer(0).wk().data().address(),
                         "q and k are views of one attn_qkv tensor");
@@ -261,24 +265,58 @@ class TinyModelsTest {
     }
 
     /**
-     * Phi-3's LongRoPE by context: a cache of more positions than the original context (16) takes the long factors,
-     * as the reference does for a prompt longer than that; with the short factors (a cache within the original
-     * context, forced here by a larger original context) the long prompt misses.
+     * Phi-3's LongRoPE by context: a cache of more positions than the original context takes the long factors, as the
+     * reference does for a prompt longer than that; with the short factors (a cache within the original context,
+     * forced here by a larger original context) the long prompt misses.
      */
-    @Test
-    void longRopeTakesTheLongFactorsBeyondTheOriginalContext() throws IOException {
-        Reference ref = Reference.of("tiny-phi3");
-        assertArrayEquals(TinyModels.longPromptIds("tiny-phi3"), ref.longIds());
-        try (Tiny m = Tiny.open("tiny-phi3")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-phi3", "tiny-phi3-full"})
+    void longRopeTakesTheLongFactorsBeyondTheOriginalContext(String name) throws IOException {
+        Reference ref = Reference.of(name);
+        assertArrayEquals(TinyModels.longPromptIds(name), ref.longIds());
+        try (Tiny m = Tiny.open(name)) {
             int n = ref.longIds().length, vocab = m.config().vocabSize();
-            float[] longCtx = allLogits(m.backend(c -> c), ref.longIds(), 32);
+            assertTrue(n > m.config().ropeScaling().originalContext());
+            float[] longCtx = allLogits(m.backend(c -> c), ref.longIds(), n);
             float[] last = Arrays.copyOfRange(longCtx, (n - 1) * vocab, n * vocab);
             for (int i = 0; i < vocab; i++) assertEquals(ref.longLogits()[i], last[i], TOLERANCE, "long context logit " + i);
-            RopeScaling wider = RopeScaling.longRope(64, m.config().ropeScaling().attnFactor());
-            float[] shortCtx = allLogits(m.backend(c -> c.with(wider)), ref.longIds(), 32);
+            RopeScaling wider = RopeScaling.longRope(n, m.config().ropeScaling().attnFactor());
+            float[] shortCtx = allLogits(m.backend(c -> c.with(wider)), ref.longIds(), n);
             float miss = maxDifference(List.of(ref.longLogits()), Arrays.copyOfRange(shortCtx, (n - 1) * vocab, n * vocab));
             assertTrue(miss > MISS, "the short factors match the long reference: " + miss);
         }
+    }
+
+    /**
+     * llama.cpp's logits (its snapshot runs llama, qwen2, gemma2, phi3, llama with experts and qwen2moe; committed by
+     * make_tiny_models.py --llamacpp) on the same weights: within 1e-3, but 1e-2 for Gemma 2, whose GELU llama.cpp's
+     * CPU backend takes from an fp16 table; the same argmax at every position.
+     */
+    @ParameterizedTest
+    @FieldSource("dev.vera4j.engine.model.TinyModels#LLAMA_CPP")
+    void logitsMatchLlamaCpp(String name) throws IOException {
+        Reference lc = Reference.read(name + ".llamacpp.txt");
+        float tolerance = name.startsWith("tiny-gemma2") ? 1e-2f : TOLERANCE;
+        try (Tiny m = Tiny.open(name)) {
+            int vocab = m.config().vocabSize();
+            float[] ours = allLogits(m.backend(c -> c), lc.ids(), 16);
+            assertTrue(maxDifference(lc.logits(), ours) < tolerance, name + ": largest difference " + maxDifference(lc.logits(), ours));
+            for (int t = 0; t < lc.ids().length; t++) {
+                assertEquals(argmax(lc.logits().get(t), 0), argmax(ours, t * vocab), name + " position " + t);
+            }
+            if (lc.longIds() != null) {
+                int n = lc.longIds().length;
+                float[] longCtx = allLogits(m.backend(c -> c), lc.longIds(), n);
+                float[] last = Arrays.copyOfRange(longCtx, (n - 1) * vocab, n * vocab);
+                assertTrue(maxDifference(List.of(lc.longLogits()), last) < tolerance, name + " long prompt");
+            }
+        }
+    }
+
+    private static int argmax(float[] v, int off) {
+        int best = 0;
+        for (int i = 1; i < 64; i++) if (v[off + i] > v[off + best]) best = i;
+        return best;
     }
 
     /**
