@@ -119,7 +119,7 @@ final class SyntheticVocab {
     static Map<String, GgufValue> forShape(ModelShape s) {
         if (s.tokenizer().equals("spm")) return spm(s.vocab());
         List<String> specials = new ArrayList<>();
-        if (s.architecture().equals("qwen2")) {
+        if (s.architecture().startsWith("qwen")) {
             specials.addAll(List.of("<|endoftext|>", "<|im_end|>", "<|im_start|>"));
             int total = s.vocab() > 150000 ? s.vocab() - 151643 : 3;   // Qwen2's padding of the embedding rows
             for (int i = specials.size(); i < total; i++) specials.add("<|extra_" + i + "|>");

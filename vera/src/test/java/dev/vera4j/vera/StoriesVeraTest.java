@@ -8,6 +8,7 @@ import dev.vera4j.engine.backend.cpu.CpuActivations;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
+import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.gguf.GgmlType;
@@ -207,13 +208,10 @@ class StoriesVeraTest {
     static LlamaWeights denseUpdated(Arena arena) {
         LlamaWeights w = LlamaWeights.of(file, config);
         Projections p = adapter.resolveProjections();
-        LlamaWeights.Layer[] layers = w.layers().clone();
         for (int l = 0; l < config.blockCount(); l++) {
-            LlamaWeights.Layer L = layers[l];
-            Weights[] ws = {L.wq(), L.wk(), L.wv(), L.wo(), L.gate(), L.up(), L.down()};
-            for (VeraTarget t : VeraTarget.values()) {
+            for (VeraTarget t : TestAdapters.DENSE) {
                 VeraLambdas lam = adapter.lambdas().get(new VeraSite(l, t));
-                Weights old = ws[t.ordinal()];
+                Weights old = w.matrix(new LinearSite(l, LinearSite.Kind.valueOf(t.name())));
                 double[] delta = VeraDelta.denseDelta(p.view(old.cols(), old.rows()), lam);
                 boolean permute = t == VeraTarget.Q || t == VeraTarget.K;
                 MemorySegment seg = arena.allocate((long) old.rows() * old.cols() * 4, 4);
@@ -224,11 +222,9 @@ class StoriesVeraTest {
                         seg.setAtIndex(F32, at, (float) (old.data().getAtIndex(F32, at) + delta[hfRow * old.cols() + c]));
                     }
                 }
-                ws[t.ordinal()] = new Weights(seg, GgmlType.F32, old.rows(), old.cols());
+                w = w.replacing(old, new Weights(seg, GgmlType.F32, old.rows(), old.cols()));
             }
-            layers[l] = new LlamaWeights.Layer(L.attnNorm(), ws[0], ws[1], ws[2], ws[3], L.bq(), L.bk(), L.bv(),
-                    L.qNorm(), L.kNorm(), L.ffnNorm(), ws[4], ws[5], ws[6]);
         }
-        return new LlamaWeights(w.tokenEmbedding(), w.outputNorm(), w.output(), w.ropeFreqs(), layers);
+        return w;
     }
 }

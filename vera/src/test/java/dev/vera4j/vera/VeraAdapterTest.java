@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The Vector API hook against the scalar double reference {@link VeraDelta}. */
 class VeraAdapterTest {
-    static final EnumSet<VeraTarget> ALL = EnumSet.allOf(VeraTarget.class);
+    static final EnumSet<VeraTarget> ALL = TestAdapters.DENSE;
 
     /** Δy of {@code n} tokens by the reference, rows moved to the base's order for q/k of a llama base. */
     static double[] reference(AdapterFile f, VeraSite site, float[] x, int xOff, int n) {

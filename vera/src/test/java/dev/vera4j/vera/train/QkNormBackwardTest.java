@@ -62,7 +62,7 @@ class QkNormBackwardTest {
             assertTrue(config.qkNorm(), "the rewritten model has q/k norms");
             CpuBackend tf = new CpuBackend(config, LlamaWeights.of(file, config), pool);
             BaseFingerprint fp = BaseFingerprint.of(file);
-            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(3, 8, 0.1f, EnumSet.allOf(VeraTarget.class), List.of(), true));
+            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(3, 8, 0.1f, dev.vera4j.vera.TestAdapters.DENSE, List.of(), true));
             GradientReference ref = GradientReference.load();
             int n = ref.tokens().length - 1;
             for (boolean recompute : new boolean[] {false, true}) {
