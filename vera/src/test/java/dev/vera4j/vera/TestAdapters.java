@@ -19,6 +19,12 @@ public final class TestAdapters {
         return new BaseFingerprint(architecture, 2, 16, 24, 4, 2, 4, 10, "00112233445566778899aabbccddeeff");
     }
 
+    /** A small mixture-of-experts base: as {@link #tinyBase}, with 3 experts of 8 (and for qwen2moe a shared expert of 12). */
+    static BaseFingerprint tinyMoeBase(String architecture) {
+        return new BaseFingerprint(architecture, 2, 16, 24, 4, 2, 4, 10, 3, 8, architecture.equals("qwen2moe") ? 12 : 0,
+                "00112233445566778899aabbccddeeff");
+    }
+
     /** An adapter over {@code targets} of every layer of {@code base}, with λ's drawn from {@code seed}. */
     static AdapterFile random(BaseFingerprint base, Set<VeraTarget> targets, int rank, long seed) {
         VeraConfig config = new VeraConfig(seed, rank, 0.1f, EnumSet.copyOf(targets), List.of(), true);
