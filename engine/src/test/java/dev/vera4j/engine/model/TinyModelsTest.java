@@ -321,7 +321,9 @@ class TinyModelsTest {
 
     /**
      * Several sequences in one step, for every family: a prefill from position 0, a decode after five tokens and a
-     * prefill after two, in one batch, each give the logits they give alone.
+     * prefill after two, in one batch, each give the logits they give alone — each with a hook of its own (at an
+     * expert's gate in a mixture of experts, whose gathered rows mix the sequences; at down otherwise), which must see
+     * only its sequence's rows.
      */
     @ParameterizedTest
     @FieldSource("dev.vera4j.engine.model.TinyModels#ALL")
@@ -334,13 +336,23 @@ class TinyModelsTest {
             List<float[]> alone = new ArrayList<>();
             List<Sequence> seqs = new ArrayList<>();
             CpuActivations act = b.newActivations(16, 32, false);
+            LinearHook[] hooks = new LinearHook[tokens.length];
+            LinearSite.Kind kind = m.config().moe() ? LinearSite.Kind.GATE_EXP : LinearSite.Kind.DOWN;
             for (int s = 0; s < tokens.length; s++) {
-                OneSequence one = new OneSequence(b, KvType.F32, 8, 32);
+                float scale = 0.3f * (s + 1);   // every expert's gate (or down), a different update per sequence
+                hooks[s] = (site, x, xOff, y, yOff, n, in, out) -> {
+                    if (site.kind() != kind) return;
+                    for (int t = 0; t < n; t++) for (int o = 0; o < out; o++) y[yOff + t * out + o] += scale * x[xOff + t * in + o % in];
+                };
+            }
+            for (int s = 0; s < tokens.length; s++) {
+                OneSequence one = new OneSequence(b, KvType.F32, 8, 32).hook(hooks[s]);
                 if (history[s].length > 0) one.forward(history[s], 0, history[s].length, new float[vocab], false);
                 float[] out = new float[tokens[s].length * vocab];
                 one.forward(tokens[s], 0, tokens[s].length, out, true);
                 alone.add(out);
                 Sequence seq = new Sequence(b.newCache(KvType.F32, 32));
+                seq.addHook(hooks[s]);
                 if (history[s].length > 0) b.step(act, Batch.of(seq, history[s], 0, history[s].length, false), new float[vocab]);
                 seqs.add(seq);
             }
