@@ -4,7 +4,7 @@ import dev.vera4j.engine.backend.Batch;
 import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.TinyModels;
 import dev.vera4j.gguf.GgmlType;
@@ -70,12 +70,12 @@ class FamilyAdaptersTest {
             // small λ_b: a clear change that leaves the tokens' expert choices as they are (a near tie could flip)
             adapter = scaled(adapter, 0.05f);
             AdapterWeights w = AdapterWeights.prepare(adapter, fp, name, false);
-            CpuBackend base = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend base = new CpuBackend(c, ModelWeights.of(f, c), pool);
             float[] plain = logits(base, null), hooked = logits(base, new VeraAdapter(w, PROMPT.length, 1f, pool));
             Path merged = dir.resolve("merged.gguf");
             new Merger(pool).merge(f, w, 1f, GgmlType.F32, merged);
             try (GgufFile m = GgufFile.open(merged)) {
-                float[] mergedLogits = logits(new CpuBackend(c, LlamaWeights.of(m, c), pool), null);
+                float[] mergedLogits = logits(new CpuBackend(c, ModelWeights.of(m, c), pool), null);
                 float worst = 0, changed = 0;
                 for (int i = 0; i < hooked.length; i++) {
                     worst = Math.max(worst, Math.abs(hooked[i] - mergedLogits[i]));

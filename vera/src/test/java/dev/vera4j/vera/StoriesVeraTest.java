@@ -9,7 +9,7 @@ import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
@@ -51,7 +51,7 @@ class StoriesVeraTest {
         file = GgufFile.open(StoriesReference.stories());
         pool = new WorkerPool(2);
         config = ModelConfig.fromMetadata(file.metadata());
-        base = new CpuBackend(config, LlamaWeights.of(file, config), pool);
+        base = new CpuBackend(config, ModelWeights.of(file, config), pool);
         fingerprint = BaseFingerprint.of(file);
         adapter = PeftAdapters.fromPeft(PeftImporter.read(StoriesReference.peftDir()), fingerprint);
         weights = AdapterWeights.prepare(adapter, fingerprint, "stories-vera", false);
@@ -118,7 +118,7 @@ class StoriesVeraTest {
         Path merged = dir.resolve("merged.gguf");
         new Merger(pool).merge(file, weights, 1f, GgmlType.F32, merged);
         try (GgufFile m = GgufFile.open(merged)) {
-            float[] mergedLogits = logits(new CpuBackend(config, LlamaWeights.of(m, config), pool), null);
+            float[] mergedLogits = logits(new CpuBackend(config, ModelWeights.of(m, config), pool), null);
             float worst = maxDiff(hooked, mergedLogits, hooked.length);
             System.out.println("stories260K VeRA: max |hook - merged F32| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs merged model: " + worst);
@@ -147,7 +147,7 @@ class StoriesVeraTest {
             new Merger(pool).merge(m1, AdapterWeights.prepare(second, BaseFingerprint.of(m1), "second", true), 0.3f, null, twice);
         }
         try (GgufFile m2 = GgufFile.open(twice)) {
-            CpuBackend merged = new CpuBackend(config, LlamaWeights.of(m2, config), pool);
+            CpuBackend merged = new CpuBackend(config, ModelWeights.of(m2, config), pool);
             float[] out = new float[n * config.vocabSize()];
             merged.step(merged.newActivations(n, 32, false), Batch.of(new Sequence(merged.newCache(KvType.F32, 32)), ref.promptIds(), 0, n, true), out);
             float worst = maxDiff(hooked, out, out.length);
@@ -205,8 +205,8 @@ class StoriesVeraTest {
     }
 
     /** The base with {@code W + ΔW} at every adapted site: ΔW from {@link VeraDelta#denseDelta} in Hugging Face row order, moved row by row for q/k. */
-    static LlamaWeights denseUpdated(Arena arena) {
-        LlamaWeights w = LlamaWeights.of(file, config);
+    static ModelWeights denseUpdated(Arena arena) {
+        ModelWeights w = ModelWeights.of(file, config);
         Projections p = adapter.resolveProjections();
         for (int l = 0; l < config.blockCount(); l++) {
             for (VeraTarget t : TestAdapters.DENSE) {

@@ -38,12 +38,12 @@ public final class RopeFrequencies {
     }
 
     /** The {@code ropeDim/2} inverse frequencies of {@code kind}. */
-    public static float[] inverse(ModelConfig c, LlamaWeights w, Kind kind) {
+    public static float[] inverse(ModelConfig c, ModelWeights w, Kind kind) {
         if (kind == Kind.LOCAL) return Rope.inverseFrequencies(c.ropeDim(), c.window().localRopeBase(), 1f, null);
         float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
         MemorySegment factors = w.ropeFreqs();
         if (c.ropeScaling().type() == RopeScaling.Type.LONGROPE) factors = kind == Kind.GLOBAL_LONG ? w.ropeFactorsLong() : w.ropeFactorsShort();
-        if (factors != null) for (int i = 0; i < divisors.length; i++) divisors[i] = factors.getAtIndex(LlamaWeights.F32, i);
+        if (factors != null) for (int i = 0; i < divisors.length; i++) divisors[i] = factors.getAtIndex(ModelWeights.F32, i);
         return Rope.inverseFrequencies(c.ropeDim(), c.ropeBase(), c.ropeFreqScale(), divisors);
     }
 }

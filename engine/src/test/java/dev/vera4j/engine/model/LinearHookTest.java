@@ -87,7 +87,7 @@ class LinearHookTest {
         int[] prompt = {5, 17, 33, 2, 60, 41, 8, 19, 27, 50, 12, 3};
         try (GgufFile f = GgufFile.open(TinyModels.write(name, dir)); WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            LlamaWeights w = LlamaWeights.of(f, c);
+            ModelWeights w = ModelWeights.of(f, c);
             CpuBackend base = new CpuBackend(c, w, pool);
             float[] plain = allLogits(base, null, prompt, 7);
             int last = c.blockCount() - 1;
@@ -116,13 +116,13 @@ class LinearHookTest {
     }
 
     /** The model's weights with {@code W + ΔW} at the hook's site, as an F32 copy. */
-    static LlamaWeights withUpdate(LlamaWeights w, LowRank h, Arena arena) {
+    static ModelWeights withUpdate(ModelWeights w, LowRank h, Arena arena) {
         Weights old = w.matrix(h.target());
         MemorySegment seg = arena.allocate((long) old.rows() * old.cols() * 4, 4);
         float[] row = new float[old.cols()];
         for (int r = 0; r < old.rows(); r++) {
             dev.vera4j.gguf.types.Codecs.of(old.type()).dequantizeReference(old.data(), r * old.rowBytes(), row, 0, old.cols());
-            for (int c = 0; c < old.cols(); c++) seg.set(LlamaWeights.F32, ((long) r * old.cols() + c) * 4, row[c] + h.delta(r, c));
+            for (int c = 0; c < old.cols(); c++) seg.set(ModelWeights.F32, ((long) r * old.cols() + c) * 4, row[c] + h.delta(r, c));
         }
         return w.replacing(old, new Weights(seg, GgmlType.F32, old.rows(), old.cols()));
     }
@@ -131,7 +131,7 @@ class LinearHookTest {
     void hookDeltaEqualsUpdatedWeightsAtEverySiteKind() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            LlamaWeights w = LlamaWeights.of(f, c);
+            ModelWeights w = ModelWeights.of(f, c);
             CpuBackend base = new CpuBackend(c, w, pool);
             float[] plain = allLogits(base, null);
             List<LinearSite> sites = new ArrayList<>();
@@ -161,7 +161,7 @@ class LinearHookTest {
     void hooksSeeEverySiteOncePerPassAndCanBeRemoved() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend tf = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend tf = new CpuBackend(c, ModelWeights.of(f, c), pool);
             List<String> seen = new ArrayList<>();
             LinearHook spy = (site, x, xOff, y, yOff, n, in, out) -> seen.add(site + "/" + n);
             OneSequence s = new OneSequence(tf, KvType.F32, 4, 16).hook(spy);

@@ -107,11 +107,11 @@ class TinyModelsTest {
     }
 
     /** A tiny model's file, configuration and weights. */
-    record Tiny(GgufFile file, ModelConfig config, LlamaWeights weights) implements AutoCloseable {
+    record Tiny(GgufFile file, ModelConfig config, ModelWeights weights) implements AutoCloseable {
         static Tiny open(String name) throws IOException {
             GgufFile f = GgufFile.open(TinyModels.write(name, Files.createDirectories(tmp.resolve(name))));
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            return new Tiny(f, c, LlamaWeights.of(f, c));
+            return new Tiny(f, c, ModelWeights.of(f, c));
         }
 
         CpuBackend backend(UnaryOperator<ModelConfig> change) { return new CpuBackend(change.apply(config), weights, pool); }
@@ -177,7 +177,7 @@ class TinyModelsTest {
     }
 
     /** What each family's tiny model is meant to exercise, so that a reference match means those features work. */
-    private static void checkFamily(ModelConfig c, LlamaWeights w) {
+    private static void checkFamily(ModelConfig c, ModelWeights w) {
         switch (c.architecture()) {
             case "qwen2" -> { assertTrue(w.tiedEmbeddings()); assertNotNull(w.layer(0).bq()); assertEquals(RopeType.NEOX, c.ropeType()); }
             case "qwen3" -> { assertEquals(16, c.headDim()); assertEquals(64, c.qDim()); assertNotNull(w.layer(1).kNorm()); }

@@ -11,7 +11,7 @@ import dev.vera4j.engine.model.Activation;
 import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.ActivationRecorder.Point;
 import dev.vera4j.engine.model.LinearSite.Kind;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.simd.Weights;
 import dev.vera4j.simd.WorkerPool;
@@ -50,7 +50,7 @@ public final class Backward {
 
     private final CpuBackend backend;
     private final ModelConfig c;
-    private final LlamaWeights w;
+    private final ModelWeights w;
     private final WorkerPool pool;
     private final TrainableLambdas params;
     private final int maxSeq;
@@ -202,14 +202,14 @@ public final class Backward {
     /** From {@code dx} (of the block's output) through the feed-forward half, adding into {@code dx} (of its input). */
     private void ffnBackward(int l, int n) {
         int dim = c.dim();
-        LlamaWeights.Layer L = w.layer(l);
+        ModelWeights.Layer L = w.layer(l);
         float[] dOut = postNormBackward(l, FFN_OUT, L.ffnPostNorm(), dx, n);
         float[] hf = act(FFN_NORM, l);
         Arrays.fill(dhf, 0, n * dim, 0f);
         if (L.moe() == null) {
             gatedBackward(l, L.gate(), L.up(), L.down(), Kind.GATE, c.style().activation(), hf, dOut, n);
         } else {
-            LlamaWeights.ExpertWeights m = L.moe();
+            ModelWeights.ExpertWeights m = L.moe();
             experts.backward(l, m, n, act(ROUTER, l), hf, act(EXPERT_GATE, l), act(EXPERT_UP, l), act(EXPERT_MIX, l),
                     act(EXPERT_OUT, l), dOut, dhf);
             if (c.experts().shared()) sharedExpertBackward(l, m, hf, dOut, n);
@@ -221,7 +221,7 @@ public final class Backward {
      * Qwen2-MoE's shared expert, {@code σ(s)·shared(hf)} with {@code s = w·hf}: its FFN gets {@code σ(s)·dOut}, and
      * {@code hf} gets the gate's {@code σ'(s)·(dOut·shared)·w} besides.
      */
-    private void sharedExpertBackward(int l, LlamaWeights.ExpertWeights m, float[] hf, float[] dOut, int n) {
+    private void sharedExpertBackward(int l, ModelWeights.ExpertWeights m, float[] hf, float[] dOut, int n) {
         int dim = c.dim();
         float[] out = act(SHARED_OUT, l), logit = act(SHARED_LOGIT, l);
         for (int t = 0; t < n; t++) {
@@ -254,7 +254,7 @@ public final class Backward {
     /** From {@code dx} (of the residual after attention) through the attention half, adding into {@code dx}. */
     private void attentionBackward(int l, int n) {
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
-        LlamaWeights.Layer L = w.layer(l);
+        ModelWeights.Layer L = w.layer(l);
         float[] dOut = postNormBackward(l, ATTN_OUT, L.attnPostNorm(), dx, n);
         float[] amix = act(ATTN_MIX, l), ha = act(ATTN_NORM, l);
         Arrays.fill(dmix, 0, n * qDim, 0f);

@@ -2,7 +2,7 @@ package dev.vera4j.vera.train;
 
 import dev.vera4j.engine.backend.cpu.ExpertChoice;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 
 import java.util.Arrays;
@@ -59,7 +59,7 @@ final class ExpertGradients {
      * that sum), the recorded router logits and the slot-ordered expert activations ({@code gate}, {@code up},
      * {@code mix}: {@code n·used × ff}; {@code out}: {@code n·used × dim}) and the layer's normalized input {@code hf}.
      */
-    void backward(int layer, LlamaWeights.ExpertWeights m, int n, float[] logits, float[] hf, float[] gate, float[] up,
+    void backward(int layer, ModelWeights.ExpertWeights m, int n, float[] logits, float[] hf, float[] gate, float[] up,
                   float[] mix, float[] out, float[] dy, float[] dhf) {
         int dim = c.dim(), ff = c.experts().feedForwardLength(), used = c.experts().used();
         choice.route(logits, n);

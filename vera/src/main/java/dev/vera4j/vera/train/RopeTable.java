@@ -1,6 +1,6 @@
 package dev.vera4j.vera.train;
 
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.engine.model.RopeType;
@@ -23,7 +23,7 @@ final class RopeTable {
     /** Per {@link RopeFrequencies.Kind}: magnitude-scaled cos and sin per position and pair, or null if unused. */
     private final float[][] cos, sin;
 
-    RopeTable(ModelConfig c, LlamaWeights w, int maxSeq) {
+    RopeTable(ModelConfig c, ModelWeights w, int maxSeq) {
         this.c = c;
         this.maxSeq = maxSeq;
         headDim = c.headDim();

@@ -1,7 +1,7 @@
 package dev.vera4j.vera.train;
 
 import dev.vera4j.engine.backend.cpu.CpuBackend;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.TinyModels;
 import dev.vera4j.gguf.GgufFile;
@@ -48,7 +48,7 @@ class FamilyTrainingTest {
     void trainingLowersTheValidationLoss(String name, @TempDir Path dir) throws Exception {
         try (GgufFile f = GgufFile.open(TinyModels.write(name, dir)); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend tf = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend tf = new CpuBackend(c, ModelWeights.of(f, c), pool);
             BaseFingerprint fp = BaseFingerprint.of(f);
             EnumSet<VeraTarget> targets = EnumSet.noneOf(VeraTarget.class);
             for (VeraTarget t : VeraTarget.values()) if (fp.has(t)) targets.add(t);

@@ -7,7 +7,7 @@ import dev.vera4j.engine.backend.Device;
 import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.engine.model.RopeScaling;
@@ -25,7 +25,7 @@ import java.lang.foreign.Arena;
  *
  * <pre>{@code
  * try (WorkerPool pool = new WorkerPool(4)) {
- *     CpuBackend cpu = new CpuBackend(config, LlamaWeights.of(file, config), pool);
+ *     CpuBackend cpu = new CpuBackend(config, ModelWeights.of(file, config), pool);
  *     Sequence s = new Sequence(cpu.newCache(KvType.F32, 256));
  *     cpu.step(cpu.newActivations(16, 256, false), Batch.of(s, ids, 0, ids.length, true), logits);   // logits of every token
  * }
@@ -33,7 +33,7 @@ import java.lang.foreign.Arena;
  */
 public final class CpuBackend implements Backend {
     private final ModelConfig config;
-    private final LlamaWeights weights;
+    private final ModelWeights weights;
     private final WorkerPool pool;
     /** The packed copies this backend made, or {@code null}. */
     private final Arena copies;
@@ -45,9 +45,9 @@ public final class CpuBackend implements Backend {
     private boolean closed;
 
     /** A backend over {@code weights} as they are, on {@code pool}'s threads (which it does not close). */
-    public CpuBackend(ModelConfig config, LlamaWeights weights, WorkerPool pool) { this(config, weights, pool, null); }
+    public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool) { this(config, weights, pool, null); }
 
-    private CpuBackend(ModelConfig config, LlamaWeights weights, WorkerPool pool, Arena copies) {
+    private CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool, Arena copies) {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -66,9 +66,9 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend whose matrices of the types with a kernel layout (Q4_0, Q4_K, Q6_K, ...) are read from packed copies
-     * ({@link LlamaWeights#packed}), made now by {@code pool}'s threads and freed by {@link #close}.
+     * ({@link ModelWeights#packed}), made now by {@code pool}'s threads and freed by {@link #close}.
      */
-    public static CpuBackend withDecodeCopies(ModelConfig config, LlamaWeights weights, WorkerPool pool) {
+    public static CpuBackend withDecodeCopies(ModelConfig config, ModelWeights weights, WorkerPool pool) {
         Arena arena = Arena.ofShared();
         try {
             return new CpuBackend(config, weights.packed(arena, pool), pool, arena);
@@ -85,7 +85,7 @@ public final class CpuBackend implements Backend {
     public ModelConfig config() { return config; }
 
     /** The weights the products read. */
-    public LlamaWeights weights() { return weights; }
+    public ModelWeights weights() { return weights; }
 
     /** The threads that steps split their work over; hooks may use them too (they run between the step's jobs). */
     public WorkerPool pool() { return pool; }

@@ -7,7 +7,7 @@ import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.BlockStyle;
 import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.engine.model.LinearSite.Kind;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.simd.Activations;
@@ -38,14 +38,14 @@ import static dev.vera4j.engine.model.ActivationRecorder.Point.*;
 final class Transformer {
     private final ModelConfig c;
     private final BlockStyle style;
-    private final LlamaWeights w;
+    private final ModelWeights w;
     private final WorkerPool pool;
     /** Per layer, a site per kind (expert kinds: per expert, {@code expertSites[l][kind − GATE_EXP][e]}). */
     private final LinearSite[][] sites;
     private final LinearSite[][][] expertSites;
     private final LinearSite outputSite = LinearSite.output();
 
-    Transformer(ModelConfig config, LlamaWeights weights, WorkerPool pool) {
+    Transformer(ModelConfig config, ModelWeights weights, WorkerPool pool) {
         this.c = config;
         this.style = config.style();
         this.w = weights;
@@ -93,7 +93,7 @@ final class Transformer {
     void block(CpuActivations s, Batch b, int l) {
         int dim = c.dim(), n = b.tokenCount();
         float[] x = s.x, xb = s.xb;
-        LlamaWeights.Layer L = w.layer(l);
+        ModelWeights.Layer L = w.layer(l);
         record(b, l, BLOCK_INPUT, x, dim);
         // attention: x += [postNorm] Wo · attn(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
         attention(s, b, l, L);
@@ -113,7 +113,7 @@ final class Transformer {
     }
 
     /** Self-attention of the rows, from {@code s.x} to {@code s.xb} ({@code Wo} times each head's mix of values). */
-    private void attention(CpuActivations s, Batch b, int l, LlamaWeights.Layer L) {
+    private void attention(CpuActivations s, Batch b, int l, ModelWeights.Layer L) {
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), n = b.tokenCount();
         float[] xb = s.xb;
         LinearSite[] site = sites[l];
@@ -171,7 +171,7 @@ final class Transformer {
      * ({@link ExpertChoice}), then per expert the rows of its tokens gathered, its SwiGLU, and its output added to
      * those tokens' rows with their weights; plus the shared expert scaled by {@code σ(w·x)}.
      */
-    private void experts(CpuActivations s, Batch b, int l, LlamaWeights.ExpertWeights m) {
+    private void experts(CpuActivations s, Batch b, int l, ModelWeights.ExpertWeights m) {
         int dim = c.dim(), n = b.tokenCount(), used = c.experts().used(), ff = c.experts().feedForwardLength();
         float[] xb = s.xb, out = s.out;
         s.matMul.matMul(m.router(), xb, s.router, n);
@@ -277,7 +277,7 @@ final class Transformer {
     private static void addBias(float[] y, MemorySegment b, int n, int width) {
         for (int t = 0; t < n; t++) {
             int o = t * width;
-            for (int i = 0; i < width; i++) y[o + i] += b.getAtIndex(LlamaWeights.F32, i);
+            for (int i = 0; i < width; i++) y[o + i] += b.getAtIndex(ModelWeights.F32, i);
         }
     }
 

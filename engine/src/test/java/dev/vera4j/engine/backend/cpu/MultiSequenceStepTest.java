@@ -7,7 +7,7 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.ReferenceData;
 import dev.vera4j.gguf.GgmlType;
@@ -84,7 +84,7 @@ class MultiSequenceStepTest {
                 : ReferenceData.quantizedStories(GgmlType.valueOf(weights), dir.resolve(weights + ".gguf"));
         try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             int vocab = c.vocabSize();
             CpuActivations act = backend.newActivations(64, 96, false);
             // alone: each sequence's step by itself
@@ -143,7 +143,7 @@ class MultiSequenceStepTest {
     void aBatchThatDoesNotFitChangesNothing() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             CpuActivations act = backend.newActivations(16, 8, false);
             Sequence roomy = new Sequence(backend.newCache(KvType.F32, 8)), full = new Sequence(backend.newCache(KvType.F32, 4));
             backend.step(act, Batch.of(full, ids(3, 1), 0, 3, false), new float[c.vocabSize()]);
@@ -155,7 +155,7 @@ class MultiSequenceStepTest {
             assertTrue(twice.getMessage().contains("already"), twice.getMessage());
             assertThrows(IllegalArgumentException.class, () -> backend.step(act, Batch.of(roomy, ids(2, 2), 0, 2, true), new float[c.vocabSize()]),
                     "two rows of logits need two rows");
-            CpuBackend other = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend other = new CpuBackend(c, ModelWeights.of(f, c), pool);
             assertThrows(IllegalArgumentException.class, () -> other.step(act, Batch.of(roomy, ids(1, 2), 0, 1, false), new float[c.vocabSize()]));
         }
     }
@@ -166,7 +166,7 @@ class MultiSequenceStepTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             CpuActivations act = backend.newActivations(4, 512, false);
             Sequence[] seqs = new Sequence[4];
             for (int i = 0; i < seqs.length; i++) {

@@ -27,7 +27,7 @@ import java.util.function.UnaryOperator;
  * copy applies per expert.
  *
  * <pre>{@code
- * LlamaWeights w = LlamaWeights.of(file, config);
+ * ModelWeights w = ModelWeights.of(file, config);
  * w.embedding(token, x, 0);   // dequantizes one row of token_embd
  * Weights wq = w.layer(0).wq();
  * Weights expert3Gate = w.layer(0).moe().gate()[3];
@@ -38,7 +38,7 @@ import java.util.function.UnaryOperator;
  * @param ropeFactorsShort LongRoPE's divisors for short contexts ({@code rope_factors_short.weight}), or {@code null}
  * @param ropeFactorsLong LongRoPE's divisors for long contexts ({@code rope_factors_long.weight}), or {@code null}
  */
-public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, Weights output, MemorySegment ropeFreqs,
+public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, Weights output, MemorySegment ropeFreqs,
                            MemorySegment ropeFactorsShort, MemorySegment ropeFactorsLong, Layer[] layers) {
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -85,11 +85,11 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
      * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
      * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
      */
-    public LlamaWeights packed(Arena arena, WorkerPool pool) {
+    public ModelWeights packed(Arena arena, WorkerPool pool) {
         UnaryOperator<Weights> regroup = w -> regroup(w, arena, pool);
         Layer[] ls = new Layer[layers.length];
         for (int i = 0; i < ls.length; i++) ls[i] = layers[i].map(regroup);
-        return new LlamaWeights(tokenEmbedding, outputNorm, regroup.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
+        return new ModelWeights(tokenEmbedding, outputNorm, regroup.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
     }
 
     /** {@code w} with a packed copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
@@ -123,11 +123,11 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     }
 
     /** These weights with {@code replacement} in place of the matrix {@code original} (by identity), e.g. to test a hook. */
-    public LlamaWeights replacing(Weights original, Weights replacement) {
+    public ModelWeights replacing(Weights original, Weights replacement) {
         UnaryOperator<Weights> f = w -> w == original ? replacement : w;
         Layer[] ls = new Layer[layers.length];
         for (int i = 0; i < ls.length; i++) ls[i] = layers[i].map(f);
-        return new LlamaWeights(tokenEmbedding, outputNorm, f.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
+        return new ModelWeights(tokenEmbedding, outputNorm, f.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
     }
 
     /** Whether the output projection is the token embedding matrix. */
@@ -157,7 +157,7 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
      *
      * @throws ModelConfigException naming the tensor when one is missing or has the wrong shape or type
      */
-    public static LlamaWeights of(GgufFile f, ModelConfig c) {
+    public static ModelWeights of(GgufFile f, ModelConfig c) {
         int dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength(), hd = c.headDim();
         GgufTensor emb = require(f, "token_embd.weight", dim, c.vocabSize());
         if (!Codecs.supports(emb.type())) {
@@ -210,7 +210,7 @@ public record LlamaWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
                     post ? vector(f, p + "post_ffw_norm.weight", dim) : null,
                     moe);
         }
-        return new LlamaWeights(emb, vector(f, "output_norm.weight", dim), output, ropeFreqs, shortFactors, longFactors, layers);
+        return new ModelWeights(emb, vector(f, "output_norm.weight", dim), output, ropeFreqs, shortFactors, longFactors, layers);
     }
 
     /** The router, the per-expert views of the 3-D expert tensors and the shared expert of layer prefix {@code p}. */
