@@ -98,6 +98,13 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
         };
     }
 
+    /** Every target this model has ({@link #has}). */
+    public java.util.EnumSet<VeraTarget> targets() {
+        java.util.EnumSet<VeraTarget> all = java.util.EnumSet.noneOf(VeraTarget.class);
+        for (VeraTarget t : VeraTarget.values()) if (has(t)) all.add(t);
+        return all;
+    }
+
     /** Experts per layer that {@code target} has sites for: the expert count for an expert target, else 1. */
     public int sitesPerLayer(VeraTarget target) { return target.expert() ? experts : 1; }
 
@@ -110,7 +117,7 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
         for (VeraTarget t : targets) {
             if (!has(t)) {
                 throw new IllegalArgumentException(architecture + " models have no " + t.shortName() + " module (their targets: "
-                        + java.util.Arrays.stream(VeraTarget.values()).filter(this::has).map(VeraTarget::shortName).toList() + ")");
+                        + targets().stream().map(VeraTarget::shortName).toList() + ")");
             }
         }
     }

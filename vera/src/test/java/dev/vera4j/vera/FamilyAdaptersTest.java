@@ -6,7 +6,6 @@ import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.model.TinyModels;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
@@ -18,10 +17,10 @@ import dev.vera4j.vera.peft.PeftVeraConfig;
 import dev.vera4j.vera.peft.Safetensors;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -52,25 +51,20 @@ class FamilyAdaptersTest {
         return out;
     }
 
-    /** Every target the model has: for an MoE model its experts (and shared expert) besides attention. */
-    static EnumSet<VeraTarget> allTargets(BaseFingerprint fp) {
-        EnumSet<VeraTarget> t = EnumSet.noneOf(VeraTarget.class);
-        for (VeraTarget v : VeraTarget.values()) if (fp.has(v)) t.add(v);
-        return t;
-    }
-
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-mixtral", "tiny-qwen2moe", "tiny-qwen3moe"})
+    @FieldSource("dev.vera4j.vera.TinyBase#FAMILIES")
     void hookEqualsMergedModelAndPeftRoundTrips(String name, @TempDir Path dir) throws Exception {
-        try (GgufFile f = GgufFile.open(TinyModels.write(name, dir)); WorkerPool pool = new WorkerPool(2)) {
-            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            BaseFingerprint fp = BaseFingerprint.of(f);
-            EnumSet<VeraTarget> targets = allTargets(fp);
+        try (TinyBase tiny = TinyBase.open(name, dir)) {
+            GgufFile f = tiny.file();
+            WorkerPool pool = tiny.pool();
+            ModelConfig c = tiny.config();
+            BaseFingerprint fp = tiny.fingerprint();
+            EnumSet<VeraTarget> targets = fp.targets();
             AdapterFile adapter = TestAdapters.random(fp, targets, 8, 31);
             // small λ_b: a clear change that leaves the tokens' expert choices as they are (a near tie could flip)
             adapter = scaled(adapter, 0.05f);
             AdapterWeights w = AdapterWeights.prepare(adapter, fp, name, false);
-            CpuBackend base = new CpuBackend(c, ModelWeights.of(f, c), pool);
+            CpuBackend base = tiny.backend();
             float[] plain = logits(base, null), hooked = logits(base, new VeraAdapter(w, PROMPT.length, 1f, pool));
             Path merged = dir.resolve("merged.gguf");
             new Merger(pool).merge(f, w, 1f, GgmlType.F32, merged);
@@ -125,8 +119,8 @@ class FamilyAdaptersTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-qwen2moe"})
     void expertsOnlyConfigDoesNotSelectTheSharedExpert(String name, @TempDir Path dir) throws Exception {
-        try (GgufFile f = GgufFile.open(TinyModels.write(name, dir))) {
-            BaseFingerprint fp = BaseFingerprint.of(f);
+        try (TinyBase tiny = TinyBase.open(name, dir)) {
+            BaseFingerprint fp = tiny.fingerprint();
             AdapterFile adapter = TestAdapters.random(fp, EnumSet.of(VeraTarget.GATE_EXP, VeraTarget.Q), 4, 3);
             PeftVeraConfig config = PeftAdapters.toPeft(adapter, false).config();
             assertInstanceOf(String.class, config.json().get("target_modules"));
@@ -134,7 +128,7 @@ class FamilyAdaptersTest {
             assertTrue(config.targetsModule("model.layers.0.self_attn.q_proj"));
             assertFalse(config.targetsModule("model.layers.1.mlp.shared_expert.gate_proj"));
             assertFalse(config.targetsModule("model.layers.1.mlp.experts.4.up_proj"));
-            assertTrue(Arrays.stream(VeraTarget.values()).filter(fp::has).toList().contains(VeraTarget.GATE_SHEXP));
+            assertTrue(fp.targets().contains(VeraTarget.GATE_SHEXP));
         }
     }
 }

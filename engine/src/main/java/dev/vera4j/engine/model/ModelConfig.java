@@ -75,27 +75,20 @@ public record ModelConfig(String architecture, int vocabSize, int contextLength,
     public float ropeFreqScale() { return ropeScaling.type() == RopeScaling.Type.LINEAR ? 1f / ropeScaling.factor() : 1f; }
 
     /** This configuration with another block style (tests switch features off this way). */
-    public ModelConfig with(BlockStyle s) {
-        return new ModelConfig(architecture, vocabSize, contextLength, dim, blockCount, feedForwardLength, headCount, headCountKv,
-                headDim, ropeDim, ropeBase, ropeType, ropeScaling, rmsEps, qkvBias, qkNorm, s, window, experts);
-    }
+    public ModelConfig with(BlockStyle s) { return with(s, window, experts, ropeScaling); }
 
     /** This configuration with another sliding window. */
-    public ModelConfig with(SlidingWindow w) {
-        return new ModelConfig(architecture, vocabSize, contextLength, dim, blockCount, feedForwardLength, headCount, headCountKv,
-                headDim, ropeDim, ropeBase, ropeType, ropeScaling, rmsEps, qkvBias, qkNorm, style, w, experts);
-    }
+    public ModelConfig with(SlidingWindow w) { return with(style, w, experts, ropeScaling); }
 
     /** This configuration with another mixture of experts. */
-    public ModelConfig with(Experts e) {
-        return new ModelConfig(architecture, vocabSize, contextLength, dim, blockCount, feedForwardLength, headCount, headCountKv,
-                headDim, ropeDim, ropeBase, ropeType, ropeScaling, rmsEps, qkvBias, qkNorm, style, window, e);
-    }
+    public ModelConfig with(Experts e) { return with(style, window, e, ropeScaling); }
 
     /** This configuration with another RoPE scaling. */
-    public ModelConfig with(RopeScaling s) {
+    public ModelConfig with(RopeScaling r) { return with(style, window, experts, r); }
+
+    private ModelConfig with(BlockStyle s, SlidingWindow w, Experts e, RopeScaling r) {
         return new ModelConfig(architecture, vocabSize, contextLength, dim, blockCount, feedForwardLength, headCount, headCountKv,
-                headDim, ropeDim, ropeBase, ropeType, s, rmsEps, qkvBias, qkNorm, style, window, experts);
+                headDim, ropeDim, ropeBase, ropeType, r, rmsEps, qkvBias, qkNorm, s, w, e);
     }
 
     /** The architectures {@link #fromMetadata} reads. */

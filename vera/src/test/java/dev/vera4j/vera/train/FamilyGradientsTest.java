@@ -1,19 +1,16 @@
 package dev.vera4j.vera.train;
 
 import dev.vera4j.engine.backend.cpu.CpuBackend;
-import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.model.TinyModels;
-import dev.vera4j.gguf.GgufFile;
-import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.BaseFingerprint;
+import dev.vera4j.vera.TinyBase;
 import dev.vera4j.vera.VeraConfig;
 import dev.vera4j.vera.VeraSite;
 import dev.vera4j.vera.VeraTarget;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.FieldSource;
 
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -39,14 +36,13 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class FamilyGradientsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-mixtral", "tiny-qwen2moe", "tiny-qwen3moe"})
+    @FieldSource("dev.vera4j.vera.TinyBase#FAMILIES")
     void gradientsMatchFiniteDifferences(String name, @TempDir Path dir) throws Exception {
-        try (GgufFile f = GgufFile.open(TinyModels.write(name, dir)); WorkerPool pool = new WorkerPool(2)) {
-            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend tf = new CpuBackend(c, ModelWeights.of(f, c), pool);
-            BaseFingerprint fp = BaseFingerprint.of(f);
-            EnumSet<VeraTarget> targets = EnumSet.noneOf(VeraTarget.class);
-            for (VeraTarget t : VeraTarget.values()) if (fp.has(t)) targets.add(t);
+        try (TinyBase m = TinyBase.open(name, dir)) {
+            ModelConfig c = m.config();
+            CpuBackend tf = m.backend();
+            BaseFingerprint fp = m.fingerprint();
+            EnumSet<VeraTarget> targets = fp.targets();
             AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(5, 8, 0.5f, targets, List.of(), true));
             Random r = new Random(17);
             int n = 24;
