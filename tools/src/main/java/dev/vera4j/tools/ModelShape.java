@@ -30,7 +30,7 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             dense("qwen2-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000f, 1e-6f, true, "bpe", "qwen2", false),
             // Qwen3-30B-A3B's layout (48 layers, dim 2048, 32/4 heads of 128 with q/k norms, experts of 768, 8 of them per
             // token: 3.0B parameters active per token) with 64 experts per layer instead of 128, so that the 16B model
-            // fits this 24 GiB machine (Q4_0: 8.6 GiB); decode reads the same bytes per token as the real model's
+            // fits this 24 GiB machine (Q4_0: 8.4 GiB); decode reads the same bytes per token as the real model's (Q4_0: 1.73 GB)
             new ModelShape("qwen3moe-a3b-64x", "qwen3moe", 2048, 48, 32, 4, 128, 6144, 151936, 40960, 1000000f, 1e-6f, false,
                     "bpe", "qwen2", false, new Moe(64, 8, 768, 0), 0, 0),
             // the same layout as a Mixtral-style llama, which llama.cpp's snapshot runs (it has no qwen3moe)

@@ -320,6 +320,32 @@ class TinyModelsTest {
     }
 
     /**
+     * A decode step of each feature set allocates nothing in the steady state: soft-caps and windows (Gemma 2), local
+     * RoPE (Gemma 3), LongRoPE (Phi-3), routed and shared experts (Qwen2-MoE) with a hook at every site.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-qwen2moe"})
+    void decodingAllocatesNothing(String name) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Tiny m = Tiny.open(name)) {
+            OneSequence s = new OneSequence(m.backend(c -> c), KvType.F16, 1, 64).hook((site, x, xOff, y, yOff, n, in, out) -> y[yOff] += 0f);
+            float[] logits = new float[m.config().vocabSize()];
+            int[] one = {1};
+            long allocated = -1;
+            for (int round = 0; round < 300 && allocated != 0; round++) {   // until C2 has compiled the kernels
+                s.sequence.cache().truncate(0);
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 50; i++) {
+                    one[0] = (i * 37) % m.config().vocabSize();
+                    s.forward(one, 0, 1, logits, false);
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, name + ": bytes allocated by 50 decode steps in the steady state");
+        }
+    }
+
+    /**
      * Several sequences in one step, for every family: a prefill from position 0, a decode after five tokens and a
      * prefill after two, in one batch, each give the logits they give alone — each with a hook of its own (at an
      * expert's gate in a mixture of experts, whose gathered rows mix the sequences; at down otherwise), which must see
