@@ -61,8 +61,12 @@ final class Int8Activations {
     /** Per 16 values of {@link #k} in natural order ({@code 16j .. 16j+15} of each run): the sum of their integers. */
     final int[] kbsum;
 
-    /** Layout flags for {@link #quantize(float[], int, int, int)}: which recombined copies to fill besides {@link #q}. */
-    static final int Q4_ROWS = 1, Q4_INTERLEAVED = 2, K_ORDER = 4, ALL = Q4_ROWS | Q4_INTERLEAVED | K_ORDER;
+    /**
+     * Layout flags for {@link #quantize(float[], int, int, int)}: which copies to fill. {@link #BLOCKS} is {@link #q},
+     * {@link #d} and {@link #ds} (per 32 values); the recombined copies {@link #Q4_ROWS} and {@link #Q4_INTERLEAVED}
+     * are made from them, so they imply it; {@link #K_ORDER} is quantized on its own (per 256 values).
+     */
+    static final int BLOCKS = 1, Q4_ROWS = 2, Q4_INTERLEAVED = 4, K_ORDER = 8, ALL = BLOCKS | Q4_ROWS | Q4_INTERLEAVED | K_ORDER;
 
     Int8Activations(int maxValues) {
         q = new short[maxValues];
@@ -89,6 +93,14 @@ final class Int8Activations {
             quantizeReference(x, off, count);
             return;
         }
+        if ((layouts & (BLOCKS | Q4_ROWS | Q4_INTERLEAVED)) != 0) quantizeBlocks(x, off, count);
+        if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
+        if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
+        if ((layouts & K_ORDER) != 0) quantizeK(x, off, count / 256);
+    }
+
+    /** Fills {@link #q}, {@link #d} and {@link #ds} for {@code count / 32} blocks, two 16-lane vectors per block. */
+    private void quantizeBlocks(float[] x, int off, int count) {
         for (int b = 0, nb = count / 32; b < nb; b++) {
             int xi = off + 32 * b, qi = 32 * b;
             FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + 16);
@@ -100,9 +112,6 @@ final class Int8Activations {
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
         }
-        if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
-        if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
-        if ((layouts & K_ORDER) != 0) quantizeK(x, off, count / 256);
     }
 
     /** Scratch of {@link #quantizeK}: one run's integers in natural order, as pairs (ints). */

@@ -8,6 +8,6 @@ abstract class Int8Job extends RowJob {
     /** The activations of the product; set once by the {@link MatMul} that owns the job. */
     Int8Activations acts;
 
-    /** The recombined copies of the activations it reads ({@link Int8Activations#Q4_ROWS} ...), 0 for none. */
+    /** The copies of the activations it reads ({@link Int8Activations#BLOCKS}, {@link Int8Activations#K_ORDER} ...). */
     abstract int layouts();
 }

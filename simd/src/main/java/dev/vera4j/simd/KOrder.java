@@ -36,6 +36,34 @@ final class KOrder {
         }
     }
 
+    /** Gather map of {@link #transposeRuns}: lane {@code i} reads value {@code 16i}. */
+    private static final int[] COLUMN = java.util.stream.IntStream.range(0, 16).map(i -> 16 * i).toArray();
+
+    /**
+     * Writes {@code n} rows of {@code cols} floats (a multiple of 256) from {@code x[xo]} into {@code out[0 ..]} with
+     * each run of 256 transposed as a 16 × 16 matrix: {@code out[256r + 16j + i] = x[256r + 16i + j]}, the order in
+     * which the packed layouts decode their rows ({@link PackedLayout#transposedRuns}).
+     */
+    static void transposeRuns(float[] x, int xo, int n, int cols, float[] out) {
+        for (int t = 0; t < n; t++) {
+            for (int r = 0, base = t * cols; r < cols; r += 256) {
+                for (int j = 0; j < 16; j++) {
+                    jdk.incubator.vector.FloatVector.fromArray(jdk.incubator.vector.FloatVector.SPECIES_512, x, xo + base + r + j, COLUMN, 0)
+                            .intoArray(out, base + r + 16 * j);
+                }
+            }
+        }
+    }
+
+    /** Scalar reference of {@link #transposeRuns}. */
+    static void transposeRunsReference(float[] x, int xo, int n, int cols, float[] out) {
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < cols; r += 256) {
+                for (int i = 0; i < 16; i++) for (int j = 0; j < 16; j++) out[t * cols + r + 16 * j + i] = x[xo + t * cols + r + 16 * i + j];
+            }
+        }
+    }
+
     /** The value held by lane {@code l} of vector {@code t}. */
     static int value(int t, int l) {
         return 16 * (l >> 1) + 2 * t + (l & 1);

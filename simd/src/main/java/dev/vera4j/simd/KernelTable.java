@@ -25,24 +25,34 @@ final class KernelTable {
      *
      * @param floatRows rows against float activations, from the GGUF layout ({@code *Dot.Job})
      * @param int8Row   one token against int8 activations, from the GGUF layout
-     * @param layout    the packed copy's layout ({@link Weights#pack})
-     * @param packedRow one token against int8 activations, from the packed copy
+     * @param layout    the packed copy's layout ({@link Weights#pack}), whose {@link PackedLayout#newJob} is the one-token
+     *                  kernel over the copy
      */
-    record Entry(GgmlType type, Supplier<RowJob> floatRows, Supplier<Int8Job> int8Row, PackedLayout layout, Supplier<Int8Job> packedRow) {
+    record Entry(GgmlType type, Supplier<RowJob> floatRows, Supplier<Int8Job> int8Row, PackedLayout layout) {
         Entry {
-            if ((layout == null) != (packedRow == null)) throw new IllegalArgumentException(type + ": a packed layout needs its kernel and back");
             if (layout != null && layout.type() != type) throw new IllegalArgumentException(type + ": layout of " + layout.type());
         }
+
+        /** One token against int8 activations, from the packed copy; null without a layout. */
+        Supplier<Int8Job> packedRow() { return layout == null ? null : layout::newJob; }
     }
 
     private static final Map<GgmlType, Entry> ENTRIES = entries(
-            new Entry(GgmlType.F32, F32Dot.Job::new, null, null, null),
-            new Entry(GgmlType.F16, F16Dot.Job::new, null, null, null),
-            new Entry(GgmlType.BF16, Bf16Dot.Job::new, null, null, null),
-            new Entry(GgmlType.Q8_0, Q8Dot.Job::new, Q8IntDot.Job::new, null, null),
-            new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT, Q4Interleaved.Job::new),
-            new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT, Q4KPacked.Job::new),
-            new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT, Q6KPacked.Job::new));
+            new Entry(GgmlType.F32, F32Dot.Job::new, null, null),
+            new Entry(GgmlType.F16, F16Dot.Job::new, null, null),
+            new Entry(GgmlType.BF16, Bf16Dot.Job::new, null, null),
+            new Entry(GgmlType.Q8_0, Q8Dot.Job::new, Q8IntDot.Job::new, null),
+            new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT),
+            new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT),
+            new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT),
+            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT),
+            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT),
+            new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT),
+            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1),
+            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0),
+            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1),
+            new Entry(GgmlType.IQ4_NL, null, null, Q32Packed.IQ4_NL),
+            new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT));
 
     private static Map<GgmlType, Entry> entries(Entry... list) {
         Map<GgmlType, Entry> m = new EnumMap<>(GgmlType.class);

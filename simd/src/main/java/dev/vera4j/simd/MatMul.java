@@ -46,9 +46,12 @@ public final class MatMul {
     private final KernelTable.Jobs[] kernels = new KernelTable.Jobs[3];
     private final FallbackJob fallback = new FallbackJob();
     private final PanelJob panel;
+    private final RowLanesJob rowLanes = new RowLanesJob();
     /** One token's activations as int8 blocks, quantized by the calling thread before the rows are split. */
     private final Int8Activations acts;
     private final ThreadLocal<float[]> rowScratch;
+    /** The activations with their 256-value runs transposed, for the panel over packed 256-value layouts; made on first use. */
+    private float[] transposed;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
@@ -92,9 +95,17 @@ public final class MatMul {
         if (n == 0 || w.rows() == 0) return;
         RowJob job = job(kernels[0], w, n);
         if (job instanceof Int8Job i8) acts.quantize(x, xOff, w.cols(), i8.layouts());
+        if (job == panel && w.packed() != null && KernelTable.layout(w.type()).transposedRuns()) {
+            // the packed rows decode with each 256-value run transposed: the activations follow
+            if (transposed == null) transposed = new float[maxTokens * maxCols];
+            KOrder.transposeRuns(x, xOff, n, w.cols(), transposed);
+            x = transposed;
+            xOff = 0;
+        }
         job.set(w, x, xOff, y, yOff, n);
         if (job == fallback) fallback.type(w.type());
         else if (job == panel) panel.type(w.type());
+        else if (job == rowLanes) rowLanes.layout(KernelTable.layout(w.type()));
         try {
             pool.parallelFor(job.units(), job);
         } finally {
@@ -119,7 +130,7 @@ public final class MatMul {
         RowJob a = job(kernels[0], wa, n), b = job(kernels[1], wb, n);
         RowJob c = wc == null ? null : job(kernels[2], wc, n);
         // the panel and fallback jobs keep per-call state (codec, type), so they go one matrix at a time
-        if (a == panel || a == fallback || b == panel || b == fallback || c == panel || c == fallback) {
+        if (a == panel || a == fallback || a == rowLanes || b == panel || b == fallback || b == rowLanes || c == panel || c == fallback || c == rowLanes) {
             matMul(wa, x, 0, ya, 0, n);
             matMul(wb, x, 0, yb, 0, n);
             if (wc != null) matMul(wc, x, 0, yc, 0, n);
@@ -191,6 +202,7 @@ public final class MatMul {
             RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
             if (one != null) return one;
         }
+        if (n >= PANEL_MIN_TOKENS && w.packed() != null && KernelTable.layout(type).rowGroup() == 16) return rowLanes;
         if (n >= PANEL_MIN_TOKENS || w.packed() != null) return panel;
         RowJob rows = k.floatRows(type);
         return rows != null ? rows : fallback;

@@ -30,4 +30,34 @@ interface PackedLayout {
 
     /** Writes row {@code row}'s GGUF bytes ({@code type().bytesFor(cols)}) from a packed copy into {@code out}. */
     void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out);
+
+    /**
+     * Decodes row {@code row} of a packed copy into the floats {@code out[o .. o + cols)}, in natural order or, when
+     * {@link #transposedRuns()}, with each run of 256 values transposed as a 16 × 16 matrix (value {@code 16i + j} of
+     * a run at float {@code 16j + i}; see {@link KOrder#transposeRuns}). {@code scratch} holds at least one GGUF row.
+     */
+    void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch);
+
+    /**
+     * Whether {@link #decodeRow} writes each run of 256 values transposed: the packed 256-value layouts decode fastest
+     * that way (a sub-block per vector lane), and a product with many tokens transposes the activations to match.
+     */
+    default boolean transposedRuns() { return false; }
+
+    /**
+     * Rows per group when the layout keeps rows in groups that decode column by column ({@link #decodeGroup}), so that
+     * products of many tokens can hold rows in vector lanes ({@link RowLanesJob}); 0 when it does not.
+     */
+    default int rowGroup() { return 0; }
+
+    /**
+     * Decodes columns {@code [k0, k0+kc)} of row group {@code group} ({@link #rowGroup} rows) column by column: the
+     * value of row {@code r}, column {@code k0 + k} at {@code out[o + k·stride + r]}.
+     */
+    default void decodeGroup(MemorySegment packed, int group, int cols, int k0, int kc, float[] out, int o, int stride) {
+        throw new UnsupportedOperationException(type() + " rows do not come in groups");
+    }
+
+    /** A job of one-token products that reads copies in this layout. */
+    Int8Job newJob();
 }

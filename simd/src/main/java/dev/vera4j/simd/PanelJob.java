@@ -28,7 +28,7 @@ final class PanelJob extends RowJob {
     static final int PANEL_FLOATS = Tuning.PANEL_FLOATS;
 
     private final ThreadLocal<float[]> panel;
-    /** One row in GGUF layout, put back together from a packed copy ({@link PackedLayout#unpackRow}). */
+    /** Scratch of {@link PackedLayout#decodeRow}: one row in GGUF layout. */
     private final ThreadLocal<MemorySegment> gathered;
     private TensorCodec codec;
     private PackedLayout layout;
@@ -62,10 +62,7 @@ final class PanelJob extends RowJob {
             int pr = Math.min(rowsPerPanel, end - r0);
             if (packed != null) {   // a packed copy: read it, so the mapping's pages need not come back
                 MemorySegment row = gathered.get();
-                for (int i = 0; i < pr; i++) {
-                    layout.unpackRow(packed, r0 + i, cols, row);
-                    codec.dequantize(row, 0, p, po + i * ps, cols);
-                }
+                for (int i = 0; i < pr; i++) layout.decodeRow(packed, r0 + i, cols, p, po + i * ps, row);
             } else {
                 for (int i = 0; i < pr; i++) codec.dequantize(data, rowBytes * (r0 + i), p, po + i * ps, cols);
             }

@@ -60,7 +60,26 @@ public final class Q4Interleaved {
 
         @Override
         public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) { gatherRow(packed, row, cols / 32, out); }
+
+        @Override
+        public Int8Job newJob() { return new Job(); }
+
+        @Override
+        public int rowGroup() { return 16; }
+
+        @Override
+        public void decodeGroup(MemorySegment packed, int group, int cols, int k0, int kc, float[] out, int o, int stride) {
+            decodeColumns(packed, group, cols / 32, k0, kc, out, o, stride);
+        }
+
+        @Override
+        public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
+            gatherRow(packed, row, cols / 32, scratch);
+            CODEC.dequantize(scratch, 0, out, o, cols);
+        }
     };
+
+    private static final dev.vera4j.gguf.types.TensorCodec CODEC = dev.vera4j.gguf.types.Codecs.of(GgmlType.Q4_0);
 
     /** Q4_0, whole groups of 16 rows, finite scales. */
     static boolean eligible(Weights w) {
@@ -98,6 +117,32 @@ public final class Q4Interleaved {
             long p = 288L * ((long) g * nb + b), o = 18L * b;
             out.set(SHORT, o, copy.get(SHORT, p + 2L * r));
             for (int j = 0; j < 4; j++) out.set(INT, o + 2 + 4 * j, copy.get(INT, p + 32 + 64L * j + 4L * r));
+        }
+    }
+
+    /**
+     * Columns {@code [k0, k0+kc)} (whole blocks) of group {@code g}'s 16 rows as floats, column by column: row {@code r}
+     * of column {@code k0 + k} at {@code out[o + k·stride + r]}. Piece {@code j} of a block, seen as 16 ints, holds in
+     * int lane {@code r} row {@code r}'s quant bytes {@code 4j .. 4j+3}; byte {@code m} gives columns {@code 4j + m}
+     * (low nibble) and {@code 4j + m + 16} (high), so every column is one vector of the 16 rows, times their scales.
+     */
+    static void decodeColumns(MemorySegment w, int g, int nb, int k0, int kc, float[] out, int o, int stride) {
+        for (int b = k0 / 32, end = (k0 + kc) / 32; b < end; b++) {
+            long p = 288L * ((long) g * nb + b);
+            // the 16 scales, fp16 to float written out (finite: see eligible)
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, p, LE).convertShape(VectorOperators.S2I, I16, 0);
+            FloatVector d = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            int ob = o + 32 * (b - k0 / 32) * stride;
+            for (int j = 0; j < 4; j++) {
+                IntVector u = IntVector.fromMemorySegment(I16, w, p + 32 + 64L * j, LE);
+                for (int m = 0; m < 4; m++) {
+                    IntVector q = u.lanewise(VectorOperators.LSHR, 8 * m);
+                    int k = 4 * j + m;
+                    ((FloatVector) q.and(15).sub(8).convertShape(VectorOperators.I2F, F16, 0)).mul(d).intoArray(out, ob + k * stride);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convertShape(VectorOperators.I2F, F16, 0)).mul(d).intoArray(out, ob + (k + 16) * stride);
+                }
+            }
         }
     }
 

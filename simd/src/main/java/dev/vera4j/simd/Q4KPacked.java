@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.vera4j.simd.RunLayout.bits;
+import static dev.vera4j.simd.RunLayout.put;
 import static dev.vera4j.simd.Vec.LE;
 
 /**
@@ -42,74 +44,144 @@ final class Q4KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** Int lane i takes byte i / 2 (sub-block i / 2's scale byte), or byte 8 + (i / 2) mod 4 (its min nibble byte). */
-    private static final VectorShuffle<Integer> SCALE_BYTE = VectorShuffle.fromOp(I16, i -> i / 2),
+    static final VectorShuffle<Integer> SCALE_BYTE = VectorShuffle.fromOp(I16, i -> i / 2),
             MIN_BYTE = VectorShuffle.fromOp(I16, i -> 8 + i / 2 % 4);
     /** Shift of lane i's min nibble: 0 for sub-blocks 0-3, 4 for 4-7. */
-    private static final IntVector MIN_SHIFT = IntVector.fromArray(I16, new int[]{0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4}, 0);
+    static final IntVector MIN_SHIFT = IntVector.fromArray(I16, new int[]{0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4}, 0);
 
-    static final PackedLayout LAYOUT = new BlockLayout(GgmlType.Q4_K) {
+    static final RunLayout LAYOUT = new Layout();
+
+    /** The packed layout: fields are the 256 quants (0..15), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
+    private static final class Layout extends RunLayout {
+        Layout() { super(GgmlType.Q4_K); }
+
         @Override
-        void packBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 128; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            for (int p = 0; p < 2; p++) for (int b = 0; b < 64; b++) for (int h = 0; h < 2; h++) {
-                or(dst, d + 64 * p + b, quant(src, s, value(p, b, h)) << 4 * h);
-            }
-            for (int j = 0; j < 4; j++) dst.set(ValueLayout.JAVA_BYTE, d + 136 + j, (byte) 0);
-            for (int j = 0; j < 8; j++) {
-                int sc = scale(src, s, j), m = min(src, s, j);
-                dst.set(ValueLayout.JAVA_BYTE, d + 128 + j, (byte) (sc | (m >> 4) << 6));
-                or(dst, d + 136 + j % 4, (m & 15) << 4 * (j / 4));
-            }
-            MemorySegment.copy(src, s, dst, d + 140, 4);
+        int fieldCount() { return 256 + 16 + 4; }
+
+        @Override
+        void readGguf(byte[] r, int[] f) {
+            for (int v = 0; v < 256; v++) f[v] = bits(r, 16 + 32 * (v / 64) + v % 32, 4 * (v / 32 % 2), 4);
+            readGgufScales(r, 4, f);
+            for (int i = 0; i < 4; i++) f[272 + i] = r[i] & 0xff;
         }
 
         @Override
-        void unpackBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 144; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            MemorySegment.copy(src, s + 140, dst, d, 4);
-            for (int j = 0; j < 8; j++) {
-                int b = u8(src, s + 128 + j), sc = b & 63, m = (b >> 6) << 4 | u8(src, s + 136 + j % 4) >> 4 * (j / 4) & 15;
-                if (j < 4) {
-                    or(dst, d + 4 + j, sc);
-                    or(dst, d + 8 + j, m);
-                } else {   // low four bits in bytes 8..11, top two bits in the top of bytes 0..7
-                    or(dst, d + 12 + j - 4, sc & 15 | (m & 15) << 4);
-                    or(dst, d + 4 + j - 4, (sc >> 4) << 6);
-                    or(dst, d + 8 + j - 4, (m >> 4) << 6);
-                }
-            }
-            for (int p = 0; p < 2; p++) for (int b = 0; b < 64; b++) for (int h = 0; h < 2; h++) {
-                int v = value(p, b, h), sub = v / 32;
-                or(dst, d + 16 + 32 * (sub / 2) + v % 32, (u8(src, s + 64 * p + b) >> 4 * h & 15) << 4 * (sub % 2));
+        void writeGguf(int[] f, byte[] r) {
+            for (int v = 0; v < 256; v++) put(r, 16 + 32 * (v / 64) + v % 32, 4 * (v / 32 % 2), 4, f[v]);
+            writeGgufScales(f, r, 4);
+            for (int i = 0; i < 4; i++) r[i] = (byte) f[272 + i];
+        }
+
+        @Override
+        void readPacked(byte[] r, int[] f) {
+            for (int pos = 0; pos < 256; pos++) f[KOrder.SOURCE[pos]] = bits(r, nibbleByte(pos), nibbleShift(pos), 4);
+            readPackedScales(r, 128, f);
+            for (int i = 0; i < 4; i++) f[272 + i] = r[140 + i] & 0xff;
+        }
+
+        @Override
+        void writePacked(int[] f, byte[] r) {
+            for (int pos = 0; pos < 256; pos++) put(r, nibbleByte(pos), nibbleShift(pos), 4, f[KOrder.SOURCE[pos]]);
+            writePackedScales(f, r, 128);
+            for (int i = 0; i < 4; i++) r[140 + i] = (byte) f[272 + i];
+        }
+
+        @Override
+        boolean hasVectorPacking() { return true; }
+
+        @Override
+        void packQuants(MemorySegment src, long s, MemorySegment dst, long d) { packNibbles(src, s + 16, dst, d); }
+
+        @Override
+        void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
+
+        @Override
+        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q4KPacked.dot(packed, off, a, ro, runs); }
+
+        @Override
+        double runDot(int[] f, int[] x, boolean magnitude) { return minRunDot(f, x, magnitude); }
+    }
+
+    /**
+     * Where the quants of a GGUF Q4_K/Q5_K run sit once its 128 nibble bytes ({@code qs}) are split into four vectors:
+     * the low and high nibbles of bytes 0..63, then of 64..127; byte {@code j} of chunk {@code c = j / 32} holds values
+     * {@code 32c + j mod 32} and {@code 32c + 16 + ...}: value {@code 64·chunk + 32·(nibble) + j mod 32}.
+     */
+    static final int[] NIBBLE_SOURCE = QuantPerm.inverse((c, j) -> 64 * (2 * (c / 2) + j / 32) + 32 * (c % 2) + j % 32);
+    /** The packed nibble plane's two vectors, as the low (A) and high (B) nibbles of each byte: A0, B0, A1, B1. */
+    static final QuantPerm[] NIBBLE_PLANE = {
+            QuantPerm.of(b -> KOrder.value(2 * (b % 2), b / 2), NIBBLE_SOURCE), QuantPerm.of(b -> KOrder.value(2 * (b % 2) + 1, b / 2), NIBBLE_SOURCE),
+            QuantPerm.of(b -> KOrder.value(4 + 2 * (b % 2), b / 2), NIBBLE_SOURCE), QuantPerm.of(b -> KOrder.value(5 + 2 * (b % 2), b / 2), NIBBLE_SOURCE)};
+
+    /**
+     * Packs the 128 GGUF nibble bytes at {@code src[qs]} into the nibble plane at {@code dst[d]} (Q4_K, and Q5_K's
+     * low bits): split into four vectors of quants, permuted ({@link #NIBBLE_PLANE}) and joined two per byte.
+     */
+    static void packNibbles(MemorySegment src, long qs, MemorySegment dst, long d) {
+        ByteVector l0 = ByteVector.fromMemorySegment(QuantPerm.B64, src, qs, LE), l1 = ByteVector.fromMemorySegment(QuantPerm.B64, src, qs + 64, LE);
+        ByteVector s0 = l0.and((byte) 15), s1 = l0.lanewise(VectorOperators.LSHR, 4), s2 = l1.and((byte) 15), s3 = l1.lanewise(VectorOperators.LSHR, 4);
+        for (int p = 0; p < 2; p++) {
+            QuantPerm lo = NIBBLE_PLANE[2 * p], hi = NIBBLE_PLANE[2 * p + 1];
+            ByteVector a = lo.index().selectFrom(s0, s1).blend(lo.index().selectFrom(s2, s3), lo.upper());
+            ByteVector b = hi.index().selectFrom(s0, s1).blend(hi.index().selectFrom(s2, s3), hi.upper());
+            a.or(b.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d + 64L * p, LE);
+        }
+    }
+
+    /**
+     * {@code d·Σ_J sc[J]·Σ q·x − dmin·Σ_J m[J]·Σ x} for fields of 256 quants, 8 scales, 8 mins, d and dmin (Q4_K,
+     * Q5_K).
+     */
+    static double minRunDot(int[] f, int[] x, boolean magnitude) {
+        long qsum = 0, msum = 0;
+        for (int v = 0; v < 256; v++) {
+            long q = (long) f[256 + v / 32] * f[v] * x[v], m = (long) f[264 + v / 32] * x[v];
+            qsum += magnitude ? Math.abs(q) : q;
+            msum += magnitude ? Math.abs(m) : m;
+        }
+        double d = RunLayout.half(f, 272), dmin = RunLayout.half(f, 274);
+        return magnitude ? Math.abs(d) * qsum + Math.abs(dmin) * msum : d * qsum - dmin * msum;
+    }
+
+    /** The eight 6-bit scales and mins of a GGUF Q4_K/Q5_K run (12 bytes at {@code r[o]}) into {@code f[256 .. 272)}. */
+    static void readGgufScales(byte[] r, int o, int[] f) {
+        for (int j = 0; j < 8; j++) {
+            f[256 + j] = j < 4 ? bits(r, o + j, 0, 6) : bits(r, o + j + 4, 0, 4) | bits(r, o + j - 4, 6, 2) << 4;
+            f[264 + j] = j < 4 ? bits(r, o + j + 4, 0, 6) : bits(r, o + j + 4, 4, 4) | bits(r, o + j, 6, 2) << 4;
+        }
+    }
+
+    /** The inverse of {@link #readGgufScales}. */
+    static void writeGgufScales(int[] f, byte[] r, int o) {
+        for (int j = 0; j < 8; j++) {
+            int sc = f[256 + j], m = f[264 + j];
+            if (j < 4) {
+                put(r, o + j, 0, 6, sc);
+                put(r, o + j + 4, 0, 6, m);
+            } else {   // low four bits in bytes 8..11, top two bits in the top of bytes 0..7
+                put(r, o + j + 4, 0, 4, sc);
+                put(r, o + j + 4, 4, 4, m);
+                put(r, o + j - 4, 6, 2, sc >> 4);
+                put(r, o + j, 6, 2, m >> 4);
             }
         }
-    };
-
-    /** The value whose quant is nibble {@code h} of byte {@code b} of vector {@code p}: KOrder position (4p + k, b div 2) with k = 2(b mod 2) + h. */
-    static int value(int p, int b, int h) { return KOrder.value(4 * p + 2 * (b & 1) + h, b >> 1); }
-
-    /** The 4-bit quant of value {@code v} of the GGUF super-block at {@code o}. */
-    static int quant(MemorySegment m, long o, int v) {
-        int sub = v / 32;
-        return u8(m, o + 16 + 32 * (sub / 2) + v % 32) >> 4 * (sub % 2) & 15;
     }
 
-    /** The 6-bit scale of sub-block {@code j} of the GGUF super-block at {@code o}. */
-    static int scale(MemorySegment m, long o, int j) {
-        long sc = o + 4;
-        return j < 4 ? u8(m, sc + j) & 63 : (u8(m, sc + j + 4) & 15) | (u8(m, sc + j - 4) >> 6) << 4;
+    /** The scales and mins in the packed encoding (12 bytes at {@code r[o]}, see the class comment) into {@code f[256 .. 272)}. */
+    static void readPackedScales(byte[] r, int o, int[] f) {
+        for (int j = 0; j < 8; j++) {
+            f[256 + j] = bits(r, o + j, 0, 6);
+            f[264 + j] = bits(r, o + 8 + j % 4, 4 * (j / 4), 4) | bits(r, o + j, 6, 2) << 4;
+        }
     }
 
-    /** The 6-bit min of sub-block {@code j} of the GGUF super-block at {@code o}. */
-    static int min(MemorySegment m, long o, int j) {
-        long sc = o + 4;
-        return j < 4 ? u8(m, sc + j + 4) & 63 : (u8(m, sc + j + 4) >> 4) | (u8(m, sc + j) >> 6) << 4;
-    }
-
-    private static int u8(MemorySegment m, long o) { return m.get(ValueLayout.JAVA_BYTE, o) & 0xff; }
-
-    private static void or(MemorySegment m, long o, int bits) {
-        m.set(ValueLayout.JAVA_BYTE, o, (byte) (m.get(ValueLayout.JAVA_BYTE, o) | bits));
+    /** The inverse of {@link #readPackedScales}. */
+    static void writePackedScales(int[] f, byte[] r, int o) {
+        for (int j = 0; j < 8; j++) {
+            put(r, o + j, 0, 6, f[256 + j]);
+            put(r, o + j, 6, 2, f[264 + j] >> 4);
+            put(r, o + 8 + j % 4, 4 * (j / 4), 4, f[264 + j]);
+        }
     }
 
     /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
@@ -132,6 +204,7 @@ final class Q4KPacked {
                     .add(p1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S32, xs, xi + 224)));
             IntVector u = prod.reinterpretAsInts();
             IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            // scales and mins written out, as everywhere in the kernels: a call C2 does not inline boxes its vectors
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
             IntVector sb = bytes.rearrange(SCALE_BYTE);
             IntVector scales = sb.and(63);
@@ -146,37 +219,27 @@ final class Q4KPacked {
     }
 
     /**
-     * Scalar reference of {@link #dot} over the GGUF row at {@code off} (not the packed one):
-     * {@code Σ_s d_x·(d·Σ_J sc[J]·Σ q·x − dmin·Σ_J m[J]·Σ x)}, the integer sums exact, in double.
+     * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
+     * ({@link PackedLayout#decodeRow}): nibble {@code j} of int lane {@code i} of {@code P_p} is value
+     * {@code 16i + 8p + 2(j mod 4) + j div 4}, which becomes {@code d·sc·q − dmin·m} with the lane's sub-block
+     * {@code i / 2}.
      */
-    static double dotReference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs) {
-        double sum = 0;
+    static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
         for (int s = 0; s < runs; s++) {
-            long o = off + (long) BYTES * s;
-            long qsum = 0, msum = 0;
-            for (int v = 0; v < 256; v++) {
-                int x = a.k[256 * (ro + s) + KOrder.POSITION[v]];
-                qsum += (long) scale(gguf, o, v / 32) * quant(gguf, o, v) * x;
-                msum += (long) min(gguf, o, v / 32) * x;
+            long p = off + (long) BYTES * s;
+            int base = o + 256 * s;
+            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector sb = bytes.rearrange(SCALE_BYTE);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(MIN_BYTE).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(15));
+            FloatVector scale = ((FloatVector) sb.and(63).convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 140)));
+            FloatVector min = ((FloatVector) mins.convertShape(VectorOperators.I2F, F16, 0)).mul(-Float.float16ToFloat(w.get(HALF, p + 142)));
+            for (int v = 0; v < 16; v++) {   // nibble j of vector q: value 16i + 8q + 2(j mod 4) + j div 4
+                int q = v / 8, j = v % 8;
+                ((FloatVector) IntVector.fromMemorySegment(I16, w, p + 64L * q, LE).lanewise(VectorOperators.LSHR, 4 * j).and(15).convertShape(VectorOperators.I2F, F16, 0))
+                        .fma(scale, min).intoArray(out, base + 16 * (8 * q + 2 * (j % 4) + j / 4));
             }
-            double dx = a.kd[ro + s];
-            sum += dx * (Float.float16ToFloat(gguf.get(HALF, o)) * (double) qsum - Float.float16ToFloat(gguf.get(HALF, o + 2)) * (double) msum);
-        }
-        return sum;
-    }
-
-    /** Rows {@code [start, end)} of one token, read from the packed copy. */
-    static final class Job extends Int8Job {
-        @Override
-        int layouts() { return Int8Activations.K_ORDER; }
-
-        @Override
-        public void run(int start, int end) {
-            MemorySegment w = packed;
-            Int8Activations a = acts;
-            float[] y = this.y;
-            int runs = cols / 256, yo = yOff;
-            for (int r = start; r < end; r++) y[yo + r] = dot(w, rowBytes * r, a, 0, runs);
         }
     }
+
+
 }

@@ -26,12 +26,12 @@ import static dev.vera4j.simd.Vec.LE;
  *   bytes 128 .. 191   the high parts: bits 2w, 2w+1 of byte b are the top two bits of Q_w's byte b
  *   bytes 192 .. 209   the 16 scales and d, unchanged
  * </pre>
- * The kernel builds the quant vectors with masks and shifts, subtracts 32 in bytes, splits each into its even and odd
- * bytes as sign-extended shorts (shifts, no shuffles) and multiplies them by {@link Int8Activations#k}; the eight
- * products of a lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per
- * sub-block; times the sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row.
- * (Widening bytes to shorts with {@code convertShape} was not always compiled to one instruction: for the upper half
- * C2 sometimes fell back to Java code that copies the vector to an array.)
+ * The kernel builds the quant vectors with masks and shifts in short lanes (two quants a lane), takes the even and odd
+ * bytes apart (a mask, a shift), subtracts 32 and multiplies them by {@link Int8Activations#k}; the eight products of a
+ * lane are added as shorts (|sum| ≤ 8·32·127), adjacent lanes as ints, which leaves one int per sub-block; times the
+ * sub-block scales and {@code d·d_x} it is accumulated in floats. Lanes are summed once per row. (Byte vectors, and
+ * widening or reinterpreting between bytes and shorts, were sometimes left to the Vector API's Java fallbacks by C2 —
+ * an allocation per call — once many kernels shared a JVM; the kernel keeps to short and int lanes.)
  */
 final class Q6KPacked {
     private Q6KPacked() {}
@@ -43,47 +43,111 @@ final class Q6KPacked {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
-    static final PackedLayout LAYOUT = new BlockLayout(GgmlType.Q6_K) {
+    private static final jdk.incubator.vector.VectorShuffle<Byte> HALF0 = jdk.incubator.vector.VectorShuffle.fromOp(B64, j -> j % 32),
+            HALF1 = jdk.incubator.vector.VectorShuffle.fromOp(B64, j -> 32 + j % 32);
+    private static final jdk.incubator.vector.VectorMask<Byte> UPPER = jdk.incubator.vector.VectorMask.fromLong(B64, 0xffffffff00000000L);
+    /** The quant vectors Q_w from the natural order: source vector c, lane j is value 128(c / 2) + 64(c mod 2) + j. */
+    private static final QuantPerm[] QUANTS = java.util.stream.IntStream.range(0, 4)
+            .mapToObj(w -> QuantPerm.of(b -> KOrder.value(2 * w + b % 2, b / 2), QuantPerm.inverse((c, j) -> 128 * (c / 2) + 64 * (c % 2) + j)))
+            .toArray(QuantPerm[]::new);
+
+    static final RunLayout LAYOUT = new Layout();
+
+    /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
+    private static final class Layout extends RunLayout {
+        Layout() { super(GgmlType.Q6_K); }
+
         @Override
-        void packBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            for (int w = 0; w < 4; w++) {
-                for (int b = 0; b < 64; b++) {
-                    int q = quant(src, s, value(w, b));
-                    or(dst, d + 64 * (w / 2) + b, (q & 15) << 4 * (w % 2));
-                    or(dst, d + 128 + b, (q >> 4) << 2 * w);
-                }
+        int fieldCount() { return 256 + 16 + 2; }
+
+        @Override
+        void readGguf(byte[] r, int[] f) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                f[v] = bits(r, 64 * h + i % 64, 4 * (i / 64), 4) | bits(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2) << 4;
             }
-            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
         }
 
         @Override
-        void unpackBlock(MemorySegment src, long s, MemorySegment dst, long d) {
-            for (int i = 0; i < 192; i++) dst.set(ValueLayout.JAVA_BYTE, d + i, (byte) 0);
-            for (int w = 0; w < 4; w++) for (int b = 0; b < 64; b++) {
-                int q = (u8(src, s + 64 * (w / 2) + b) >> 4 * (w % 2) & 15) | (u8(src, s + 128 + b) >> 2 * w & 3) << 4;
-                int v = value(w, b), h = v / 128, r = v % 128;
-                or(dst, d + 64 * h + r % 64, (q & 15) << 4 * (r / 64));
-                or(dst, d + 128 + 32 * h + r % 32, (q >> 4) << 2 * (r / 32));
+        void writeGguf(int[] f, byte[] r) {
+            for (int v = 0; v < 256; v++) {
+                int h = v / 128, i = v % 128;
+                put(r, 64 * h + i % 64, 4 * (i / 64), 4, f[v]);
+                put(r, 128 + 32 * h + i % 32, 2 * (i / 32), 2, f[v] >> 4);
             }
-            MemorySegment.copy(src, s + 192, dst, d + 192, 18);
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
         }
-    };
 
-    /** The value whose quant is byte {@code b} of quant vector {@code w}: KOrder position (2w + b mod 2, b div 2). */
-    static int value(int w, int b) { return KOrder.value(2 * w + (b & 1), b >> 1); }
+        @Override
+        void readPacked(byte[] r, int[] f) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos);
+                f[KOrder.SOURCE[pos]] = bits(r, 64 * (w / 2) + b, 4 * (w % 2), 4) | bits(r, 128 + b, 2 * w, 2) << 4;
+            }
+            for (int i = 0; i < 18; i++) f[256 + i] = r[192 + i] & 0xff;
+        }
 
-    /** The 6-bit quant of value {@code v} of the GGUF super-block at {@code o}. */
-    static int quant(MemorySegment m, long o, int v) {
-        int h = v / 128, r = v % 128;
-        return (u8(m, o + 64 * h + r % 64) >> 4 * (r / 64) & 15) | (u8(m, o + 128 + 32 * h + r % 32) >> 2 * (r / 32) & 3) << 4;
+        @Override
+        void writePacked(int[] f, byte[] r) {
+            for (int pos = 0; pos < 256; pos++) {
+                int w = pos / 64, b = quantByte(pos), q = f[KOrder.SOURCE[pos]];
+                put(r, 64 * (w / 2) + b, 4 * (w % 2), 4, q);
+                put(r, 128 + b, 2 * w, 2, q >> 4);
+            }
+            for (int i = 0; i < 18; i++) r[192 + i] = (byte) f[256 + i];
+        }
+
+        @Override
+        boolean hasVectorPacking() { return true; }
+
+        /**
+         * The GGUF quants as four vectors in natural order (low nibbles of ql's halves with their qh pairs, then the high
+         * nibbles), permuted to the quant vectors {@code Q_w} and split into the nibble and pair planes.
+         */
+        @Override
+        void packQuants(MemorySegment src, long s, MemorySegment dst, long d) {
+            ByteVector qh = ByteVector.fromMemorySegment(B64, src, s + 128, LE);   // both halves' 32 bytes
+            ByteVector l0 = ByteVector.fromMemorySegment(B64, src, s, LE), l1 = ByteVector.fromMemorySegment(B64, src, s + 64, LE);
+            ByteVector h0 = qh.rearrange(HALF0), h1 = qh.rearrange(HALF1);
+            // value 128h + j (lanes j): low nibble, qh bits 0-1 (j < 32) or 2-3; value 128h + 64 + j: high nibble, bits 4-5 or 6-7
+            ByteVector s0 = l0.and((byte) 15).or(h0.blend(h0.lanewise(VectorOperators.LSHR, 2), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s1 = l0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 4).blend(h0.lanewise(VectorOperators.LSHR, 6), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s2 = l1.and((byte) 15).or(h1.blend(h1.lanewise(VectorOperators.LSHR, 2), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector s3 = l1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 4).blend(h1.lanewise(VectorOperators.LSHR, 6), UPPER).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            QuantPerm p0 = QUANTS[0], p1 = QUANTS[1], p2 = QUANTS[2], p3 = QUANTS[3];
+            ByteVector q0 = p0.index().selectFrom(s0, s1).blend(p0.index().selectFrom(s2, s3), p0.upper());
+            ByteVector q1 = p1.index().selectFrom(s0, s1).blend(p1.index().selectFrom(s2, s3), p1.upper());
+            ByteVector q2 = p2.index().selectFrom(s0, s1).blend(p2.index().selectFrom(s2, s3), p2.upper());
+            ByteVector q3 = p3.index().selectFrom(s0, s1).blend(p3.index().selectFrom(s2, s3), p3.upper());
+            q0.and((byte) 15).or(q1.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d, LE);
+            q2.and((byte) 15).or(q3.lanewise(VectorOperators.LSHL, 4)).intoMemorySegment(dst, d + 64, LE);
+            q0.lanewise(VectorOperators.LSHR, 4).or(q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 2))
+                    .or(q2.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 4)).or(q3.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, 6))
+                    .intoMemorySegment(dst, d + 128, LE);
+        }
+
+        @Override
+        void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o) { decode(packed, off, runs, out, o); }
+
+        @Override
+        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(packed, off, a, ro, runs); }
+
+        /** {@code d·Σ_j sc[j]·Σ (q − 32)·x}. */
+        @Override
+        double runDot(int[] f, int[] x, boolean magnitude) {
+            long isum = 0;
+            for (int v = 0; v < 256; v++) {
+                long t = (long) (byte) f[256 + v / 16] * (f[v] - 32) * x[v];
+                isum += magnitude ? Math.abs(t) : t;
+            }
+            double d = half(f, 272);
+            return (magnitude ? Math.abs(d) : d) * isum;
+        }
     }
 
-    private static int u8(MemorySegment m, long o) { return m.get(ValueLayout.JAVA_BYTE, o) & 0xff; }
-
-    private static void or(MemorySegment m, long o, int bits) {
-        m.set(ValueLayout.JAVA_BYTE, o, (byte) (m.get(ValueLayout.JAVA_BYTE, o) | bits));
-    }
+    /** The byte of its quant vector {@code Q_w} ({@code w = t / 2}) that holds KOrder position {@code pos = 32t + l}. */
+    private static int quantByte(int pos) { return 2 * (pos % 32) + pos / 32 % 2; }
 
     /** {@code Σ} of the packed row at {@code off} ({@code runs} super-blocks) times the activations' runs from {@code ro}. */
     static float dot(MemorySegment w, long off, Int8Activations a, int ro, int runs) {
@@ -93,25 +157,24 @@ final class Q6KPacked {
         for (int s = 0; s < runs; s++) {
             long p = off + (long) BYTES * s;
             int xi = 256 * (ro + s);
-            ByteVector p0 = ByteVector.fromMemorySegment(B64, w, p, LE), p1 = ByteVector.fromMemorySegment(B64, w, p + 64, LE);
-            ShortVector h = ByteVector.fromMemorySegment(B64, w, p + 128, LE).reinterpretAsShorts();
-            // the quants of the four vectors, minus 32: low nibble | high pair moved to bits 4-5 (shifts as shorts, masked as bytes)
-            ByteVector q0 = p0.and((byte) 15).or(h.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q1 = p0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q2 = p1.and((byte) 15).or(h.reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector q3 = p1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                    .or(h.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            // even bytes sign-extended (<< 8 then >> 8), odd bytes (>> 8): KOrder vectors 2w and 2w + 1
-            ShortVector s0 = q0.reinterpretAsShorts(), s1 = q1.reinterpretAsShorts(), s2 = q2.reinterpretAsShorts(), s3 = q3.reinterpretAsShorts();
-            ShortVector prod = s0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi))
-                    .add(s0.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 32)))
-                    .add(s1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 64)))
-                    .add(s1.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 96)))
-                    .add(s2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 128)))
-                    .add(s2.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 160)))
-                    .add(s3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 192)))
-                    .add(s3.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S32, xs, xi + 224)));
+            // everything in short lanes (two quants each, one per byte): byte-typed vectors and reinterprets between
+            // them were sometimes left uncompiled by C2 (Java fallbacks that allocate) when many kernels shared a JVM
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 64, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S32, w, p + 128, LE);
+            // Q_w, both bytes of each short: low nibble | high pair at bits 4-5
+            ShortVector q0 = p0.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
+            ShortVector q1 = p0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
+            ShortVector q2 = p1.and((short) 0x0f0f).or(h.and((short) 0x3030));
+            ShortVector q3 = p1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+            // the even bytes are KOrder vector 2w, the odd bytes 2w + 1; minus 32
+            ShortVector prod = q0.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi))
+                    .add(q0.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(q1.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 64)))
+                    .add(q1.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(q2.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 128)))
+                    .add(q2.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(q3.and((short) 0x3f).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 192)))
+                    .add(q3.lanewise(VectorOperators.LSHR, 8).sub((short) 32).mul(ShortVector.fromArray(S32, xs, xi + 224)));
             // adjacent lanes as ints, sign-extended and added: the pair's sum may exceed a short
             IntVector u = prod.reinterpretAsInts();
             IntVector sums = u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16));
@@ -123,34 +186,31 @@ final class Q6KPacked {
     }
 
     /**
-     * Scalar reference of {@link #dot} over the GGUF row at {@code off} (not the packed one):
-     * {@code Σ_s d·d_x·Σ_j sc[j]·Σ (q − 32)·x}, the integer sums exact, in double.
+     * Decodes {@code runs} packed super-blocks from {@code off} into {@code out[o ..]}, each run of 256 transposed
+     * ({@link PackedLayout#decodeRow}): the quant vectors are built as in {@link #dot}, and byte {@code j} of int lane
+     * {@code i} of {@code Q_w}, minus 32, is value {@code 16i + 4w + 2(j mod 2) + j div 2}, times the lane's sub-block
+     * scale {@code d·sc[i]}.
      */
-    static double dotReference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs) {
-        double sum = 0;
+    static void decode(MemorySegment w, long off, int runs, float[] out, int o) {
         for (int s = 0; s < runs; s++) {
-            long o = off + (long) BYTES * s;
-            long isum = 0;
-            for (int v = 0; v < 256; v++) {
-                isum += (long) gguf.get(ValueLayout.JAVA_BYTE, o + 192 + v / 16) * (quant(gguf, o, v) - 32) * a.k[256 * (ro + s) + KOrder.POSITION[v]];
+            long p = off + (long) BYTES * s;
+            int base = o + 256 * s;
+            FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0)
+                    .convertShape(VectorOperators.I2F, F16, 0)).mul(Float.float16ToFloat(w.get(HALF, p + 208)));
+            ShortVector h = ShortVector.fromMemorySegment(S32, w, p + 128, LE);
+            // loops, not written out: in one method of 16 written-out stores C2 stopped inlining and boxed vectors
+            for (int q = 0; q < 4; q++) {
+                ShortVector nib = ShortVector.fromMemorySegment(S32, w, p + 64L * (q / 2), LE).lanewise(VectorOperators.LSHR, 4 * (q % 2));
+                // Q_q: low nibble | high pair at bits 4-5, in both bytes of each short
+                IntVector u = nib.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2 * q).and((short) 0x0303).lanewise(VectorOperators.LSHL, 4))
+                        .reinterpretAsInts();
+                for (int j = 0; j < 4; j++) {   // byte j of an int lane, minus 32: value 16i + 4q + 2(j mod 2) + j div 2
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, 8 * j).and(0xff).sub(32).convertShape(VectorOperators.I2F, F16, 0))
+                            .mul(sc).intoArray(out, base + 16 * (4 * q + 2 * (j % 2) + j / 2));
+                }
             }
-            sum += (double) Float.float16ToFloat(gguf.get(HALF, o + 208)) * a.kd[ro + s] * isum;
-        }
-        return sum;
-    }
-
-    /** Rows {@code [start, end)} of one token, read from the packed copy. */
-    static final class Job extends Int8Job {
-        @Override
-        int layouts() { return Int8Activations.K_ORDER; }
-
-        @Override
-        public void run(int start, int end) {
-            MemorySegment w = packed;
-            Int8Activations a = acts;
-            float[] y = this.y;
-            int runs = cols / 256, yo = yOff;
-            for (int r = start; r < end; r++) y[yo + r] = dot(w, rowBytes * r, a, 0, runs);
         }
     }
+
+
 }

@@ -173,7 +173,7 @@ final class Q8IntDot {
     /** Rows {@code [start, end)} of every token; row r paired with row r + half the range (see {@link #dot2}). */
     static final class Job extends Int8Job {
         @Override
-        int layouts() { return 0; }
+        int layouts() { return Int8Activations.BLOCKS; }
 
         @Override
         public void run(int start, int end) {

@@ -65,7 +65,7 @@ final class Vec {
         return widenHalves(ShortVector.fromArray(S, a, off));
     }
 
-    private static FloatVector widenHalves(ShortVector halves) {
+    static FloatVector widenHalves(ShortVector halves) {
         IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         IntVector em = h.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);

@@ -23,7 +23,7 @@ class MatMulTest {
     static final double REL = 1e-5;
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void matchesReferenceForAllTokenCountsAndThreadCounts(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         // column counts: one and several blocks, odd block counts (the unrolled loops' remainders), and for float
@@ -31,6 +31,7 @@ class MatMulTest {
         int[] colsList = switch (type) {
             case F32, F16, BF16 -> new int[]{7, 32, 100, 515};
             case Q8_0, Q4_0 -> new int[]{32, 96, 544};
+            case Q4_1, Q5_0, Q5_1, IQ4_NL -> new int[]{96, 256, 768};   // 96: not whole runs of 256, so not packed
             default -> new int[]{256, 768};
         };
         try (Arena arena = Arena.ofShared()) {

@@ -26,43 +26,11 @@ class PackedKernelsTest {
     private static final WorkerPool POOL = new WorkerPool(2);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** A packed kernel and its reference, as the tests call them. */
-    interface Kernel {
-        float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs);
-
-        double reference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs);
-    }
-
-    static Kernel kernel(GgmlType type) {
-        return switch (type) {
-            case Q6_K -> new Kernel() {
-                public float dot(MemorySegment p, long o, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(p, o, a, ro, runs); }
-
-                public double reference(MemorySegment g, long o, Int8Activations a, int ro, int runs) { return Q6KPacked.dotReference(g, o, a, ro, runs); }
-            };
-            case Q4_K -> new Kernel() {
-                public float dot(MemorySegment p, long o, Int8Activations a, int ro, int runs) { return Q4KPacked.dot(p, o, a, ro, runs); }
-
-                public double reference(MemorySegment g, long o, Int8Activations a, int ro, int runs) { return Q4KPacked.dotReference(g, o, a, ro, runs); }
-            };
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
-
     /** fp16 scales a kernel must handle: the largest finite, subnormals of both signs, zeros, and ordinary ones. */
     private static final short[] EXTREME_SCALES = {0x7bff, (short) 0xfbff, 0x0001, (short) 0x8001, 0x03ff, 0, (short) 0x8000, 0x3c00, (short) 0xb800};
 
-    /** Offsets of the fp16 scales in a GGUF block of {@code type}. */
-    private static int[] scaleOffsets(GgmlType type) {
-        return switch (type) {
-            case Q6_K -> new int[]{208};
-            case Q4_K -> new int[]{0, 2};
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
-
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void packedBlocksUnpackToTheGgufBytes(GgmlType type) {
         Random rnd = new Random(1);
         try (Arena arena = Arena.ofShared()) {
@@ -77,12 +45,29 @@ class PackedKernelsTest {
         }
     }
 
+    /** Packing with vector permutes writes the same bytes as the scalar bit moves. */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void vectorPackingEqualsTheMoves(GgmlType type) {
+        RunLayout layout = (RunLayout) KernelTable.layout(type);
+        assumeTrue(layout.hasVectorPacking() && Int8.ENABLED, "no vector packing for " + type + " on this machine");
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofShared()) {
+            Weights w = TestWeights.random(type, 9, 4 * 256, rnd, arena);
+            long bytes = w.rowBytes() * w.rows(), runs = bytes / layout.runBytes;
+            MemorySegment scalar = arena.allocate(bytes), vector = arena.allocate(bytes);
+            layout.packRuns(w.data(), 0, scalar, runs, true);
+            layout.packRuns(w.data(), 0, vector, runs, false);
+            assertArrayEquals(scalar.toArray(ValueLayout.JAVA_BYTE), vector.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Int8.ENABLED, "the packed kernels need 512-bit vectors");
         Random rnd = new Random(2);
-        Kernel k = kernel(type);
+        RunLayout k = (RunLayout) KernelTable.layout(type);
         try (Arena arena = Arena.ofShared()) {
             for (int runs : new int[]{1, 2, 5, 8}) {
                 int rows = 24, cols = 256 * runs;
@@ -90,7 +75,7 @@ class PackedKernelsTest {
                 int s = 0;
                 for (int r = 0; r < rows; r += 2) {   // every other row gets an extreme scale in each block
                     for (int b = 0; b < runs; b++) {
-                        for (int off : scaleOffsets(type)) w.data().set(I16, w.rowBytes() * r + (long) type.typeSize() * b + off, EXTREME_SCALES[s++ % EXTREME_SCALES.length]);
+                        for (int off : TestWeights.scaleOffsets(type)) w.data().set(I16, w.rowBytes() * r + (long) type.typeSize() * b * (256 / type.blockSize()) + off, EXTREME_SCALES[s++ % EXTREME_SCALES.length]);
                     }
                 }
                 MemorySegment packed = KernelTable.layout(type).pack(w, arena, POOL);
@@ -99,21 +84,76 @@ class PackedKernelsTest {
                 Int8Activations a = new Int8Activations(cols);
                 a.quantize(x, 0, cols, Int8Activations.K_ORDER);
                 for (int r = 0; r < rows; r++) {
-                    double want = k.reference(w.data(), w.rowBytes() * r, a, 0, runs);
+                    double want = k.dotReference(w.data(), w.rowBytes() * r, a, 0, runs, false);
+                    double mag = k.dotReference(w.data(), w.rowBytes() * r, a, 0, runs, true);
                     float got = k.dot(packed, w.rowBytes() * r, a, 0, runs);
-                    double mag = Math.abs(k.reference(absolute(w, r, arena), 0, a, 0, runs));
-                    assertTrue(Math.abs(got - want) <= 1e-5 * Math.max(mag, Math.abs(want)) + 1e-30 || got == want,
+                    assertTrue(Math.abs(got - want) <= 1e-5 * mag + 1e-30,
                             type + " runs " + runs + " row " + r + ": got " + got + ", expected " + want);
                 }
             }
         }
     }
 
-    /** Row {@code r} as a separate segment (the reference reads it at offset 0); its magnitude bounds float rounding. */
-    private static MemorySegment absolute(Weights w, int r, Arena arena) {
-        MemorySegment m = arena.allocate(w.rowBytes());
-        MemorySegment.copy(w.data(), w.rowBytes() * r, m, 0, w.rowBytes());
-        return m;
+    /** A packed row decoded to floats is the codec's decoding, each 256-value run transposed (to float rounding). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void decodedRowsAreTheCodecsTransposed(GgmlType type) {
+        assumeTrue(Int8.ENABLED, "the packed layouts decode with 512-bit vectors");
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 5, cols = 3 * 256;
+            Weights w = TestWeights.random(type, rows, cols, rnd, arena);
+            PackedLayout layout = KernelTable.layout(type);
+            MemorySegment packed = layout.pack(w, arena, POOL), scratch = arena.allocate(w.rowBytes());
+            assertTrue(layout.transposedRuns());
+            float[] got = new float[cols + 3], natural = new float[cols], want = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                layout.decodeRow(packed, r, cols, got, 3, scratch);
+                Dequant.row(type, w.data(), w.rowBytes() * r, natural, 0, cols);
+                KOrder.transposeRunsReference(natural, 0, 1, cols, want);
+                for (int i = 0; i < cols; i++) {
+                    assertEquals(want[i], got[3 + i], 2e-7 * Math.abs(want[i]) + 1e-30, type + " row " + r + " float " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Products of many tokens decode the packed rows into the panel without boxing vectors: a boxed vector per decoded
+     * block would cost 16 × 80 bytes and more per product; the bound allows a small object per product, which C2
+     * sometimes leaves (in one of four whole-module runs: 72 bytes per Q4_0 product).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void panelDecodingAllocatesNothing(GgmlType type) {
+        assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(type, 16, 512, rnd, arena).pack(arena, pool);
+            assertNotNull(w.packed());
+            int n = MatMul.PANEL_MIN_TOKENS;
+            MatMul mm = new MatMul(pool, 512, n);
+            float[] x = TestWeights.randomVector(n * 512, rnd), y = new float[n * 16];
+            long allocated = -1;
+            for (int round = 0; round < 40 && allocated != 0; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 500; i++) mm.matMul(w, x, y, n);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertTrue(allocated <= 500 * 128, "bytes allocated by 500 " + type + " panel products in the steady state: " + allocated);
+        }
+    }
+
+    @Test
+    void transposedRunsMatchScalarReference() {
+        assumeTrue(Int8.ENABLED, "the vector transposition uses 512-bit gathers");
+        float[] x = TestWeights.randomVector(5 + 3 * 512, new Random(8));
+        float[] vec = new float[3 * 512], ref = new float[3 * 512];
+        KOrder.transposeRuns(x, 5, 3, 512, vec);
+        KOrder.transposeRunsReference(x, 5, 3, 512, ref);
+        assertArrayEquals(ref, vec);
+        assertEquals(x[5 + 256 + 16 * 3 + 7], ref[256 + 16 * 7 + 3]);
     }
 
     @Test
@@ -150,7 +190,7 @@ class PackedKernelsTest {
 
     /** Through {@link Weights#pack}: a packed matrix has its copy and the same shape. */
     @ParameterizedTest
-    @EnumSource(names = {"Q6_K", "Q4_K"})
+    @EnumSource(names = {"Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void weightsGetAPackedCopy(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "packing needs 512-bit int8 kernels");
         try (Arena arena = Arena.ofShared()) {

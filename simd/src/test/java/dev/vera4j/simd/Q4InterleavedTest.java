@@ -179,14 +179,38 @@ class Q4InterleavedTest {
             assertClose(want, got, "shared input, regrouped");
             assertArrayEquals(wb, gb, "shared input, GGUF layout");
             assertArrayEquals(wc, gc, "shared input, F16");
-            // several tokens: the panel GEMM reads the copy, with the same decoded floats as from the mapping
+            // several tokens: the panel GEMM over the mapping, against the copy read column by column (RowLanesJob: other
+            // sums, so float rounding differs) or row by row (a few tokens)
             float[] xs = TestWeights.randomVector(9 * cols, rnd);
             for (int n : new int[]{2, 9}) {
                 float[] got2 = new float[160 * n], want2 = new float[160 * n];
                 mm.matMul(ai, xs, got2, n);
                 mm.matMul(a, xs, want2, n);
-                if (n >= MatMul.PANEL_MIN_TOKENS) assertArrayEquals(want2, got2, n + " tokens: the panel, from the copy or the mapping");
-                else assertClose(want2, got2, n + " tokens");
+                assertClose(want2, got2, n + " tokens");
+            }
+        }
+    }
+
+    /**
+     * Many tokens over the copy go by pairs of row groups with rows in vector lanes ({@link RowLanesJob}): a lone last
+     * group, token counts that leave a partial tile of 12, and columns past one panel chunk, against the double
+     * reference.
+     */
+    @Test
+    void manyTokensOverTheCopyMatchTheReference() {
+        assumeTrue(Weights.packingEnabled(), "the regrouped copy needs 512-bit vectors");
+        Random rnd = new Random(12);
+        int rows = 48, cols = RowLanesJob.KC + 512;
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
+            Weights w = TestWeights.random(GgmlType.Q4_0, rows, cols, rnd, arena).pack(arena, pool);
+            assertNotNull(w.packed());
+            float[][] ref = new float[rows][];
+            for (int r = 0; r < rows; r++) ref[r] = TestWeights.row(w, r);
+            MatMul mm = new MatMul(pool, cols, 25);
+            for (int n : new int[]{MatMul.PANEL_MIN_TOKENS, 13, 25}) {
+                float[] x = TestWeights.randomVector(n * cols, rnd), y = new float[n * rows];
+                mm.matMul(w, x, y, n);
+                MatMulTest.check(ref, x, y, n, cols, n + " tokens");
             }
         }
     }

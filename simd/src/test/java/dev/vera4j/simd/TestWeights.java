@@ -33,14 +33,23 @@ final class TestWeights {
                     case F32 -> all.set(F32, p, (float) rnd.nextGaussian());
                     case F16 -> all.set(I16, p, Float.floatToFloat16((float) rnd.nextGaussian()));
                     case BF16 -> all.set(I16, p, (short) (Float.floatToIntBits((float) rnd.nextGaussian()) >>> 16));
-                    case Q8_0, Q4_0 -> all.set(I16, p, scale(rnd));
-                    case Q4_K -> { all.set(I16, p, scale(rnd)); all.set(I16, p + 2, scale(rnd)); }
-                    case Q6_K -> all.set(I16, p + 208, scale(rnd));
-                    default -> throw new IllegalArgumentException(type.toString());
+                    default -> { for (int off : scaleOffsets(type)) all.set(I16, p + off, scale(rnd)); }
                 }
             }
         }
         return new Weights(all, type, rows, cols);
+    }
+
+    /** Offsets of the fp16 factors in a block of {@code type}. */
+    static int[] scaleOffsets(GgmlType type) {
+        return switch (type) {
+            case Q8_0, Q4_0, Q5_0, IQ4_NL, IQ4_XS -> new int[]{0};
+            case Q4_1, Q5_1, Q4_K, Q5_K -> new int[]{0, 2};
+            case Q6_K -> new int[]{208};
+            case Q3_K -> new int[]{108};
+            case Q2_K -> new int[]{80, 82};
+            default -> throw new IllegalArgumentException(type.toString());
+        };
     }
 
     private static short scale(Random rnd) {

@@ -54,6 +54,7 @@ class ErrorsTest {
         assertError(cli("", "generate", "-m", STORIES, "-p", "Hi", "--device", "cuda"), 1, "no CUDA backend in this build");
         assertError(cli("", "chat", "-m", STORIES, "--device", "cuda:1"), 1, "no CUDA backend in this build");
         assertError(cli("", "bench", "-m", STORIES, "-p", "8", "-n", "8", "--device", "cuda"), 1, "no CUDA backend in this build");
+        assertError(cli("", "serve", "-m", STORIES, "--port", "0", "--device", "cuda"), 1, "no CUDA backend in this build");
         assertError(cli("", "generate", "-m", STORIES, "-p", "Hi", "--device", "cuda:x"), 2, "--device");
         assertEquals(0, cli("", "generate", "-m", STORIES, "-p", "Hi", "-n", "4", "--device", "cpu", "--quiet").code());
     }

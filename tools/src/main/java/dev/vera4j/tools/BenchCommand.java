@@ -76,11 +76,7 @@ final class BenchCommand implements Command {
         int reps = a.getInt("reps", 3, 1, 1000);
         long warmupNanos = a.getInt("warmup", 0, 0, 3600) * 1_000_000_000L;
         int batch = a.getInt("batch", Math.max(1, Math.min(p, 512)), 1, 1 << 16);
-        KvType kv = switch (a.get("kv-type", "f16").toLowerCase()) {
-            case "f16" -> KvType.F16;
-            case "f32" -> KvType.F32;
-            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
-        };
+        KvType kv = KvOption.of(a);
         List<Result> results = new ArrayList<>();
         try (Model model = Model.load(path, load)) {
             int ctx = Math.max(p, n);

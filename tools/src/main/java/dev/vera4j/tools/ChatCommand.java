@@ -99,11 +99,7 @@ final class ChatCommand implements Command {
             }
         }
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
-        KvType kv = switch (a.get("kv-type", "f16").toLowerCase(Locale.ROOT)) {
-            case "f16" -> KvType.F16;
-            case "f32" -> KvType.F32;
-            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
-        };
+        KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path path = a.requirePath("model", "-m MODEL");
         boolean quiet = a.has("quiet"), verbose = a.has("verbose");

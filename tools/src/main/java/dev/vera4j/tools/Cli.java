@@ -29,6 +29,8 @@ public final class Cli {
         list.add(new MergeCommand());
         list.add(new ChatCommand());
         list.add(new TrainCommand());
+        list.add(new DevicesCommand());
+        list.add(new ServeCommand());
         return list;
     }
 

@@ -91,11 +91,7 @@ final class GenerateCommand implements Command {
         for (String s : a.all("stop")) if (s.isEmpty()) throw new UsageException("--stop needs a non-empty string");
         GenerateOptions options = b.build();
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
-        KvType kv = switch (a.get("kv-type", "f16").toLowerCase()) {
-            case "f16" -> KvType.F16;
-            case "f32" -> KvType.F32;
-            default -> throw new UsageException("--kv-type must be f16 or f32, got '" + a.get("kv-type") + "'");
-        };
+        KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
         java.nio.file.Path path = a.requirePath("model", "-m MODEL");

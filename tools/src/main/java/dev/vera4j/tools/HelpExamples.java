@@ -19,6 +19,7 @@ final class HelpExamples {
                     "vera4j inspect model.gguf --key tokenizer.chat_template"),
             "tokenize", List.of("vera4j tokenize -m stories260K.gguf --text \"Once upon a time\" --ids",
                     "vera4j tokenize -m model.gguf --file prompt.txt --parse-special"),
+            "devices", List.of("vera4j devices", "vera4j devices --json"),
             "bench", List.of("vera4j bench -m model.gguf -p 128 -n 64 -t 8", "vera4j bench -m model.gguf --kv-type f32 --json"),
             "make-model", List.of("vera4j make-model --shape tiny -o tiny.gguf", "vera4j make-model --shape llama3-1b --type Q8_0 -o llama3-shape.gguf"),
             "template", List.of("vera4j template -m model.gguf --messages chat.json",

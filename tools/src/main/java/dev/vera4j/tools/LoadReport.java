@@ -37,7 +37,7 @@ final class LoadReport {
         err.printf(Locale.ROOT, "model: %s (%s, %d layers), %s parameters, %s, %s%n", i.name(), i.architecture(), i.blockCount(),
                 Numbers.human(i.parameters()), Numbers.bytes(i.fileBytes()), i.quantization());
         // the kernels' block layouts use 8 or 16 float lanes; otherwise (or with -Dvera4j.scalar) they run scalar
-        boolean vector = (i.simdLanes() == 8 || i.simdLanes() == 16) && !Boolean.getBoolean("vera4j.scalar");
+        boolean vector = (i.simdLanes() == 8 || i.simdLanes() == 16) && !dev.vera4j.simd.Tuning.SCALAR;
         String simd = vector ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)"
                 : "scalar kernels (Vector API width " + i.simdLanes() + " floats not used)";
         err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,

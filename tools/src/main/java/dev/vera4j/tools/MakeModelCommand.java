@@ -30,7 +30,7 @@ final class MakeModelCommand implements Command {
     @Override public String summary() { return "write a random-weight model of a known shape (for benchmarks and tests)"; }
     @Override public String usage() {
         return "--shape " + String.join("|", ModelShape.ALL.stream().map(ModelShape::name).toList())
-                + " [--type Q8_0|Q4_0|F16|F32] [--seed N] -o FILE";
+                + " [--type F32|F16|Q8_0|Q4_0|Q4_K_M|Q6_K|...] [--pure] [--seed N] -o FILE";
     }
 
     @Override
@@ -40,22 +40,22 @@ final class MakeModelCommand implements Command {
                 .flag("verbose", "--verbose")
                 .value("shape", "--shape")
                 .value("type", "--type")
+                .flag("pure", "--pure")
                 .value("seed", "--seed")
                 .value("output", "-o", "--output")
                 .parse(argv);
         if (a.has("help")) {
             out.println("usage: vera4j make-model " + usage());
+            out.println();
+            out.println("--type takes llama-quantize's file types (" + String.join(", ", java.util.Arrays.stream(QuantMix.values()).map(Enum::name).toList()) + ")");
+            out.println("and gives each matrix the type llama-quantize would: the output matrix in Q6_K, more bits in some attn_v");
+            out.println("and ffn_down layers (Q4_K_M, Q5_K_M, Q3_K_M, ...). --pure gives every matrix the base type. Default Q8_0.");
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         ModelShape shape = ModelShape.named(a.require("shape", "--shape"));
-        GgmlType type = switch (a.get("type", "Q8_0").toUpperCase()) {
-            case "Q8_0" -> GgmlType.Q8_0;
-            case "Q4_0" -> GgmlType.Q4_0;
-            case "F16" -> GgmlType.F16;
-            case "F32" -> GgmlType.F32;
-            default -> throw new UsageException("--type must be Q8_0, Q4_0, F16 or F32, got '" + a.get("type") + "'");
-        };
+        QuantMix type = QuantMix.named(a.get("type", "Q8_0"));
+        boolean pure = a.has("pure");
         long seed = a.getLong("seed", 42);
         Path target = a.requirePath("output", "-o FILE");
         Path parent = target.toAbsolutePath().getParent();
@@ -63,9 +63,9 @@ final class MakeModelCommand implements Command {
         long t0 = System.nanoTime();
         try {
             try (Progress p = Progress.start("writing " + target.getFileName(), err, System.console() != null)) {
-                writer(shape, type, seed).write(target);
+                writer(shape, type, pure, seed).write(target);
             }
-            out.printf("wrote %s: %s %s, %,d parameters, %.1f MiB in %.1f s%n", target, shape.name(), type, shape.parameters(),
+            out.printf("wrote %s: %s %s%s, %,d parameters, %.1f MiB in %.1f s%n", target, shape.name(), type, pure ? " (pure)" : "", shape.parameters(),
                     Files.size(target) / 1048576.0, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
@@ -73,17 +73,24 @@ final class MakeModelCommand implements Command {
         return 0;
     }
 
+    /** The whole model with every matrix of one type, as {@link #writer(ModelShape, QuantMix, boolean, long)}. */
+    static GgufWriter writer(ModelShape s, GgmlType type, long seed) {
+        return writer(s, java.util.Arrays.stream(QuantMix.values()).filter(m -> m.base == type).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no file type for " + type)), true, seed);
+    }
+
     /**
      * The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. Metadata and tensor
-     * names are those llama.cpp's converter writes for the shape's architecture; matrices are of {@code type}, norms,
-     * biases and routers F32 (as the converter and llama-quantize keep them).
+     * names are those llama.cpp's converter writes for the shape's architecture. Each matrix (expert stacks included)
+     * takes the type {@code llama-quantize} gives it for {@code mix} ({@link QuantMix}), or with {@code pure} the mix's
+     * base; norms, biases and routers stay F32 (as the converter and llama-quantize keep them).
      */
-    static GgufWriter writer(ModelShape s, GgmlType type, long seed) {
+    static GgufWriter writer(ModelShape s, QuantMix mix, boolean pure, long seed) {
         String arch = s.architecture();
         GgufWriter w = new GgufWriter().version(3).alignment(32)
                 .put("general.architecture", GgufValue.ofString(arch))
                 .put("general.name", GgufValue.ofString("synthetic " + s.name()))
-                .put("general.file_type", GgufValue.ofUInt32(fileType(type)))
+                .put("general.file_type", GgufValue.ofUInt32(mix.fileType))
                 .put(arch + ".vocab_size", GgufValue.ofUInt32(s.vocab()))
                 .put(arch + ".context_length", GgufValue.ofUInt32(s.context()))
                 .put(arch + ".embedding_length", GgufValue.ofUInt32(s.dim()))
@@ -121,8 +128,10 @@ final class MakeModelCommand implements Command {
         }
         SyntheticVocab.forShape(s).forEach(w::put);
         int[] index = {0};
-        java.util.function.BiConsumer<String, long[]> matrix = (name, shape) ->
-                w.addTensor(name, type, shape, random(type, count(shape), seed * 1_000_003L + index[0]++, 0.02f));
+        java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> {
+            GgmlType type = mix.typeOf(name, (int) shape[0], s, pure);
+            w.addTensor(name, type, shape, random(type, count(shape), seed * 1_000_003L + index[0]++, 0.02f));
+        };
         java.util.function.BiConsumer<String, long[]> f32 = (name, shape) ->
                 w.addTensor(name, GgmlType.F32, shape, random(GgmlType.F32, count(shape), seed * 1_000_003L + index[0]++, 0.02f));
         int dim = s.dim(), q = s.qDim(), kv = s.kvDim(), hd = s.headSize(), ff = s.ffn();
@@ -226,14 +235,4 @@ final class MakeModelCommand implements Command {
         return b.array();
     }
 
-    /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*). */
-    private static int fileType(GgmlType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            default -> throw new IllegalArgumentException(t.toString());
-        };
-    }
 }

@@ -39,8 +39,12 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             new ModelShape("qwen3moe-30b-a3b", "qwen3moe", 2048, 48, 32, 4, 128, 6144, 151936, 40960, 1000000f, 1e-6f, false,
                     "bpe", "qwen2", false, new Moe(128, 8, 768, 0), 0, 0),
             dense("tiny", "llama", 64, 2, 4, 2, 128, 512, 256, 10000f, 1e-5f, false, "spm", null, false),
+            // rows of 256 and more, so that every K-quant and IQ4_XS fits (tiny's 64 columns take llama.cpp's fallbacks)
+            dense("small", "llama", 256, 2, 4, 1, 512, 512, 256, 10000f, 1e-5f, true, "spm", null, false),
             dense("tiny-llama3", "llama", 64, 2, 4, 2, 128, 1024, 512, 500000f, 1e-5f, true, "bpe", "llama-bpe", true),
             dense("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, "bpe", "qwen2", false),
+            // the smallest llama-3 shape whose matrices are whole K-quant blocks (256), for Q4_K_M tests
+            dense("small-llama3", "llama", 256, 2, 4, 2, 512, 1024, 512, 500000f, 1e-5f, true, "bpe", "llama-bpe", true),
             new ModelShape("tiny-gemma2", "gemma2", 64, 2, 4, 2, 32, 128, 512, 512, 10000f, 1e-6f, true, "spm", null, false, null, 16, 0),
             new ModelShape("tiny-gemma3", "gemma3", 64, 6, 4, 2, 32, 128, 512, 512, 1000000f, 1e-6f, true, "spm", null, false, null, 16, 0),
             new ModelShape("tiny-phi3", "phi3", 64, 2, 4, 4, 0, 128, 512, 1024, 10000f, 1e-5f, false, "spm", null, false, null, 64, 256),

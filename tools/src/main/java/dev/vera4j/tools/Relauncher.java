@@ -75,6 +75,7 @@ final class Relauncher {
         try {
             Process p = new ProcessBuilder(cmd).inheritIO().start();
             ignoreCtrlC();
+            forwardTerm(p);
             // Ctrl-C reaches both processes (same process group); wait for the child to finish its own handling.
             while (true) {
                 try {
@@ -87,6 +88,18 @@ final class Relauncher {
             System.err.println("error: cannot start " + javaBin + " with the Vector API module: " + e.getMessage());
             System.err.println("hint: run java --add-modules jdk.incubator.vector -jar vera4j.jar ...");
             return Main.EXIT_ERROR;
+        }
+    }
+
+    /**
+     * SIGTERM reaches only this process (a service manager, {@code kill}); the child gets it too, so that a server drains
+     * and exits, and this one exits with it.
+     */
+    private static void forwardTerm(Process child) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> child.destroy());
+        } catch (IllegalArgumentException | LinkageError e) {
+            // no SIGTERM here (or signals reserved by -Xrs): keep the default
         }
     }
 

@@ -77,6 +77,33 @@ class MakeModelCommandTest {
         }
     }
 
+    /** llama-quantize's Q4_K_M rules (see QuantMixTest): Q6_K in the output and in the last layer's attn_v and ffn_down. */
+    @Test
+    void q4kmMixesQ4KAndQ6K() throws IOException {
+        Path file = dir.resolve("small.Q4_K_M.gguf");
+        assertEquals(0, cli("make-model", "--shape", "small-llama3", "--type", "Q4_K_M", "-o", file.toString()));
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(15, f.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.1.ffn_up.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("token_embd.weight").type());
+        }
+        try (Model m = Model.load(file, 1)) {
+            int[] ids = m.newSession(32, KvType.F16).generate("Hello", GenerateOptions.builder().temperature(0).maxTokens(4).ignoreEndOfGeneration().build(), GenerationListener.NONE).tokens();
+            assertEquals(4, ids.length);
+        }
+        // rows of 64 are not whole K-quant blocks: llama.cpp's fallbacks, Q5_0 for Q4_K and Q8_0 for the output
+        Path tiny = dir.resolve("tiny.Q4_K_M.gguf");
+        assertEquals(0, cli("make-model", "--shape", "tiny", "--type", "Q4_K_M", "-o", tiny.toString()));
+        try (GgufFile f = GgufFile.open(tiny)) {
+            assertEquals(GgmlType.Q5_0, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q8_0, f.tensor("output.weight").type());
+        }
+    }
+
     @Test
     void sameSeedSameBytesOtherSeedOtherWeights() throws IOException {
         Path x = dir.resolve("x.gguf"), y = dir.resolve("y.gguf"), z = dir.resolve("z.gguf");
@@ -119,7 +146,7 @@ class MakeModelCommandTest {
     @Test
     void usageErrors() {
         assertEquals(2, cli("make-model", "--shape", "gpt5", "-o", dir.resolve("a.gguf").toString()));
-        assertEquals(2, cli("make-model", "--shape", "tiny", "--type", "Q2_K", "-o", dir.resolve("a.gguf").toString()));
+        assertEquals(2, cli("make-model", "--shape", "tiny", "--type", "Q9_9", "-o", dir.resolve("a.gguf").toString()));
         assertEquals(2, cli("make-model", "--shape", "tiny"));
         assertEquals(1, cli("make-model", "--shape", "tiny", "-o", dir.resolve("missing/dir/a.gguf").toString()));
     }

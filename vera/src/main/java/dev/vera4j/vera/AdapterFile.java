@@ -201,14 +201,51 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
         }
     }
 
+    /**
+     * Reads only the identity of the base model an adapter file was made for (its metadata; no vectors): a cheap check
+     * of many adapters at once.
+     *
+     * <pre>{@code
+     * AdapterFile.readBase(Path.of("style.gguf")).requireSameModel(BaseFingerprint.of(modelPath), "style.gguf", false);
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the file if it is not a VeRA adapter
+     */
+    public static BaseFingerprint readBase(Path path) {
+        try (GgufFile f = GgufFile.open(path)) {
+            requireVera(f);
+            return base(f.metadata());
+        } catch (GgufFormatException e) {
+            throw new IllegalArgumentException(path + ": not a GGUF adapter file: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new IllegalArgumentException(path + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(path.toString())) throw e;
+            throw new IllegalArgumentException(path + ": invalid VeRA adapter: " + e.getMessage(), e);
+        }
+    }
+
+    private static void requireVera(GgufFile f) {
+        GgufMetadata m = f.metadata();
+        if (!"adapter".equals(m.getStringOr(TYPE, null)) || !"vera".equals(m.getStringOr(ADAPTER_TYPE, null))) {
+            throw new IllegalArgumentException(f.path() + ": not a VeRA adapter (general.type = " + m.getStringOr(TYPE, "absent")
+                    + ", adapter.type = " + m.getStringOr(ADAPTER_TYPE, "absent") + "); is it a model?");
+        }
+    }
+
+    private static BaseFingerprint base(GgufMetadata m) {
+        return new BaseFingerprint(m.getString(BASE + "architecture"), m.getInt(BASE + "block_count"),
+                m.getInt(BASE + "embedding_length"), m.getInt(BASE + "feed_forward_length"), m.getInt(BASE + "head_count"),
+                m.getInt(BASE + "head_count_kv"), m.getInt(BASE + "head_dim"), m.getInt(BASE + "vocab_size"),
+                m.getIntOr(BASE + "expert_count", 0), m.getIntOr(BASE + "expert_feed_forward_length", 0),
+                m.getIntOr(BASE + "expert_shared_feed_forward_length", 0), m.getString(BASE + "fingerprint"));
+    }
+
     /** Reads an adapter from an open GGUF (values are copied out). */
     public static AdapterFile read(GgufFile f) {
         String where = f.path().toString();
         GgufMetadata m = f.metadata();
-        if (!"adapter".equals(m.getStringOr(TYPE, null)) || !"vera".equals(m.getStringOr(ADAPTER_TYPE, null))) {
-            throw new IllegalArgumentException(where + ": not a VeRA adapter (general.type = " + m.getStringOr(TYPE, "absent")
-                    + ", adapter.type = " + m.getStringOr(ADAPTER_TYPE, "absent") + "); is it a model?");
-        }
+        requireVera(f);
         try {
             EnumSet<VeraTarget> targets = EnumSet.noneOf(VeraTarget.class);
             for (String t : m.getStringArray(TARGETS)) targets.add(VeraTarget.parse(t));
@@ -216,11 +253,7 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
             for (int l : m.getIntArray(LAYERS)) layers.add(l);
             VeraConfig config = new VeraConfig(m.getLong(SEED), m.getInt(RANK), m.getFloat(D_INITIAL), targets, layers,
                     m.getBoolean(FMA));
-            BaseFingerprint base = new BaseFingerprint(m.getString(BASE + "architecture"), m.getInt(BASE + "block_count"),
-                    m.getInt(BASE + "embedding_length"), m.getInt(BASE + "feed_forward_length"), m.getInt(BASE + "head_count"),
-                    m.getInt(BASE + "head_count_kv"), m.getInt(BASE + "head_dim"), m.getInt(BASE + "vocab_size"),
-                    m.getIntOr(BASE + "expert_count", 0), m.getIntOr(BASE + "expert_feed_forward_length", 0),
-                    m.getIntOr(BASE + "expert_shared_feed_forward_length", 0), m.getString(BASE + "fingerprint"));
+            BaseFingerprint base = base(m);
             int inMax = m.getInt(IN_MAX), outMax = m.getInt(OUT_MAX);
             TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
             for (int layer = 0; layer < base.blockCount(); layer++) {

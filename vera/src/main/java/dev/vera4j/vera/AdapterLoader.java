@@ -1,8 +1,10 @@
 package dev.vera4j.vera;
 
 import dev.vera4j.vera.peft.PeftImporter;
+import dev.vera4j.vera.peft.PeftVeraAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Loads an adapter from wherever one is accepted: a vera4j adapter GGUF, or a PEFT adapter directory
@@ -51,6 +53,27 @@ public final class AdapterLoader {
         if (Files.isDirectory(path)) return PeftAdapters.fromPeft(PeftImporter.read(path), base);
         if (!Files.isRegularFile(path)) throw new IllegalArgumentException("adapter " + path + " does not exist");
         return AdapterFile.read(path);
+    }
+
+    /**
+     * Checks cheaply that the adapter at {@code path} was made for {@code base}, without preparing it: a GGUF's
+     * recorded base (metadata only), a PEFT directory's vector sizes against the base's layers.
+     *
+     * <pre>{@code
+     * for (Path p : adapters) AdapterLoader.check(p, base);   // one clear error per adapter that does not fit
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the adapter and the problem
+     */
+    public static void check(Path path, BaseFingerprint base) {
+        if (Files.isDirectory(path)) {
+            PeftVeraAdapter p = PeftImporter.read(path);
+            int[] dims = base.projectionDims(p.targets());
+            new AdapterFile(p.toVeraConfig(true), dims[0], dims[1], base, p.lambdas(), Optional.empty(), Optional.empty());
+            return;
+        }
+        if (!Files.isRegularFile(path)) throw new IllegalArgumentException("adapter " + path + " does not exist");
+        AdapterFile.readBase(path).requireSameModel(base, path.getFileName().toString(), false);
     }
 
     /** {@link #read} then {@link AdapterWeights#prepare} for {@code base}. */

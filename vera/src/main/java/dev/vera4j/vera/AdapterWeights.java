@@ -76,28 +76,44 @@ public final class AdapterWeights {
      */
     public static AdapterWeights prepare(AdapterFile file, BaseFingerprint base, String name, boolean ignoreHash) {
         file.base().requireSameModel(base, name, ignoreHash);
-        Projections p = file.resolveProjections();
+        return prepare(file, base, PreparedProjections.of(file.resolveProjections()));
+    }
+
+    /**
+     * As {@link #prepare(AdapterFile, BaseFingerprint, String, boolean)}, with projections prepared before (shared
+     * with other adapters of the same seed, rank and sizes), so that only the λ vectors are this adapter's own.
+     *
+     * @throws IllegalArgumentException if the adapter does not fit {@code base}, or {@code shared} is not its projections
+     */
+    public static AdapterWeights prepare(AdapterFile file, BaseFingerprint base, String name, boolean ignoreHash, PreparedProjections shared) {
+        file.base().requireSameModel(base, name, ignoreHash);
+        Projections p = shared.projections();
+        if (p.rank() != file.config().rank() || p.inMax() != file.inMax() || p.outMax() != file.outMax()
+                || (file.projections().isPresent() && !file.projections().get().equals(p))) {
+            throw new IllegalArgumentException("adapter " + name + " does not use the projections " + p);
+        }
+        return prepare(file, base, shared);
+    }
+
+    private static AdapterWeights prepare(AdapterFile file, BaseFingerprint base, PreparedProjections shared) {
+        Projections p = shared.projections();
         boolean permute = QkPermutation.appliesTo(base.architecture());
-        float[] bt = transpose(p.b(), p.outMax(), p.rank());
-        Map<Integer, float[]> permutedBt = new HashMap<>();
         Map<VeraSite, Site> sites = new HashMap<>();
-        LinearSite.Kind[] kinds = LinearSite.Kind.values();
-        Part[][][] parts = new Part[base.blockCount()][kinds.length][];
+        Part[][][] parts = new Part[base.blockCount()][LinearSite.Kind.values().length][];
         for (Map.Entry<VeraSite, VeraLambdas> e : file.lambdas().entrySet()) {
             VeraSite key = e.getKey();
             VeraTarget t = key.target();
             VeraLambdas l = e.getValue();
             int in = base.inputs(t), out = base.outputs(t);
-            float[] lb = l.lambdaB(), siteBt = bt;
+            float[] lb = l.lambdaB(), siteBt = shared.bt();
             int stride = p.outMax();
             if (permute && (t == VeraTarget.Q || t == VeraTarget.K)) {
                 lb = QkPermutation.toGguf(lb, base.headDim());
-                siteBt = permutedBt.computeIfAbsent(out,
-                        o -> transpose(QkPermutation.rowsToGguf(p.b(), o, p.rank(), base.headDim()), o, p.rank()));
+                siteBt = shared.permutedBt(out, base.headDim());
                 stride = out;
             }
             Site site = new Site(in, out, lb.clone(), l.lambdaD().clone(), siteBt, stride,
-                    new FloatRows(p.a(), 0, p.inMax(), p.rank(), in), new FloatRows(siteBt, 0, stride, p.rank(), out));
+                    new FloatRows(shared.a(), 0, p.inMax(), p.rank(), in), new FloatRows(siteBt, 0, stride, p.rank(), out));
             sites.put(key, site);
             int offset = 0;
             for (LinearSite.Kind k : t.kinds()) {
@@ -124,10 +140,11 @@ public final class AdapterWeights {
         };
     }
 
-    private static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
-        return t;
+    /** Heap bytes of this adapter's own vectors (the projections, often shared, not included). */
+    public long lambdaBytes() {
+        long floats = 0;
+        for (Site s : sites.values()) floats += s.lambdaB().length + s.lambdaD().length;
+        return 4 * floats;
     }
 
     /** The widest adapted output: what a per-token scratch for {@code B·h} needs. */

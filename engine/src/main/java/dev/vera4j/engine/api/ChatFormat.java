@@ -11,14 +11,15 @@ import java.util.Map;
 
 /**
  * Turns a conversation into token ids: with a chat template (the model's {@code tokenizer.chat_template} or a named
- * one), or, for models without one, as plain text where each message continues the previous one.
+ * one), or, for models without one, as plain text where each message continues the previous one. The template is
+ * parsed once; an instance is immutable and thread-safe (a server renders every request's {@code messages} with one).
  *
  * <pre>{@code
  * ChatFormat f = ChatFormat.forModel(model, null);
- * int[] ids = f.encode(List.of(new ChatMessage("user", "Hi")), true);
+ * int[] ids = f.encode(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")), true);
  * }</pre>
  */
-final class ChatFormat {
+public final class ChatFormat {
     /** The name that selects plain continuation even when the model has a template. */
     static final String PLAIN = "plain";
 
@@ -41,7 +42,7 @@ final class ChatFormat {
      *
      * @throws IllegalArgumentException for an unknown name
      */
-    static ChatFormat forModel(Model model, String requested) {
+    public static ChatFormat forModel(Model model, String requested) {
         GgufMetadata md = model.metadata();
         if (requested == null) {
             if (md.has("tokenizer.chat_template")) {
@@ -64,7 +65,7 @@ final class ChatFormat {
     }
 
     /** {@code plain}, {@code model} (the model's own template) or the name of a built-in template. */
-    String name() { return name; }
+    public String name() { return name; }
 
     boolean isPlain() { return template == null; }
 
@@ -82,8 +83,12 @@ final class ChatFormat {
         return sb.toString();
     }
 
-    /** The ids of {@link #render}, with BOS added by the tokenizer unless the template already wrote it. */
-    int[] encode(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    /**
+     * The ids of {@link #render}, with BOS added by the tokenizer unless the template already wrote it.
+     *
+     * @throws dev.vera4j.engine.template.TemplateException if the template rejects the conversation
+     */
+    public int[] encode(List<ChatMessage> messages, boolean addGenerationPrompt) {
         String text = render(messages, addGenerationPrompt);
         Object bos = variables.get("bos_token");
         boolean templateWroteBos = template != null && bos instanceof String b && !b.isEmpty() && text.startsWith(b);

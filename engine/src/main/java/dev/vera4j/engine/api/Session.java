@@ -9,9 +9,6 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.ModelConfig;
-import dev.vera4j.engine.sample.Sampler;
-import dev.vera4j.engine.sample.StopStrings;
-import dev.vera4j.engine.tokenizer.StreamingDecoder;
 
 import java.util.Arrays;
 
@@ -88,16 +85,25 @@ public final class Session {
      *
      * @throws ContextOverflowException if they do not fit in what is left of the context; nothing is fed then
      */
-    public float[] ingest(int[] tokens) {
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to ingest");
-        cache.ensureRoom(tokens.length);
-        for (int t : tokens) {
+    public float[] ingest(int[] tokens) { return ingest(tokens, 0, tokens.length); }
+
+    /**
+     * Feeds {@code tokens[off, off + n)}, as {@link #ingest(int[])}.
+     *
+     * @throws ContextOverflowException if they do not fit in what is left of the context; nothing is fed then
+     */
+    public float[] ingest(int[] tokens, int off, int n) {
+        if (n <= 0) throw new IllegalArgumentException("no tokens to ingest");
+        java.util.Objects.checkFromIndexSize(off, n, tokens.length);
+        cache.ensureRoom(n);
+        for (int i = off; i < off + n; i++) {
+            int t = tokens[i];
             if (t < 0 || t >= config.vocabSize()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
         }
-        for (int off = 0; off < tokens.length; off += batchSize()) {
-            int n = Math.min(batchSize(), tokens.length - off);
-            System.arraycopy(tokens, off, history, cache.length(), n);
-            forward(tokens, off, n);
+        for (int done = 0; done < n; done += batchSize()) {
+            int m = Math.min(batchSize(), n - done);
+            System.arraycopy(tokens, off + done, history, cache.length(), m);
+            forward(tokens, off + done, m);
         }
         return logits;
     }
@@ -132,42 +138,23 @@ public final class Session {
         pending = -1;
         long prefilled = System.nanoTime();
 
-        Sampler sampler = new Sampler(options.sampler(), config.vocabSize());
-        int window = Math.min(options.sampler().penaltyLastN(), cache.length());
-        for (int i = cache.length() - window; i < cache.length(); i++) sampler.accept(history[i]);
-        StreamingDecoder decoder = model.continuationDecoder();
-        StopStrings stops = new StopStrings(options.stopStrings());
-        StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.min(options.maxTokens(), 256)];
-        int count = 0;
-        StopReason reason = StopReason.MAX_TOKENS;
-        while (count < options.maxTokens()) {
-            int id = sampler.sample(logits, 0);
-            sampler.accept(id);
-            if (count == out.length) out = Arrays.copyOf(out, Math.min(options.maxTokens(), 2 * out.length));
-            out[count++] = id;
-            if (options.stopAtEndOfGeneration() && model.isEndOfGeneration(id)) { reason = StopReason.END_OF_GENERATION; pending = id; listener.onToken(id, ""); break; }
-            if (options.isStopToken(id)) { reason = StopReason.STOP_TOKEN; pending = id; listener.onToken(id, ""); break; }
-            String piece = stops.accept(decoder.accept(id));
-            text.append(piece);
-            listener.onToken(id, piece);
-            if (stops.stopped()) { reason = StopReason.STOP_STRING; pending = id; break; }
-            if (count == options.maxTokens()) { pending = id; break; }
-            if (cache.length() == cache.capacity()) { reason = StopReason.CONTEXT_FULL; pending = id; break; }
+        Continuation c = new Continuation(model, options, history, cache.length());
+        while (!c.done()) {
+            int id = c.next(logits, 0, cache.length() < cache.capacity());
+            listener.onToken(id, c.piece());
+            if (c.done()) {
+                pending = id;
+                break;
+            }
             one[0] = id;
             history[cache.length()] = id;
             forward(one, 0, 1);
         }
-        if (!stops.stopped()) {
-            String rest = stops.accept(decoder.flush()) + stops.flush();
-            if (!rest.isEmpty()) {
-                text.append(rest);
-                listener.onToken(-1, rest);
-            }
-        }
+        String rest = c.flush();
+        if (!rest.isEmpty()) listener.onToken(-1, rest);
         long end = System.nanoTime();
-        Timings timings = new Timings(feed.length, prefilled - start, count, end - prefilled);
-        return new Generation(text.toString(), feed, Arrays.copyOf(out, count), timings, reason, stops.matched());
+        Timings timings = new Timings(feed.length, prefilled - start, c.count(), end - prefilled);
+        return new Generation(c.text(), feed, c.tokens(), timings, c.stopReason(), c.stopString());
     }
 
     private static int[] prepend(int first, int[] rest) {

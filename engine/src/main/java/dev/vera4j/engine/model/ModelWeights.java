@@ -80,8 +80,9 @@ public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     private static Weights apply(UnaryOperator<Weights> f, Weights w) { return w == null ? null : f.apply(w); }
 
     /**
-     * These weights with a packed copy of every matrix whose type has a kernel layout ({@link Weights#pack}: Q4_0,
-     * Q4_K, Q6_K), allocated in {@code arena} and written by {@code pool}'s threads. Every product reads the copies
+     * These weights with a packed copy of every matrix whose type has a kernel layout ({@link Weights#pack}; every
+     * quantized type llama-quantize writes but Q8_0) — fused-tensor row views and each expert's slice as matrices of
+     * their own —, allocated in {@code arena} and written by {@code pool}'s threads. Every product reads the copies
      * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
      * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
      */

@@ -1,0 +1,126 @@
+package dev.vera4j.engine.batch;
+
+import dev.vera4j.engine.api.Continuation;
+import dev.vera4j.engine.api.Model;
+
+import java.util.List;
+
+/**
+ * One of the scheduler's sequences and the request it serves: feeds the prompt in chunks, then one sampled token per
+ * step, and reports tokens and the result to the request's listener. Used by the scheduler's thread only.
+ *
+ * <pre>{@code
+ * slot.start(handle, now);
+ * SequenceWork w = slot.work(chunk);
+ * runner.step(List.of(w));
+ * if (slot.afterStep(w, now) == Slot.Progress.FINISHED) handle.finish(slot.finish(BatchResult.Outcome.COMPLETED, null, now));
+ * }</pre>
+ */
+final class Slot {
+    /** What a step did for a slot. */
+    enum Progress {
+        /** Fed a prompt chunk; more of the prompt remains. */
+        READING,
+        /** Sampled a token; generation goes on. */
+        SAMPLED,
+        /** Sampled the token that ends the request: {@link #finish} it. */
+        FINISHED
+    }
+
+    private final Model model;
+    private final StepRunner.Sequence sequence;
+    private final Logprobs logprobs;
+    private final int[] one = new int[1];
+    private BatchHandle job;
+    private Continuation continuation;
+    private int fed;
+    private long startedNanos, firstTokenNanos;
+
+    Slot(Model model, StepRunner.Sequence sequence, Logprobs logprobs) {
+        this.model = model;
+        this.sequence = sequence;
+        this.logprobs = logprobs;
+    }
+
+    boolean idle() { return job == null; }
+
+    BatchHandle job() { return job; }
+
+    /** Whether prompt tokens remain to be fed. */
+    boolean prefilling() { return fed < job.request.promptIds().length; }
+
+    /**
+     * Takes {@code handle}: clears the cache and applies its adapter.
+     *
+     * @throws RuntimeException from the adapter; the slot stays idle then
+     */
+    void start(BatchHandle handle, long now) {
+        BatchRequest r = handle.request;
+        sequence.reset();
+        sequence.adapter(r.adapter());
+        job = handle;
+        continuation = new Continuation(model, r.options(), r.promptIds(), r.promptIds().length);
+        fed = 0;
+        startedNanos = now;
+        firstTokenNanos = -1;
+    }
+
+    /** This step's tokens: the next prompt chunk of at most {@code chunk} tokens, or the last sampled token. */
+    SequenceWork work(int chunk) {
+        int[] prompt = job.request.promptIds();
+        if (fed < prompt.length) return new SequenceWork(sequence, prompt, fed, Math.min(chunk, prompt.length - fed));
+        return new SequenceWork(sequence, one, 0, 1);
+    }
+
+    /**
+     * Takes the step's result for {@code w}: once the prompt is in, samples a token and tells the listener.
+     *
+     * @return what happened
+     */
+    Progress afterStep(SequenceWork w, long now) {
+        if (fed < job.request.promptIds().length) {
+            fed += w.count();
+            if (fed < job.request.promptIds().length) return Progress.READING;
+        }
+        float[] logits = sequence.logits();
+        int id = continuation.next(logits, 0, sequence.position() < sequence.contextLength());
+        if (firstTokenNanos < 0) firstTokenNanos = now;
+        one[0] = id;
+        int alternatives = job.request.logprobs();
+        TokenEvent event;
+        if (alternatives < 0) {
+            event = new TokenEvent(id, continuation.piece(), null, List.of());
+        } else {
+            int vocab = model.config().vocabSize();
+            double lse = Logprobs.logSumExp(logits, vocab);
+            event = new TokenEvent(id, continuation.piece(), logprobs.of(logits, lse, id),
+                    alternatives == 0 ? List.of() : logprobs.top(logits, vocab, lse, alternatives));
+        }
+        job.listener.onToken(event);
+        return continuation.done() ? Progress.FINISHED : Progress.SAMPLED;
+    }
+
+    /** Tokens sampled so far for the current request. */
+    int generated() { return continuation.count(); }
+
+    /**
+     * Ends the current request with {@code outcome} and frees the slot; returns the result for the caller to deliver
+     * ({@link BatchHandle#finish}) once its own books are kept. Text held back until the end goes to the listener now,
+     * for a completed request only (a cancelled one never showed it).
+     */
+    BatchResult finish(BatchResult.Outcome outcome, String error, long now) {
+        BatchHandle h = job;
+        Continuation c = continuation;
+        job = null;
+        continuation = null;
+        sequence.adapter(null);
+        boolean completed = outcome == BatchResult.Outcome.COMPLETED;
+        if (completed) {
+            String rest = c.flush();
+            if (!rest.isEmpty()) h.listener.onToken(new TokenEvent(-1, rest, null, List.of()));
+        }
+        long ttft = firstTokenNanos < 0 ? -1 : firstTokenNanos - h.submittedNanos;
+        return new BatchResult(outcome, c.text(), c.tokens(), h.request.promptIds().length, completed ? c.stopReason() : null,
+                c.stopString(), startedNanos - h.submittedNanos, ttft, now - h.submittedNanos, error);
+    }
+}

@@ -1,0 +1,291 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link PackedLayout} of runs of 256 values: each run's bytes (one K-quant super-block, or eight 32-value blocks)
+ * are rearranged within the run, which keeps its size and offset, so rows keep their offsets too. Rows must be whole
+ * runs.
+ *
+ * <p>A subclass describes both layouts the same way, as what {@code fields} a run holds — its quants (entries
+ * {@code 0 .. 255}, value by value, as stored) and then its scales, mins and the bytes of its fp16 factors — and how
+ * each layout reads and writes them ({@link #readGguf}, {@link #writePacked}, and back). Those four scalar methods are
+ * the specification; packing does not call them per run. Since packing only moves bits, the class probes them once,
+ * bit by bit, and compiles the permutation into moves of bit groups between bytes, which {@link #pack} and
+ * {@link #unpackRow} apply to whole runs.
+ */
+abstract class RunLayout implements PackedLayout {
+    private final GgmlType type;
+    final int runBytes;
+    /** Packing moves, 5 ints each: source byte, destination byte, source shift, destination shift, mask. */
+    private final int[] packMoves, unpackMoves;
+    /** The packing moves of the bits that are not quants (scales, factors), for {@link #packQuants}' layouts. */
+    private final int[] otherMoves;
+    /** The packed bytes that hold no quant bits: what {@link #otherMoves} write. */
+    private final int[] otherBytes;
+
+    RunLayout(GgmlType type) {
+        this.type = type;
+        this.runBytes = (int) type.bytesFor(256);
+        boolean[] quantBit = new boolean[8 * runBytes];
+        int[] to = permutation(true, quantBit), from = permutation(false, null);
+        for (int b = 0; b < to.length; b++) {
+            if (from[to[b]] != b) throw new IllegalStateException(type + ": packing and unpacking are not inverse at bit " + b);
+        }
+        packMoves = moves(to, null);
+        unpackMoves = moves(from, null);
+        boolean[] other = new boolean[to.length];
+        boolean[] quantByte = new boolean[runBytes];
+        for (int b = 0; b < to.length; b++) {
+            other[b] = !quantBit[b];
+            if (quantBit[b]) quantByte[to[b] / 8] = true;
+        }
+        otherMoves = moves(to, other);
+        otherBytes = java.util.stream.IntStream.range(0, runBytes).filter(i -> !quantByte[i]).toArray();
+        for (int b = 0; b < to.length; b++) {
+            if (!quantBit[b] && quantByte[to[b] / 8]) throw new IllegalStateException(type + ": a packed byte mixes quants and other fields");
+        }
+    }
+
+    @Override
+    public GgmlType type() { return type; }
+
+    @Override
+    public boolean accepts(Weights w) { return w.type() == type && acceptsShape(w.rows(), w.cols()); }
+
+    @Override
+    public boolean acceptsShape(int rows, int cols) { return cols % 256 == 0; }
+
+    /** The number of fields a run holds: its 256 quants and the subclass's others. */
+    abstract int fieldCount();
+
+    /** The fields of the GGUF run {@code run}: quants first. */
+    abstract void readGguf(byte[] run, int[] fields);
+
+    /** Writes the fields into the GGUF run (all bytes of {@code run} are written). */
+    abstract void writeGguf(int[] fields, byte[] run);
+
+    abstract void readPacked(byte[] run, int[] fields);
+
+    abstract void writePacked(int[] fields, byte[] run);
+
+    /** Decodes {@code runs} packed runs from {@code packed[off]} into {@code out[o ..]}, each run transposed. */
+    abstract void decodeRuns(MemorySegment packed, long off, int runs, float[] out, int o);
+
+    /**
+     * The kernel: {@code Σ} of the packed row at {@code off} ({@code runs} runs) times the activations'
+     * ({@link Int8Activations#k}) runs from {@code ro}.
+     */
+    abstract float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs);
+
+    /**
+     * The kernel's scalar reference, over the GGUF row at {@code off} (not the packed one), in double: per run the
+     * fields the layout reads, the activations' integers in natural order, {@link #runDot} times the run's scale.
+     * With {@code magnitude}, the sum of the terms' absolute values instead: what float rounding is relative to.
+     */
+    final double dotReference(MemorySegment gguf, long off, Int8Activations a, int ro, int runs, boolean magnitude) {
+        int[] f = new int[fieldCount()], x = new int[256];
+        byte[] run = new byte[runBytes];
+        double sum = 0;
+        for (int s = 0; s < runs; s++) {
+            MemorySegment.copy(gguf, ValueLayout.JAVA_BYTE, off + (long) runBytes * s, run, 0, runBytes);
+            readGguf(run, f);
+            for (int v = 0; v < 256; v++) x[v] = a.k[256 * (ro + s) + KOrder.POSITION[v]];
+            sum += a.kd[ro + s] * runDot(f, x, magnitude);
+        }
+        return sum;
+    }
+
+    /**
+     * {@code Σ_v weight(v)·x[v]} of one run from its fields, with the integer sums the kernel forms kept exact; with
+     * {@code magnitude} the same terms' absolute values.
+     */
+    abstract double runDot(int[] f, int[] x, boolean magnitude);
+
+    /** The fp16 at fields {@code f[i]} (low byte) and {@code f[i + 1]}, as a double. */
+    static double half(int[] f, int i) {
+        return Float.float16ToFloat((short) (f[i] | f[i + 1] << 8));
+    }
+
+    @Override
+    public Int8Job newJob() { return new Job(this); }
+
+    /** Rows {@code [start, end)} of one token, read from a packed copy by its layout's kernel. */
+    static final class Job extends Int8Job {
+        private final RunLayout layout;
+
+        Job(RunLayout layout) { this.layout = layout; }
+
+        @Override
+        int layouts() { return Int8Activations.K_ORDER; }
+
+        @Override
+        public void run(int start, int end) {
+            MemorySegment w = packed;
+            Int8Activations a = acts;
+            float[] y = this.y;
+            int runs = cols / 256, yo = yOff;
+            for (int r = start; r < end; r++) y[yo + r] = layout.dot(w, rowBytes * r, a, 0, runs);
+        }
+    }
+
+    /** The packed runs decode each run transposed (see {@link PackedLayout#decodeRow}). */
+    @Override
+    public boolean transposedRuns() { return true; }
+
+    @Override
+    public void decodeRow(MemorySegment packed, int row, int cols, float[] out, int o, MemorySegment scratch) {
+        decodeRuns(packed, type.bytesFor(cols) * row, cols / 256, out, o);
+    }
+
+    @Override
+    public MemorySegment pack(Weights w, Arena arena, WorkerPool pool) {
+        long rowBytes = w.rowBytes();
+        MemorySegment src = w.data(), dst = OsMemory.allocateHuge(arena, rowBytes * w.rows());
+        pool.parallelFor(w.rows(), (start, end) -> packRuns(src, start * rowBytes, dst, (end - start) * rowBytes / runBytes, Tuning.SCALAR || !Int8.ENABLED));
+        return dst;
+    }
+
+    /**
+     * Packs {@code runs} GGUF runs from {@code src[off]} into {@code dst[off]}: with vectors where the layout has them
+     * ({@link #packQuants}, the quant planes, and the scalar moves of the other fields), else by the moves alone.
+     */
+    final void packRuns(MemorySegment src, long off, MemorySegment dst, long runs, boolean scalar) {
+        if (scalar || !hasVectorPacking()) {
+            apply(packMoves, src, off, dst, off, runs);
+            return;
+        }
+        byte[] in = new byte[runBytes], out = new byte[runBytes];
+        int[] moves = otherMoves, bytes = otherBytes;
+        for (long r = 0; r < runs; r++) {
+            long o = off + r * runBytes;
+            packQuants(src, o, dst, o);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, in, 0, runBytes);
+            for (int m = 0; m < moves.length; m += 5) {
+                out[moves[m + 1]] = 0;
+            }
+            for (int m = 0; m < moves.length; m += 5) {
+                out[moves[m + 1]] |= (byte) ((((in[moves[m]] & 0xff) >>> moves[m + 2]) & moves[m + 4]) << moves[m + 3]);
+            }
+            for (int b : bytes) dst.set(ValueLayout.JAVA_BYTE, o + b, out[b]);
+        }
+    }
+
+    /** Whether {@link #packQuants} is implemented. */
+    boolean hasVectorPacking() { return false; }
+
+    /** Writes the quant planes of the packed run for the GGUF run at {@code src[s]} to {@code dst[d]} with vector permutes. */
+    void packQuants(MemorySegment src, long s, MemorySegment dst, long d) {
+        throw new UnsupportedOperationException(type + " packs by moves only");
+    }
+
+    @Override
+    public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) {
+        long rowBytes = type.bytesFor(cols);
+        apply(unpackMoves, packed, rowBytes * row, out, 0, rowBytes / runBytes);
+    }
+
+    /** Applies the moves to {@code runs} runs from {@code src[srcOff]}, writing them from {@code dst[dstOff]}. */
+    private void apply(int[] moves, MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long runs) {
+        byte[] in = new byte[runBytes], out = new byte[runBytes];
+        for (long r = 0; r < runs; r++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff + r * runBytes, in, 0, runBytes);
+            java.util.Arrays.fill(out, (byte) 0);
+            for (int m = 0; m < moves.length; m += 5) {
+                out[moves[m + 1]] |= (byte) ((((in[moves[m]] & 0xff) >>> moves[m + 2]) & moves[m + 4]) << moves[m + 3]);
+            }
+            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOff + r * runBytes, runBytes);
+        }
+    }
+
+    /**
+     * For each bit of a run (byte · 8 + bit), where it goes: packing a GGUF run, or with {@code !pack} unpacking; when
+     * packing, {@code quantBit} tells which source bits belong to quants (fields 0..255).
+     */
+    private int[] permutation(boolean pack, boolean[] quantBit) {
+        int bits = 8 * runBytes;
+        int[] to = new int[bits];
+        int[] fields = new int[fieldCount()];
+        byte[] in = new byte[runBytes], out = new byte[runBytes];
+        for (int b = 0; b < bits; b++) {
+            java.util.Arrays.fill(in, (byte) 0);
+            java.util.Arrays.fill(fields, 0);
+            in[b / 8] = (byte) (1 << (b % 8));
+            if (pack) readGguf(in, fields); else readPacked(in, fields);
+            if (quantBit != null) for (int q = 0; q < 256; q++) quantBit[b] |= fields[q] != 0;
+            java.util.Arrays.fill(out, (byte) 0);
+            if (pack) writePacked(fields, out); else writeGguf(fields, out);
+            int found = -1;
+            for (int i = 0; i < bits; i++) {
+                if ((out[i / 8] >> (i % 8) & 1) != 0) {
+                    if (found >= 0) throw new IllegalStateException(type + ": bit " + b + " lands in two places");
+                    found = i;
+                }
+            }
+            if (found < 0) throw new IllegalStateException(type + ": bit " + b + " is lost");
+            to[b] = found;
+        }
+        return to;
+    }
+
+    /**
+     * Groups consecutive bits that stay consecutive (same source byte, same destination byte) into moves; only the bits
+     * with {@code keep[b]}, or all of them.
+     */
+    private static int[] moves(int[] to, boolean[] keep) {
+        List<int[]> list = new ArrayList<>();
+        for (int b = 0; b < to.length; ) {
+            if (keep != null && !keep[b]) {
+                b++;
+                continue;
+            }
+            int n = 1;
+            while (b + n < to.length && (b + n) % 8 != 0 && to[b + n] == to[b] + n && (to[b] + n) % 8 != 0 && (keep == null || keep[b + n])) n++;
+            list.add(new int[]{b / 8, to[b] / 8, b % 8, to[b] % 8, (1 << n) - 1});
+            b += n;
+        }
+        int[] m = new int[5 * list.size()];
+        for (int i = 0; i < list.size(); i++) System.arraycopy(list.get(i), 0, m, 5 * i, 5);
+        return m;
+    }
+
+    /** The number of moves a packed run costs (for tests and measurements). */
+    int packMoveCount() { return packMoves.length / 5; }
+
+    /** {@code width} bits of {@code a[i]} from bit {@code shift}. */
+    static int bits(byte[] a, int i, int shift, int width) {
+        return (a[i] & 0xff) >>> shift & (1 << width) - 1;
+    }
+
+    /** Sets {@code width} bits of {@code a[i]} from bit {@code shift} to {@code v} (which must fit; the bits were 0). */
+    static void put(byte[] a, int i, int shift, int width, int v) {
+        a[i] |= (byte) ((v & (1 << width) - 1) << shift);
+    }
+
+    /**
+     * Planes of quant bits in {@link KOrder}, as the kernels read them; {@code pos = 32t + l} is KOrder position
+     * {@code (t, l)}.
+     * <ul>
+     * <li>nibbles (128 bytes): two vectors of 32 shorts; nibble {@code t mod 4} of short {@code l} of vector {@code t / 4};</li>
+     * <li>pairs of bits (64 bytes): one vector of 32 shorts; bits {@code 2t, 2t+1} of short {@code l};</li>
+     * <li>single bits (32 bytes): bit {@code t} of byte {@code l}.</li>
+     * </ul>
+     */
+    static int nibbleByte(int pos) { int t = pos / 32, l = pos % 32; return 64 * (t / 4) + 2 * l + (t % 4) / 2; }
+
+    static int nibbleShift(int pos) { return 4 * (pos / 32 % 2); }
+
+    static int pairByte(int pos) { int t = pos / 32, l = pos % 32; return 2 * l + t / 4; }
+
+    static int pairShift(int pos) { return 2 * (pos / 32 % 4); }
+
+    static int bitByte(int pos) { return pos % 32; }
+
+    static int bitShift(int pos) { return pos / 32; }
+}
