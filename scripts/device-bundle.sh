@@ -3,7 +3,8 @@
 # its driver and nvcc, but no Java, no Maven and no network:
 #   device/jdk/              a Java 25 runtime made with jlink (java.base, jdk.incubator.vector and what the jars use)
 #   device/lib/vera4j.jar    the CLI with every module, the kernels included
-#   device/lib/*-tests.jar   the cuda and tests modules' test classes (the gpu-tagged tests, GpuCheck)
+#   device/lib/*-tests.jar   the cuda and tests modules' test classes (the gpu-tagged tests, GpuCheck), and the
+#                            engine's (TinyModels: the tiny models of every family, which the GPU tests refuse)
 #   device/lib/junit-platform-console-standalone.jar
 #   device/shared/           stories260K and the reference continuations (the device copy may not have ../shared)
 #   device/COMMIT            the commit the jars were built from
@@ -28,6 +29,7 @@ nice -n 19 jlink --add-modules java.base,jdk.incubator.vector,java.management,jd
     --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output device/jdk 2>&1 | grep -v 'incubator modules' || true
 cp tools/target/vera4j.jar device/lib/
 cp cuda/target/vera4j-cuda-*-tests.jar device/lib/cuda-tests.jar
+cp engine/target/vera4j-engine-*-tests.jar device/lib/engine-tests.jar
 cp tests/target/vera4j-tests-*-tests.jar device/lib/tests-tests.jar
 nice -n 19 mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version \
     -DoutputDirectory="$root/device/lib" -Dmdep.stripVersion=true

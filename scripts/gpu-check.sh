@@ -54,7 +54,7 @@ for t in F16 Q8_0 Q4_0 Q4_K_M; do [ -f "$models/$shape-$t.gguf" ] || status=1; d
 # 2. devices, then the gpu-tagged tests
 step devices 60 "${java[@]}" -jar "$lib/vera4j.jar" devices
 step junit 240 "${java[@]}" -Dvera4j.shared="$shared" -jar "$lib/junit-platform-console-standalone.jar" execute \
-    --class-path "$lib/vera4j.jar:$lib/cuda-tests.jar:$lib/tests-tests.jar" --scan-class-path --include-tag gpu \
+    --class-path "$lib/vera4j.jar:$lib/cuda-tests.jar:$lib/engine-tests.jar:$lib/tests-tests.jar" --scan-class-path --include-tag gpu \
     --disable-banner --details=tree --fail-if-no-tests --reports-dir "$out/junit"
 
 # 3. the GPU path against the CPU path, and speed

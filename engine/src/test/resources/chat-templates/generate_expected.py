@@ -4,10 +4,13 @@ transformers' apply_chat_template (ImmutableSandboxedEnvironment, trim_blocks, l
 tojson = json.dumps(ensure_ascii=False, ...), raise_exception, strftime_now with a FIXED date).
 
 Usage: python3 generate_expected.py [SHARED_DIR]   (default: <repo>/../shared)
-The built-in fallbacks (engine/src/main/resources/dev/vera4j/engine/template/named/*.jinja) are rendered too.
+The built-in fallbacks (engine/src/main/resources/dev/vera4j/engine/template/named/*.jinja) are rendered too, and
+the templates of the model families that are not in the shared set (families/*.jinja beside this script: Gemma 3,
+Phi-4-mini, Mixtral, Qwen2-MoE, Qwen3-MoE, copied from their tokenizer_config.json).
 Outputs (next to this script):
   expected/<template>.json  - one file per ../shared/testdata/chat-templates/*.jinja (named-<name>.json for the
-                              built-in fallbacks, "template": "named:<name>"): cases of
+                              built-in fallbacks, "template": "named:<name>"; families/<name>.jinja gives
+                              <name>.json, "template": "families/<name>.jinja"): cases of
                               {name, messages, add_generation_prompt, extra, expected | error{type, message}}
   features.json             - small inline templates covering jinja2 features: {name, source, vars, expected | error}
 """
@@ -142,6 +145,10 @@ CONVERSATIONS = {
     "firefunction_variables": ([SYSTEM, U1, A1, U2], {"functions": json.dumps([t["function"] for t in TOOLS]),
                                                       "datetime": "2024-09-03 14:05"}),
     "documents": ([U1], {"documents": [{"title": "Doc A", "text": "Alpha text"}, {"title": "Doc B", "text": "Beta"}]}),
+    # Qwen3's switch and its handling of earlier turns' reasoning
+    "thinking_disabled": ([SYSTEM, U1], {"enable_thinking": False}),
+    "thinking_in_history": ([U1, {"role": "assistant", "content": "<think>\nadd them\n</think>\n\n2+2 equals 4."}, U2,
+                             {"role": "assistant", "content": "6", "reasoning_content": "\nthree and three\n"}], {}),
 }
 
 
@@ -316,6 +323,7 @@ def main():
     named_dir = HERE.parents[2] / "main" / "resources" / "dev" / "vera4j" / "engine" / "template" / "named"
     sources = [(p.name, p.stem, p) for p in sorted(template_dir.glob("*.jinja"))]
     sources += [("named:" + p.stem, "named-" + p.stem, p) for p in sorted(named_dir.glob("*.jinja"))]
+    sources += [("families/" + p.name, p.stem, p) for p in sorted((HERE / "families").glob("*.jinja"))]
     for template_name, out_stem, path in sources:
         source = path.read_text(encoding="utf-8")
         cases = []

@@ -12,8 +12,9 @@ import java.util.Arrays;
 
 /**
  * The llama-family forward pass (llama, mistral, qwen2 with q/k/v biases, qwen3 with per-head q/k norms, Llama-3 rope
- * scaling) on a GPU, step for step the CPU's {@code Transformer.forward}: tokens of one sequence go in, their keys and
- * values are appended to a {@link DeviceKvCache}, and the logits come back to the host. Weights, activations and the
+ * scaling; other families are refused, see {@link GpuModels}) on a GPU, step for step the CPU's
+ * {@code Transformer.forward}: tokens of one sequence go in, their keys and values are appended to a
+ * {@link DeviceKvCache}, and the logits come back to the host. Weights, activations and the
  * cache stay on the device; a pass copies in the token ids and copies out the logits (or, for greedy decoding, the
  * chosen id: {@link #forwardGreedy}). VeRA adapters apply on the device ({@link #addAdapter}).
  *
@@ -24,7 +25,7 @@ import java.util.Arrays;
  * quantizing on one side only would cost. {@code -Dvera4j.noint8=true} keeps these products in float on both paths.
  *
  * <pre>{@code
- * try (DeviceWeights w = DeviceWeights.upload(gpu, config, LlamaWeights.of(file, config));
+ * try (DeviceWeights w = DeviceWeights.upload(gpu, config, ModelWeights.of(file, config));
  *      CudaForward f = new CudaForward(w, config, 512);
  *      DeviceKvCache cache = DeviceKvCache.allocate(gpu, config.blockCount(), 2048, config.kvDim())) {
  *     float[] logits = new float[config.vocabSize()];
@@ -39,8 +40,6 @@ import java.util.Arrays;
 public final class CudaForward implements AutoCloseable {
     /** {@code -Dvera4j.noint8=true} keeps every product in float, as it does on the CPU (for A/B comparisons). */
     private static final boolean INT8 = !Boolean.getBoolean("vera4j.noint8");
-    /** Sites that read one input share one {@code A·x} per adapter (the CPU's VeraAdapter groups). */
-    private static final int[] GROUP_OF_KIND = {0, 0, 0, 1, 2, 2, 3, 4};
 
     private final ModelConfig c;
     private final DeviceWeights w;
@@ -66,10 +65,12 @@ public final class CudaForward implements AutoCloseable {
      * Scratch for passes of up to {@code maxBatch} tokens.
      *
      * @throws CudaUnavailableException if the kernels cannot run on the device
+     * @throws dev.vera4j.engine.backend.DeviceException for a model of a family the GPU cannot run ({@link GpuModels})
      * @throws ModelConfigException if the model's head dimension exceeds {@link CudaKernels#MAX_HEAD_DIM}
      */
     public CudaForward(DeviceWeights weights, ModelConfig config, int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
+        GpuModels.require(config);
         if (config.headDim() > CudaKernels.MAX_HEAD_DIM) {
             throw new ModelConfigException("head dimension " + config.headDim() + " exceeds the GPU attention kernel's " + CudaKernels.MAX_HEAD_DIM);
         }
@@ -78,7 +79,7 @@ public final class CudaForward implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.device = weights.device();
         this.neox = config.ropeType() != RopeType.NORM;
-        this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.scale = config.style().attentionScale();   // 1/√headDim unless the file says otherwise
         this.stream = device.newStream();
         CudaKernels kernels = null;
         DeviceArena arena = new DeviceArena(device);
@@ -310,9 +311,20 @@ public final class CudaForward implements AutoCloseable {
         return quantized;
     }
 
+    /** Sites that read one input share one {@code A·x} per adapter (the CPU's VeraAdapter groups). */
+    private static int inputGroup(LinearSite.Kind kind) {
+        return switch (kind) {
+            case Q, K, V -> 0;
+            case O -> 1;
+            case GATE, UP -> 2;
+            case DOWN -> 3;
+            default -> throw new IllegalArgumentException("no " + kind + " sites on the GPU");
+        };
+    }
+
     /** Adds every adapter's term for {@code (layer, kind)} to {@code y}; {@code in} is the projection's input. */
     private void adapt(int layer, LinearSite.Kind kind, long in, long y, int n) {
-        int group = GROUP_OF_KIND[kind.ordinal()];
+        int group = inputGroup(kind);
         for (int i = 0; i < adapters.length; i++) {
             DeviceVeraAdapter a = adapters[i];
             DeviceVeraAdapter.Site s = a.site(layer, kind);

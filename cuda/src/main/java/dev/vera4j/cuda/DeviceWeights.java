@@ -1,36 +1,34 @@
 package dev.vera4j.cuda;
 
-import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelWeights;
+import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.gguf.types.TensorCodec;
-import dev.vera4j.simd.Rope;
 import dev.vera4j.simd.Weights;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A llama-family model's weights in device memory, uploaded once from {@link LlamaWeights} (the mapped GGUF): matrices
- * of the {@link DeviceTypes native} types byte for byte, others converted to F16 on the way ({@link #conversions()}
- * says which, for the load report); norm weights and biases as floats; the RoPE inverse frequencies computed as the
+ * A llama-family model's weights in device memory, uploaded once from {@link ModelWeights} (the mapped GGUF; other
+ * families are refused first, see {@link GpuModels}): matrices of the {@link DeviceTypes native} types byte for byte,
+ * others converted to F16 on the way ({@link #conversions()} says which, for the load report); norm weights and biases as floats; the RoPE inverse frequencies computed as the
  * CPU's {@code Transformer} does. A tied output projection is the embedding matrix itself. Freed by {@link #close}.
  *
  * <pre>{@code
- * try (DeviceWeights w = DeviceWeights.upload(gpu, config, LlamaWeights.of(file, config))) {
+ * try (DeviceWeights w = DeviceWeights.upload(gpu, config, ModelWeights.of(file, config))) {
  *     System.out.println(w.describe());   // 2.3 GiB on cuda:0 (NVIDIA H200) (converted Q5_K -> F16: 64 matrices)
  * }
  * }</pre>
  */
 public final class DeviceWeights implements AutoCloseable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Host memory per conversion step: rows are decoded and staged this many bytes at a time. */
     private static final long STAGE_BYTES = 16 << 20;
     private static final float F16_MAX = 65504f;
@@ -60,13 +58,15 @@ public final class DeviceWeights implements AutoCloseable {
     /**
      * Uploads every tensor of {@code w}.
      *
+     * @throws dev.vera4j.engine.backend.DeviceException for a model of a family the GPU cannot run ({@link GpuModels})
      * @throws DeviceMemoryException if the device has not enough free memory for all of them (checked first)
      * @throws dev.vera4j.engine.model.ModelConfigException for a tensor type that cannot run on the GPU
      */
-    public static DeviceWeights upload(CudaDevice device, ModelConfig c, LlamaWeights w) {
+    public static DeviceWeights upload(CudaDevice device, ModelConfig c, ModelWeights w) {
+        GpuModels.require(c);
         long needed = deviceBytes(w.tokenEmbedding().type(), w.tokenEmbedding().rows(), w.tokenEmbedding().cols())
                 + (w.tiedEmbeddings() ? 0 : bytes(w.output())) + 4L * c.dim() + 2L * c.ropeDim();
-        for (LlamaWeights.Layer L : w.layers()) {
+        for (ModelWeights.Layer L : w.layers()) {
             needed += bytes(L.wq()) + bytes(L.wk()) + bytes(L.wv()) + bytes(L.wo()) + bytes(L.gate()) + bytes(L.up()) + bytes(L.down());
             needed += 8L * c.dim() + (c.qkvBias() ? 4L * (c.qDim() + 2L * c.kvDim()) : 0) + (c.qkNorm() ? 8L * c.headDim() : 0);
         }
@@ -79,7 +79,7 @@ public final class DeviceWeights implements AutoCloseable {
             DeviceMatrix out = w.tiedEmbeddings() ? emb : up.matrix(w.output(), "output.weight");
             Layer[] layers = new Layer[c.blockCount()];
             for (int l = 0; l < layers.length; l++) {
-                LlamaWeights.Layer L = w.layer(l);
+                ModelWeights.Layer L = w.layer(l);
                 String p = "blk." + l + ".";
                 layers[l] = new Layer(up.vector(L.attnNorm(), c.dim()),
                         up.matrix(L.wq(), p + "attn_q.weight"), up.matrix(L.wk(), p + "attn_k.weight"),
@@ -100,15 +100,11 @@ public final class DeviceWeights implements AutoCloseable {
     }
 
     /**
-     * The rotary inverse frequencies, as the CPU's {@code Transformer} computes them: Llama-3 divisors from the
-     * metadata, replaced by {@code rope_freqs.weight} when the file has it, and linear scaling.
+     * The rotary inverse frequencies, as the CPU's {@code Transformer} takes them ({@link RopeFrequencies}: Llama-3
+     * divisors from the metadata, replaced by {@code rope_freqs.weight} when the file has it, and linear scaling).
      */
-    static float[] inverseFrequencies(ModelConfig c, LlamaWeights w) {
-        float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
-        if (w.ropeFreqs() != null) {
-            for (int i = 0; i < divisors.length; i++) divisors[i] = w.ropeFreqs().getAtIndex(F32, i);
-        }
-        return Rope.inverseFrequencies(c.ropeDim(), c.ropeBase(), c.ropeFreqScale(), divisors);
+    static float[] inverseFrequencies(ModelConfig c, ModelWeights w) {
+        return RopeFrequencies.inverse(c, w, RopeFrequencies.Kind.GLOBAL);
     }
 
     private static long bytes(Weights w) { return deviceBytes(w.type(), w.rows(), w.cols()); }

@@ -24,7 +24,9 @@ public record VeraSiteWeights(LinearSite site, int in, int out, float[] lambdaB,
                               float[] bt, int btStride) {
     public VeraSiteWeights {
         int rank = lambdaD.length;
-        if (site.kind() == LinearSite.Kind.OUTPUT) throw new IllegalArgumentException("VeRA does not adapt the output projection");
+        if (site.kind().compareTo(LinearSite.Kind.DOWN) > 0) {
+            throw new IllegalArgumentException("VeRA on the GPU adapts q, k, v, o, gate, up and down, not " + site);
+        }
         if (lambdaB.length != out) throw new IllegalArgumentException(site + ": " + lambdaB.length + " λ_b for " + out + " outputs");
         if (in > aStride || (long) rank * aStride > a.length) throw new IllegalArgumentException(site + ": A of " + a.length + " floats is not " + rank + " rows of " + aStride + " >= " + in);
         if (out > btStride || (long) rank * btStride > bt.length) throw new IllegalArgumentException(site + ": Bᵀ of " + bt.length + " floats is not " + rank + " rows of " + btStride + " >= " + out);

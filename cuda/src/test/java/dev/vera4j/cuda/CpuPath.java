@@ -7,8 +7,8 @@ import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
-import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.simd.WorkerPool;
 
 /** The CPU backend fed as {@link CudaForward} is: one sequence, each call's tokens at the positions its cache holds. */
@@ -17,7 +17,7 @@ final class CpuPath {
     private final Activations activations;
     private final Sequence sequence;
 
-    CpuPath(ModelConfig c, LlamaWeights w, WorkerPool pool, int maxBatch, int ctx) {
+    CpuPath(ModelConfig c, ModelWeights w, WorkerPool pool, int maxBatch, int ctx) {
         backend = new CpuBackend(c, w, pool);
         activations = backend.newActivations(maxBatch, ctx, false);
         sequence = new Sequence(backend.newCache(KvType.F16, ctx));

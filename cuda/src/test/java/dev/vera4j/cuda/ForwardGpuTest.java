@@ -1,12 +1,14 @@
 package dev.vera4j.cuda;
 
+import dev.vera4j.engine.backend.DeviceException;
 import dev.vera4j.engine.kv.ContextOverflowException;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelWeights;
+import dev.vera4j.engine.model.TinyModels;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
@@ -33,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The whole forward pass on the device against the CPU's {@code Transformer} on the same file: every architecture
  * (llama with Llama-3 rope frequencies, mistral with linear scaling, qwen2's biases, qwen3's q/k norms), every weight
  * type with kernels and one converted on upload, through prefill (tiled products), a few-token batch and one-token
- * decoding (the int8 route for Q8_0/Q4_0); VeRA adapters on all seven targets; the errors; and no device memory left.
+ * decoding (the int8 route for Q8_0/Q4_0); VeRA adapters on all seven targets; the errors (other families refused
+ * before any upload); and no device memory left.
  */
 @Tag("gpu")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -73,7 +76,7 @@ class ForwardGpuTest {
         Pair(Path model, int maxBatch, int ctx) {
             file = GgufFile.open(model);
             c = ModelConfig.fromMetadata(file.metadata());
-            LlamaWeights w = LlamaWeights.of(file, c);
+            ModelWeights w = ModelWeights.of(file, c);
             cpu = new CpuPath(c, w, pool, maxBatch, ctx);
             weights = DeviceWeights.upload(gpu, c, w);
             gpuForward = new CudaForward(weights, c, maxBatch);
@@ -198,8 +201,7 @@ class ForwardGpuTest {
         float[] bt = TestModels.uniform(rank * outMax, new SplittableRandom(78), 0.1f);
         List<VeraSiteWeights> sites = new ArrayList<>();
         for (int l = 0; l < c.blockCount(); l++) {
-            for (LinearSite.Kind kind : LinearSite.Kind.values()) {
-                if (kind == LinearSite.Kind.OUTPUT) continue;
+            for (LinearSite.Kind kind : java.util.EnumSet.range(LinearSite.Kind.Q, LinearSite.Kind.DOWN)) {
                 int in = switch (kind) { case O -> c.qDim(); case DOWN -> c.feedForwardLength(); default -> c.dim(); };
                 int out = switch (kind) { case Q, O -> kind == LinearSite.Kind.Q ? c.qDim() : c.dim(); case K, V -> c.kvDim();
                     case GATE, UP -> c.feedForwardLength(); default -> c.dim(); };
@@ -278,6 +280,20 @@ class ForwardGpuTest {
             long perPass = (threads.getCurrentThreadAllocatedBytes() - before) / 100;
             assertTrue(perPass < 64, perPass + " bytes allocated per pass");
         }
+    }
+
+    /** Gemma, Phi-3 and mixture-of-experts models: one line naming the architecture, and nothing allocated. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.FieldSource("dev.vera4j.cuda.GpuModelsTest#REFUSED")
+    void otherFamiliesAreRefusedBeforeAnyUpload(String model) throws Exception {
+        long held = gpu.allocatedBytes();
+        try (GgufFile f = GgufFile.open(TinyModels.write(model, tmp))) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata());
+            ModelWeights w = ModelWeights.of(f, c);
+            DeviceException e = assertThrows(DeviceException.class, () -> DeviceWeights.upload(gpu, c, w));
+            assertTrue(e.getMessage().startsWith("the GPU cannot run " + c.architecture()), e.getMessage());
+        }
+        assertEquals(held, gpu.allocatedBytes(), "device memory allocated for a refused model");
     }
 
     @Test

@@ -3,8 +3,8 @@ package dev.vera4j.cuda;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.gguf.GgufFile;
 
 import java.io.IOException;
@@ -103,7 +103,7 @@ public final class GpuCheck {
         try (Model model = Model.load(path); GgufFile file = GgufFile.open(path)) {
             ModelConfig c = model.config();
             int ctx = 256;
-            try (DeviceWeights w = DeviceWeights.upload(gpu, c, LlamaWeights.of(file, c));
+            try (DeviceWeights w = DeviceWeights.upload(gpu, c, ModelWeights.of(file, c));
                  CudaForward f = new CudaForward(w, c, 64)) {
                 for (String prompt : prompts) {
                     int[] ids = model.tokenizer().encode(prompt, true, false);
@@ -146,7 +146,7 @@ public final class GpuCheck {
         try (GgufFile file = GgufFile.open(path)) {
             ModelConfig c = ModelConfig.fromMetadata(file.metadata());
             int pp = Math.min(512, c.contextLength() / 2), tg = 128;
-            try (DeviceWeights w = DeviceWeights.upload(gpu, c, LlamaWeights.of(file, c));
+            try (DeviceWeights w = DeviceWeights.upload(gpu, c, ModelWeights.of(file, c));
                  CudaForward f = new CudaForward(w, c, pp);
                  DeviceKvCache cache = DeviceKvCache.allocate(gpu, c.blockCount(), pp + tg, c.kvDim())) {
                 int[] prompt = new SplittableRandom(1).ints(pp, 0, c.vocabSize()).toArray();

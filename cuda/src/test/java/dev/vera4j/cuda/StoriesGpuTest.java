@@ -2,8 +2,8 @@ package dev.vera4j.cuda;
 
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.AfterAll;
@@ -74,7 +74,7 @@ class StoriesGpuTest {
     private CudaDevice gpu;
     private GgufFile file;
     private ModelConfig config;
-    private LlamaWeights weights;
+    private ModelWeights weights;
     private DeviceWeights deviceWeights;
     private CudaForward forward;
     private WorkerPool pool;
@@ -85,7 +85,7 @@ class StoriesGpuTest {
         if (gpu == null) return;
         file = GgufFile.open(SHARED.resolve("models/stories260K.gguf"));
         config = ModelConfig.fromMetadata(file.metadata());
-        weights = LlamaWeights.of(file, config);
+        weights = ModelWeights.of(file, config);
         deviceWeights = DeviceWeights.upload(gpu, config, weights);
         forward = new CudaForward(deviceWeights, config, 32);
         pool = new WorkerPool(1);

@@ -23,11 +23,19 @@ public final class AttentionRows {
 
     /** {@code out[outOff + p] = scale · Σ_i q[qOff + i]·kt[i·stride + p]} for {@code p < positions}. */
     public static void scores(float[] q, int qOff, int len, float[] kt, int stride, int positions, float scale, float[] out, int outOff) {
+        scores(q, qOff, len, kt, 0, stride, positions, scale, out, outOff);
+    }
+
+    /**
+     * {@code out[outOff + p] = scale · Σ_i q[qOff + i]·kt[ktOff + i·stride + p]} for {@code p < positions}: the
+     * columns from {@code ktOff} on (a sliding window's).
+     */
+    public static void scores(float[] q, int qOff, int len, float[] kt, int ktOff, int stride, int positions, float scale, float[] out, int outOff) {
         int p = 0;
         if (Vec.ENABLED) {
             for (; p + 4 * L <= positions; p += 4 * L) {
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int i = 0, row = p; i < len; i++, row += stride) {
+                for (int i = 0, row = ktOff + p; i < len; i++, row += stride) {
                     FloatVector b = FloatVector.broadcast(F, q[qOff + i]);
                     a0 = FloatVector.fromArray(F, kt, row).fma(b, a0);
                     a1 = FloatVector.fromArray(F, kt, row + L).fma(b, a1);
@@ -41,13 +49,13 @@ public final class AttentionRows {
             }
             for (; p + L <= positions; p += L) {
                 FloatVector a = FloatVector.zero(F);
-                for (int i = 0, row = p; i < len; i++, row += stride) a = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qOff + i]), a);
+                for (int i = 0, row = ktOff + p; i < len; i++, row += stride) a = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qOff + i]), a);
                 a.mul(scale).intoArray(out, outOff + p);
             }
         }
         for (; p < positions; p++) {
             float s = 0;
-            for (int i = 0, row = p; i < len; i++, row += stride) s = Math.fma(kt[row], q[qOff + i], s);
+            for (int i = 0, row = ktOff + p; i < len; i++, row += stride) s = Math.fma(kt[row], q[qOff + i], s);
             out[outOff + p] = s * scale;
         }
     }
@@ -57,8 +65,13 @@ public final class AttentionRows {
      * transposed product's accumulation ({@link TransposedTile#accumulateTile}) onto zeros, positions in order.
      */
     public static void mix(float[] w, int wOff, int positions, float[] v, int len, float[] out, int outOff) {
+        mix(w, wOff, positions, v, 0, len, out, outOff);
+    }
+
+    /** As {@link #mix(float[], int, int, float[], int, float[], int)} with the values from {@code v[vOff]}. */
+    public static void mix(float[] w, int wOff, int positions, float[] v, int vOff, int len, float[] out, int outOff) {
         java.util.Arrays.fill(out, outOff, outOff + len, 0f);
-        TransposedTile.accumulateTile(w, wOff, positions, len, v, 0, len, out, outOff);
+        TransposedTile.accumulateTile(w, wOff, positions, len, v, vOff, len, out, outOff);
     }
 
     /** Scalar reference of {@link #scores}: the same fused multiply-adds in the same order. */

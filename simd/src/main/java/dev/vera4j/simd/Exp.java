@@ -94,6 +94,22 @@ public final class Exp {
         }
     }
 
+    /**
+     * {@code e^v} per lane, as {@link #expReference}: for kernels built on it ({@link Tanh}), which call it from their
+     * hot loops, where C2 inlines it (a vector passed to a call that is not inlined is boxed).
+     */
+    static FloatVector exp(FloatVector v) {
+        FloatVector c = v.max(LO).min(HI);
+        FloatVector t = c.fma(LOG2E, SHIFTER), k = t.sub(SHIFTER);
+        FloatVector r = k.fma(NEG_LN2_LO, k.fma(NEG_LN2_HI, c));
+        FloatVector p = r.fma(P0, P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+        IntVector bits = (IntVector) t.reinterpretAsInts();
+        FloatVector n2 = bits.sub(SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(ONE_BITS).reinterpretAsFloats();
+        return p.fma(r.mul(r), r).add(1f).mul(n2)
+                .blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, HI)).blend(0f, v.compare(VectorOperators.LT, LO))
+                .blend(v, v.test(VectorOperators.IS_NAN));
+    }
+
     /** Scalar reference: the same operations on one float, so it equals the vector loops' {@code e^x} bit for bit. */
     public static float expReference(float x) {
         if (Float.isNaN(x)) return x;

@@ -10,7 +10,9 @@ import static dev.vera4j.simd.Vec.F;
  * {@code θ_i = pos · invFreq[i]}: {@code a' = a·cos θ − b·sin θ}, {@code b' = a·sin θ + b·cos θ}.
  * {@link Mode#NORM} pairs adjacent values {@code (x[2i], x[2i+1])} (llama.cpp's layout for Llama GGUFs);
  * {@link Mode#NEOX} pairs {@code (x[i], x[i + d/2])} with {@code d} the rotated width (Qwen2/Qwen3, GPT-NeoX).
- * Only the first {@code 2·invFreq.length} dimensions of a head rotate; the rest pass through.
+ * Only the first {@code 2·invFreq.length} dimensions of a head rotate; the rest pass through. A {@code magnitude}
+ * other than 1 (LongRoPE's attention factor) multiplies the rotated dimensions, as Hugging Face multiplies its
+ * cos/sin tables and llama.cpp its {@code attn_factor}; the pass-through dimensions keep theirs.
  *
  * <p>One instance per session holds the cos/sin tables of the current position, so applying it to all heads of all
  * layers computes the trigonometry once per token and allocates nothing:
@@ -31,12 +33,19 @@ public final class Rope {
     private final Mode mode;
     private final int headDim;
     private final float[] invFreq;
+    private final float magnitude;
     /** NORM: per dimension (each pair's value twice), sin negated on the even lane. NEOX: per pair. */
     private final float[] cos, sin;
     private int position = -1;
 
     public Rope(Mode mode, int headDim, float[] invFreq) {
+        this(mode, headDim, invFreq, 1f);
+    }
+
+    /** A rotation that also scales the rotated dimensions by {@code magnitude}. */
+    public Rope(Mode mode, int headDim, float[] invFreq, float magnitude) {
         if (2 * invFreq.length > headDim) throw new IllegalArgumentException(invFreq.length + " frequencies rotate more than the head size " + headDim);
+        this.magnitude = magnitude;
         this.mode = mode;
         this.headDim = headDim;
         this.invFreq = invFreq.clone();
@@ -69,7 +78,7 @@ public final class Rope {
         if (pos == position) return;
         for (int i = 0; i < invFreq.length; i++) {
             double theta = (double) pos * invFreq[i];
-            float c = (float) Math.cos(theta), s = (float) Math.sin(theta);
+            float c = (float) (Math.cos(theta) * magnitude), s = (float) (Math.sin(theta) * magnitude);
             if (mode == Mode.NORM) {
                 cos[2 * i] = c;
                 cos[2 * i + 1] = c;
@@ -124,11 +133,16 @@ public final class Rope {
 
     /** Scalar reference in double: rotates {@code nHeads} heads at {@code x[off]} for position {@code pos}. */
     public static void applyReference(Mode mode, float[] x, int off, int nHeads, int headDim, int pos, float[] invFreq) {
+        applyReference(mode, x, off, nHeads, headDim, pos, invFreq, 1f);
+    }
+
+    /** Scalar reference in double, the rotated dimensions scaled by {@code magnitude}. */
+    public static void applyReference(Mode mode, float[] x, int off, int nHeads, int headDim, int pos, float[] invFreq, float magnitude) {
         int pairs = invFreq.length;
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * headDim;
             for (int i = 0; i < pairs; i++) {
-                double theta = (double) pos * invFreq[i], c = Math.cos(theta), s = Math.sin(theta);
+                double theta = (double) pos * invFreq[i], c = Math.cos(theta) * magnitude, s = Math.sin(theta) * magnitude;
                 int ia = mode == Mode.NORM ? base + 2 * i : base + i;
                 int ib = mode == Mode.NORM ? base + 2 * i + 1 : base + pairs + i;
                 double a = x[ia], b = x[ib];

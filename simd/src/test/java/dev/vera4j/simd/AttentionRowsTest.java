@@ -50,6 +50,17 @@ class AttentionRowsTest {
                     }
                     assertEquals(e, o[4 + i], 1e-6 * mag, what + " i " + i);
                 }
+                // the window's columns from an offset: as if the leading columns were not there
+                int skip = positions / 3, rest = positions - skip;
+                float[] sOff = new float[rest], sCut = new float[rest], kCut = new float[len * stride];
+                for (int i = 0; i < len; i++) System.arraycopy(kt, i * stride + skip, kCut, i * stride, rest);
+                AttentionRows.scores(q, 2, len, kt, skip, stride, rest, 0.125f, sOff, 0);
+                AttentionRows.scores(q, 2, len, kCut, stride, rest, 0.125f, sCut, 0);
+                assertArrayEquals(sCut, sOff, what + " from column " + skip);
+                float[] oOff = new float[len], oCut = new float[len];
+                AttentionRows.mix(w, 1, rest, v, skip * len, len, oOff, 0);
+                AttentionRows.mix(w, 1, rest, Arrays.copyOfRange(v, skip * len, v.length), len, oCut, 0);
+                assertArrayEquals(oCut, oOff, what + " values from position " + skip);
             }
         }
     }

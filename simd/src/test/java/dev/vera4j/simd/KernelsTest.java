@@ -136,14 +136,17 @@ class KernelsTest {
                     float[] factors = new float[rotDim / 2];
                     for (int i = 0; i < factors.length; i++) factors[i] = 1 + i % 3;
                     float[] inv = Rope.inverseFrequencies(rotDim, 10000f, 0.5f, factors);
-                    Rope rope = new Rope(mode, headDim, inv);
-                    for (int pos : new int[]{0, 1, 17, 4095}) {
-                        float[] x = random(3 * headDim, 5);
-                        float[] want = x.clone(), got = x.clone();
-                        Rope.applyReference(mode, want, 5, 3, headDim, pos, inv);
-                        rope.position(pos);
-                        rope.apply(got, 5, 3);
-                        close(want, got, 2e-5, mode + " headDim=" + headDim + " rot=" + rotDim + " pos=" + pos);
+                    for (float magnitude : new float[] {1f, 1.19f}) {
+                        Rope rope = new Rope(mode, headDim, inv, magnitude);
+                        for (int pos : new int[]{0, 1, 17, 4095}) {
+                            float[] x = random(3 * headDim, 5);
+                            float[] want = x.clone(), got = x.clone();
+                            Rope.applyReference(mode, want, 5, 3, headDim, pos, inv, magnitude);
+                            rope.position(pos);
+                            rope.apply(got, 5, 3);
+                            close(want, got, 2e-5, mode + " headDim=" + headDim + " rot=" + rotDim + " pos=" + pos + " magnitude=" + magnitude);
+                            if (rotDim < headDim) assertEquals(x[5 + headDim - 1], got[5 + headDim - 1], "pass-through dimensions keep their size");
+                        }
                     }
                 }
             }

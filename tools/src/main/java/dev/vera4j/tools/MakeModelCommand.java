@@ -80,8 +80,10 @@ final class MakeModelCommand implements Command {
     }
 
     /**
-     * The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. Each matrix takes
-     * the type {@code llama-quantize} gives it for {@code mix} ({@link QuantMix}), or with {@code pure} the mix's base.
+     * The whole model as a streaming writer; nothing is generated until {@link GgufWriter#write}. Metadata and tensor
+     * names are those llama.cpp's converter writes for the shape's architecture. Each matrix (expert stacks included)
+     * takes the type {@code llama-quantize} gives it for {@code mix} ({@link QuantMix}), or with {@code pure} the mix's
+     * base; norms, biases and routers stay F32 (as the converter and llama-quantize keep them).
      */
     static GgufWriter writer(ModelShape s, QuantMix mix, boolean pure, long seed) {
         String arch = s.architecture();
@@ -97,41 +99,108 @@ final class MakeModelCommand implements Command {
                 .put(arch + ".attention.head_count", GgufValue.ofUInt32(s.heads()))
                 .put(arch + ".attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads()))
                 .put(arch + ".rope.freq_base", GgufValue.ofFloat32(s.ropeBase()))
-                .put(arch + ".rope.dimension_count", GgufValue.ofUInt32(s.headDim()))
+                .put(arch + ".rope.dimension_count", GgufValue.ofUInt32(s.headSize()))
                 .put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(s.eps()));
+        if (s.headDim() > 0) {
+            w.put(arch + ".attention.key_length", GgufValue.ofUInt32(s.headDim()));
+            w.put(arch + ".attention.value_length", GgufValue.ofUInt32(s.headDim()));
+        }
+        if (s.window() > 0) w.put(arch + ".attention.sliding_window", GgufValue.ofUInt32(s.window()));
+        if (arch.equals("gemma2")) {
+            w.put(arch + ".attn_logit_softcapping", GgufValue.ofFloat32(50f));
+            w.put(arch + ".final_logit_softcapping", GgufValue.ofFloat32(30f));
+        }
+        if (arch.equals("gemma3")) {
+            w.put(arch + ".rope.scaling.type", GgufValue.ofString("linear"));
+            w.put(arch + ".rope.scaling.factor", GgufValue.ofFloat32(8f));
+        }
+        if (s.originalContext() > 0) {
+            w.put(arch + ".rope.scaling.original_context_length", GgufValue.ofUInt32(s.originalContext()));
+            double factor = (double) s.context() / s.originalContext();
+            w.put(arch + ".rope.scaling.attn_factor", GgufValue.ofFloat32((float) Math.sqrt(1 + Math.log(factor) / Math.log(s.originalContext()))));
+        }
+        ModelShape.Moe moe = s.moe();
+        if (moe != null) {
+            w.put(arch + ".expert_count", GgufValue.ofUInt32(moe.experts()));
+            w.put(arch + ".expert_used_count", GgufValue.ofUInt32(moe.used()));
+            if (!arch.equals("llama")) w.put(arch + ".expert_feed_forward_length", GgufValue.ofUInt32(moe.ffn()));
+            if (moe.sharedFfn() > 0) w.put(arch + ".expert_shared_feed_forward_length", GgufValue.ofUInt32(moe.sharedFfn()));
+        }
         SyntheticVocab.forShape(s).forEach(w::put);
         int[] index = {0};
-        int gqa = s.heads() / s.kvHeads();
         java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> {
-            int layer = name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : -1;
-            GgmlType type = mix.typeOf(name, layer, s.layers(), (int) shape[0], gqa, s.tied() && name.equals("token_embd.weight"), pure);
-            w.addTensor(name, type, shape, random(type, shape[0] * shape[1], seed * 1_000_003L + index[0]++, 0.02f));
+            GgmlType type = mix.typeOf(name, (int) shape[0], s, pure);
+            w.addTensor(name, type, shape, random(type, count(shape), seed * 1_000_003L + index[0]++, 0.02f));
         };
-        matrix.accept("token_embd.weight", new long[] {s.dim(), s.vocab()});
+        java.util.function.BiConsumer<String, long[]> f32 = (name, shape) ->
+                w.addTensor(name, GgmlType.F32, shape, random(GgmlType.F32, count(shape), seed * 1_000_003L + index[0]++, 0.02f));
+        int dim = s.dim(), q = s.qDim(), kv = s.kvDim(), hd = s.headSize(), ff = s.ffn();
+        matrix.accept("token_embd.weight", new long[] {dim, s.vocab()});
         if (s.llama3Rope()) {
-            float[] divisors = new RopeScaling(RopeScaling.Type.LLAMA3, 32f, 1f, 4f, 8192).llama3Divisors(s.ropeBase(), s.headDim());
+            float[] divisors = new RopeScaling(RopeScaling.Type.LLAMA3, 32f, 1f, 4f, 8192).llama3Divisors(s.ropeBase(), hd);
             w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {divisors.length}, MemorySegment.ofArray(toBytes(divisors)));
+        }
+        if (s.originalContext() > 0) {   // LongRoPE's divisors: near 1 for short contexts, growing with the wavelength for long ones
+            float[] shortF = new float[hd / 2], longF = new float[hd / 2];
+            for (int i = 0; i < shortF.length; i++) {
+                shortF[i] = 1f + 0.05f * i / shortF.length;
+                longF[i] = 1f + 31f * i / longF.length;
+            }
+            w.addTensor("rope_factors_short.weight", GgmlType.F32, new long[] {shortF.length}, MemorySegment.ofArray(toBytes(shortF)));
+            w.addTensor("rope_factors_long.weight", GgmlType.F32, new long[] {longF.length}, MemorySegment.ofArray(toBytes(longF)));
         }
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
-            w.addTensor(p + "attn_norm.weight", GgmlType.F32, new long[] {s.dim()}, ones(s.dim()));
-            matrix.accept(p + "attn_q.weight", new long[] {s.dim(), s.dim()});
-            matrix.accept(p + "attn_k.weight", new long[] {s.dim(), s.kvDim()});
-            matrix.accept(p + "attn_v.weight", new long[] {s.dim(), s.kvDim()});
-            if (s.qkvBias()) {
-                w.addTensor(p + "attn_q.bias", GgmlType.F32, new long[] {s.dim()}, random(GgmlType.F32, s.dim(), seed + 7 * l + 1, 0.01f));
-                w.addTensor(p + "attn_k.bias", GgmlType.F32, new long[] {s.kvDim()}, random(GgmlType.F32, s.kvDim(), seed + 7 * l + 2, 0.01f));
-                w.addTensor(p + "attn_v.bias", GgmlType.F32, new long[] {s.kvDim()}, random(GgmlType.F32, s.kvDim(), seed + 7 * l + 3, 0.01f));
+            w.addTensor(p + "attn_norm.weight", GgmlType.F32, new long[] {dim}, ones(dim));
+            if (s.fused()) {
+                matrix.accept(p + "attn_qkv.weight", new long[] {dim, q + 2L * kv});
+            } else {
+                matrix.accept(p + "attn_q.weight", new long[] {dim, q});
+                matrix.accept(p + "attn_k.weight", new long[] {dim, kv});
+                matrix.accept(p + "attn_v.weight", new long[] {dim, kv});
             }
-            matrix.accept(p + "attn_output.weight", new long[] {s.dim(), s.dim()});
-            w.addTensor(p + "ffn_norm.weight", GgmlType.F32, new long[] {s.dim()}, ones(s.dim()));
-            matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.ffn()});
-            matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.ffn()});
-            matrix.accept(p + "ffn_down.weight", new long[] {s.ffn(), s.dim()});
+            if (s.qkvBias()) {
+                w.addTensor(p + "attn_q.bias", GgmlType.F32, new long[] {q}, random(GgmlType.F32, q, seed + 7 * l + 1, 0.01f));
+                w.addTensor(p + "attn_k.bias", GgmlType.F32, new long[] {kv}, random(GgmlType.F32, kv, seed + 7 * l + 2, 0.01f));
+                w.addTensor(p + "attn_v.bias", GgmlType.F32, new long[] {kv}, random(GgmlType.F32, kv, seed + 7 * l + 3, 0.01f));
+            }
+            if (s.qkNorm()) {
+                w.addTensor(p + "attn_q_norm.weight", GgmlType.F32, new long[] {hd}, ones(hd));
+                w.addTensor(p + "attn_k_norm.weight", GgmlType.F32, new long[] {hd}, ones(hd));
+            }
+            matrix.accept(p + "attn_output.weight", new long[] {q, dim});
+            if (s.gemma()) w.addTensor(p + "post_attention_norm.weight", GgmlType.F32, new long[] {dim}, ones(dim));
+            w.addTensor(p + "ffn_norm.weight", GgmlType.F32, new long[] {dim}, ones(dim));
+            if (moe != null) {
+                f32.accept(p + "ffn_gate_inp.weight", new long[] {dim, moe.experts()});
+                matrix.accept(p + "ffn_gate_exps.weight", new long[] {dim, moe.ffn(), moe.experts()});
+                matrix.accept(p + "ffn_up_exps.weight", new long[] {dim, moe.ffn(), moe.experts()});
+                matrix.accept(p + "ffn_down_exps.weight", new long[] {moe.ffn(), dim, moe.experts()});
+                if (moe.sharedFfn() > 0) {
+                    f32.accept(p + "ffn_gate_inp_shexp.weight", new long[] {dim});
+                    matrix.accept(p + "ffn_gate_shexp.weight", new long[] {dim, moe.sharedFfn()});
+                    matrix.accept(p + "ffn_up_shexp.weight", new long[] {dim, moe.sharedFfn()});
+                    matrix.accept(p + "ffn_down_shexp.weight", new long[] {moe.sharedFfn(), dim});
+                }
+            } else if (s.fused()) {
+                matrix.accept(p + "ffn_up.weight", new long[] {dim, 2L * ff});
+                matrix.accept(p + "ffn_down.weight", new long[] {ff, dim});
+            } else {
+                matrix.accept(p + "ffn_gate.weight", new long[] {dim, ff});
+                matrix.accept(p + "ffn_up.weight", new long[] {dim, ff});
+                matrix.accept(p + "ffn_down.weight", new long[] {ff, dim});
+            }
+            if (s.gemma()) w.addTensor(p + "post_ffw_norm.weight", GgmlType.F32, new long[] {dim}, ones(dim));
         }
-        w.addTensor("output_norm.weight", GgmlType.F32, new long[] {s.dim()}, ones(s.dim()));
-        if (!s.tied()) matrix.accept("output.weight", new long[] {s.dim(), s.vocab()});
+        w.addTensor("output_norm.weight", GgmlType.F32, new long[] {dim}, ones(dim));
+        if (!s.tied()) matrix.accept("output.weight", new long[] {dim, s.vocab()});
         return w;
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
     }
 
     /** {@code count} uniform values in {@code [-scale, scale)}, generated and encoded a chunk at a time. */

@@ -7,14 +7,16 @@ import java.util.Locale;
 
 /**
  * The file types of llama.cpp's {@code llama-quantize} (its {@code LLAMA_FTYPE_MOSTLY_*}), with the type it gives
- * each tensor of a llama-family model without experts — its {@code llama_tensor_get_type} rules for the types vera4j
- * can encode — so that {@code make-model --type Q4_K_M} writes the mix users download: the output matrix (or the
- * embedding it is tied to) in Q6_K, more bits in some layers' {@code attn_v} and {@code ffn_down}, and llama.cpp's
- * fallbacks for rows that are not whole blocks. With {@code pure}, every matrix takes the base type (as
+ * each tensor — its {@code llama_tensor_get_type} rules for the types vera4j can encode, which key on tensor names —
+ * so that {@code make-model --type Q4_K_M} writes the mix users download: the output matrix (or the embedding it is
+ * tied to) in Q6_K, more bits in some layers' {@code attn_v} and {@code ffn_down} (expert stacks
+ * {@code ffn_down_exps} and the shared expert's {@code ffn_down_shexp} included), Phi-3's fused {@code attn_qkv} one
+ * step up, {@code attn_k}/{@code attn_v} in Q8_0 and {@code attn_output} in Q5_K for models of exactly 8 experts, and
+ * llama.cpp's fallbacks for rows that are not whole blocks. With {@code pure}, every matrix takes the base type (as
  * {@code llama-quantize --pure}), or its fallback where rows are not whole blocks of it.
  *
  * <pre>{@code
- * QuantMix.named("Q4_K_M").typeOf("blk.0.ffn_down.weight", 0, 16, 8192, 4, false)   // Q6_K: layer 0 uses more bits
+ * QuantMix.Q4_K_M.typeOf("blk.0.ffn_down.weight", 8192, ModelShape.named("llama3-1b"), false)   // Q6_K: layer 0 uses more bits
  * }</pre>
  */
 enum QuantMix {
@@ -43,18 +45,19 @@ enum QuantMix {
     }
 
     /**
-     * The type of the matrix {@code name} (GGUF naming) with {@code cols} values per row, in block {@code layer} of
-     * {@code layers} ({@code -1} outside the blocks), for a model with {@code gqa} query heads per kv head.
-     *
-     * @param tiedOutput the matrix is {@code token_embd.weight} and the model has no separate output matrix
+     * The type of the matrix {@code name} (GGUF naming; its block is read from the name, as llama.cpp does for models
+     * with experts) with {@code cols} values per row, in a model of shape {@code s}.
      */
-    GgmlType typeOf(String name, int layer, int layers, int cols, int gqa, boolean tiedOutput, boolean pure) {
+    GgmlType typeOf(String name, int cols, ModelShape s, boolean pure) {
         if (!base.isQuantized()) return base;
+        if (pure) return fitting(base, cols);
+        int layer = name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : -1;
+        int layers = s.layers(), gqa = s.heads() / s.kvHeads();
+        boolean eightExperts = s.moe() != null && s.moe().experts() == 8;
         GgmlType t = base;
-        if (pure) return cols % t.blockSize() == 0 ? t : fallback(t, cols);
-        if (name.equals("output.weight") || tiedOutput) {
+        if (name.equals("output.weight") || (s.tied() && name.equals("token_embd.weight"))) {
             t = cols % base.blockSize() != 0 ? GgmlType.Q8_0 : base == GgmlType.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q6_K;
-        } else if (name.endsWith("attn_v.weight")) {
+        } else if (name.contains("attn_v.weight")) {
             t = switch (this) {
                 case Q2_K -> gqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
                 case Q3_K_M -> layer < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
@@ -64,7 +67,10 @@ enum QuantMix {
                 case Q4_K_S -> layer < 4 ? GgmlType.Q5_K : base;
                 default -> base;
             };
-        } else if (name.endsWith("ffn_down.weight")) {
+            if (eightExperts) t = GgmlType.Q8_0;
+        } else if (name.contains("attn_k.weight")) {
+            if (eightExperts) t = GgmlType.Q8_0;
+        } else if (name.contains("ffn_down")) {
             t = switch (this) {
                 case Q2_K -> GgmlType.Q3_K;
                 case Q3_K_M -> layer < layers / 16 ? GgmlType.Q5_K : GgmlType.Q4_K;
@@ -74,14 +80,29 @@ enum QuantMix {
                 case Q4_K_S -> layer < layers / 8 ? GgmlType.Q5_K : base;
                 default -> base;
             };
-        } else if (name.endsWith("attn_output.weight")) {
-            t = switch (this) {
+        } else if (name.contains("attn_output.weight")) {
+            t = eightExperts ? switch (this) {
+                case Q2_K, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ4_XS -> GgmlType.Q5_K;
+                default -> base;
+            } : switch (this) {
                 case Q2_K -> GgmlType.Q3_K;
                 case Q3_K_M -> GgmlType.Q4_K;
                 case Q3_K_L -> GgmlType.Q5_K;
                 default -> base;
             };
+        } else if (name.contains("attn_qkv.weight")) {
+            t = switch (this) {
+                case Q3_K_M, Q3_K_L -> GgmlType.Q4_K;
+                case Q4_K_M -> GgmlType.Q5_K;
+                case Q5_K_M -> GgmlType.Q6_K;
+                default -> base;
+            };
         }
+        return fitting(t, cols);
+    }
+
+    /** {@code t}, or llama.cpp's fallback where rows of {@code cols} values are not whole blocks of it. */
+    private static GgmlType fitting(GgmlType t, int cols) {
         return cols % t.blockSize() == 0 ? t : fallback(t, cols);
     }
 

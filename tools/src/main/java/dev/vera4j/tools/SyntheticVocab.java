@@ -26,8 +26,14 @@ final class SyntheticVocab {
     private SyntheticVocab() {}
 
     /** A SentencePiece ({@code llama}) vocabulary of exactly {@code size} tokens: unk 0, bos 1, eos 2. */
-    static Map<String, GgufValue> spm(int size) {
-        if (size < 3 + 256 + 1) throw new IllegalArgumentException("an SPM vocabulary needs at least 260 tokens, got " + size);
+    static Map<String, GgufValue> spm(int size) { return spm(size, List.of()); }
+
+    /**
+     * A SentencePiece vocabulary of exactly {@code size} tokens whose last ones are the control tokens
+     * {@code specials} (a family's chat markers, e.g. Phi-3's {@code <|end|>}, which llama.cpp looks up by name).
+     */
+    static Map<String, GgufValue> spm(int size, List<String> specials) {
+        if (size < 3 + 256 + 1 + specials.size()) throw new IllegalArgumentException("an SPM vocabulary needs at least 260 tokens, got " + size);
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         List<Integer> types = new ArrayList<>(List.of(UNKNOWN, CONTROL, CONTROL));
         for (int b = 0; b < 256; b++) { tokens.add(String.format("<0x%02X>", b)); types.add(BYTE); }
@@ -35,7 +41,7 @@ final class SyntheticVocab {
         pieces.add("\u2581");
         List<String> level = new ArrayList<>();
         for (char c : SYMBOLS.toCharArray()) level.add(String.valueOf(c));
-        int need = size - tokens.size();
+        int need = size - tokens.size() - specials.size();
         while (pieces.size() < need) {
             for (String p : level) {
                 if (pieces.size() < need) pieces.add("\u2581" + p);
@@ -54,6 +60,7 @@ final class SyntheticVocab {
         float[] scores = new float[size];
         int i = tokens.size();
         for (String p : pieces) { tokens.add(p); types.add(NORMAL); scores[i] = -(i - 258); i++; }
+        for (String p : specials) { tokens.add(p); types.add(CONTROL); i++; }
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("tokenizer.ggml.model", GgufValue.ofString("llama"));
         m.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufArray.ofStrings(tokens.toArray(String[]::new))));
@@ -117,9 +124,15 @@ final class SyntheticVocab {
 
     /** The tokenizer metadata a shape needs: Llama-3-like or Qwen2-like specials for BPE. */
     static Map<String, GgufValue> forShape(ModelShape s) {
-        if (s.tokenizer().equals("spm")) return spm(s.vocab());
+        if (s.tokenizer().equals("spm")) {
+            return switch (s.architecture()) {
+                case "phi3" -> spm(s.vocab(), List.of("<|endoftext|>", "<|assistant|>", "<|end|>", "<|system|>", "<|user|>"));
+                case "gemma2", "gemma3" -> spm(s.vocab(), List.of("<start_of_turn>", "<end_of_turn>"));
+                default -> spm(s.vocab());
+            };
+        }
         List<String> specials = new ArrayList<>();
-        if (s.architecture().equals("qwen2")) {
+        if (s.architecture().startsWith("qwen")) {
             specials.addAll(List.of("<|endoftext|>", "<|im_end|>", "<|im_start|>"));
             int total = s.vocab() > 150000 ? s.vocab() - 151643 : 3;   // Qwen2's padding of the embedding rows
             for (int i = specials.size(); i < total; i++) specials.add("<|extra_" + i + "|>");

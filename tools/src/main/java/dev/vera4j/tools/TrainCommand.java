@@ -74,7 +74,7 @@ final class TrainCommand implements Command {
         Path output = a.requirePath("output", "-o OUT.vera.gguf");
         Path validPath = a.has("valid") ? Path.of(a.get("valid")) : null;
         int rank = a.getInt("rank", VeraConfig.DEFAULT_RANK, 1, 1 << 16);
-        EnumSet<VeraTarget> targets = parseTargets(a.get("targets", "q,v"));
+        EnumSet<VeraTarget> chosen = a.has("targets") ? parseTargets(a.get("targets")) : null;
         float dInitial = (float) a.getDouble("d-initial", VeraConfig.DEFAULT_D_INITIAL, -1e6, 1e6);
         double lr = a.getDouble("lr", 1e-2, 0, 10);
         double lrB = a.getDouble("lr-b", lr, 0, 10), lrD = a.getDouble("lr-d", lr, 0, 10);
@@ -114,6 +114,8 @@ final class TrainCommand implements Command {
             TrainConfig cfg = new TrainConfig(steps, batch, accum, lrB, lrD, new Schedule(kind, warmup, steps), adam, clip,
                     evalEvery, saveEvery, seed);
             BaseFingerprint fp = BaseFingerprint.of(modelPath);
+            // PEFT's default, q_proj and v_proj; Phi-3 has them as one fused qkv_proj
+            EnumSet<VeraTarget> targets = chosen != null ? chosen : fp.fused() ? EnumSet.of(VeraTarget.QKV) : EnumSet.of(VeraTarget.Q, VeraTarget.V);
             AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
             long need = memoryEstimate(model, fresh, seq, a.has("checkpointing"), train, valid);
             long max = Runtime.getRuntime().maxMemory();
@@ -250,7 +252,9 @@ final class TrainCommand implements Command {
         out.println("                     .jsonl: {\"text\"}, {\"prompt\",\"completion\"} (loss on the completion) or {\"messages\"}");
         out.println("                     (rendered with the model's chat template or --chat-template NAME|FILE; loss on assistant turns)");
         out.println("  --valid FILE       validation data, evaluated every --eval-every steps and at the end (loss, perplexity)");
-        out.println("  --rank R           VeRA rank (default 256); --targets q,k,v,o,gate,up,down (default q,v); --d-initial X (0.1)");
+        out.println("  --rank R           VeRA rank (default 256); --d-initial X (0.1)");
+        out.println("  --targets LIST     q,k,v,o,gate,up,down (default q,v); Phi-3: qkv,o,gate_up,down (default qkv); experts:");
+        out.println("                     gate_exp,up_exp,down_exp (Qwen-MoE) or w1,w3,w2 (Mixtral); gate_shexp,up_shexp,down_shexp");
         out.println("  --lr X             AdamW learning rate (default 1e-2); --lr-b / --lr-d set λ_b's and λ_d's separately");
         out.println("  --steps N          optimizer steps (default 100), or --epochs N passes over the data");
         out.println("  --seq N            longest sequence (default 256); --batch B sequences per step (8); --accum K micro-batches (1)");

@@ -33,18 +33,24 @@ class MakeModelCommandTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"tiny,Q8_0", "tiny,F32", "tiny-llama3,Q4_0", "tiny-qwen2,F16", "tiny-qwen2,Q8_0"})
+    @CsvSource({"tiny,Q8_0", "tiny,F32", "tiny-llama3,Q4_0", "tiny-qwen2,F16", "tiny-qwen2,Q8_0", "tiny-gemma2,Q8_0",
+            "tiny-gemma3,Q4_0", "tiny-phi3,F16", "tiny-mixtral,Q8_0", "tiny-qwen2moe,Q4_0", "tiny-qwen3moe,Q8_0"})
     void writesALoadableModelOfTheShape(String shapeName, String typeName) throws IOException {
         Path file = dir.resolve(shapeName + "." + typeName + ".gguf");
         assertEquals(0, cli("make-model", "--shape", shapeName, "--type", typeName, "-o", file.toString()));
         ModelShape shape = ModelShape.named(shapeName);
         GgmlType type = GgmlType.valueOf(typeName);
         try (GgufFile f = GgufFile.open(file)) {
-            assertEquals(type, f.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(type, f.tensor("blk.1.attn_output.weight").type());
             assertEquals(GgmlType.F32, f.tensor("blk.0.attn_norm.weight").type());
             assertEquals(shape.tied(), f.findTensor("output.weight") == null);
             assertEquals(shape.llama3Rope(), f.findTensor("rope_freqs.weight") != null);
             assertEquals(shape.qkvBias(), f.findTensor("blk.0.attn_q.bias") != null);
+            assertEquals(shape.qkNorm(), f.findTensor("blk.0.attn_k_norm.weight") != null);
+            assertEquals(shape.gemma(), f.findTensor("blk.1.post_ffw_norm.weight") != null);
+            assertEquals(shape.fused(), f.findTensor("blk.0.attn_qkv.weight") != null);
+            assertEquals(shape.moe() != null, f.findTensor("blk.1.ffn_down_exps.weight") != null);
+            if (shape.moe() != null) assertEquals(GgmlType.F32, f.tensor("blk.0.ffn_gate_inp.weight").type());
         }
         try (Model m = Model.load(file, 1)) {
             ModelConfig c = m.config();
@@ -55,6 +61,11 @@ class MakeModelCommandTest {
             assertEquals(shape.kvHeads(), c.headCountKv());
             assertEquals(shape.ffn(), c.feedForwardLength());
             assertEquals(shape.vocab(), c.vocabSize());
+            assertEquals(shape.headSize(), c.headDim());
+            assertEquals(shape.moe() == null ? 0 : shape.moe().experts(), c.moe() ? c.experts().count() : 0);
+            assertEquals(shape.moe() != null && shape.moe().sharedFfn() > 0, c.moe() && c.experts().shared());
+            assertEquals(shape.window(), c.window().size());
+            assertEquals(shape.originalContext() > 0, c.ropeScaling().type() == dev.vera4j.engine.model.RopeScaling.Type.LONGROPE);
             assertEquals(shape.vocab(), m.tokenizer().vocabSize());
             String text = "Hello world, 42 times!";
             assertEquals(text, m.tokenizer().decode(m.tokenizer().encode(text, false, false)));
@@ -122,6 +133,14 @@ class MakeModelCommandTest {
         assertEquals(1_235_814_400L, ModelShape.named("llama3-1b").parameters());     // Llama-3.2-1B
         assertEquals(1_100_048_384L, ModelShape.named("tinyllama-1b").parameters());  // TinyLlama-1.1B
         assertEquals(494_032_768L, ModelShape.named("qwen2-0.5b").parameters());      // Qwen2-0.5B
+        ModelShape qwen3moe = ModelShape.named("qwen3moe-30b-a3b");
+        assertEquals(30_532_122_624L, qwen3moe.parameters());                          // Qwen3-30B-A3B
+        ModelShape scaled = ModelShape.named("qwen3moe-a3b-64x");
+        // the scaled shape decodes the same matrices per token, but for the router's rows of the missing experts
+        assertEquals(qwen3moe.activeParameters(), scaled.activeParameters() + 64L * 2048 * 48);
+        assertEquals(3_041_867_776L, qwen3moe.activeParameters());   // Qwen's "3.3B activated" counts both embeddings
+        assertTrue(scaled.parameters() < 16_100_000_000L);
+        assertEquals(scaled.activeParameters() - 2L * 48 * 128, ModelShape.named("llama-moe-a3b-64x").activeParameters(), "its llama twin: no q/k norms");
     }
 
     @Test

@@ -87,6 +87,9 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
             if (s.layer() >= base.blockCount()) {
                 throw new IllegalArgumentException(s + " is beyond the base model's " + base.blockCount() + " layers");
             }
+            if (!base.has(s.target()) || s.expert() >= base.sitesPerLayer(s.target())) {
+                throw new IllegalArgumentException(s + " is not a module of the base model (" + base.describe() + ")");
+            }
             if (!config.adapts(s.layer(), s.target())) {
                 throw new IllegalArgumentException(s + " has λ vectors but the configuration does not adapt it");
             }
@@ -119,9 +122,9 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
         return n;
     }
 
-    /** The GGUF name of one λ tensor, e.g. {@code blk.3.attn_q.vera_lambda_b}. */
+    /** The GGUF name of one λ tensor, e.g. {@code blk.3.attn_q.vera_lambda_b}, {@code blk.3.ffn_down_exps.7.vera_lambda_d}. */
     public static String tensorName(VeraSite site, boolean lambdaB) {
-        return "blk." + site.layer() + "." + LinearSite.Kind.valueOf(site.target().name()).tensorPart()
+        return "blk." + site.layer() + "." + site.target().tensorPart() + (site.expert() >= 0 ? "." + site.expert() : "")
                 + (lambdaB ? ".vera_lambda_b" : ".vera_lambda_d");
     }
 
@@ -155,6 +158,11 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
         w.put(BASE + "head_count_kv", GgufValue.ofUInt32(base.headCountKv()));
         w.put(BASE + "head_dim", GgufValue.ofUInt32(base.headDim()));
         w.put(BASE + "vocab_size", GgufValue.ofUInt32(base.vocabSize()));
+        if (base.experts() > 0) {
+            w.put(BASE + "expert_count", GgufValue.ofUInt32(base.experts()));
+            w.put(BASE + "expert_feed_forward_length", GgufValue.ofUInt32(base.expertFeedForwardLength()));
+            w.put(BASE + "expert_shared_feed_forward_length", GgufValue.ofUInt32(base.sharedFeedForwardLength()));
+        }
         w.put(BASE + "fingerprint", GgufValue.ofString(base.hash()));
         if (peft.isPresent()) {
             PeftOrigin o = peft.get();
@@ -229,7 +237,8 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
         return new BaseFingerprint(m.getString(BASE + "architecture"), m.getInt(BASE + "block_count"),
                 m.getInt(BASE + "embedding_length"), m.getInt(BASE + "feed_forward_length"), m.getInt(BASE + "head_count"),
                 m.getInt(BASE + "head_count_kv"), m.getInt(BASE + "head_dim"), m.getInt(BASE + "vocab_size"),
-                m.getString(BASE + "fingerprint"));
+                m.getIntOr(BASE + "expert_count", 0), m.getIntOr(BASE + "expert_feed_forward_length", 0),
+                m.getIntOr(BASE + "expert_shared_feed_forward_length", 0), m.getString(BASE + "fingerprint"));
     }
 
     /** Reads an adapter from an open GGUF (values are copied out). */
@@ -249,13 +258,16 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
             TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
             for (int layer = 0; layer < base.blockCount(); layer++) {
                 for (VeraTarget t : VeraTarget.values()) {
-                    VeraSite site = new VeraSite(layer, t);
-                    GgufTensor b = f.findTensor(tensorName(site, true)), d = f.findTensor(tensorName(site, false));
-                    if (b == null && d == null) continue;
-                    if (b == null || d == null) {
-                        throw new IllegalArgumentException("tensor " + tensorName(site, b == null) + " is missing");
+                    if (!base.has(t)) continue;   // W1 and GATE_EXP name the same tensors; a model has one of them
+                    for (int e = 0; e < base.sitesPerLayer(t); e++) {
+                        VeraSite site = new VeraSite(layer, t, t.expert() ? e : -1);
+                        GgufTensor b = f.findTensor(tensorName(site, true)), d = f.findTensor(tensorName(site, false));
+                        if (b == null && d == null) continue;
+                        if (b == null || d == null) {
+                            throw new IllegalArgumentException("tensor " + tensorName(site, b == null) + " is missing");
+                        }
+                        lambdas.put(site, new VeraLambdas(decode(b, 1), decode(d, 1)));
                     }
-                    lambdas.put(site, new VeraLambdas(decode(b, 1), decode(d, 1)));
                 }
             }
             int expected = 2 * lambdas.size();
@@ -272,7 +284,7 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
             if (f.tensors().size() != expected) {
                 List<String> unknown = new ArrayList<>();
                 for (String name : f.tensors().keySet()) {
-                    if (!name.equals(A_TENSOR) && !name.equals(B_TENSOR) && !name.matches("blk\\.\\d+\\.\\w+\\.vera_lambda_[bd]")) unknown.add(name);
+                    if (!name.equals(A_TENSOR) && !name.equals(B_TENSOR) && !name.matches("blk\\.\\d+\\.\\w+(\\.\\d+)?\\.vera_lambda_[bd]")) unknown.add(name);
                 }
                 throw new IllegalArgumentException("unexpected tensors " + (unknown.isEmpty() ? "(λ of layers or targets the adapter lacks)" : unknown));
             }

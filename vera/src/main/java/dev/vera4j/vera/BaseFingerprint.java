@@ -30,8 +30,15 @@ import java.util.TreeMap;
  * }</pre>
  */
 public record BaseFingerprint(String architecture, int blockCount, int dim, int feedForwardLength, int headCount,
-                              int headCountKv, int headDim, int vocabSize, String hash) {
+                              int headCountKv, int headDim, int vocabSize, int experts, int expertFeedForwardLength,
+                              int sharedFeedForwardLength, String hash) {
     private static final int SAMPLE = 64;
+
+    /** A dense model's identity (no experts). */
+    public BaseFingerprint(String architecture, int blockCount, int dim, int feedForwardLength, int headCount,
+                           int headCountKv, int headDim, int vocabSize, String hash) {
+        this(architecture, blockCount, dim, feedForwardLength, headCount, headCountKv, headDim, vocabSize, 0, 0, 0, hash);
+    }
 
     /** Reads {@code path} (mapped, only the samples touched). */
     public static BaseFingerprint of(Path path) {
@@ -64,15 +71,65 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
         }
         String hash = HexFormat.of().formatHex(md.digest(), 0, 16);
         return new BaseFingerprint(c.architecture(), c.blockCount(), c.dim(), c.feedForwardLength(), c.headCount(),
-                c.headCountKv(), c.headDim(), c.vocabSize(), hash);
+                c.headCountKv(), c.headDim(), c.vocabSize(), c.moe() ? c.experts().count() : 0,
+                c.moe() ? c.experts().feedForwardLength() : 0, c.moe() ? c.experts().sharedFeedForwardLength() : 0, hash);
+    }
+
+    /** Whether the model stores q/k/v and gate/up as fused tensors (Phi-3), whose PEFT modules are {@code qkv_proj} and {@code gate_up_proj}. */
+    public boolean fused() { return architecture.equals("phi3"); }
+
+    /** Whether expert modules are named as Mixtral's ({@code block_sparse_moe.experts.E.w1}: {@link VeraTarget#W1} ...) rather than Qwen-MoE's. */
+    public boolean mixtralExperts() { return architecture.equals("llama") || architecture.equals("mistral"); }
+
+    /**
+     * Whether this model has {@code target} as a module: a fused model has {@code qkv} and {@code gate_up} instead of
+     * their parts, a mixture of experts has experts (and a shared one, if any) instead of a dense FFN.
+     */
+    public boolean has(VeraTarget target) {
+        return switch (target) {
+            case Q, K, V -> !fused();
+            case O -> true;
+            case GATE, UP -> !fused() && experts == 0;
+            case DOWN -> experts == 0;
+            case QKV, GATE_UP -> fused();
+            case GATE_EXP, UP_EXP, DOWN_EXP -> experts > 0 && !mixtralExperts();
+            case W1, W3, W2 -> experts > 0 && mixtralExperts();
+            case GATE_SHEXP, UP_SHEXP, DOWN_SHEXP -> sharedFeedForwardLength > 0;
+        };
+    }
+
+    /** Every target this model has ({@link #has}). */
+    public java.util.EnumSet<VeraTarget> targets() {
+        java.util.EnumSet<VeraTarget> all = java.util.EnumSet.noneOf(VeraTarget.class);
+        for (VeraTarget t : VeraTarget.values()) if (has(t)) all.add(t);
+        return all;
+    }
+
+    /** Experts per layer that {@code target} has sites for: the expert count for an expert target, else 1. */
+    public int sitesPerLayer(VeraTarget target) { return target.expert() ? experts : 1; }
+
+    /**
+     * The targets of a {@link #has} check as a one-line error, e.g. for {@code --targets q} on Phi-3.
+     *
+     * @throws IllegalArgumentException naming the model's targets when it lacks one of {@code targets}
+     */
+    public void requireTargets(java.util.Set<VeraTarget> targets) {
+        for (VeraTarget t : targets) {
+            if (!has(t)) {
+                throw new IllegalArgumentException(architecture + " models have no " + t.shortName() + " module (their targets: "
+                        + targets().stream().map(VeraTarget::shortName).toList() + ")");
+            }
+        }
     }
 
     /** Columns of {@code target}'s weight: the width of its input. */
     public int inputs(VeraTarget target) {
         return switch (target) {
-            case Q, K, V, GATE, UP -> dim;
+            case Q, K, V, GATE, UP, QKV, GATE_UP, GATE_EXP, UP_EXP, GATE_SHEXP, UP_SHEXP, W1, W3 -> dim;
             case O -> headCount * headDim;
             case DOWN -> feedForwardLength;
+            case DOWN_EXP, W2 -> expertFeedForwardLength;
+            case DOWN_SHEXP -> sharedFeedForwardLength;
         };
     }
 
@@ -81,8 +138,12 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
         return switch (target) {
             case Q -> headCount * headDim;
             case K, V -> headCountKv * headDim;
-            case O, DOWN -> dim;
+            case O, DOWN, DOWN_EXP, DOWN_SHEXP, W2 -> dim;
             case GATE, UP -> feedForwardLength;
+            case QKV -> (headCount + 2 * headCountKv) * headDim;
+            case GATE_UP -> 2 * feedForwardLength;
+            case GATE_EXP, UP_EXP, W1, W3 -> expertFeedForwardLength;
+            case GATE_SHEXP, UP_SHEXP -> sharedFeedForwardLength;
         };
     }
 
@@ -103,7 +164,8 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
     public boolean sameShape(BaseFingerprint o) {
         return architecture.equals(o.architecture) && blockCount == o.blockCount && dim == o.dim
                 && feedForwardLength == o.feedForwardLength && headCount == o.headCount
-                && headCountKv == o.headCountKv && headDim == o.headDim && vocabSize == o.vocabSize;
+                && headCountKv == o.headCountKv && headDim == o.headDim && vocabSize == o.vocabSize && experts == o.experts
+                && expertFeedForwardLength == o.expertFeedForwardLength && sharedFeedForwardLength == o.sharedFeedForwardLength;
     }
 
     /**
@@ -127,7 +189,10 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
     /** A one-line summary, e.g. {@code llama, 16 layers, dim 2048, ffn 8192, 32/8 heads of 64, vocab 128256 [fp 1a2b...]}. */
     public String describe() {
         return architecture + ", " + blockCount + " layers, dim " + dim + ", ffn " + feedForwardLength + ", "
-                + headCount + "/" + headCountKv + " heads of " + headDim + ", vocab " + vocabSize + " [fingerprint " + hash + "]";
+                + headCount + "/" + headCountKv + " heads of " + headDim + ", vocab " + vocabSize
+                + (experts > 0 ? ", " + experts + " experts of " + expertFeedForwardLength
+                        + (sharedFeedForwardLength > 0 ? " + shared " + sharedFeedForwardLength : "") : "")
+                + " [fingerprint " + hash + "]";
     }
 
     private static void updateValue(MessageDigest md, GgufValue v) {

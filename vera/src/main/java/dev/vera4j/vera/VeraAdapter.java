@@ -34,19 +34,21 @@ import java.util.List;
  * }</pre>
  */
 public final class VeraAdapter implements LinearHook {
-    private static final VeraTarget[] TARGET_OF_KIND = new VeraTarget[LinearSite.Kind.values().length];
-    /** Input groups: sites in one group read the same activations. */
+    /** Input groups: sites in one group read the same activations (an expert's gate and up read its gathered rows). */
     private static final int[] GROUP_OF_KIND = new int[LinearSite.Kind.values().length];
 
     static {
         for (LinearSite.Kind k : LinearSite.Kind.values()) {
-            TARGET_OF_KIND[k.ordinal()] = k == LinearSite.Kind.OUTPUT ? null : VeraTarget.valueOf(k.name());
             GROUP_OF_KIND[k.ordinal()] = switch (k) {
                 case Q, K, V -> 0;
                 case O -> 1;
                 case GATE, UP -> 2;
                 case DOWN -> 3;
                 case OUTPUT -> 4;
+                case GATE_EXP, UP_EXP -> 5;
+                case DOWN_EXP -> 6;
+                case GATE_SHEXP, UP_SHEXP -> 7;
+                case DOWN_SHEXP -> 8;
             };
         }
     }
@@ -62,7 +64,7 @@ public final class VeraAdapter implements LinearHook {
     private final float[] h;
     private final float[] z;
     private boolean cached;
-    private int cLayer = Integer.MIN_VALUE, cGroup, cOff, cN, cIn;
+    private int cLayer = Integer.MIN_VALUE, cGroup, cExpert, cOff, cN, cIn;
     private float[] cX;
 
     /** A single-threaded adapter; see {@link #VeraAdapter(AdapterWeights, int, float, WorkerPool)}. */
@@ -96,16 +98,20 @@ public final class VeraAdapter implements LinearHook {
 
     public float weight() { return weight; }
 
-    /** Every adapted site as {@code weight · λ_b ⊙ (B_l · (λ_d ⊙ (A_l · x)))}, over the shared A and B. */
+    /**
+     * Every adapted engine site as {@code weight · λ_b ⊙ (B_l · (λ_d ⊙ (A_l · x)))}, over the shared A and B; a part of
+     * a fused module (Phi-3) gets a copy of its slice of λ_b as it is now.
+     */
     @Override
     public LowRankUpdate lowRank() {
         List<LowRankUpdate.Term> terms = new ArrayList<>();
-        for (int layer = 0; layer < w.blockCount(); layer++) {
-            for (VeraTarget t : VeraTarget.values()) {
-                AdapterWeights.Site s = w.site(layer, t);
-                if (s == null) continue;
-                LinearSite site = new LinearSite(layer, LinearSite.Kind.valueOf(t.name()));
-                terms.add(new LowRankUpdate.Term(site, weight, s.aRows(), s.btRows(), s.lambdaD(), s.lambdaB()));
+        for (VeraSite key : w.file().lambdas().keySet()) {
+            for (LinearSite.Kind kind : key.target().kinds()) {
+                LinearSite site = new LinearSite(key.layer(), kind, key.expert());
+                AdapterWeights.Part p = w.part(site);
+                float[] lb = p.site().lambdaB();
+                if (p.out() != lb.length) lb = Arrays.copyOfRange(lb, p.offset(), p.offset() + p.out());
+                terms.add(new LowRankUpdate.Term(site, weight, p.site().aRows(), p.btRows(), p.site().lambdaD(), lb));
             }
         }
         return new LowRankUpdate(terms);
@@ -113,21 +119,22 @@ public final class VeraAdapter implements LinearHook {
 
     @Override
     public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
-        int kind = site.kind().ordinal(), layer = site.layer(), group = GROUP_OF_KIND[kind];
-        if (layer != cLayer || group != cGroup || x != cX || xOff != cOff || n != cN || inDim != cIn) {
+        int kind = site.kind().ordinal(), layer = site.layer(), group = GROUP_OF_KIND[kind], expert = site.expert();
+        if (layer != cLayer || group != cGroup || expert != cExpert || x != cX || xOff != cOff || n != cN || inDim != cIn) {
             cached = false;
             cLayer = layer;
             cGroup = group;
+            cExpert = expert;
             cX = x;
             cOff = xOff;
             cN = n;
             cIn = inDim;
         }
-        VeraTarget target = TARGET_OF_KIND[kind];
-        AdapterWeights.Site s = target == null ? null : w.site(layer, target);
-        if (s == null) return;
-        if (inDim != s.in() || outDim != s.out()) {
-            throw new IllegalArgumentException("VeRA adapter expects " + site + " to be " + s.out() + " x " + s.in()
+        AdapterWeights.Part part = w.part(site);
+        if (part == null) return;
+        AdapterWeights.Site s = part.site();
+        if (inDim != s.in() || outDim != part.out()) {
+            throw new IllegalArgumentException("VeRA adapter expects " + site + " to be " + part.out() + " x " + s.in()
                     + " but the model's is " + outDim + " x " + inDim);
         }
         if (n > maxTokens) {
@@ -143,8 +150,10 @@ public final class VeraAdapter implements LinearHook {
         for (int t0 = 0; t0 < n; t0 += TOKENS) {
             int tb = Math.min(TOKENS, n - t0);
             Arrays.fill(z, 0, tb * outDim, 0f);
-            fp.accumulateTransposed(s.btRows(), h, t0 * r, z, 0, tb);     // B_l·h, B's columns added in order
-            for (int t = 0; t < tb; t++) VeraKernels.addScaledProduct(weight, lb, 0, z, t * outDim, y, yOff + (t0 + t) * outDim, outDim);
+            fp.accumulateTransposed(part.btRows(), h, t0 * r, z, 0, tb);     // B_l·h, B's columns added in order
+            for (int t = 0; t < tb; t++) {
+                VeraKernels.addScaledProduct(weight, lb, part.offset(), z, t * outDim, y, yOff + (t0 + t) * outDim, outDim);
+            }
         }
     }
 }

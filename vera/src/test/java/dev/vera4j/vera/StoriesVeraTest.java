@@ -8,7 +8,8 @@ import dev.vera4j.engine.backend.cpu.CpuActivations;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
@@ -50,7 +51,7 @@ class StoriesVeraTest {
         file = GgufFile.open(StoriesReference.stories());
         pool = new WorkerPool(2);
         config = ModelConfig.fromMetadata(file.metadata());
-        base = new CpuBackend(config, LlamaWeights.of(file, config), pool);
+        base = new CpuBackend(config, ModelWeights.of(file, config), pool);
         fingerprint = BaseFingerprint.of(file);
         adapter = PeftAdapters.fromPeft(PeftImporter.read(StoriesReference.peftDir()), fingerprint);
         weights = AdapterWeights.prepare(adapter, fingerprint, "stories-vera", false);
@@ -117,7 +118,7 @@ class StoriesVeraTest {
         Path merged = dir.resolve("merged.gguf");
         new Merger(pool).merge(file, weights, 1f, GgmlType.F32, merged);
         try (GgufFile m = GgufFile.open(merged)) {
-            float[] mergedLogits = logits(new CpuBackend(config, LlamaWeights.of(m, config), pool), null);
+            float[] mergedLogits = logits(new CpuBackend(config, ModelWeights.of(m, config), pool), null);
             float worst = maxDiff(hooked, mergedLogits, hooked.length);
             System.out.println("stories260K VeRA: max |hook - merged F32| = " + worst);
             assertTrue(worst <= 1e-4f, "hook vs merged model: " + worst);
@@ -146,7 +147,7 @@ class StoriesVeraTest {
             new Merger(pool).merge(m1, AdapterWeights.prepare(second, BaseFingerprint.of(m1), "second", true), 0.3f, null, twice);
         }
         try (GgufFile m2 = GgufFile.open(twice)) {
-            CpuBackend merged = new CpuBackend(config, LlamaWeights.of(m2, config), pool);
+            CpuBackend merged = new CpuBackend(config, ModelWeights.of(m2, config), pool);
             float[] out = new float[n * config.vocabSize()];
             merged.step(merged.newActivations(n, 32, false), Batch.of(new Sequence(merged.newCache(KvType.F32, 32)), ref.promptIds(), 0, n, true), out);
             float worst = maxDiff(hooked, out, out.length);
@@ -204,16 +205,13 @@ class StoriesVeraTest {
     }
 
     /** The base with {@code W + ΔW} at every adapted site: ΔW from {@link VeraDelta#denseDelta} in Hugging Face row order, moved row by row for q/k. */
-    static LlamaWeights denseUpdated(Arena arena) {
-        LlamaWeights w = LlamaWeights.of(file, config);
+    static ModelWeights denseUpdated(Arena arena) {
+        ModelWeights w = ModelWeights.of(file, config);
         Projections p = adapter.resolveProjections();
-        LlamaWeights.Layer[] layers = w.layers().clone();
         for (int l = 0; l < config.blockCount(); l++) {
-            LlamaWeights.Layer L = layers[l];
-            Weights[] ws = {L.wq(), L.wk(), L.wv(), L.wo(), L.gate(), L.up(), L.down()};
-            for (VeraTarget t : VeraTarget.values()) {
+            for (VeraTarget t : TestAdapters.DENSE) {
                 VeraLambdas lam = adapter.lambdas().get(new VeraSite(l, t));
-                Weights old = ws[t.ordinal()];
+                Weights old = w.matrix(new LinearSite(l, LinearSite.Kind.valueOf(t.name())));
                 double[] delta = VeraDelta.denseDelta(p.view(old.cols(), old.rows()), lam);
                 boolean permute = t == VeraTarget.Q || t == VeraTarget.K;
                 MemorySegment seg = arena.allocate((long) old.rows() * old.cols() * 4, 4);
@@ -224,11 +222,9 @@ class StoriesVeraTest {
                         seg.setAtIndex(F32, at, (float) (old.data().getAtIndex(F32, at) + delta[hfRow * old.cols() + c]));
                     }
                 }
-                ws[t.ordinal()] = new Weights(seg, GgmlType.F32, old.rows(), old.cols());
+                w = w.replacing(old, new Weights(seg, GgmlType.F32, old.rows(), old.cols()));
             }
-            layers[l] = new LlamaWeights.Layer(L.attnNorm(), ws[0], ws[1], ws[2], ws[3], L.bq(), L.bk(), L.bv(),
-                    L.qNorm(), L.kNorm(), L.ffnNorm(), ws[4], ws[5], ws[6]);
         }
-        return new LlamaWeights(w.tokenEmbedding(), w.outputNorm(), w.output(), w.ropeFreqs(), layers);
+        return w;
     }
 }

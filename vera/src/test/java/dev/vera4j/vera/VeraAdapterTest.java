@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The Vector API hook against the scalar double reference {@link VeraDelta}. */
 class VeraAdapterTest {
-    static final EnumSet<VeraTarget> ALL = EnumSet.allOf(VeraTarget.class);
+    static final EnumSet<VeraTarget> ALL = TestAdapters.DENSE;
 
     /** Δy of {@code n} tokens by the reference, rows moved to the base's order for q/k of a llama base. */
     static double[] reference(AdapterFile f, VeraSite site, float[] x, int xOff, int n) {
@@ -179,18 +180,28 @@ class VeraAdapterTest {
      */
     @Test
     void lowRankDescribesWhatTheHookAdds() {
-        for (String arch : new String[] {"llama", "qwen2"}) {
-            BaseFingerprint base = TestAdapters.tinyBase(arch);
-            AdapterFile f = TestAdapters.random(base, EnumSet.of(VeraTarget.Q, VeraTarget.K, VeraTarget.UP, VeraTarget.DOWN), 8, 9);
+        record Case(BaseFingerprint base, EnumSet<VeraTarget> targets) {}
+        List<Case> cases = List.of(
+                new Case(TestAdapters.tinyBase("llama"), EnumSet.of(VeraTarget.Q, VeraTarget.K, VeraTarget.UP, VeraTarget.DOWN)),
+                new Case(TestAdapters.tinyBase("qwen2"), EnumSet.of(VeraTarget.Q, VeraTarget.K, VeraTarget.UP, VeraTarget.DOWN)),
+                // Phi-3's fused modules: one term per part (q, k, v; gate, up), each with its rows of B and λ_b
+                new Case(TestAdapters.tinyBase("phi3"), EnumSet.of(VeraTarget.QKV, VeraTarget.GATE_UP, VeraTarget.O)),
+                new Case(TestAdapters.tinyMoeBase("qwen2moe"), EnumSet.of(VeraTarget.Q, VeraTarget.GATE_EXP, VeraTarget.DOWN_EXP, VeraTarget.UP_SHEXP)),
+                new Case(TestAdapters.tinyMoeBase("llama"), EnumSet.of(VeraTarget.K, VeraTarget.W1, VeraTarget.W2)));
+        for (Case c : cases) {
+            BaseFingerprint base = c.base();
+            String arch = base.architecture();
+            AdapterFile f = TestAdapters.random(base, c.targets(), 8, 9);
             VeraAdapter hook = new VeraAdapter(AdapterWeights.prepare(f, base, "test", false), 3, 0.7f);
             LowRankUpdate update = hook.lowRank();
-            assertEquals(f.lambdas().size(), update.terms().size());
+            assertEquals(f.lambdas().keySet().stream().mapToInt(k -> k.target().kinds().size()).sum(), update.terms().size());
             Set<float[]> aArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             Set<LinearSite> sites = new HashSet<>();
             Random r = new Random(3);
             for (LowRankUpdate.Term term : update.terms()) {
                 assertTrue(sites.add(term.site()), "one term per site");
-                assertTrue(f.lambdas().containsKey(new VeraSite(term.site().layer(), VeraTarget.valueOf(term.site().kind().name()))));
+                assertTrue(f.lambdas().keySet().stream().anyMatch(k -> k.layer() == term.site().layer() && k.expert() == term.site().expert()
+                        && k.target().kinds().contains(term.site().kind())), term.site() + " is an adapted site's part");
                 aArrays.add(term.a().data());
                 int in = term.in(), out = term.out(), n = 3;
                 float[] x = TestAdapters.randomFloats(r, n * in);

@@ -60,11 +60,20 @@ class VeraConfigTest {
         assertEquals(VeraTarget.O, VeraTarget.parse("o_proj"));
         assertEquals("model.layers.3.mlp.down_proj", VeraTarget.DOWN.peftModulePath(3));
         assertEquals("model.layers.0.self_attn.k_proj", VeraTarget.K.peftModulePath(0));
-        String m = assertThrows(IllegalArgumentException.class, () -> VeraTarget.parse("qkv")).getMessage();
-        assertTrue(m.contains("unknown VeRA target 'qkv'"), m);
+        String m = assertThrows(IllegalArgumentException.class, () -> VeraTarget.parse("qkvo")).getMessage();
+        assertTrue(m.contains("unknown VeRA target 'qkvo'"), m);
+        assertEquals(VeraTarget.QKV, VeraTarget.parse("qkv_proj"));
+        assertEquals("model.layers.2.self_attn.qkv_proj", VeraTarget.QKV.peftModulePath(2));
+        assertEquals("model.layers.2.mlp.gate_up_proj", VeraTarget.GATE_UP.peftModulePath(2));
+        assertEquals("model.layers.1.mlp.experts.5.down_proj", VeraTarget.DOWN_EXP.peftModulePath(1, 5));
+        assertEquals("model.layers.1.block_sparse_moe.experts.5.w3", VeraTarget.W3.peftModulePath(1, 5));
+        assertEquals("model.layers.1.mlp.shared_expert.up_proj", VeraTarget.UP_SHEXP.peftModulePath(1));
         for (VeraTarget t : VeraTarget.values()) {
             assertEquals(t, VeraTarget.parse(t.shortName()));
-            assertEquals(t, VeraTarget.fromPeftName(t.peftName()).orElseThrow());
+            if (t.ordinal() <= VeraTarget.GATE_UP.ordinal()) assertEquals(t, VeraTarget.fromPeftName(t.peftName()).orElseThrow());
+            String path = t.peftModulePath(4, t.expert() ? 3 : -1);
+            String block = path.substring("model.layers.4.".length(), path.lastIndexOf('.'));
+            assertEquals(t, VeraTarget.fromPeftPath(t.expert() ? block.substring(0, block.lastIndexOf('.')) : block, t.peftName()).orElseThrow(), path);
         }
     }
 

@@ -4,7 +4,7 @@ import dev.vera4j.engine.backend.Backend;
 import dev.vera4j.engine.backend.BackendProvider;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.ModelConfigException;
 import dev.vera4j.engine.tokenizer.StreamingDecoder;
@@ -93,7 +93,7 @@ public final class Model implements AutoCloseable {
         WorkerPool pool = null;
         try {
             ModelConfig config = ModelConfig.fromMetadata(file.metadata());
-            LlamaWeights weights = LlamaWeights.of(file, config);
+            ModelWeights weights = ModelWeights.of(file, config);
             Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
             if (tokenizer.vocabSize() != config.vocabSize()) {
                 throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());

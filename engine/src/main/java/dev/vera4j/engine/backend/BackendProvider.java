@@ -1,6 +1,6 @@
 package dev.vera4j.engine.backend;
 
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 
 import java.util.Locale;
@@ -14,7 +14,7 @@ import java.util.ServiceLoader;
  * <pre>{@code
  * public final class CudaProvider implements BackendProvider {
  *     public String kind() { return "cuda"; }
- *     public Backend open(Device device, ModelConfig config, LlamaWeights weights) {
+ *     public Backend open(Device device, ModelConfig config, ModelWeights weights) {
  *         return CudaBackend.upload(device.index(), config, weights);   // weights: views of the mapped GGUF file
  *     }
  * }
@@ -37,7 +37,7 @@ public interface BackendProvider {
      * @throws DeviceException with a one-line message if the device cannot be used (no driver, no such device, too
      *                         little memory, a tensor type it cannot run)
      */
-    Backend open(Device device, ModelConfig config, LlamaWeights weights);
+    Backend open(Device device, ModelConfig config, ModelWeights weights);
 
     /**
      * The provider of device kind {@code kind} on the class path.

@@ -2,7 +2,7 @@ package dev.vera4j.engine.api;
 
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ReferenceData;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.simd.Weights;
@@ -26,7 +26,7 @@ class ModelCopiesTest {
         ReferenceData ref = ReferenceData.all().get(0);
         int[] with, without;
         try (Model model = Model.load(q4, 2)) {
-            LlamaWeights w = ((CpuBackend) model.backend()).weights();
+            ModelWeights w = ((CpuBackend) model.backend()).weights();
             assertEquals(true, w.layer(0).wq().packed() != null && w.layer(0).wk().packed() != null && w.output().packed() != null);
             assertNull(w.layer(0).gate().packed(), "ffn_gate has 172 rows, not whole groups of 16");
             with = model.newSession(128, KvType.F32).generate(ref.promptIds(), GenerateOptions.greedy(48), GenerationListener.NONE).tokens();

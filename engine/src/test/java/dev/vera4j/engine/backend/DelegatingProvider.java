@@ -3,7 +3,7 @@ package dev.vera4j.engine.backend;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.simd.WorkerPool;
 
@@ -16,7 +16,7 @@ public final class DelegatingProvider implements BackendProvider {
     public String kind() { return "test"; }
 
     @Override
-    public Backend open(Device device, ModelConfig config, LlamaWeights weights) {
+    public Backend open(Device device, ModelConfig config, ModelWeights weights) {
         if (device.index() > 1) throw new DeviceException("test device " + device.index() + " does not exist (there are 2)");
         WorkerPool pool = new WorkerPool(1);
         CpuBackend cpu = new CpuBackend(config, weights, pool);

@@ -25,7 +25,7 @@ class TransformerReferenceTest {
         file = GgufFile.open(ReferenceData.stories());
         ModelConfig c = ModelConfig.fromMetadata(file.metadata());
         pool = new WorkerPool(2);
-        tf = new CpuBackend(c, LlamaWeights.of(file, c), pool);
+        tf = new CpuBackend(c, ModelWeights.of(file, c), pool);
     }
 
     @AfterAll

@@ -1,6 +1,5 @@
 package dev.vera4j.vera.merge;
 
-import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
@@ -11,6 +10,8 @@ import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.gguf.types.TensorCodec;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterWeights;
+import dev.vera4j.vera.BaseFingerprint;
+import dev.vera4j.vera.VeraSite;
 import dev.vera4j.vera.VeraKernels;
 import dev.vera4j.vera.VeraTarget;
 import java.io.IOException;
@@ -25,7 +26,9 @@ import java.util.regex.Pattern;
  * Folds a VeRA adapter into a base model: every adapted weight becomes {@code W + weight·diag(λ_b)·B_l·diag(λ_d)·A_l}
  * (PEFT's {@code get_delta_weight}), every other tensor and all metadata are copied unchanged. Weights stream through
  * in blocks of rows: dequantize the block, add its rows of {@code ΔW}, requantize, write; memory stays at a few
- * megabytes whatever the model size. A weight of {@code -1} takes a merged adapter back out (up to rounding).
+ * megabytes whatever the model size. A weight of {@code -1} takes a merged adapter back out (up to rounding). A fused
+ * tensor (Phi-3's {@code attn_qkv}, {@code ffn_up}) takes its fused module's update whole; a tensor of all experts
+ * ({@code ffn_gate_exps} ...) takes each adapted expert's update on that expert's rows.
  *
  * <pre>{@code
  * try (GgufFile base = GgufFile.open(basePath); WorkerPool pool = new WorkerPool(4)) {
@@ -63,32 +66,45 @@ public final class Merger {
         String previous = base.metadata().getStringOr(MERGED_KEY, null);
         w.put(MERGED_KEY, GgufValue.ofString(previous == null ? record : previous + "; " + record));
         for (GgufTensor t : base.tensors().values()) {
-            AdapterWeights.Site site = siteOf(adapter, t.name());
-            if (site == null) {
+            AdapterWeights.Site[] sites = sitesOf(adapter, t.name());
+            if (sites == null) {
                 w.addTensor(t.name(), t.type(), t.shape(), t.data());
                 continue;
             }
             GgmlType outType = type != null ? type : t.type();
-            check(t, outType, site);
-            w.addTensor(t.name(), outType, t.shape(), new MergedTensor(t, outType, site, adapter, weight));
+            check(t, outType, sites);
+            w.addTensor(t.name(), outType, t.shape(), new MergedTensor(t, outType, sites, adapter, weight));
         }
         w.write(out);
     }
 
-    private static AdapterWeights.Site siteOf(AdapterWeights adapter, String name) {
+    /**
+     * The adapted layers of the model tensor {@code name}: one, or one per expert of a tensor of all experts (null for
+     * those not adapted); null when none is adapted.
+     */
+    private static AdapterWeights.Site[] sitesOf(AdapterWeights adapter, String name) {
         Matcher m = WEIGHT_NAME.matcher(name);
         if (!m.matches()) return null;
-        for (LinearSite.Kind k : LinearSite.Kind.values()) {
-            if (k != LinearSite.Kind.OUTPUT && k.tensorPart().equals(m.group(2))) {
-                return adapter.site(Integer.parseInt(m.group(1)), VeraTarget.valueOf(k.name()));
+        BaseFingerprint base = adapter.file().base();
+        int layer = Integer.parseInt(m.group(1));
+        for (VeraTarget t : VeraTarget.values()) {
+            if (!base.has(t) || !t.modelTensorPart().equals(m.group(2))) continue;
+            AdapterWeights.Site[] sites = new AdapterWeights.Site[base.sitesPerLayer(t)];
+            boolean any = false;
+            for (int e = 0; e < sites.length; e++) {
+                sites[e] = adapter.site(new VeraSite(layer, t, t.expert() ? e : -1));
+                any |= sites[e] != null;
             }
+            return any ? sites : null;
         }
         return null;
     }
 
-    private static void check(GgufTensor t, GgmlType outType, AdapterWeights.Site site) {
-        if (t.rank() != 2 || t.cols() != site.in() || t.rows() != site.out()) {
-            throw new IllegalArgumentException("tensor " + t + " does not have the adapter's shape " + site.out() + " x " + site.in());
+    private static void check(GgufTensor t, GgmlType outType, AdapterWeights.Site[] sites) {
+        AdapterWeights.Site site = java.util.Arrays.stream(sites).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+        if (t.rank() != (sites.length > 1 ? 3 : 2) || t.cols() != site.in() || t.rows() != site.out() * sites.length) {
+            throw new IllegalArgumentException("tensor " + t + " does not have the adapter's shape " + sites.length + " x "
+                    + site.out() + " x " + site.in());
         }
         if (!Codecs.supports(t.type())) throw new IllegalArgumentException("cannot read " + t.name() + ": no codec for " + t.type());
         if (!Codecs.supports(outType) || !Codecs.of(outType).canQuantize()) {
@@ -104,14 +120,15 @@ public final class Merger {
     private final class MergedTensor implements TensorSource {
         private final GgufTensor t;
         private final GgmlType outType;
-        private final AdapterWeights.Site site;
+        /** One adapted layer per expert (one for a plain matrix); null where not adapted. */
+        private final AdapterWeights.Site[] sites;
         private final AdapterWeights adapter;
         private final float weight;
 
-        MergedTensor(GgufTensor t, GgmlType outType, AdapterWeights.Site site, AdapterWeights adapter, float weight) {
+        MergedTensor(GgufTensor t, GgmlType outType, AdapterWeights.Site[] sites, AdapterWeights adapter, float weight) {
             this.t = t;
             this.outType = outType;
-            this.site = site;
+            this.sites = sites;
             this.adapter = adapter;
             this.weight = weight;
         }
@@ -125,17 +142,19 @@ public final class Merger {
             MemorySegment seg = MemorySegment.ofArray(bytes);
             ByteBuffer bb = ByteBuffer.wrap(bytes);
             TensorCodec in = Codecs.of(t.type()), outCodec = Codecs.of(outType);
-            float[] a = adapter.a(), lb = site.lambdaB(), ld = site.lambdaD();
-            int stride = adapter.aStride();
+            float[] a = adapter.a();
+            int stride = adapter.aStride(), perSite = rows / sites.length;
             for (int r0 = 0; r0 < rows; r0 += block) {
                 int nr = Math.min(block, rows - r0), first = r0;
                 in.dequantize(t.data(), t.type().bytesFor((long) r0 * cols), buf, 0, nr * cols);
                 pool.parallelFor(nr, (start, end) -> {
                     for (int k = start; k < end; k++) {
-                        int g = first + k;
-                        float scale = weight * lb[g];
+                        AdapterWeights.Site site = sites[(first + k) / perSite];
+                        if (site == null) continue;
+                        int g = (first + k) % perSite;
+                        float scale = weight * site.lambdaB()[g];
                         for (int i = 0; i < r; i++) {
-                            float c = scale * site.b(g, i) * ld[i];
+                            float c = scale * site.b(g, i) * site.lambdaD()[i];
                             VeraKernels.axpy(c, a, i * stride, buf, k * cols, cols);
                         }
                     }

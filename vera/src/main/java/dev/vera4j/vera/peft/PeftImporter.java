@@ -5,6 +5,7 @@ import dev.vera4j.engine.json.JsonException;
 import dev.vera4j.vera.Projections;
 import dev.vera4j.vera.VeraLambdas;
 import dev.vera4j.vera.VeraSite;
+import dev.vera4j.vera.VeraTarget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +100,8 @@ public final class PeftImporter {
             }
             PeftTensorNames.Lambda lambda = PeftTensorNames.parseLambda(t.name()).orElseThrow(() ->
                     new PeftAdapterException(where, "unexpected tensor '" + t.name()
-                            + "': only vera_lambda_b/vera_lambda_d of LLaMA q/k/v/o/gate/up/down_proj and vera_A/vera_B are supported"));
+                            + "': only vera_lambda_b/vera_lambda_d of q/k/v/o/qkv/gate/up/down/gate_up_proj, of experts and shared experts, "
+                            + "and vera_A/vera_B are supported"));
             checkSite(config, lambda.site(), t.name(), where);
             if (t.shape().length != 1 || t.elementCount() == 0) {
                 throw new PeftAdapterException(where, "tensor '" + t.name() + "' has shape "
@@ -146,7 +148,7 @@ public final class PeftImporter {
     }
 
     private static void checkSite(PeftVeraConfig config, VeraSite site, String name, String where) {
-        String module = site.target().peftModulePath(site.layer());
+        String module = VeraTarget.peftModulePath(site);
         if (!config.targetsModule(module)) {
             throw new PeftAdapterException(where, "tensor '" + name + "' belongs to " + module
                     + ", which target_modules does not select");

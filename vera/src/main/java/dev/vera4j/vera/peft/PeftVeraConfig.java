@@ -133,10 +133,30 @@ public final class PeftVeraConfig {
         m.put("r", (long) config.rank());
         m.put("revision", null);
         m.put("save_projection", saveProjection);
-        m.put("target_modules", config.targets().stream().map(VeraTarget::peftName).sorted().toList());
+        m.put("target_modules", targetModules(config));
         m.put("task_type", "CAUSAL_LM");
         m.put("vera_dropout", 0.0);
         return new PeftVeraConfig(new LinkedHashMap<>(m), "generated config");
+    }
+
+    /**
+     * PEFT's {@code target_modules} for {@code config}'s targets: their module names, as PEFT users write them; or,
+     * when an expert's or the shared expert's module is among them (whose names, {@code gate_proj} ..., other modules of
+     * the model share), a regex of exactly their module paths — PEFT then ignores {@code layers_to_transform}, so the
+     * regex names the layers too.
+     */
+    static Object targetModules(VeraConfig config) {
+        boolean names = config.targets().stream().noneMatch(t -> t.expert() || t.name().endsWith("_SHEXP"));
+        if (names) return config.targets().stream().map(VeraTarget::peftName).sorted().toList();
+        String layers = config.layers().isEmpty() ? "\\d+"
+                : "(?:" + String.join("|", config.layers().stream().map(String::valueOf).toList()) + ")";
+        java.util.List<String> modules = new java.util.ArrayList<>();
+        for (VeraTarget t : config.targets()) {
+            String path = t.peftModulePath(0, 0).substring("model.layers.0.".length());
+            modules.add(path.replace(".", "\\.").replace("experts\\.0\\.", "experts\\.\\d+\\."));
+        }
+        java.util.Collections.sort(modules);
+        return "model\\.layers\\." + layers + "\\.(?:" + String.join("|", modules) + ")";
     }
 
     /** The whole config as read: a deep copy, in file order. */

@@ -4,30 +4,39 @@ import dev.vera4j.engine.backend.Batch;
 import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.backend.cpu.CpuActivations;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
+import dev.vera4j.engine.backend.cpu.ExpertChoice;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
+import dev.vera4j.engine.model.Activation;
 import dev.vera4j.engine.model.ActivationRecorder;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ActivationRecorder.Point;
+import dev.vera4j.engine.model.LinearSite.Kind;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.simd.Weights;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.VeraAdapter;
-import dev.vera4j.vera.VeraTarget;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import static dev.vera4j.engine.model.ActivationRecorder.Point.*;
+
 /**
  * Loss and gradients of a causal language model for one sequence, with respect to the λ vectors of a VeRA adapter
  * only. The forward pass is the engine's own (a step of the {@link CpuBackend} with the adapter hooked into the
- * sequence and an {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through the output
- * projection and final RMSNorm, and per block (last first) through the SwiGLU feed-forward network, its RMSNorm,
- * causal grouped-query attention with RoPE, and the attention RMSNorm, adding the residual gradients. Frozen weights
- * are only read row by row ({@link TransposedProduct}); the adapter's part of each projection contributes to the
- * input gradient and to {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d}, which accumulate in {@link TrainableLambdas}.
+ * sequence and an {@link ActivationRecorder} keeping each block's activations); the backward pass then goes through
+ * the (soft-capped) logits, the output projection and final RMSNorm, and per block (last first) through the
+ * feed-forward network — dense SwiGLU or GeGLU, or routed experts ({@link ExpertGradients}) with a gated shared expert
+ * — and the post-norms where the model has them, the FFN's RMSNorm, causal grouped-query attention with RoPE
+ * ({@link AttentionGradients}: sliding windows, soft-capped scores), per-head q/k norms and the attention RMSNorm,
+ * adding the residual gradients. Frozen weights are only read row by row ({@link TransposedProduct}); the adapter's
+ * part of each projection contributes to the input gradient and to {@code ∂L/∂λ_b}, {@code ∂L/∂λ_d}, which accumulate
+ * in {@link TrainableLambdas} (a fused module's parts, Phi-3's q, k and v, add to one λ_d).
  *
  * <p>The loss is the summed cross-entropy of the masked next-token predictions; gradients are scaled by the caller's
  * factor (1 / tokens of the whole batch gives the batch mean). All memory is allocated up front for sequences of up to
- * {@code maxSeq} tokens; {@link #run} allocates nothing. Models with per-head q/k norms (qwen3) get gradients through those norms too.
+ * {@code maxSeq} tokens; {@link #run} allocates nothing.
  *
  * <pre>{@code
  * Backward bw = new Backward((CpuBackend) model.backend(), lambdas, 256);
@@ -36,11 +45,12 @@ import java.util.Arrays;
  * }</pre>
  */
 public final class Backward {
-    private static final ActivationRecorder.Point[] POINTS = ActivationRecorder.Point.values();
+    private static final Point[] POINTS = Point.values();
+    private static final Kind[] KINDS = Kind.values();
 
     private final CpuBackend backend;
     private final ModelConfig c;
-    private final LlamaWeights w;
+    private final ModelWeights w;
     private final WorkerPool pool;
     private final TrainableLambdas params;
     private final int maxSeq;
@@ -49,13 +59,12 @@ public final class Backward {
     private final Batch batch;
     private final TransposedProduct tp;
     private final float[][][] acts;
-    private final float[] logits, xFinal;
-    private final float[] dx, dh, dq, dk, dv, dmix, dnorm, dff, dg, du;
+    private final float[] logits, capSlope, xFinal;
+    private final float[] dx, dh, dq, dk, dv, dmix, dnorm, dff, dg, du, dy, dhf, dShared, dGateLogit;
     private final SiteGradients sites;
     private final RopeTable ropeTable;
-    /** Attention weights and their gradients of one query row, per key/value head (one task each). */
-    private final float[][] probs, dprobs;
-    private final AttentionBackward attention = new AttentionBackward();
+    private final AttentionGradients attention;
+    private final ExpertGradients experts;
     /** Keep only each block's input and recompute the rest of a block just before its backward pass. */
     private final boolean recompute;
     /** Whether the recorder now sees a recomputed block rather than the forward pass. */
@@ -66,9 +75,9 @@ public final class Backward {
 
     /**
      * @param recompute gradient checkpointing: keep only each block's input (one {@code n x dim} array per block
-     *                  instead of about {@code 4·dim + 2·qDim + 2·kvDim + 3·ff}) and recompute the block's activations
-     *                  when the backward pass reaches it, by running that block of the engine again
-     *                  ({@link CpuBackend#block}), at the cost of a second forward pass
+     *                  instead of every recorded point) and recompute the block's activations when the backward pass
+     *                  reaches it, by running that block of the engine again ({@link CpuBackend#block}), at the cost of
+     *                  a second forward pass
      */
     public Backward(CpuBackend backend, TrainableLambdas params, int maxSeq, boolean recompute) {
         this.recompute = recompute;
@@ -79,33 +88,29 @@ public final class Backward {
         this.params = params;
         this.maxSeq = maxSeq;
         if (maxSeq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + maxSeq);
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength(), L = c.blockCount();
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.maxFeedForward(), L = c.blockCount();
         activations = backend.newActivations(maxSeq, maxSeq, true);
         sequence = new Sequence(backend.newCache(KvType.F32, maxSeq));
         sequence.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, pool));
         sequence.recorder(this::record);
         batch = new Batch(maxSeq);
-        int wide = Math.max(dim, Math.max(qDim, ff));
-        tp = new TransposedProduct(pool, wide);
+        tp = new TransposedProduct(pool, Math.max(dim, Math.max(qDim, ff)));
         acts = new float[POINTS.length][L][];
-        for (ActivationRecorder.Point pt : POINTS) {
-            if (pt == ActivationRecorder.Point.FINAL_NORM || pt == ActivationRecorder.Point.FINAL_INPUT) continue;
-            int width = switch (pt) {
-                case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM -> dim;
-                case Q, ATTN_MIX -> qDim;
-                case K, V -> kvDim;
-                case Q_RAW -> c.qkNorm() ? qDim : 0;
-                case K_RAW -> c.qkNorm() ? kvDim : 0;
-                case GATE, UP, FFN_MIX -> ff;
-                case FINAL_INPUT, FINAL_NORM -> 0;
-            };
-            int kept = recompute && pt != ActivationRecorder.Point.BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
+        for (Point pt : POINTS) {
+            int width = width(c, pt);
+            if (width == 0) continue;
+            int kept = recompute && pt != BLOCK_INPUT ? 1 : L;   // checkpointing: one shared slot
             for (int l = 0; l < L; l++) acts[pt.ordinal()][l] = l < kept ? new float[maxSeq * width] : acts[pt.ordinal()][0];
         }
         logits = new float[maxSeq * c.vocabSize()];
+        capSlope = new float[c.style().finalSoftCap() > 0 ? maxSeq * c.vocabSize() : 0];
         xFinal = new float[maxSeq * dim];
         dx = new float[maxSeq * dim];
         dh = new float[maxSeq * dim];
+        dy = new float[maxSeq * dim];
+        dhf = new float[maxSeq * dim];
+        dShared = new float[c.moe() && c.experts().shared() ? maxSeq * dim : 0];
+        dGateLogit = new float[c.moe() && c.experts().shared() ? maxSeq : 0];
         dq = new float[maxSeq * qDim];
         dk = new float[maxSeq * kvDim];
         dv = new float[maxSeq * kvDim];
@@ -114,10 +119,27 @@ public final class Backward {
         dff = new float[maxSeq * ff];
         dg = new float[maxSeq * ff];
         du = new float[maxSeq * ff];
-        probs = new float[c.headCountKv()][maxSeq];
-        dprobs = new float[c.headCountKv()][maxSeq];
         sites = new SiteGradients(params.weights(), pool);
         ropeTable = new RopeTable(c, w, maxSeq);
+        attention = new AttentionGradients(c, maxSeq);
+        experts = c.moe() ? new ExpertGradients(c, maxSeq, tp, sites, params) : null;
+    }
+
+    /** Floats per token the trainer keeps of {@code point} for a model of configuration {@code c} (0: not recorded or not kept). */
+    private static int width(ModelConfig c, Point point) {
+        if (!point.recordedBy(c)) return 0;
+        int ff = c.moe() ? c.experts().sharedFeedForwardLength() : c.feedForwardLength();
+        return switch (point) {
+            case BLOCK_INPUT, ATTN_NORM, FFN_INPUT, FFN_NORM, ATTN_OUT, FFN_OUT, SHARED_OUT -> c.dim();
+            case Q, ATTN_MIX, Q_RAW -> c.qDim();
+            case K, V, K_RAW -> c.kvDim();
+            case GATE, UP, FFN_MIX -> ff;
+            case ROUTER -> c.experts().count();
+            case EXPERT_GATE, EXPERT_UP, EXPERT_MIX -> c.experts().used() * c.experts().feedForwardLength();
+            case EXPERT_OUT -> c.experts().used() * c.dim();
+            case SHARED_LOGIT -> 1;
+            case FINAL_INPUT, FINAL_NORM -> 0;   // the final norm's input is kept apart, its output is not needed
+        };
     }
 
     /**
@@ -125,11 +147,13 @@ public final class Backward {
      * without {@code recompute} (gradient checkpointing).
      */
     public static long bytesFor(ModelConfig c, int maxSeq, boolean recompute) {
-        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.feedForwardLength();
-        long perLayer = 4 * dim + 2 * q + 2 * kv + 3 * ff + (c.qkNorm() ? q + kv : 0);
+        long perLayer = 0;
+        for (Point p : POINTS) perLayer += width(c, p);
+        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), ff = c.maxFeedForward();
         long kept = recompute ? dim * c.blockCount() + perLayer - dim : perLayer * c.blockCount();
-        long floats = kept + 3 * dim + c.vocabSize() + 2 * q + 2 * kv + 3 * ff + (c.qkNorm() ? q : 0);
-        long state = 2 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
+        long vocab = c.vocabSize() * (c.style().finalSoftCap() > 0 ? 2L : 1L);
+        long floats = kept + 6 * dim + vocab + 2 * q + 2 * kv + 3 * ff + (c.qkNorm() ? q : 0);
+        long state = 3 * dim + q * 3 + 2 * kv + 2 * ff;   // the engine's forward scratch
         return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
     }
 
@@ -156,7 +180,12 @@ public final class Backward {
     public double run(int[] tokens, int n, boolean[] mask, float scale) {
         forward(tokens, n);
         int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize();
+        float cap = c.style().finalSoftCap();
+        if (cap > 0) {   // logits = cap·tanh(z/cap): ∂/∂z = 1 − (logits/cap)²
+            for (int i = 0; i < n * vocab; i++) capSlope[i] = 1f - (logits[i] / cap) * (logits[i] / cap);
+        }
         double loss = CrossEntropy.sum(logits, tokens, n, mask, vocab, true, scale);   // logits now hold ∂/∂logits
+        if (cap > 0) for (int i = 0; i < n * vocab; i++) logits[i] *= capSlope[i];
         // output projection and final norm (xFinal: the residual stream after the last block, as recorded)
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(w.output(), logits, n, dh);
@@ -164,127 +193,109 @@ public final class Backward {
         TrainOps.rmsNormBackward(xFinal, w.outputNorm(), dh, dx, n, dim, c.rmsEps());
         for (int l = L - 1; l >= 0; l--) {
             if (recompute) recomputeBlock(l);
-            blockBackward(l, n);
+            ffnBackward(l, n);
+            attentionBackward(l, n);
         }
         return loss;
     }
 
-    private void blockBackward(int l, int n) {
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.feedForwardLength();
-        LlamaWeights.Layer L = w.layer(l);
-        // feed-forward: x_out = x_mid + Wdown · (silu(g) * u), g = Wgate·hf, u = Wup·hf, hf = norm(x_mid)
-        float[] mix = act(ActivationRecorder.Point.FFN_MIX, l), gate = act(ActivationRecorder.Point.GATE, l),
-                up = act(ActivationRecorder.Point.UP, l), hf = act(ActivationRecorder.Point.FFN_NORM, l);
-        Arrays.fill(dff, 0, n * ff, 0f);
-        tp.accumulate(L.down(), dx, n, dff);
-        sites.backward(params.site(l, VeraTarget.DOWN), mix, dx, dff, n, ff, dim);
-        for (int i = 0; i < n * ff; i++) {
-            float g = gate[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
-            dg[i] = dff[i] * up[i] * sig * (1f + g * (1f - sig));
-            du[i] = dff[i] * g * sig;
+    /** From {@code dx} (of the block's output) through the feed-forward half, adding into {@code dx} (of its input). */
+    private void ffnBackward(int l, int n) {
+        int dim = c.dim();
+        ModelWeights.Layer L = w.layer(l);
+        float[] dOut = postNormBackward(l, FFN_OUT, L.ffnPostNorm(), dx, n);
+        float[] hf = act(FFN_NORM, l);
+        Arrays.fill(dhf, 0, n * dim, 0f);
+        if (L.moe() == null) {
+            gatedBackward(l, L.gate(), L.up(), L.down(), Kind.GATE, c.style().activation(), hf, dOut, n);
+        } else {
+            ModelWeights.ExpertWeights m = L.moe();
+            experts.backward(l, m, n, act(ROUTER, l), hf, act(EXPERT_GATE, l), act(EXPERT_UP, l), act(EXPERT_MIX, l),
+                    act(EXPERT_OUT, l), dOut, dhf);
+            if (c.experts().shared()) sharedExpertBackward(l, m, hf, dOut, n);
         }
-        Arrays.fill(dh, 0, n * dim, 0f);
-        tp.accumulate(L.gate(), dg, n, dh);
-        sites.backward(params.site(l, VeraTarget.GATE), hf, dg, dh, n, dim, ff);
-        tp.accumulate(L.up(), du, n, dh);
-        sites.backward(params.site(l, VeraTarget.UP), hf, du, dh, n, dim, ff);
-        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.FFN_INPUT, l), L.ffnNorm(), dh, dx, n, dim, c.rmsEps());
-        // attention: x_mid = x_in + Wo · attn(...)
-        float[] amix = act(ActivationRecorder.Point.ATTN_MIX, l), ha = act(ActivationRecorder.Point.ATTN_NORM, l);
-        Arrays.fill(dmix, 0, n * qDim, 0f);
-        tp.accumulate(L.wo(), dx, n, dmix);
-        sites.backward(params.site(l, VeraTarget.O), amix, dx, dmix, n, qDim, dim);
-        attentionBackward(l, n);
-        Arrays.fill(dh, 0, n * dim, 0f);
-        tp.accumulate(L.wq(), dq, n, dh);
-        sites.backward(params.site(l, VeraTarget.Q), ha, dq, dh, n, dim, qDim);
-        tp.accumulate(L.wk(), dk, n, dh);
-        sites.backward(params.site(l, VeraTarget.K), ha, dk, dh, n, dim, kvDim);
-        tp.accumulate(L.wv(), dv, n, dh);
-        sites.backward(params.site(l, VeraTarget.V), ha, dv, dh, n, dim, kvDim);
-        TrainOps.rmsNormBackward(act(ActivationRecorder.Point.BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim, c.rmsEps());
+        TrainOps.rmsNormBackward(act(FFN_INPUT, l), L.ffnNorm(), dhf, dx, n, dim, c.rmsEps());
     }
 
     /**
-     * From {@code dmix} to {@code dq}, {@code dk}, {@code dv} (before RoPE), recomputing the attention weights. Split
-     * over key/value heads: a task owns its kv head's {@code dk}/{@code dv} and its query heads' {@code dq}, so no two
-     * threads write the same value and the sums do not depend on the thread count.
+     * Qwen2-MoE's shared expert, {@code σ(s)·shared(hf)} with {@code s = w·hf}: its FFN gets {@code σ(s)·dOut}, and
+     * {@code hf} gets the gate's {@code σ'(s)·(dOut·shared)·w} besides.
      */
-    private void attentionBackward(int l, int n) {
-        int qDim = c.qDim(), kvDim = c.kvDim();
-        Arrays.fill(dq, 0, n * qDim, 0f);
-        Arrays.fill(dk, 0, n * kvDim, 0f);
-        Arrays.fill(dv, 0, n * kvDim, 0f);
-        attention.layer = l;
-        attention.n = n;
-        pool.parallelFor(c.headCountKv(), attention);
+    private void sharedExpertBackward(int l, ModelWeights.ExpertWeights m, float[] hf, float[] dOut, int n) {
+        int dim = c.dim();
+        float[] out = act(SHARED_OUT, l), logit = act(SHARED_LOGIT, l);
         for (int t = 0; t < n; t++) {
-            ropeTable.unrotate(dq, t * qDim, c.headCount(), t);
-            ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t);
+            float g = ExpertChoice.sigmoid(logit[t]);
+            dGateLogit[t] = TrainOps.dot(dOut, t * dim, out, t * dim, dim) * g * (1f - g);
+            for (int d = 0; d < dim; d++) dShared[t * dim + d] = g * dOut[t * dim + d];
         }
-        if (c.qkNorm()) {
-            LlamaWeights.Layer L = w.layer(l);
-            headNormBackward(act(ActivationRecorder.Point.Q_RAW, l), L.qNorm(), dq, n * c.headCount());
-            headNormBackward(act(ActivationRecorder.Point.K_RAW, l), L.kNorm(), dk, n * c.headCountKv());
-        }
+        tp.accumulate(m.sharedGateInp(), dGateLogit, n, dhf);
+        gatedBackward(l, m.sharedGate(), m.sharedUp(), m.sharedDown(), Kind.GATE_SHEXP, Activation.SILU, hf, dShared, n);
     }
 
-    /** Through the per-head RMSNorm of q or k (qwen3): {@code d} (gradients of the normed rows) becomes those of {@code raw}. */
+    /**
+     * Through {@code down · (act(gate·hf) ⊙ up·hf)} (the dense FFN, or the shared expert: sites from {@code gateKind}),
+     * from {@code dOut} to {@code dhf} (added).
+     */
+    private void gatedBackward(int l, Weights gate, Weights up, Weights down, Kind gateKind, Activation a, float[] hf, float[] dOut, int n) {
+        int dim = c.dim(), ff = gate.rows();
+        float[] mix = act(FFN_MIX, l);
+        Arrays.fill(dff, 0, n * ff, 0f);
+        tp.accumulate(down, dOut, n, dff);
+        // gate, up and down kinds follow each other (GATE, UP, DOWN; GATE_SHEXP, UP_SHEXP, DOWN_SHEXP)
+        sites.backward(params.part(l, KINDS[gateKind.ordinal() + 2], -1), mix, dOut, dff, n, ff, dim);
+        TrainOps.gatedBackward(a, act(GATE, l), act(UP, l), dff, dg, du, n * ff);
+        tp.accumulate(gate, dg, n, dhf);
+        sites.backward(params.part(l, gateKind, -1), hf, dg, dhf, n, dim, ff);
+        tp.accumulate(up, du, n, dhf);
+        sites.backward(params.part(l, KINDS[gateKind.ordinal() + 1], -1), hf, du, dhf, n, dim, ff);
+    }
+
+    /** From {@code dx} (of the residual after attention) through the attention half, adding into {@code dx}. */
+    private void attentionBackward(int l, int n) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
+        ModelWeights.Layer L = w.layer(l);
+        float[] dOut = postNormBackward(l, ATTN_OUT, L.attnPostNorm(), dx, n);
+        float[] amix = act(ATTN_MIX, l), ha = act(ATTN_NORM, l);
+        Arrays.fill(dmix, 0, n * qDim, 0f);
+        tp.accumulate(L.wo(), dOut, n, dmix);
+        sites.backward(params.part(l, Kind.O, -1), amix, dOut, dmix, n, qDim, dim);
+        attention.run(pool, l, n, act(Q, l), act(K, l), act(V, l), dmix, dq, dk, dv);
+        for (int t = 0; t < n; t++) {
+            ropeTable.unrotate(dq, t * qDim, c.headCount(), t, l);
+            ropeTable.unrotate(dk, t * kvDim, c.headCountKv(), t, l);
+        }
+        if (c.qkNorm()) {
+            headNormBackward(act(Q_RAW, l), L.qNorm(), dq, n * c.headCount());
+            headNormBackward(act(K_RAW, l), L.kNorm(), dk, n * c.headCountKv());
+        }
+        Arrays.fill(dh, 0, n * dim, 0f);
+        tp.accumulate(L.wq(), dq, n, dh);
+        sites.backward(params.part(l, Kind.Q, -1), ha, dq, dh, n, dim, qDim);
+        tp.accumulate(L.wk(), dk, n, dh);
+        sites.backward(params.part(l, Kind.K, -1), ha, dk, dh, n, dim, kvDim);
+        tp.accumulate(L.wv(), dv, n, dh);
+        sites.backward(params.part(l, Kind.V, -1), ha, dv, dh, n, dim, kvDim);
+        TrainOps.rmsNormBackward(act(BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim, c.rmsEps());
+    }
+
+    /**
+     * Through a post-norm (Gemma: {@code y = norm(out)}) when the model has one: the gradient of {@code out} from
+     * {@code d} (of {@code y}), in {@code dy}; without one {@code d} itself.
+     */
+    private float[] postNormBackward(int l, Point out, MemorySegment weight, float[] d, int n) {
+        if (weight == null) return d;
+        Arrays.fill(dy, 0, n * c.dim(), 0f);
+        TrainOps.rmsNormBackward(act(out, l), weight, d, dy, n, c.dim(), c.rmsEps());
+        return dy;
+    }
+
+    /** Through the per-head RMSNorm of q or k: {@code d} (gradients of the normed rows) becomes those of {@code raw}. */
     private void headNormBackward(float[] raw, MemorySegment weight, float[] d, int rows) {
         int hd = c.headDim();
         Arrays.fill(dnorm, 0, rows * hd, 0f);
         TrainOps.rmsNormBackward(raw, weight, d, dnorm, rows, hd, c.rmsEps());
         System.arraycopy(dnorm, 0, d, 0, rows * hd);
-    }
-
-    private final class AttentionBackward implements dev.vera4j.simd.RangeTask {
-        int layer, n;
-
-        @Override
-        public void run(int fromKv, int toKv) {
-            int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.groupSize();
-            float[] q = act(ActivationRecorder.Point.Q, layer), k = act(ActivationRecorder.Point.K, layer), v = act(ActivationRecorder.Point.V, layer);
-            float scale = (float) (1.0 / Math.sqrt(hd));
-            for (int kvHead = fromKv; kvHead < toKv; kvHead++) {
-                float[] p = probs[kvHead], dp = dprobs[kvHead];
-                int kvOff = kvHead * hd;
-                for (int head = kvHead * group; head < (kvHead + 1) * group; head++) {
-                    for (int t = 0; t < n; t++) {
-                        int qOff = t * qDim + head * hd;
-                        float max = scores(q, qOff, k, kvOff, t, scale, p);
-                        double sum = 0;
-                        for (int j = 0; j <= t; j++) {
-                            p[j] = (float) Math.exp(p[j] - max);
-                            sum += p[j];
-                        }
-                        float inv = (float) (1.0 / sum);
-                        double pdp = 0;
-                        for (int j = 0; j <= t; j++) {
-                            p[j] *= inv;
-                            dp[j] = TrainOps.dot(dmix, qOff, v, j * kvDim + kvOff, hd);
-                            pdp += (double) p[j] * dp[j];
-                            TrainOps.axpy(p[j], dmix, qOff, dv, j * kvDim + kvOff, hd);
-                        }
-                        for (int j = 0; j <= t; j++) {
-                            float ds = p[j] * (dp[j] - (float) pdp) * scale;
-                            TrainOps.axpy(ds, k, j * kvDim + kvOff, dq, qOff, hd);
-                            TrainOps.axpy(ds, q, qOff, dk, j * kvDim + kvOff, hd);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@code p[j] = scale · q·k_j} for the causal positions {@code j ≤ t} of one head; returns their maximum. */
-    private float scores(float[] q, int qOff, float[] k, int kvOff, int t, float scale, float[] p) {
-        int hd = c.headDim(), kvDim = c.kvDim();
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= t; j++) {
-            p[j] = TrainOps.dot(q, qOff, k, j * kvDim + kvOff, hd) * scale;
-            max = Math.max(max, p[j]);
-        }
-        return max;
     }
 
     /**
@@ -295,7 +306,7 @@ public final class Backward {
         sequence.cache().truncate(0);
         recomputing = true;
         try {
-            backend.block(activations, batch, l, act(ActivationRecorder.Point.BLOCK_INPUT, l));
+            backend.block(activations, batch, l, act(BLOCK_INPUT, l));
         } finally {
             recomputing = false;
         }
@@ -308,18 +319,18 @@ public final class Backward {
         backend.step(activations, batch.clear().add(sequence, tokens, 0, n, true), logits);
     }
 
-    private void record(int layer, ActivationRecorder.Point point, float[] data, int off, int n, int width) {
+    private void record(int layer, Point point, float[] data, int off, int n, int width) {
         // the output projection is frozen and not adapted: its input is not needed. With checkpointing the forward
         // pass keeps only block inputs, and a recomputed block everything else.
-        if (point == ActivationRecorder.Point.FINAL_NORM) return;
-        if (point == ActivationRecorder.Point.FINAL_INPUT) {
+        if (point == FINAL_NORM) return;
+        if (point == FINAL_INPUT) {
             System.arraycopy(data, off, xFinal, 0, n * width);
             return;
         }
-        if (recompute && (point == ActivationRecorder.Point.BLOCK_INPUT) == recomputing) return;
+        if (recompute && (point == BLOCK_INPUT) == recomputing) return;
         float[] dst = acts[point.ordinal()][layer];
         System.arraycopy(data, off, dst, 0, n * width);
     }
 
-    private float[] act(ActivationRecorder.Point point, int layer) { return acts[point.ordinal()][layer]; }
+    private float[] act(Point point, int layer) { return acts[point.ordinal()][layer]; }
 }

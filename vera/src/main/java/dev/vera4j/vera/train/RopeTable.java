@@ -1,58 +1,70 @@
 package dev.vera4j.vera.train;
 
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.engine.model.RopeType;
 
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 /**
- * The transpose of RoPE for positions {@code 0 .. maxSeq}, for gradients: the rotation as the engine applies it (same
- * inverse frequencies, scaling and {@code rope_freqs}, NORM adjacent pairs or NEOX halves), by the opposite angles.
+ * The transpose of RoPE for positions {@code 0 .. maxSeq}, for gradients: each layer's rotation as the engine applies
+ * it to a sequence whose cache holds {@code maxSeq} positions ({@link RopeFrequencies}: global or local frequencies,
+ * scaling, {@code rope_freqs} or LongRoPE's factors, and LongRoPE's attention factor on the rotated dimensions), NORM
+ * adjacent pairs or NEOX halves, by the opposite angles.
  *
  * <pre>{@code
  * RopeTable rope = new RopeTable(config, weights, 256);
- * rope.unrotate(dq, t * qDim, heads, t);  // rotates gradients back by position t's angles
+ * rope.unrotate(dq, t * qDim, heads, t, layer);  // rotates gradients back by position t's angles of that layer
  * }</pre>
  */
 final class RopeTable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private final int headDim, half;
+    private final ModelConfig c;
+    private final int headDim, half, maxSeq;
     private final boolean norm;
-    private final float[] cos, sin;
+    /** Per {@link RopeFrequencies.Kind}: magnitude-scaled cos and sin per position and pair, or null if unused. */
+    private final float[][] cos, sin;
 
-    RopeTable(ModelConfig c, LlamaWeights w, int maxSeq) {
+    RopeTable(ModelConfig c, ModelWeights w, int maxSeq) {
+        this.c = c;
+        this.maxSeq = maxSeq;
         headDim = c.headDim();
         half = c.ropeDim() / 2;
         norm = c.ropeType() == RopeType.NORM;
-        float[] divisors = c.ropeScaling().llama3Divisors(c.ropeBase(), c.ropeDim());
-        cos = new float[maxSeq * half];
-        sin = new float[maxSeq * half];
-        for (int i = 0; i < half; i++) {
-            double divisor = w.ropeFreqs() != null ? w.ropeFreqs().getAtIndex(F32, i) : divisors[i];
-            double invFreq = c.ropeFreqScale() * Math.pow(c.ropeBase(), -2.0 * i / c.ropeDim()) / divisor;
-            for (int t = 0; t < maxSeq; t++) {
-                double theta = t * invFreq;
-                cos[t * half + i] = (float) Math.cos(theta);
-                sin[t * half + i] = (float) Math.sin(theta);
+        int kinds = RopeFrequencies.Kind.values().length;
+        cos = new float[kinds][];
+        sin = new float[kinds][];
+        for (int l = 0; l < c.blockCount(); l++) {
+            RopeFrequencies.Kind kind = RopeFrequencies.kind(c, l, maxSeq);
+            if (cos[kind.ordinal()] != null) continue;
+            float[] inv = RopeFrequencies.inverse(c, w, kind);
+            float magnitude = kind == RopeFrequencies.Kind.LOCAL ? 1f : c.ropeScaling().attnFactor();
+            float[] cs = new float[maxSeq * half], sn = new float[maxSeq * half];
+            for (int i = 0; i < half; i++) {
+                for (int t = 0; t < maxSeq; t++) {
+                    double theta = (double) t * inv[i];
+                    cs[t * half + i] = (float) (Math.cos(theta) * magnitude);
+                    sn[t * half + i] = (float) (Math.sin(theta) * magnitude);
+                }
             }
+            cos[kind.ordinal()] = cs;
+            sin[kind.ordinal()] = sn;
         }
     }
 
     /**
-     * The transpose (inverse) rotation of the {@code heads} heads at {@code x[off..]} for position {@code pos}, which
-     * takes gradients of rotated values to gradients of the inputs.
+     * The transpose of layer {@code layer}'s rotation of the {@code heads} heads at {@code x[off..]} for position
+     * {@code pos}, which takes gradients of rotated values to gradients of the inputs.
      */
-    void unrotate(float[] x, int off, int heads, int pos) {
+    void unrotate(float[] x, int off, int heads, int pos, int layer) {
+        int kind = RopeFrequencies.kind(c, layer, maxSeq).ordinal();
+        float[] cs = cos[kind], sn = sin[kind];
         for (int head = 0; head < heads; head++) {
             int base = off + head * headDim;
             for (int i = 0; i < half; i++) {
                 int a = norm ? base + 2 * i : base + i, b = norm ? a + 1 : a + half;
-                float cs = cos[pos * half + i], sn = -sin[pos * half + i];
+                float co = cs[pos * half + i], si = -sn[pos * half + i];
                 float x0 = x[a], x1 = x[b];
-                x[a] = x0 * cs - x1 * sn;
-                x[b] = x0 * sn + x1 * cs;
+                x[a] = x0 * co - x1 * si;
+                x[b] = x0 * si + x1 * co;
             }
         }
     }

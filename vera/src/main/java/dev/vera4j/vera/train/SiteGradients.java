@@ -42,12 +42,18 @@ final class SiteGradients {
         scaledDy = new float[TOKENS * weights.maxOut()];
     }
 
-    /** For inputs {@code x} and output gradients {@code dy} of {@code n} tokens; {@code s == null}: not adapted. */
-    void backward(TrainableLambdas.Site s, float[] x, float[] dy, float[] dxOut, int n, int in, int out) {
-        if (s == null) return;
+    /**
+     * For inputs {@code x} and output gradients {@code dy} of {@code n} tokens of one engine site, the rows
+     * {@code p} of an adapted layer ({@code p == null}: not adapted): λ_b's gradient of those rows, λ_d's summed over
+     * every part of the layer.
+     */
+    void backward(TrainableLambdas.Part p, float[] x, float[] dy, float[] dxOut, int n, int in, int out) {
+        if (p == null) return;
+        TrainableLambdas.Site s = p.site();
+        int off = p.rows().offset();
         float[] lb = s.lambdaB(), ld = s.lambdaD(), gb = s.gradB(), gd = s.gradD();
         int r = w.rank();
-        FloatRows a = s.weights().aRows(), bt = s.weights().btRows();
+        FloatRows a = s.weights().aRows(), bt = p.rows().btRows();
         for (int t0 = 0; t0 < n; t0 += TOKENS) {
             int tb = Math.min(TOKENS, n - t0);
             project(a, bt, ld, x, t0 * in, tb);
@@ -55,8 +61,8 @@ final class SiteGradients {
                 int row = (t0 + t) * out, zo = t * out;
                 for (int o = 0; o < out; o++) {
                     float g = dy[row + o];
-                    gb[o] += g * bh[zo + o];
-                    scaledDy[zo + o] = lb[o] * g;
+                    gb[off + o] += g * bh[zo + o];
+                    scaledDy[zo + o] = lb[off + o] * g;
                 }
             }
             fp.multiply(bt, scaledDy, 0, e, 0, tb);                                    // B_lᵀ(λ_b ⊙ dy)

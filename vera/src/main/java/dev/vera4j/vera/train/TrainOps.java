@@ -1,5 +1,7 @@
 package dev.vera4j.vera.train;
 
+import dev.vera4j.engine.model.Activation;
+import dev.vera4j.simd.Tanh;
 import dev.vera4j.vera.VeraKernels;
 
 import java.lang.foreign.MemorySegment;
@@ -33,6 +35,34 @@ final class TrainOps {
             double s = 1.0 / Math.sqrt(ss / width + eps);
             float a = (float) s, b = (float) (s * s * s * gx / width);
             for (int i = 0; i < width; i++) dxOut[o + i] += a * dy[o + i] * weight.getAtIndex(F32, i) - b * x[o + i];
+        }
+    }
+
+    /**
+     * Through {@code mix = act(gate) ⊙ up} for {@code n} values: {@code dGate = dMix ⊙ up ⊙ act'(gate)},
+     * {@code dUp = dMix ⊙ act(gate)} (both overwritten), for SiLU or GELU (tanh form).
+     */
+    static void gatedBackward(Activation act, float[] gate, float[] up, float[] dMix, float[] dGate, float[] dUp, int n) {
+        if (act == Activation.SILU) {
+            swigluBackward(gate, up, dMix, dGate, dUp, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            float x = gate[i], inner = (x * x * x * 0.044715f + x) * 0.7978845608f;
+            float th = Tanh.tanhReference(inner);
+            float gelu = 0.5f * x * (1f + th);
+            float slope = 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * 0.7978845608f * (1f + 3f * 0.044715f * x * x);
+            dGate[i] = dMix[i] * up[i] * slope;
+            dUp[i] = dMix[i] * gelu;
+        }
+    }
+
+    /** {@link #gatedBackward} for SiLU: {@code silu'(g) = σ(g)·(1 + g·(1 − σ(g)))}. */
+    static void swigluBackward(float[] gate, float[] up, float[] dMix, float[] dGate, float[] dUp, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
+            dGate[i] = dMix[i] * up[i] * sig * (1f + g * (1f - sig));
+            dUp[i] = dMix[i] * g * sig;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vera4j.vera.train;
 
+import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
@@ -35,23 +36,36 @@ public final class TrainableLambdas {
         public float[] lambdaD() { return weights.lambdaD(); }
     }
 
+    /** The rows of an adapted layer that one engine site is ({@link AdapterWeights.Part}), with its gradients. */
+    public record Part(Site site, AdapterWeights.Part rows) {}
+
     private final AdapterFile file;
     private final AdapterWeights weights;
     private final BaseFingerprint base;
     private final List<Site> sites;
-    private final Site[][] byLayer;
+    private final Map<VeraSite, Site> byKey = new java.util.HashMap<>();
+    /** Per layer and engine kind (and expert): the part, or null where not adapted. */
+    private final Part[][][] parts;
 
     private TrainableLambdas(AdapterFile file, AdapterWeights weights, BaseFingerprint base) {
         this.file = file;
         this.weights = weights;
         this.base = base;
         List<Site> list = new ArrayList<>();
-        byLayer = new Site[weights.blockCount()][VeraTarget.values().length];
         for (VeraSite s : file.lambdas().keySet()) {
-            AdapterWeights.Site w = weights.site(s.layer(), s.target());
+            AdapterWeights.Site w = weights.site(s);
             Site t = new Site(s, w, new float[w.lambdaB().length], new float[w.lambdaD().length]);
             list.add(t);
-            byLayer[s.layer()][s.target().ordinal()] = t;
+            byKey.put(s, t);
+        }
+        parts = new Part[weights.blockCount()][LinearSite.Kind.values().length][];
+        for (Site t : list) {
+            VeraSite s = t.site();
+            for (LinearSite.Kind k : s.target().kinds()) {
+                Part[][] layer = parts[s.layer()];
+                if (layer[k.ordinal()] == null) layer[k.ordinal()] = new Part[base.sitesPerLayer(s.target())];
+                layer[k.ordinal()][Math.max(0, s.expert())] = new Part(t, weights.part(new LinearSite(s.layer(), k, s.expert())));
+            }
         }
         this.sites = List.copyOf(list);
     }
@@ -68,10 +82,13 @@ public final class TrainableLambdas {
     public static AdapterFile freshAdapter(BaseFingerprint base, VeraConfig config) {
         int[] dims = base.projectionDims(config.targets());
         TreeMap<VeraSite, VeraLambdas> lambdas = new TreeMap<>();
+        base.requireTargets(config.targets());
         for (int l = 0; l < base.blockCount(); l++) {
             if (!config.layers().isEmpty() && !config.layers().contains(l)) continue;
             for (VeraTarget t : config.targets()) {
-                lambdas.put(new VeraSite(l, t), VeraLambdas.initial(base.outputs(t), config.rank(), config.dInitial()));
+                for (int e = 0; e < base.sitesPerLayer(t); e++) {
+                    lambdas.put(new VeraSite(l, t, t.expert() ? e : -1), VeraLambdas.initial(base.outputs(t), config.rank(), config.dInitial()));
+                }
             }
         }
         return new AdapterFile(config, dims[0], dims[1], base, lambdas, Optional.empty(), Optional.empty());
@@ -82,9 +99,19 @@ public final class TrainableLambdas {
 
     public List<Site> sites() { return sites; }
 
-    /** The site at {@code (layer, target)}, or {@code null} when it is not adapted. */
-    public Site site(int layer, VeraTarget target) {
-        return layer >= 0 && layer < byLayer.length ? byLayer[layer][target.ordinal()] : null;
+    /** The site at {@code (layer, target)} (not an expert's), or {@code null} when it is not adapted. */
+    public Site site(int layer, VeraTarget target) { return byKey.get(new VeraSite(layer, target)); }
+
+    /** The site at {@code key}, or {@code null} when it is not adapted. */
+    public Site site(VeraSite key) { return byKey.get(key); }
+
+    /**
+     * The adapted rows the engine's site {@code kind} of block {@code layer} (of expert {@code expert}, else -1) is, or
+     * {@code null} when it is not adapted.
+     */
+    public Part part(int layer, LinearSite.Kind kind, int expert) {
+        Part[] p = layer >= 0 && layer < parts.length ? parts[layer][kind.ordinal()] : null;
+        return p == null ? null : p[Math.max(0, expert)];
     }
 
     /** Total number of trained values. */

@@ -1,7 +1,7 @@
 package dev.vera4j.vera.train;
 
 import dev.vera4j.engine.backend.cpu.CpuBackend;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
@@ -60,9 +60,9 @@ class QkNormBackwardTest {
         try (GgufFile file = GgufFile.open(qwen3); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig config = ModelConfig.fromMetadata(file.metadata());
             assertTrue(config.qkNorm(), "the rewritten model has q/k norms");
-            CpuBackend tf = new CpuBackend(config, LlamaWeights.of(file, config), pool);
+            CpuBackend tf = new CpuBackend(config, ModelWeights.of(file, config), pool);
             BaseFingerprint fp = BaseFingerprint.of(file);
-            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(3, 8, 0.1f, EnumSet.allOf(VeraTarget.class), List.of(), true));
+            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(3, 8, 0.1f, dev.vera4j.vera.TestAdapters.DENSE, List.of(), true));
             GradientReference ref = GradientReference.load();
             int n = ref.tokens().length - 1;
             for (boolean recompute : new boolean[] {false, true}) {

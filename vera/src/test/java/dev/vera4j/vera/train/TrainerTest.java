@@ -1,7 +1,7 @@
 package dev.vera4j.vera.train;
 
 import dev.vera4j.engine.backend.cpu.CpuBackend;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.tokenizer.Tokenizers;
 import dev.vera4j.gguf.GgufFile;
@@ -36,7 +36,7 @@ class TrainerTest {
         file = GgufFile.open(GradientReference.stories());
         pool = new WorkerPool(1);
         ModelConfig c = ModelConfig.fromMetadata(file.metadata());
-        tf = new CpuBackend(c, LlamaWeights.of(file, c), pool);
+        tf = new CpuBackend(c, ModelWeights.of(file, c), pool);
         fp = BaseFingerprint.of(file);
         String text = Files.readString(GradientReference.shared().resolve("testdata/finetune/pip-stories.train.txt"));
         Path p = Files.createTempFile("pip", ".txt");

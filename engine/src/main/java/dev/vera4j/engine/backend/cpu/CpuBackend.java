@@ -7,8 +7,10 @@ import dev.vera4j.engine.backend.Device;
 import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
+import dev.vera4j.engine.model.RopeFrequencies;
+import dev.vera4j.engine.model.RopeScaling;
 import dev.vera4j.engine.model.RopeType;
 import dev.vera4j.simd.Rope;
 import dev.vera4j.simd.WorkerPool;
@@ -23,7 +25,7 @@ import java.lang.foreign.Arena;
  *
  * <pre>{@code
  * try (WorkerPool pool = new WorkerPool(4)) {
- *     CpuBackend cpu = new CpuBackend(config, LlamaWeights.of(file, config), pool);
+ *     CpuBackend cpu = new CpuBackend(config, ModelWeights.of(file, config), pool);
  *     Sequence s = new Sequence(cpu.newCache(KvType.F32, 256));
  *     cpu.step(cpu.newActivations(16, 256, false), Batch.of(s, ids, 0, ids.length, true), logits);   // logits of every token
  * }
@@ -31,38 +33,42 @@ import java.lang.foreign.Arena;
  */
 public final class CpuBackend implements Backend {
     private final ModelConfig config;
-    private final LlamaWeights weights;
+    private final ModelWeights weights;
     private final WorkerPool pool;
     /** The packed copies this backend made, or {@code null}. */
     private final Arena copies;
-    /** Per rotated pair i: {@code freqScale · base^(-2i/ropeDim) / ropeFreqs[i]}. */
-    private final float[] invFreq;
+    /** Per {@link RopeFrequencies.Kind} the model uses (else null): the inverse frequency of each rotated pair. */
+    private final float[][] invFreq;
     private final Transformer transformer;
     /** Whether a one-token step has run (see {@link #warmDecode}). */
     private boolean decodeWarm;
     private boolean closed;
 
     /** A backend over {@code weights} as they are, on {@code pool}'s threads (which it does not close). */
-    public CpuBackend(ModelConfig config, LlamaWeights weights, WorkerPool pool) { this(config, weights, pool, null); }
+    public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool) { this(config, weights, pool, null); }
 
-    private CpuBackend(ModelConfig config, LlamaWeights weights, WorkerPool pool, Arena copies) {
+    private CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool, Arena copies) {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
         this.copies = copies;
-        float[] divisors = config.ropeScaling().llama3Divisors(config.ropeBase(), config.ropeDim());
-        if (weights.ropeFreqs() != null) {
-            for (int i = 0; i < divisors.length; i++) divisors[i] = weights.ropeFreqs().getAtIndex(LlamaWeights.F32, i);
+        this.invFreq = new float[RopeFrequencies.Kind.values().length][];
+        for (RopeFrequencies.Kind kind : RopeFrequencies.Kind.values()) {
+            boolean used = switch (kind) {
+                case GLOBAL -> true;
+                case GLOBAL_LONG -> config.ropeScaling().type() == RopeScaling.Type.LONGROPE;
+                case LOCAL -> config.window().localRopeBase() > 0;
+            };
+            if (used) invFreq[kind.ordinal()] = RopeFrequencies.inverse(config, weights, kind);
         }
-        this.invFreq = Rope.inverseFrequencies(config.ropeDim(), config.ropeBase(), config.ropeFreqScale(), divisors);
         this.transformer = new Transformer(config, weights, pool);
     }
 
     /**
      * A backend whose matrices of the types with a kernel layout (Q4_0, Q4_K, Q6_K, ...) are read from packed copies
-     * ({@link LlamaWeights#packed}), made now by {@code pool}'s threads and freed by {@link #close}.
+     * ({@link ModelWeights#packed}), made now by {@code pool}'s threads and freed by {@link #close}.
      */
-    public static CpuBackend withDecodeCopies(ModelConfig config, LlamaWeights weights, WorkerPool pool) {
+    public static CpuBackend withDecodeCopies(ModelConfig config, ModelWeights weights, WorkerPool pool) {
         Arena arena = Arena.ofShared();
         try {
             return new CpuBackend(config, weights.packed(arena, pool), pool, arena);
@@ -79,7 +85,7 @@ public final class CpuBackend implements Backend {
     public ModelConfig config() { return config; }
 
     /** The weights the products read. */
-    public LlamaWeights weights() { return weights; }
+    public ModelWeights weights() { return weights; }
 
     /** The threads that steps split their work over; hooks may use them too (they run between the step's jobs). */
     public WorkerPool pool() { return pool; }
@@ -135,9 +141,18 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
-    /** A rotary embedding of this model's heads; mutable (it holds the current position's tables), one per activations. */
-    Rope newRope() {
-        return new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq);
+    /**
+     * A rotary embedding of this model's heads per {@link RopeFrequencies.Kind} it uses (else null); mutable (each
+     * holds the current position's tables), one set per activations.
+     */
+    Rope[] newRopes() {
+        Rope[] ropes = new Rope[invFreq.length];
+        for (int i = 0; i < ropes.length; i++) {
+            if (invFreq[i] == null) continue;
+            float magnitude = i == RopeFrequencies.Kind.LOCAL.ordinal() ? 1f : config.ropeScaling().attnFactor();
+            ropes[i] = new Rope(config.ropeType() == RopeType.NORM ? Rope.Mode.NORM : Rope.Mode.NEOX, config.headDim(), invFreq[i], magnitude);
+        }
+        return ropes;
     }
 
     /**

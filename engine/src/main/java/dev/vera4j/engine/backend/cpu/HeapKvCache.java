@@ -13,8 +13,8 @@ import dev.vera4j.simd.Halves;
  * <pre>{@code
  * HeapKvCache cache = HeapKvCache.allocate(KvType.F16, layers, ctx, kvDim);
  * cache.store(layer, pos, k, kOff, v, vOff);
- * cache.keyScores(layer, headOffset, q, qOff, headDim, positions, scale, scores, 0);   // q·k for every position
- * cache.mixValues(layer, headOffset, scores, 0, positions, out, outOff, headDim);      // Σ p·v
+ * cache.keyScores(layer, headOffset, q, qOff, headDim, 0, positions, scale, scores, 0);   // q·k for every position
+ * cache.mixValues(layer, headOffset, scores, 0, 0, positions, out, outOff, headDim);      // Σ p·v
  * }</pre>
  */
 public abstract sealed class HeapKvCache extends KvCache permits HeapKvCache.F32Cache, HeapKvCache.F16Cache {
@@ -34,27 +34,32 @@ public abstract sealed class HeapKvCache extends KvCache permits HeapKvCache.F32
     public abstract void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff);
 
     /**
-     * {@code scores[sOff+p] = scale · Σ_i key[layer][p][off+i] · q[qOff+i]} (over {@code i < len}) for every position
-     * {@code p < positions}: one query head against the keys of its kv head.
+     * {@code scores[sOff + p − from] = scale · Σ_i key[layer][p][off+i] · q[qOff+i]} (over {@code i < len}) for the
+     * positions {@code from ≤ p < to}: one query head against the keys of its kv head (a sliding window starts at
+     * {@code from > 0}).
      */
-    public abstract void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff);
-
-    /** {@code out[outOff+i] = Σ_p weights[wOff+p] · value[layer][p][off+i]} over {@code p < positions}, for {@code i < len}. */
-    public abstract void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len);
+    public abstract void keyScores(int layer, int off, float[] q, int qOff, int len, int from, int to, float scale, float[] scores, int sOff);
 
     /**
-     * Copies one kv head's keys as floats, transposed: {@code dst[i·stride + p] = key[layer][p][off+i]} for
-     * {@code i < len}, {@code p < positions} (the layout of {@link dev.vera4j.simd.AttentionRows#scores}).
+     * {@code out[outOff+i] = Σ_p weights[wOff + p − from] · value[layer][p][off+i]} over {@code from ≤ p < to}, for
+     * {@code i < len}.
      */
-    public abstract void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride);
+    public abstract void mixValues(int layer, int off, float[] weights, int wOff, int from, int to, float[] out, int outOff, int len);
 
-    /** Copies one kv head's values as floats: {@code dst[p·len + i] = value[layer][p][off+i]}. */
-    public abstract void values(int layer, int off, int len, int positions, float[] dst);
+    /**
+     * Copies one kv head's keys of positions {@code from ≤ p < to} as floats, transposed:
+     * {@code dst[i·stride + p − from] = key[layer][p][off+i]} for {@code i < len} (the layout of
+     * {@link dev.vera4j.simd.AttentionRows#scores}).
+     */
+    public abstract void keysTransposed(int layer, int off, int len, int from, int to, float[] dst, int stride);
 
-    void checkHead(int off, int len, int positions, int dstLength, long needed) {
-        if (off < 0 || len < 0 || off + len > kvDim || positions < 0 || positions > capacity || needed > dstLength) {
-            throw new IllegalArgumentException("head slice " + off + "+" + len + " of " + positions + " positions does not fit kvDim " + kvDim
-                    + ", capacity " + capacity + " or a destination of " + dstLength);
+    /** Copies one kv head's values of positions {@code from ≤ p < to} as floats: {@code dst[(p − from)·len + i] = value[layer][p][off+i]}. */
+    public abstract void values(int layer, int off, int len, int from, int to, float[] dst);
+
+    void checkHead(int off, int len, int from, int to, int dstLength, long needed) {
+        if (off < 0 || len < 0 || off + len > kvDim || from < 0 || to < from || to > capacity || needed > dstLength) {
+            throw new IllegalArgumentException("head slice " + off + "+" + len + " of positions " + from + ".." + to + " does not fit kvDim "
+                    + kvDim + ", capacity " + capacity + " or a destination of " + dstLength);
         }
     }
 
@@ -75,32 +80,32 @@ public abstract sealed class HeapKvCache extends KvCache permits HeapKvCache.F32
         }
 
         @Override
-        public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
+        public void keyScores(int layer, int off, float[] q, int qOff, int len, int from, int to, float scale, float[] scores, int sOff) {
             float[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) scores[sOff + p] = Elementwise.dot(k, base, q, qOff, len) * scale;
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) scores[sOff + p - from] = Elementwise.dot(k, base, q, qOff, len) * scale;
         }
 
         @Override
-        public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
+        public void mixValues(int layer, int off, float[] weights, int wOff, int from, int to, float[] out, int outOff, int len) {
             float[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) Elementwise.axpy(weights[wOff + p], v, base, out, outOff, len);
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) Elementwise.axpy(weights[wOff + p - from], v, base, out, outOff, len);
         }
 
         @Override
-        public void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride) {
-            checkHead(off, len, positions, dst.length, (long) Math.max(0, len - 1) * stride + positions);
+        public void keysTransposed(int layer, int off, int len, int from, int to, float[] dst, int stride) {
+            checkHead(off, len, from, to, dst.length, (long) Math.max(0, len - 1) * stride + to - from);
             float[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                for (int i = 0; i < len; i++) dst[i * stride + p] = k[base + i];
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) {
+                for (int i = 0; i < len; i++) dst[i * stride + p - from] = k[base + i];
             }
         }
 
         @Override
-        public void values(int layer, int off, int len, int positions, float[] dst) {
-            checkHead(off, len, positions, dst.length, (long) positions * len);
+        public void values(int layer, int off, int len, int from, int to, float[] dst) {
+            checkHead(off, len, from, to, dst.length, (long) (to - from) * len);
             float[] v = values[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) System.arraycopy(v, base, dst, p * len, len);
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) System.arraycopy(v, base, dst, (p - from) * len, len);
         }
     }
 
@@ -125,32 +130,32 @@ public abstract sealed class HeapKvCache extends KvCache permits HeapKvCache.F32
         }
 
         @Override
-        public void keyScores(int layer, int off, float[] q, int qOff, int len, int positions, float scale, float[] scores, int sOff) {
+        public void keyScores(int layer, int off, float[] q, int qOff, int len, int from, int to, float scale, float[] scores, int sOff) {
             short[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) scores[sOff + p] = Halves.dot(k, base, q, qOff, len) * scale;
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) scores[sOff + p - from] = Halves.dot(k, base, q, qOff, len) * scale;
         }
 
         @Override
-        public void mixValues(int layer, int off, float[] weights, int wOff, int positions, float[] out, int outOff, int len) {
+        public void mixValues(int layer, int off, float[] weights, int wOff, int from, int to, float[] out, int outOff, int len) {
             short[] v = values[layer];
             java.util.Arrays.fill(out, outOff, outOff + len, 0f);
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) Halves.axpy(weights[wOff + p], v, base, out, outOff, len);
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) Halves.axpy(weights[wOff + p - from], v, base, out, outOff, len);
         }
 
         @Override
-        public void keysTransposed(int layer, int off, int len, int positions, float[] dst, int stride) {
-            checkHead(off, len, positions, dst.length, (long) Math.max(0, len - 1) * stride + positions);
+        public void keysTransposed(int layer, int off, int len, int from, int to, float[] dst, int stride) {
+            checkHead(off, len, from, to, dst.length, (long) Math.max(0, len - 1) * stride + to - from);
             short[] k = keys[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) {
-                for (int i = 0; i < len; i++) dst[i * stride + p] = Float.float16ToFloat(k[base + i]);
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) {
+                for (int i = 0; i < len; i++) dst[i * stride + p - from] = Float.float16ToFloat(k[base + i]);
             }
         }
 
         @Override
-        public void values(int layer, int off, int len, int positions, float[] dst) {
-            checkHead(off, len, positions, dst.length, (long) positions * len);
+        public void values(int layer, int off, int len, int from, int to, float[] dst) {
+            checkHead(off, len, from, to, dst.length, (long) (to - from) * len);
             short[] v = values[layer];
-            for (int p = 0, base = off; p < positions; p++, base += kvDim) Halves.widen(v, base, dst, p * len, len);
+            for (int p = from, base = off + from * kvDim; p < to; p++, base += kvDim) Halves.widen(v, base, dst, (p - from) * len, len);
         }
     }
 }

@@ -19,13 +19,18 @@ class HeapKvCacheTest {
             c.advance(2);
             float[] q = {9, 1, 1, 1, 0, 0};
             float[] scores = new float[3];
-            c.keyScores(1, 3, q, 1, 3, 2, 0.5f, scores, 1);
+            c.keyScores(1, 3, q, 1, 3, 0, 2, 0.5f, scores, 1);
             assertArrayEquals(new float[] {0, 0.5f * (4 + 5 + 6), 0.5f * 3}, scores, 1e-6f);
             float[] out = {7, 7, 7, 7};
-            c.mixValues(1, 3, new float[] {0.25f, 0.75f}, 0, 2, out, 1, 3);
+            c.mixValues(1, 3, new float[] {0.25f, 0.75f}, 0, 0, 2, out, 1, 3);
             assertArrayEquals(new float[] {7, 0.25f * 0.25f + 0.75f, 0.25f * 3 + 0.75f, 0.25f * -2 + 0.75f}, out, 1e-6f);
-            c.keyScores(0, 0, q, 0, 6, 1, 1f, scores, 0);
+            c.keyScores(0, 0, q, 0, 6, 0, 1, 1f, scores, 0);
             assertEquals(0, scores[0]);
+            // a window of the last position only
+            c.keyScores(1, 3, q, 1, 3, 1, 2, 0.5f, scores, 0);
+            assertEquals(0.5f * 3, scores[0], 1e-6f);
+            c.mixValues(1, 3, new float[] {2f}, 0, 1, 2, out, 0, 3);
+            assertArrayEquals(new float[] {2, 2, 2}, java.util.Arrays.copyOf(out, 3), 1e-6f);
             assertEquals(type, c.type());
         }
     }
@@ -43,13 +48,18 @@ class HeapKvCacheTest {
                 c.store(1, p, k, 0, v, 0);
             }
             float[] kt = new float[2 * 5], vs = new float[3 * 2 + 1];
-            c.keysTransposed(1, 3, 2, 3, kt, 5);
+            c.keysTransposed(1, 3, 2, 0, 3, kt, 5);
             assertArrayEquals(new float[] {3, 13, 23, 0, 0, 4, 14, 24, 0, 0}, kt, type.name());
-            c.values(1, 3, 2, 3, vs);
+            c.values(1, 3, 2, 0, 3, vs);
             assertArrayEquals(new float[] {-0.75f, -1, -3.25f, -3.5f, -5.75f, -6, 0}, vs, type.name());
-            var e = assertThrows(IllegalArgumentException.class, () -> c.keysTransposed(1, 5, 2, 3, new float[10], 5));
+            c.keysTransposed(1, 3, 2, 1, 3, kt, 5);
+            assertArrayEquals(new float[] {13, 23, 23, 0, 0, 14, 24, 24, 0, 0}, kt, type.name() + " from position 1");
+            c.values(1, 3, 2, 2, 3, vs);
+            assertArrayEquals(new float[] {-5.75f, -6}, java.util.Arrays.copyOf(vs, 2), type.name() + " from position 2");
+            var e = assertThrows(IllegalArgumentException.class, () -> c.keysTransposed(1, 5, 2, 0, 3, new float[10], 5));
             assertTrue(e.getMessage().contains("kvDim"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> c.values(1, 0, 2, 3, new float[5]));
+            assertThrows(IllegalArgumentException.class, () -> c.values(1, 0, 2, 0, 3, new float[5]));
+            assertThrows(IllegalArgumentException.class, () -> c.values(1, 0, 2, 3, 2, new float[5]));
         }
     }
 
@@ -58,9 +68,9 @@ class HeapKvCacheTest {
         HeapKvCache c = HeapKvCache.allocate(KvType.F16, 1, 1, 2);
         c.store(0, 0, new float[] {1.0001f, 70000f}, 0, new float[2], 0);
         float[] s = new float[1];
-        c.keyScores(0, 0, new float[] {1}, 0, 1, 1, 1f, s, 0);
+        c.keyScores(0, 0, new float[] {1}, 0, 1, 0, 1, 1f, s, 0);
         assertEquals(1.0f, s[0]);
-        c.keyScores(0, 1, new float[] {1}, 0, 1, 1, 1f, s, 0);
+        c.keyScores(0, 1, new float[] {1}, 0, 1, 0, 1, 1f, s, 0);
         assertEquals(Float.POSITIVE_INFINITY, s[0]);
         assertEquals(2L * 1 * 1 * 2 * 2, KvCache.bytesFor(KvType.F16, 1, 1, 2));
     }

@@ -7,7 +7,7 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ActivationRecorder;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
-import dev.vera4j.engine.model.LlamaWeights;
+import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.ReferenceData;
 import dev.vera4j.gguf.GgmlType;
@@ -84,7 +84,7 @@ class MultiSequenceStepTest {
                 : ReferenceData.quantizedStories(GgmlType.valueOf(weights), dir.resolve(weights + ".gguf"));
         try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             int vocab = c.vocabSize();
             CpuActivations act = backend.newActivations(64, 96, false);
             // alone: each sequence's step by itself
@@ -113,8 +113,10 @@ class MultiSequenceStepTest {
             });
             float[] logits = new float[batch.logitsRows() * vocab];
             backend.step(act, batch, logits);
-            // every block point but Q_RAW and K_RAW (stories has no q/k norms) in each block, FINAL_INPUT and FINAL_NORM once
-            assertEquals((ActivationRecorder.Point.values().length - 4) * c.blockCount() + 2, stats[0], "recorded points");
+            // every block point stories has (no q/k norms, post-norms or experts) in each block, FINAL_INPUT and FINAL_NORM once
+            long blockPoints = java.util.Arrays.stream(ActivationRecorder.Point.values()).filter(p -> p.recordedBy(c)).count() - 2;
+            assertEquals(11, blockPoints);
+            assertEquals(blockPoints * c.blockCount() + 2, stats[0], "recorded points");
             for (int e = 0; e < PLANS.size(); e++) {
                 Plan p = PLANS.get(e);
                 assertEquals(p.history().length + p.tokens().length, together.get(e).position());
@@ -141,7 +143,7 @@ class MultiSequenceStepTest {
     void aBatchThatDoesNotFitChangesNothing() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(1)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             CpuActivations act = backend.newActivations(16, 8, false);
             Sequence roomy = new Sequence(backend.newCache(KvType.F32, 8)), full = new Sequence(backend.newCache(KvType.F32, 4));
             backend.step(act, Batch.of(full, ids(3, 1), 0, 3, false), new float[c.vocabSize()]);
@@ -153,7 +155,7 @@ class MultiSequenceStepTest {
             assertTrue(twice.getMessage().contains("already"), twice.getMessage());
             assertThrows(IllegalArgumentException.class, () -> backend.step(act, Batch.of(roomy, ids(2, 2), 0, 2, true), new float[c.vocabSize()]),
                     "two rows of logits need two rows");
-            CpuBackend other = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend other = new CpuBackend(c, ModelWeights.of(f, c), pool);
             assertThrows(IllegalArgumentException.class, () -> other.step(act, Batch.of(roomy, ids(1, 2), 0, 1, false), new float[c.vocabSize()]));
         }
     }
@@ -164,7 +166,7 @@ class MultiSequenceStepTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            CpuBackend backend = new CpuBackend(c, LlamaWeights.of(f, c), pool);
+            CpuBackend backend = new CpuBackend(c, ModelWeights.of(f, c), pool);
             CpuActivations act = backend.newActivations(4, 512, false);
             Sequence[] seqs = new Sequence[4];
             for (int i = 0; i < seqs.length; i++) {

@@ -14,7 +14,7 @@ import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class LlamaWeightsTest {
+class ModelWeightsTest {
     @TempDir Path dir;
 
     /** tiny-mistral rewritten without the tensors {@code drop} matches and with one metadata change. */
@@ -32,7 +32,7 @@ class LlamaWeightsTest {
     static String loadError(Path p) {
         try (GgufFile f = GgufFile.open(p)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            return assertThrows(ModelConfigException.class, () -> LlamaWeights.of(f, c)).getMessage();
+            return assertThrows(ModelConfigException.class, () -> ModelWeights.of(f, c)).getMessage();
         }
     }
 
@@ -40,13 +40,13 @@ class LlamaWeightsTest {
     void viewsOfTheMappingNotCopies() {
         try (GgufFile f = GgufFile.open(ReferenceData.stories())) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            LlamaWeights w = LlamaWeights.of(f, c);
+            ModelWeights w = ModelWeights.of(f, c);
             assertEquals(f.tensor("blk.3.ffn_down.weight").data().address(), w.layer(3).down().data().address());
             assertTrue(w.layer(0).wq().data().isNative(), "weights live in the mapping");
             assertFalse(w.tiedEmbeddings());
             float[] row = new float[c.dim() + 2];
             w.embedding(403, row, 2);
-            assertEquals(f.tensor("token_embd.weight").data().getAtIndex(LlamaWeights.F32, 403L * c.dim() + 5), row[7]);
+            assertEquals(f.tensor("token_embd.weight").data().getAtIndex(ModelWeights.F32, 403L * c.dim() + 5), row[7]);
             assertThrows(IllegalArgumentException.class, () -> w.embedding(512, row, 0));
         }
     }
@@ -66,7 +66,7 @@ class LlamaWeightsTest {
     @Test
     void missingOutputMeansTiedEmbeddings() throws IOException {
         try (GgufFile f = GgufFile.open(variant(n -> n.equals("output.weight"), null, null))) {
-            LlamaWeights w = LlamaWeights.of(f, ModelConfig.fromMetadata(f.metadata()));
+            ModelWeights w = ModelWeights.of(f, ModelConfig.fromMetadata(f.metadata()));
             assertTrue(w.tiedEmbeddings());
             assertEquals(GgmlType.F32, w.output().type());
         }
