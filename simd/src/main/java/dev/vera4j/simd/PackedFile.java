@@ -80,6 +80,20 @@ public final class PackedFile implements AutoCloseable {
     }
 
     /**
+     * The model a cache file at {@code path} was made from, whatever its layouts' version; null if it is not a
+     * readable packed file.
+     */
+    public static Source sourceOf(Path path) {
+        try (GgufFile f = GgufFile.open(path)) {
+            var m = f.metadata();
+            String p = m.getStringOr(PREFIX + "source.path", null);
+            return p == null ? null : new Source(p, m.getLongOr(PREFIX + "source.size", -1), m.getLongOr(PREFIX + "source.modified", -1));
+        } catch (GgufFormatException | UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    /**
      * The packed copy of matrix {@code name}, if the file holds one for {@code w}'s type and shape; else null.
      */
     public MemorySegment copy(String name, Weights w) {

@@ -4,7 +4,7 @@ import dev.vera4j.engine.api.LoadOptions;
 
 /**
  * {@code --device cpu|cuda|cuda:N}, shared by the commands that load a model: turns it and the thread count into
- * {@link LoadOptions}. A device kind without a backend in this build fails at load with one line ("no CUDA backend in
+ * {@link LoadOptions}, with the packed copies kept between runs in {@link PackCache}'s folder. A device kind without a backend in this build fails at load with one line ("no CUDA backend in
  * this build").
  *
  * <pre>{@code
@@ -19,7 +19,7 @@ final class DeviceFlag {
 
     /** @throws UsageException if {@code --device} is not a device name */
     static LoadOptions loadOptions(Args a, int threads) {
-        LoadOptions.Builder b = LoadOptions.builder().threads(threads);
+        LoadOptions.Builder b = LoadOptions.builder().threads(threads).packCache(PackCache.folder(System.getenv()));
         try {
             if (a.has("device")) b.device(a.get("device"));
         } catch (IllegalArgumentException e) {

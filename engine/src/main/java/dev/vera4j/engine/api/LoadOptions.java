@@ -1,7 +1,10 @@
 package dev.vera4j.engine.api;
 
 import dev.vera4j.engine.backend.Device;
+import dev.vera4j.engine.model.PackedCopies;
 import dev.vera4j.simd.WorkerPool;
+
+import java.nio.file.Path;
 
 /**
  * How to load a model: on which device, with how many host threads, and whether the CPU may keep packed copies of
@@ -18,8 +21,11 @@ import dev.vera4j.simd.WorkerPool;
  * @param decodeCopies whether the CPU backend packs the matrices of types with a kernel layout (Q4_0, Q4_K, Q6_K, ...)
  *                     into copies for faster one-token steps (see
  *                     {@link Model#load(java.nio.file.Path, int, boolean)}); other devices ignore it
+ * @param packCache    a folder where the packed copies are kept between loads ({@link PackedCopies}: the first load
+ *                     of a file writes them, later loads map them instead of packing again), or {@code null} (the
+ *                     default) to pack at every load and write nothing; the CLI uses {@code $VERA4J_CACHE/packed}
  */
-public record LoadOptions(Device device, int threads, boolean decodeCopies) {
+public record LoadOptions(Device device, int threads, boolean decodeCopies, Path packCache) {
     public LoadOptions {
         if (device == null) throw new IllegalArgumentException("device is null");
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -35,6 +41,7 @@ public record LoadOptions(Device device, int threads, boolean decodeCopies) {
         private Device device = Device.CPU;
         private int threads = WorkerPool.defaultThreads();
         private boolean decodeCopies = true;
+        private Path packCache;
 
         public Builder device(Device d) { device = d; return this; }
 
@@ -49,6 +56,9 @@ public record LoadOptions(Device device, int threads, boolean decodeCopies) {
 
         public Builder decodeCopies(boolean copies) { decodeCopies = copies; return this; }
 
-        public LoadOptions build() { return new LoadOptions(device, threads, decodeCopies); }
+        /** The folder of packed copies kept between loads, or {@code null} for none. */
+        public Builder packCache(Path folder) { packCache = folder; return this; }
+
+        public LoadOptions build() { return new LoadOptions(device, threads, decodeCopies, packCache); }
     }
 }

@@ -5,6 +5,7 @@ import dev.vera4j.engine.backend.BackendProvider;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ModelWeights;
+import dev.vera4j.engine.model.PackedCopies;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.ModelConfigException;
 import dev.vera4j.engine.tokenizer.StreamingDecoder;
@@ -101,7 +102,7 @@ public final class Model implements AutoCloseable {
             pool = new WorkerPool(options.threads());
             Backend backend;
             if (provider != null) backend = provider.open(options.device(), config, weights);
-            else if (options.decodeCopies()) backend = CpuBackend.withDecodeCopies(config, weights, pool);
+            else if (options.decodeCopies()) backend = withCopies(file, config, weights, pool, options.packCache());
             else backend = new CpuBackend(config, weights, pool);
             return new Model(path, file, config, backend, tokenizer, pool);
         } catch (RuntimeException e) {
@@ -109,6 +110,14 @@ public final class Model implements AutoCloseable {
             file.close();
             throw e;
         }
+    }
+
+    /** The CPU backend over packed copies, kept in (or mapped from) {@code cacheFolder} when it is not null. */
+    private static CpuBackend withCopies(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool, Path cacheFolder) {
+        PackedCopies copies = PackedCopies.open(file, cacheFolder, pool);
+        CpuBackend backend = CpuBackend.withDecodeCopies(config, weights, copies, pool);
+        copies.save();
+        return backend;
     }
 
     public Path path() { return path; }

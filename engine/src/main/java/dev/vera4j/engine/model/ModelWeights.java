@@ -82,20 +82,21 @@ public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     /**
      * These weights with a packed copy of every matrix whose type has a kernel layout ({@link Weights#pack}; every
      * quantized type llama-quantize writes but Q8_0) — fused-tensor row views and each expert's slice as matrices of
-     * their own —, allocated in {@code arena} and written by {@code pool}'s threads. Every product reads the copies
-     * from then on, so each copied matrix's mapped pages are released as soon as it is copied: one resident copy, not
-     * two, even while loading (the few embedding rows a prompt needs come back from the page cache on demand).
+     * their own —, taken from {@code copies} (packed now, or mapped from the cache file of an earlier load). Every
+     * product reads the copies from then on, so each copied matrix's mapped pages are released as soon as it is
+     * copied: one resident copy, not two, even while loading (the few embedding rows a prompt needs come back from the
+     * page cache on demand).
      */
-    public ModelWeights packed(Arena arena, WorkerPool pool) {
-        UnaryOperator<Weights> regroup = w -> regroup(w, arena, pool);
+    public ModelWeights packed(PackedCopies copies) {
+        UnaryOperator<Weights> regroup = w -> regroup(w, copies);
         Layer[] ls = new Layer[layers.length];
         for (int i = 0; i < ls.length; i++) ls[i] = layers[i].map(regroup);
         return new ModelWeights(tokenEmbedding, outputNorm, regroup.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
     }
 
     /** {@code w} with a packed copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
-    private static Weights regroup(Weights w, Arena arena, WorkerPool pool) {
-        Weights c = w.pack(arena, pool);
+    private static Weights regroup(Weights w, PackedCopies copies) {
+        Weights c = copies.pack(w);
         if (c.packed() != null) OsMemory.release(c.data());
         return c;
     }

@@ -147,9 +147,9 @@ class ForwardPassTest {
         assumeTrue(!interleaved || Weights.packingEnabled(), "regrouped Q4_0 needs 512-bit vectors");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Path model = ReferenceData.quantizedStories(type, dir.resolve("stories-" + type + ".gguf"));
-        try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2); Arena copies = Arena.ofShared()) {
+        try (GgufFile f = GgufFile.open(model); WorkerPool pool = new WorkerPool(2); PackedCopies copies = PackedCopies.open(f, null, pool)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
-            ModelWeights w = interleaved ? ModelWeights.of(f, c).packed(copies, pool) : ModelWeights.of(f, c);
+            ModelWeights w = interleaved ? ModelWeights.of(f, c).packed(copies) : ModelWeights.of(f, c);
             assertEquals(type, w.layer(0).wq().type());
             assertEquals(interleaved, w.layer(0).wq().packed() != null && w.output().packed() != null);
             // One row per token is too cold for C2 for hundreds of tokens: the lookup must not allocate before it is

@@ -8,6 +8,7 @@ import dev.vera4j.engine.backend.Sequence;
 import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.ModelWeights;
+import dev.vera4j.engine.model.PackedCopies;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.RopeFrequencies;
 import dev.vera4j.engine.model.RopeScaling;
@@ -15,7 +16,6 @@ import dev.vera4j.engine.model.RopeType;
 import dev.vera4j.simd.Rope;
 import dev.vera4j.simd.WorkerPool;
 
-import java.lang.foreign.Arena;
 
 /**
  * The built-in backend: the Vector API kernels of {@code dev.vera4j.simd} on the model's {@link WorkerPool}, weights
@@ -35,8 +35,8 @@ public final class CpuBackend implements Backend {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final WorkerPool pool;
-    /** The packed copies this backend made, or {@code null}. */
-    private final Arena copies;
+    /** The packed copies the products read, or {@code null}. */
+    private final PackedCopies copies;
     /** Per {@link RopeFrequencies.Kind} the model uses (else null): the inverse frequency of each rotated pair. */
     private final float[][] invFreq;
     private final Transformer transformer;
@@ -47,7 +47,7 @@ public final class CpuBackend implements Backend {
     /** A backend over {@code weights} as they are, on {@code pool}'s threads (which it does not close). */
     public CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool) { this(config, weights, pool, null); }
 
-    private CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool, Arena copies) {
+    private CpuBackend(ModelConfig config, ModelWeights weights, WorkerPool pool, PackedCopies copies) {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -69,11 +69,18 @@ public final class CpuBackend implements Backend {
      * ({@link ModelWeights#packed}), made now by {@code pool}'s threads and freed by {@link #close}.
      */
     public static CpuBackend withDecodeCopies(ModelConfig config, ModelWeights weights, WorkerPool pool) {
-        Arena arena = Arena.ofShared();
+        return withDecodeCopies(config, weights, PackedCopies.open(null, null, pool), pool);
+    }
+
+    /**
+     * A backend whose matrices of the types with a kernel layout are read from {@code copies} (packed now, or mapped
+     * from a cache file), which it closes with itself.
+     */
+    public static CpuBackend withDecodeCopies(ModelConfig config, ModelWeights weights, PackedCopies copies, WorkerPool pool) {
         try {
-            return new CpuBackend(config, weights.packed(arena, pool), pool, arena);
+            return new CpuBackend(config, weights.packed(copies), pool, copies);
         } catch (RuntimeException e) {
-            arena.close();
+            copies.close();
             throw e;
         }
     }
@@ -83,6 +90,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public ModelConfig config() { return config; }
+
+    /** Where the packed copies came from (packed now or mapped from a cache file), or null without copies. */
+    public PackedCopies copies() { return copies; }
 
     /** The weights the products read. */
     public ModelWeights weights() { return weights; }
@@ -169,7 +179,7 @@ public final class CpuBackend implements Backend {
         decodeWarm = true;
     }
 
-    /** Frees the packed copies, if this backend made them; the pool and the mapping belong to the caller. */
+    /** Frees the packed copies, if this backend has them; the pool and the mapping belong to the caller. */
     @Override
     public synchronized void close() {
         if (closed) return;
