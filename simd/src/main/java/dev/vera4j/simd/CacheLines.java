@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * <p>Why: a 512-bit load that straddles two lines costs two. The panel GEMM ({@link PanelJob}) ran at 150–158 GFLOP/s
  * per core when its decoded panel or its activations started on a line and at 116–130 when neither did, and which
  * one a run got depended on where the JVM placed the arrays (measured in one-thread harnesses, all 32 offset pairs in
- * one JVM; BENCHMARKS.md, "Prefill"). Java does not expose an array's address, but a critical downcall (which may
+ * one JVM; docs/benchmark-log.md, "Prefill"). Java does not expose an array's address, but a critical downcall (which may
  * take heap memory) to C's {@code memmove} with a length of 0 returns its destination pointer unchanged. The answer
  * holds until the GC moves the array; a moved array only costs speed, never correctness.
  */

@@ -14,7 +14,7 @@ import java.lang.foreign.MemorySegment;
  * walked in chunks of {@link #KC}: four tokens' chunk (16 KB) stays in L1 while it meets every row of the panel.
  *
  * <p>Measured on this machine's Zen 5 core, 4×4 tiles over a decoded panel reach about 110 GFLOP/s per core, against
- * 46 for the kernels that decode the weights in registers for four tokens at a time (BENCHMARKS.md, "Prefill").
+ * 46 for the kernels that decode the weights in registers for four tokens at a time (docs/benchmark-log.md, "Prefill").
  */
 final class PanelJob extends RowJob {
     /** Columns per chunk: large enough that the 16 horizontal sums per tile are rare, small enough for L1. */

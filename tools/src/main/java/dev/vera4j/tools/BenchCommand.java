@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  *
  * <p>The warm-up is one run, as llama-bench's, or repeats the run for {@code --warmup} seconds: HotSpot compiles a
  * method only after it has run often enough and the Vector API is slow until then, so kernels called a few times per
- * token (SiLU) can stay uncompiled for the first seconds of a process (BENCHMARKS.md). A longer warm-up measures the
+ * token (SiLU) can stay uncompiled for the first seconds of a process (docs/benchmark-log.md). A longer warm-up measures the
  * speed a long session settles at.
  */
 final class BenchCommand implements Command {
