@@ -101,7 +101,7 @@ final class ChatCommand implements Command {
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
-        Path path = a.requirePath("model", "-m MODEL");
+        Path path = ModelArg.require(a, "-m MODEL", err);
         boolean quiet = a.has("quiet"), verbose = a.has("verbose");
         boolean tty = System.console() != null && System.console().isTerminal() && in == System.in;
 
