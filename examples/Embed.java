@@ -8,10 +8,12 @@ import java.nio.file.Path;
 /**
  * The smallest embedding of vera4j: load a model, generate once, then hold a two-turn chat.
  *
+ * <p>From the clone, after {@code mvn -B -DskipTests package} (the JVM needs both flags: the Vector API module, and
+ * native access for the prefill's one call to C):
  * <pre>
- * javac -cp gguf/target/classes:simd/target/classes:engine/target/classes --add-modules jdk.incubator.vector -d /tmp/ex examples/Embed.java
- * java -cp /tmp/ex:gguf/target/classes:simd/target/classes:engine/target/classes --add-modules jdk.incubator.vector \
- *      Embed ../shared/models/stories260K.gguf
+ * CP=gguf/target/classes:simd/target/classes:engine/target/classes
+ * javac --add-modules jdk.incubator.vector -cp $CP -d /tmp/ex examples/Embed.java
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp /tmp/ex:$CP Embed ../shared/models/stories260K.gguf
  * </pre>
  */
 public class Embed {

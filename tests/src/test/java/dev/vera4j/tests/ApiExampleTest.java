@@ -28,7 +28,7 @@ class ApiExampleTest {
                 "-cp", cp, "-d", tmp.toString(), "../examples/Embed.java");
         assertEquals(0, rc, "javac failed");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", tmp + File.pathSeparator + cp, "Embed", STORIES.toString())
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", tmp + File.pathSeparator + cp, "Embed", STORIES.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));

@@ -57,7 +57,7 @@ final class AdapterCommand implements Command {
     }
 
     private static int importPeft(Path dir, Args a, PrintStream out) {
-        Path model = a.requirePath("model", "-m BASE.gguf");
+        Path model = ModelArg.require(a, "-m BASE.gguf", System.err);
         Path target = a.requirePath("output", "-o ADAPTER.gguf");
         GgmlType type = switch (a.get("type", "F32").toUpperCase(Locale.ROOT)) {
             case "F32" -> GgmlType.F32;
@@ -116,7 +116,7 @@ final class AdapterCommand implements Command {
         out.println("  max |λ_b|: " + maxB + (maxB == 0 ? " (untrained: the adapter changes nothing)" : ""));
         f.peft().ifPresent(o -> out.println("  imported from PEFT (save_projection=" + o.saveProjection() + ", λ dtype " + o.lambdaDtype() + ")"));
         if (a.has("model")) {
-            AdapterWeights.prepare(f, BaseFingerprint.of(a.requirePath("model", "-m")), path.toString(), a.has("force"));
+            AdapterWeights.prepare(f, BaseFingerprint.of(ModelArg.require(a, "-m", System.err)), path.toString(), a.has("force"));
             out.println("  fits " + a.get("model"));
         }
         return 0;

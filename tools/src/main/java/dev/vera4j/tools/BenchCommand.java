@@ -68,7 +68,7 @@ final class BenchCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        Path path = a.requirePath("model", "-m MODEL");
+        Path path = ModelArg.require(a, "-m MODEL", err);
         int p = a.getInt("p", 128, 0, 1 << 20), n = a.getInt("n", 64, 0, 1 << 20);
         if (p == 0 && n == 0) throw new UsageException("nothing to measure: -p and -n are both 0");
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);

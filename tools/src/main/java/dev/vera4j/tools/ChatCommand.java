@@ -8,9 +8,12 @@ import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.tools.chat.ChatRepl;
 import dev.vera4j.tools.chat.Interrupts;
+import dev.vera4j.tools.chat.LineEditor;
 import dev.vera4j.tools.chat.Sampling;
 import dev.vera4j.engine.api.ModelAdapter;
 import dev.vera4j.vera.VeraAdapters;
+
+import org.jline.terminal.Terminal;
 
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -38,6 +41,8 @@ final class ChatCommand implements Command {
         out.println();
         out.println("Each input line is one user turn; lines starting with / are commands (/help lists them).");
         out.println("Ctrl-C stops an answer, Ctrl-D (end of input) or /quit exits. Piped input works the same way.");
+        out.println("On a terminal: arrow keys, Ctrl-A/Ctrl-E, history (Up, Ctrl-R; kept in ~/.local/state/vera4j/chat_history),");
+        out.println("a trailing \\ or a paste for several lines in one turn; Ctrl-C clears the line, twice on an empty line exits.");
         out.println();
         out.println("  -m, --model FILE       GGUF model");
         out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT (repeatable)");
@@ -101,7 +106,7 @@ final class ChatCommand implements Command {
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
-        Path path = a.requirePath("model", "-m MODEL");
+        Path path = ModelArg.require(a, "-m MODEL", err);
         boolean quiet = a.has("quiet"), verbose = a.has("verbose");
         boolean tty = System.console() != null && System.console().isTerminal() && in == System.in;
 
@@ -135,9 +140,21 @@ final class ChatCommand implements Command {
                 if (tty) err.println("type /help for commands; Ctrl-C stops an answer, Ctrl-D exits");
             }
             ChatRepl repl = new ChatRepl(chat, sampling, VeraAdapters::parse, new ChatRepl.Style(tty, tty, quiet));
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            try (Interrupts ctrlC = Interrupts.install(chat::cancel, err)) {
-                repl.run(reader, out, err, ctrlC);
+            if (tty) {
+                // a terminal gets the line editor, which owns Ctrl-C while it reads and hands it to ctrlC otherwise
+                try (Terminal terminal = LineEditor.systemTerminal();
+                     LineEditor editor = LineEditor.open(terminal, LineEditor.historyFile(System.getenv()), ChatRepl.prompt(repl.style()));
+                     Interrupts ctrlC = Interrupts.manual(chat::cancel, err)) {
+                    terminal.handle(Terminal.Signal.INT, s -> ctrlC.signal());
+                    repl.run(editor, out, err, ctrlC);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("cannot open the terminal: " + e.getMessage(), e);
+                }
+            } else {
+                BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+                try (Interrupts ctrlC = Interrupts.install(chat::cancel, err)) {
+                    repl.run(reader, out, err, ctrlC);
+                }
             }
         }
         return 0;

@@ -31,6 +31,9 @@ public final class Cli {
         list.add(new TrainCommand());
         list.add(new DevicesCommand());
         list.add(new ServeCommand());
+        list.add(new PullCommand());
+        list.add(new ModelsCommand());
+        list.add(new RmCommand());
         return list;
     }
 

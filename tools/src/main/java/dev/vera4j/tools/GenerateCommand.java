@@ -94,7 +94,7 @@ final class GenerateCommand implements Command {
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
-        java.nio.file.Path path = a.requirePath("model", "-m MODEL");
+        java.nio.file.Path path = ModelArg.require(a, "-m MODEL", err);
         long t0 = System.nanoTime();
         dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);

@@ -38,7 +38,7 @@ final class InspectCommand implements Command {
             return 0;
         }
         if (a.positional().size() != 1) throw new UsageException("expected one GGUF file, got " + a.positional().size() + " arguments");
-        try (GgufFile f = GgufFile.open(Path.of(a.positional().getFirst()))) {
+        try (GgufFile f = GgufFile.open(ModelArg.resolve(a.positional().getFirst(), err, System.getenv()))) {
             if (a.has("key")) {
                 printKey(f, a.get("key"), a.has("json"), out);
             } else if (a.has("json")) {

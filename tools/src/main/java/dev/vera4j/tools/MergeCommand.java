@@ -47,7 +47,7 @@ final class MergeCommand implements Command {
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         if (a.all("adapter").size() > 1) throw new UsageException("merge takes one --adapter; merge several one after another");
-        Path model = a.requirePath("model", "-m BASE.gguf");
+        Path model = ModelArg.require(a, "-m BASE.gguf", err);
         AdapterLoader.Spec spec = AdapterLoader.Spec.parse(a.require("adapter", "--adapter ADAPTER"));
         Path target = a.requirePath("output", "-o OUT.gguf");
         GgmlType type = a.has("type") ? parseType(a.get("type")) : null;

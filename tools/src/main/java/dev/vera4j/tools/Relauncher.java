@@ -73,13 +73,21 @@ final class Relauncher {
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            // standard error comes through this process only to drop the JVM's "Using incubator modules" line, which
+            // says nothing to a user of java -jar; everything else passes byte for byte as it arrives
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+            Thread errors = new Thread(() -> IncubatorWarningFilter.copy(p.getErrorStream(), System.err), "vera4j-stderr");
+            errors.setDaemon(true);
+            errors.start();
             ignoreCtrlC();
             forwardTerm(p);
             // Ctrl-C reaches both processes (same process group); wait for the child to finish its own handling.
             while (true) {
                 try {
-                    return p.waitFor();
+                    int code = p.waitFor();
+                    errors.join(5000);   // the child's last words before its exit code
+                    return code;
                 } catch (InterruptedException e) {
                     // keep waiting: the child decides when to exit
                 }

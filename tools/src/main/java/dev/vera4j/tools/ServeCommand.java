@@ -61,7 +61,7 @@ final class ServeCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        Path path = a.requirePath("model", "-m MODEL");
+        Path path = ModelArg.require(a, "-m MODEL", err);
         int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);

@@ -51,7 +51,7 @@ final class TemplateCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        Path model = a.requirePath("model", "-m MODEL.gguf");
+        Path model = ModelArg.require(a, "-m MODEL.gguf", err);
         Path messagesFile = a.requirePath("messages", "--messages FILE.json");
 
         Map<String, Object> variables = readConversation(messagesFile);

@@ -46,7 +46,7 @@ final class TokenizeCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        Path model = a.requirePath("model", "-m MODEL.gguf");
+        Path model = ModelArg.require(a, "-m MODEL.gguf", err);
         if (a.has("text") == a.has("file")) throw new UsageException("give exactly one of --text and --file");
         String text = a.has("text") ? a.get("text") : readText(Path.of(a.get("file")));
         if (!Files.isRegularFile(model)) throw new RuntimeException("model file not found: " + model);

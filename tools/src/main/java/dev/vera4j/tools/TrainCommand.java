@@ -69,7 +69,7 @@ final class TrainCommand implements Command {
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
-        Path modelPath = a.requirePath("model", "-m BASE.gguf");
+        Path modelPath = ModelArg.require(a, "-m BASE.gguf", err);
         Path dataPath = a.requirePath("data", "--data FILE");
         Path output = a.requirePath("output", "-o OUT.vera.gguf");
         Path validPath = a.has("valid") ? Path.of(a.get("valid")) : null;

@@ -58,16 +58,29 @@ public final class ChatRepl {
         this.style = style;
     }
 
-    /** Runs until end of input or {@code /quit}; Ctrl-C is handled only when {@code ctrlC} is not null. */
+    /** The prompt for {@code style}: bold on a terminal. */
+    public static String prompt(Style style) { return style.ansi() ? "\033[1m> \033[0m" : "> "; }
+
+    /** How this REPL decorates its output. */
+    public Style style() { return style; }
+
+    /** Runs until end of input or {@code /quit} reading lines from {@code in}; Ctrl-C is handled only when {@code ctrlC} is not null. */
     public void run(BufferedReader in, PrintStream out, PrintStream err, Interrupts ctrlC) {
-        while (true) {
+        run(() -> {
             if (style.prompt()) {
-                out.print(style.ansi() ? "\033[1m> \033[0m" : "> ");
+                out.print(prompt(style));
                 out.flush();
             }
+            return in.readLine();
+        }, out, err, ctrlC);
+    }
+
+    /** Runs until end of input or {@code /quit}, taking lines from {@code in} (which prompts for them). */
+    public void run(LineSource in, PrintStream out, PrintStream err, Interrupts ctrlC) {
+        while (true) {
             String line;
             try {
-                line = in.readLine();
+                line = in.next();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read input: " + e.getMessage(), e);
             }

@@ -23,25 +23,34 @@ public final class Interrupts implements AutoCloseable {
     private volatile boolean generating;
     private volatile long lastIdlePress;
 
-    private Interrupts(Runnable cancel, java.io.PrintStream err) {
+    private Interrupts(Runnable cancel, java.io.PrintStream err, boolean register) {
         this.cancel = cancel;
         this.err = err;
-        SignalHandler old;
-        try {
-            old = Signal.handle(new Signal("INT"), this::onSignal);
-        } catch (IllegalArgumentException e) {
-            old = null;   // no SIGINT on this platform, or the JVM reserves it (-Xrs): Ctrl-C keeps its default
+        SignalHandler old = null;
+        if (register) {
+            try {
+                old = Signal.handle(new Signal("INT"), s -> signal());
+            } catch (IllegalArgumentException e) {
+                old = null;   // no SIGINT on this platform, or the JVM reserves it (-Xrs): Ctrl-C keeps its default
+            }
         }
         this.previous = old;
     }
 
     /** Handles SIGINT until {@link #close()}; {@code cancel} stops the current answer. */
-    public static Interrupts install(Runnable cancel, java.io.PrintStream err) { return new Interrupts(cancel, err); }
+    public static Interrupts install(Runnable cancel, java.io.PrintStream err) { return new Interrupts(cancel, err, true); }
+
+    /**
+     * The same handling for a caller that receives Ctrl-C itself and calls {@link #signal()} (the line editor's terminal,
+     * which owns SIGINT while it reads a line).
+     */
+    public static Interrupts manual(Runnable cancel, java.io.PrintStream err) { return new Interrupts(cancel, err, false); }
 
     /** Whether an answer is being generated (Ctrl-C cancels it) or the REPL waits for input. */
     public void generating(boolean on) { generating = on; }
 
-    private void onSignal(Signal s) {
+    /** One Ctrl-C: cancels the answer being generated, else hints (and a second press within two seconds exits). */
+    public void signal() {
         if (generating) {
             cancel.run();
             return;
