@@ -5,6 +5,7 @@ import dev.vera4j.engine.api.ModelInfo;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -45,6 +46,14 @@ final class LoadReport {
         if (i.contextLength() > 0 && contextLength > i.contextLength()) {
             err.println("warning: context " + contextLength + " is longer than the " + i.contextLength()
                     + " the model was trained for; expect worse text past that");
+        }
+    }
+
+    /** One line per adapter: file, rank, targets, weight and size ({@code adapter: pip.vera.gguf, VeRA r=32 on q,v, weight 0.8, 12 KiB}). */
+    static void printAdapters(List<AdapterOptions.Described> adapters, PrintStream err) {
+        for (AdapterOptions.Described d : adapters) {
+            err.printf(Locale.ROOT, "adapter: %s, VeRA r=%d on %s, weight %s, %s (%s trainable values)%n", d.path(), d.rank(),
+                    String.join(",", d.targets()), (d.weight() == (int) d.weight() ? Integer.toString((int) d.weight()) : Float.toString(d.weight())), Numbers.bytes(d.bytes()), Numbers.human(d.parameters()));
         }
     }
 }

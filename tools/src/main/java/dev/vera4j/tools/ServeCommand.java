@@ -7,7 +7,6 @@ import dev.vera4j.engine.batch.BatchConfig;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.server.OpenAiServer;
 import dev.vera4j.server.ServerConfig;
-import dev.vera4j.simd.WorkerPool;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -62,7 +61,7 @@ final class ServeCommand implements Command {
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         Path path = a.requirePath("model", "-m MODEL");
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path adapters = a.has("adapters") ? Path.of(a.get("adapters")) : null;
