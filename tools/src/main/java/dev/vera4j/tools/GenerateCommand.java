@@ -98,20 +98,13 @@ final class GenerateCommand implements Command {
         long t0 = System.nanoTime();
         dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
         List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
-        int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
+        int modelCtx = Math.min(4096, Math.max(1, info.contextLength()));
+        int maxTokens = options.maxTokens();
         Model loaded;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
             loaded = Model.load(path, load);
         }
         try (Model model = loaded) {
-            Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
-            AdapterOptions.attach(session, model, a.all("adapter"));
-            // after everything that can fail, so that an error is the first line on stderr
-            if (!quiet) {
-                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
-                LoadReport.printAdapters(adapters, err);
-            }
-            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             int[] ids;
             try {
                 ChatFormat format = chat ? ChatFormat.forModel(model, a.get("chat-template")) : null;
@@ -123,6 +116,18 @@ final class GenerateCommand implements Command {
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
+            // the KV cache holds what this run can reach (prompt + -n), not the model's whole context: a short run
+            // of a 1B model would otherwise reserve 128 MiB it never touches
+            int ctx = a.getInt("ctx", ContextSize.forRun(ids.length, maxTokens, modelCtx), 1, 1 << 24);
+            int batch = a.getInt("batch", Math.min(128, Math.max(1, ids.length)), 1, 1 << 16);
+            Session session = model.newSession(ctx, kv, batch);
+            AdapterOptions.attach(session, model, a.all("adapter"));
+            // after everything that can fail, so that an error is the first line on stderr
+            if (!quiet) {
+                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+                LoadReport.printAdapters(adapters, err);
+            }
+            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             if (!json && !chat) out.print(prompt);
             Generation g = session.generate(ids, options, (id, text) -> {
                 if (!json) {
@@ -165,8 +170,8 @@ final class GenerateCommand implements Command {
         out.println("  -s, --seed S           sampling seed (default: random; the same seed gives the same text)");
         out.println("  --stop TEXT            stop when the text appears (repeatable; not printed)");
         out.println("  --ignore-eos           keep generating past the end-of-generation token");
-        out.println("  -c, --ctx N            context length (default: the model's, at most 4096)");
-        out.println("  -b, --batch N          most prompt tokens per forward pass (default 128)");
+        out.println("  -c, --ctx N            context length (default: prompt + -n, at most the model's and 4096)");
+        out.println("  -b, --batch N          most prompt tokens per forward pass (default: the prompt's, at most 128)");
         out.println("  --kv-type T            f16 (default) or f32 KV cache");
         out.println("  -t, --threads N        worker threads (default: all processors)");
         out.println(DeviceFlag.HELP);

@@ -95,6 +95,7 @@ public final class PackedCopies implements AutoCloseable {
         long bytes = w.rowBytes() * w.rows();
         MemorySegment m = OsMemory.allocateHuge(arena, bytes);
         MemorySegment.copy(copy, 0, m, 0, bytes);
+        OsMemory.release(copy);   // the cache file's pages leave resident memory: one copy of the matrix, not two, at the peak
         return m;
     }
 
