@@ -1,8 +1,8 @@
 package dev.vera4j.tools;
 
-import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Chat;
 import dev.vera4j.engine.api.LoadOptions;
+import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.tools.chat.ChatRepl;
@@ -110,12 +110,12 @@ final class ChatCommand implements Command {
         ModelInfo info = LoadReport.describe(path, threads);
         java.util.List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
-        Vera4j model;
+        Model model;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, tty)) {
-            model = Vera4j.load(path, load);
+            model = Model.load(path, load);   // LoadReport.describe has checked the Vector API
         }
         try (model) {
-            Chat.Builder b = model.chat().contextLength(ctx).kvType(kv).system(a.get("system"));
+            Chat.Builder b = Chat.builder(model).contextLength(ctx).kvType(kv).system(a.get("system"));
             if (a.has("chat-template")) b.template(a.get("chat-template"));
             if (a.has("adapter")) b.adapter(ModelAdapter.combine(a.all("adapter").stream().map(VeraAdapters::parse).toList()));
             Chat chat;
@@ -127,7 +127,7 @@ final class ChatCommand implements Command {
             }
             if (verbose) err.printf(Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             if (!quiet) {
-                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+                LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
                 LoadReport.printAdapters(adapters, err);
                 if (chat.templateName().equals("plain")) {
                     err.println("note: " + path.getFileName() + " has no chat template: each line continues the text"

@@ -124,7 +124,7 @@ final class GenerateCommand implements Command {
             AdapterOptions.attach(session, model, a.all("adapter"));
             // after everything that can fail, so that an error is the first line on stderr
             if (!quiet) {
-                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+                LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
                 LoadReport.printAdapters(adapters, err);
             }
             if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
@@ -143,6 +143,8 @@ final class GenerateCommand implements Command {
                         g.timings().promptTokens(), g.timings().promptNanos() / 1e6, g.timings().promptTokensPerSecond(),
                         g.timings().generatedTokens(), g.timings().generationNanos() / 1e6, g.timings().generationTokensPerSecond(),
                         g.stopReason().name().toLowerCase());
+                long peak = MemoryEstimate.peakResident();
+                if (a.has("verbose") && peak > 0) err.println("peak resident memory: " + Numbers.bytes(peak) + " (VmHWM)");
             }
         }
         return 0;

@@ -78,7 +78,8 @@ final class ServeCommand implements Command {
         BatchConfig batch = new BatchConfig(a.getInt("parallel", 4, 1, 1024), a.getInt("queue", 256, 0, 1 << 20), ctx,
                 a.getInt("prefill-chunk", 128, 1, 1 << 16), kv, Duration.ofSeconds(a.getInt("timeout", 600, 1, 86_400 * 7)));
         try (Model model = Model.load(path, load)) {
-            LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+            // every sequence has a cache of its own
+            LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
             err.printf(Locale.ROOT, "serve: %d sequences of %d positions (KV %s in all), queue %d, prompt chunks of %d, timeout %ds%n",
                     batch.parallel(), ctx, Numbers.bytes(batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)),
                     batch.queueCapacity(), batch.prefillChunk(), batch.timeout().toSeconds());
