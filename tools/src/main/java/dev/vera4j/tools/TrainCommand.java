@@ -1,5 +1,6 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.json.Json;
@@ -123,7 +124,11 @@ final class TrainCommand implements Command {
             out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
                     modelPath.getFileName(), rank, targets.stream().map(VeraTarget::shortName).toList(), fresh.parameterCount(),
                     train.size(), train.targets(), valid == null ? "" : ", " + valid.size() + " validation", steps, batch, accum);
-            out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s; the base stays mapped)%n", mib(need), mib(max));
+            // the heap figure is what -Xmx must allow; the resident one adds the mapped base (every page of it is read
+            // each step) and the JVM's own memory, as the load report counts them
+            long resident = need + MemoryEstimate.of(model, Vera4j.describe(modelPath, threads).fileBytes(), 0).total();
+            out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s); about %s resident in all with the mapped base and the JVM%n",
+                    mib(need), mib(max), mib(resident));
             if (need > max) {
                 throw new IllegalStateException("training needs about " + mib(need) + " of heap but -Xmx allows " + mib(max)
                         + "; lower --seq or --rank, or raise -Xmx");
