@@ -55,6 +55,11 @@ public final class OsMemory {
         MUNMAP = all ? munmap : null;
     }
 
+    /** The memory {@link #allocateHuge} takes for {@code bytes}: whole 2 MB pages from 2 MB up (where it maps them). */
+    public static long footprint(long bytes) {
+        return MMAP == null || bytes < HUGE ? bytes : (bytes + HUGE - 1) & -HUGE;
+    }
+
     /** {@code bytes} of zeroed memory, 64-byte aligned, freed when {@code arena} closes. */
     public static MemorySegment allocateHuge(Arena arena, long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("negative size " + bytes);

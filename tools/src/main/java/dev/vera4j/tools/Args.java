@@ -22,10 +22,12 @@ import java.util.Map;
  */
 public final class Args {
     private final Map<String, List<String>> values;
+    private final Map<String, String> spelling;   // name -> the flag as the user wrote it, for messages
     private final List<String> positional;
 
-    private Args(Map<String, List<String>> values, List<String> positional) {
+    private Args(Map<String, List<String>> values, Map<String, String> spelling, List<String> positional) {
         this.values = values;
+        this.spelling = spelling;
         this.positional = positional;
     }
 
@@ -51,6 +53,7 @@ public final class Args {
         /** @throws UsageException on an unknown flag or a missing value */
         public Args parse(String[] argv) {
             Map<String, List<String>> values = new HashMap<>();
+            Map<String, String> spelling = new HashMap<>();
             List<String> positional = new ArrayList<>();
             boolean onlyPositional = false;
             for (int i = 0; i < argv.length; i++) {
@@ -65,6 +68,7 @@ public final class Args {
                 if (a.startsWith("--") && eq > 0) { flag = a.substring(0, eq); inline = a.substring(eq + 1); }
                 String name = names.get(flag);
                 if (name == null) throw new UsageException("unknown option '" + flag + "'");
+                spelling.put(name, flag);
                 if (takesValue.get(name)) {
                     String v = inline;
                     if (v == null) {
@@ -77,7 +81,7 @@ public final class Args {
                     values.computeIfAbsent(name, k -> new ArrayList<>()).add("true");
                 }
             }
-            return new Args(values, positional);
+            return new Args(values, spelling, positional);
         }
 
         private static boolean isNumber(String s) {
@@ -86,6 +90,9 @@ public final class Args {
     }
 
     public boolean has(String name) { return values.containsKey(name); }
+
+    /** The flag as the command line spelled it ({@code -n} or {@code --n-predict}), for messages about its value. */
+    public String flag(String name) { return spelling.getOrDefault(name, "--" + name); }
 
     /** The last value given for {@code name}, or {@code null}. */
     public String get(String name) {
@@ -111,10 +118,10 @@ public final class Args {
         if (v == null) return fallback;
         try {
             int n = Integer.parseInt(v.trim());
-            if (n < min || n > max) throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + n);
+            if (n < min || n > max) throw new UsageException(flag(name) + " must be between " + min + " and " + max + ", got " + n);
             return n;
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " expects an integer, got '" + v + "'");
+            throw new UsageException(flag(name) + " expects an integer, got '" + v + "'");
         }
     }
 
@@ -124,7 +131,7 @@ public final class Args {
         try {
             return Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " expects an integer, got '" + v + "'");
+            throw new UsageException(flag(name) + " expects an integer, got '" + v + "'");
         }
     }
 
@@ -133,10 +140,10 @@ public final class Args {
         if (v == null) return fallback;
         try {
             double d = Double.parseDouble(v.trim());
-            if (!(d >= min && d <= max)) throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + v);
+            if (!(d >= min && d <= max)) throw new UsageException(flag(name) + " must be between " + min + " and " + max + ", got " + v);
             return d;
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " expects a number, got '" + v + "'");
+            throw new UsageException(flag(name) + " expects a number, got '" + v + "'");
         }
     }
 

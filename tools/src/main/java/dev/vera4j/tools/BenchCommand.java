@@ -5,7 +5,6 @@ import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.simd.WorkerPool;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -64,21 +64,27 @@ final class BenchCommand implements Command {
                 .flag("json", "--json")
                 .parse(argv);
         if (a.has("help")) {
-            out.println("usage: vera4j bench " + usage());
+            help(out);
             return 0;
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         Path path = ModelArg.require(a, "-m MODEL", err);
         int p = a.getInt("p", 128, 0, 1 << 20), n = a.getInt("n", 64, 0, 1 << 20);
         if (p == 0 && n == 0) throw new UsageException("nothing to measure: -p and -n are both 0");
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         int reps = a.getInt("reps", 3, 1, 1000);
         long warmupNanos = a.getInt("warmup", 0, 0, 3600) * 1_000_000_000L;
         int batch = a.getInt("batch", Math.max(1, Math.min(p, 512)), 1, 1 << 16);
         KvType kv = KvOption.of(a);
         List<Result> results = new ArrayList<>();
-        try (Model model = Model.load(path, load)) {
+        List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
+        Model loaded;
+        try (Progress ignored = Progress.start("loading " + path.getFileName(), err, false)) {
+            loaded = Model.load(path, load);
+        }
+        LoadReport.printAdapters(adapters, err);
+        try (Model model = loaded) {
             int ctx = Math.max(p, n);
             if (ctx > model.config().contextLength()) {
                 throw new IllegalArgumentException(ctx + " tokens exceed the model's context length " + model.config().contextLength());
@@ -88,8 +94,8 @@ final class BenchCommand implements Command {
             SplittableRandom random = new SplittableRandom(1234);
             int[] prompt = random.ints(Math.max(p, 1), 0, model.config().vocabSize()).toArray();
             int[] gen = random.ints(Math.max(n, 1), 0, model.config().vocabSize()).toArray();
-            if (p > 0) results.add(measure("pp" + p, p, reps, warmupNanos, () -> promptPass(session, prompt)));
-            if (n > 0) results.add(measure("tg" + n, n, reps, warmupNanos, () -> generationPass(session, gen)));
+            if (p > 0) results.add(measure("pp" + p, p, reps, warmupNanos, () -> promptPass(session, prompt), err));
+            if (n > 0) results.add(measure("tg" + n, n, reps, warmupNanos, () -> generationPass(session, gen), err));
             print(out, a.has("json"), path, model, threads, results);
         }
         return 0;
@@ -97,13 +103,37 @@ final class BenchCommand implements Command {
 
     private interface Pass { long nanos(); }
 
-    private static Result measure(String name, int tokens, int reps, long warmupNanos, Pass pass) {
+    private static Result measure(String name, int tokens, int reps, long warmupNanos, Pass pass, PrintStream err) {
         // warm-up: JIT compilation and page faults stay out of the figures
+        err.printf(Locale.ROOT, "%s: warm-up%s...%n", name, warmupNanos > 0 ? " for " + warmupNanos / 1_000_000_000L + " s" : "");
         long end = System.nanoTime() + warmupNanos;
         do pass.nanos(); while (System.nanoTime() < end);
         double[] tps = new double[reps];
-        for (int r = 0; r < reps; r++) tps[r] = tokens * 1e9 / pass.nanos();
+        for (int r = 0; r < reps; r++) {
+            tps[r] = tokens * 1e9 / pass.nanos();
+            err.printf(Locale.ROOT, "%s: run %d/%d, %.2f tokens/s%n", name, r + 1, reps, tps[r]);   // progress: a run can take minutes
+        }
         return new Result(name, tokens, tps);
+    }
+
+    private void help(PrintStream out) {
+        out.println("usage: vera4j bench " + usage());
+        out.println();
+        out.println("Times prompt processing (ppP: P random tokens as batched passes) and generation (tgN: N passes of one");
+        out.println("token) after a warm-up, like llama-bench; prints tokens/s as median (min .. max) over the runs, and");
+        out.println("progress to stderr.");
+        out.println();
+        out.println("  -m, --model FILE       GGUF model");
+        out.println("  -p, --n-prompt P       prompt tokens per pp run (default 128, 0 = skip)");
+        out.println("  -n, --n-gen N          generated tokens per tg run (default 64, 0 = skip)");
+        out.println("  -r, --repetitions R    measured runs per test (default 3)");
+        out.println("  --warmup SECONDS       repeat the run this long before measuring (default 0: one run), for the settled speed");
+        out.println("  -b, --batch N          most tokens per forward pass (default min(P, 512))");
+        out.println("  --kv-type T            f16 (default) or f32 KV cache");
+        out.println("  -t, --threads N        worker threads (default: all processors)");
+        out.println(DeviceFlag.HELP);
+        out.println("  --adapter SPEC         measure with a VeRA adapter applied (FILE|PEFT_DIR[:WEIGHT], repeatable)");
+        out.println("  --json                 one JSON array of rows instead of the table");
     }
 
     private static long promptPass(Session s, int[] prompt) {

@@ -1,11 +1,10 @@
 package dev.vera4j.tools;
 
-import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Chat;
 import dev.vera4j.engine.api.LoadOptions;
+import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.tools.chat.ChatRepl;
 import dev.vera4j.tools.chat.Interrupts;
 import dev.vera4j.tools.chat.LineEditor;
@@ -32,7 +31,7 @@ final class ChatCommand implements Command {
     @Override public String name() { return "chat"; }
     @Override public String summary() { return "chat with a model (streams answers; /help inside for commands)"; }
     @Override public String usage() {
-        return "-m MODEL [--adapter FILE|PEFT_DIR[:WEIGHT]]... [--system TEXT] [--chat-template NAME] [--temp T] [--top-k K]"
+        return "-m MODEL [--adapter FILE|PEFT_DIR[:WEIGHT]]... [--system TEXT] [--chat-template NAME|FILE.jinja] [--temp T] [--top-k K]"
                 + " [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-n N] [--ctx N] [--kv-type f16|f32] [-t THREADS] [--device cpu|cuda|cuda:N] [--quiet] [--verbose]";
     }
 
@@ -47,12 +46,13 @@ final class ChatCommand implements Command {
         out.println("  -m, --model FILE       GGUF model");
         out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT (repeatable)");
         out.println("  --system TEXT          system prompt");
-        out.println("  --chat-template NAME   plain (continue text), llama-2, llama-3 or chatml instead of the model's own");
+        out.println("  --chat-template NAME   plain (continue text), llama-2, llama-3, chatml or a Jinja file instead of the model's own");
         out.println("  --temp T               temperature, 0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05");
         out.println("  --repeat-penalty R     penalty for repeated tokens (default 1 = off)");
         out.println("  --seed S               fixed seed: the same input gives the same answers");
         out.println("  -n N                   most tokens per answer (default 256, -1 = until the end)");
         out.println("  --ctx N                context length (default: the model's, at most 4096)");
+        out.println("  --kv-type T            f16 (default) or f32 KV cache");
         out.println("  -t, --threads N        worker threads (default: all processors)");
         out.println(DeviceFlag.HELP);
         out.println("  --quiet                no load report, no per-answer stats");
@@ -100,10 +100,11 @@ final class ChatCommand implements Command {
             try {
                 sampling.set(key, a.get(key));
             } catch (IllegalArgumentException e) {
-                throw new UsageException("--" + e.getMessage());
+                String m = e.getMessage();   // "n must be between ...": name the flag as it was given
+                throw new UsageException(m.startsWith(key + " ") ? a.flag(key) + m.substring(key.length()) : m);
             }
         }
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path path = ModelArg.require(a, "-m MODEL", err);
@@ -112,13 +113,14 @@ final class ChatCommand implements Command {
 
         long t0 = System.nanoTime();
         ModelInfo info = LoadReport.describe(path, threads);
+        java.util.List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
         int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
-        Vera4j model;
+        Model model;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, tty)) {
-            model = Vera4j.load(path, load);
+            model = Model.load(path, load);   // LoadReport.describe has checked the Vector API
         }
         try (model) {
-            Chat.Builder b = model.chat().contextLength(ctx).kvType(kv).system(a.get("system"));
+            Chat.Builder b = Chat.builder(model).contextLength(ctx).kvType(kv).system(a.get("system"));
             if (a.has("chat-template")) b.template(a.get("chat-template"));
             if (a.has("adapter")) b.adapter(ModelAdapter.combine(a.all("adapter").stream().map(VeraAdapters::parse).toList()));
             Chat chat;
@@ -130,7 +132,8 @@ final class ChatCommand implements Command {
             }
             if (verbose) err.printf(Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             if (!quiet) {
-                LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+                LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
+                LoadReport.printAdapters(adapters, err);
                 if (chat.templateName().equals("plain")) {
                     err.println("note: " + path.getFileName() + " has no chat template: each line continues the text"
                             + " (--chat-template llama-2|llama-3|chatml forces one)");

@@ -1,6 +1,7 @@
 package dev.vera4j.tools;
 
 import dev.vera4j.engine.api.Chat;
+import dev.vera4j.engine.api.ChatFormat;
 import dev.vera4j.engine.api.GenerateOptions;
 import dev.vera4j.engine.api.Generation;
 import dev.vera4j.engine.api.LoadOptions;
@@ -8,7 +9,6 @@ import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.simd.WorkerPool;
 
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -25,7 +25,7 @@ final class GenerateCommand implements Command {
     @Override public String name() { return "generate"; }
     @Override public String summary() { return "continue a prompt with a model (streams text; --json for ids and timings)"; }
     @Override public String usage() {
-        return "-m MODEL (-p PROMPT | -p - | -f FILE | < stdin) [--chat [--system TEXT] [--chat-template NAME]] [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
+        return "-m MODEL (-p PROMPT | -p - | -f FILE | < stdin) [--chat [--system TEXT] [--chat-template NAME|FILE.jinja]] [-n N (-1 = until the end)] [--temp T (0=greedy)] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]"
                 + " [--repeat-last-n N] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT]... [--ignore-eos]"
                 + " [--ctx N] [--batch N] [--kv-type f16|f32] [-t THREADS] [--device cpu|cuda|cuda:N] [--json] [--adapter FILE[:WEIGHT]]... [--quiet]";
     }
@@ -90,31 +90,44 @@ final class GenerateCommand implements Command {
         if (a.has("ignore-eos")) b.ignoreEndOfGeneration();
         for (String s : a.all("stop")) if (s.isEmpty()) throw new UsageException("--stop needs a non-empty string");
         GenerateOptions options = b.build();
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
         java.nio.file.Path path = ModelArg.require(a, "-m MODEL", err);
         long t0 = System.nanoTime();
         dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
-        int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
+        List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
+        int modelCtx = Math.min(4096, Math.max(1, info.contextLength()));
+        int maxTokens = options.maxTokens();
         Model loaded;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
             loaded = Model.load(path, load);
         }
         try (Model model = loaded) {
-            Session session = model.newSession(ctx, kv, a.getInt("batch", 128, 1, 1 << 16));
-            AdapterOptions.attach(session, model, a.all("adapter"));
-            // after everything that can fail, so that an error is the first line on stderr
-            if (!quiet) LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
-            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             int[] ids;
             try {
-                ids = chat ? Chat.promptIds(model, a.get("chat-template"), a.get("system"), prompt)
-                        : model.tokenizer().encode(prompt, true, true);
+                ChatFormat format = chat ? ChatFormat.forModel(model, a.get("chat-template")) : null;
+                if (chat && format.name().equals("plain") && !a.has("chat-template") && !quiet) {
+                    err.println("note: " + path.getFileName() + " has no chat template: --chat falls back to plain text"
+                            + " (--chat-template llama-2|llama-3|chatml|FILE.jinja forces one)");
+                }
+                ids = chat ? Chat.promptIds(model, a.get("chat-template"), a.get("system"), prompt) : model.tokenizer().encode(prompt, true, true);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
+            // the KV cache holds what this run can reach (prompt + -n), not the model's whole context: a short run
+            // of a 1B model would otherwise reserve 128 MiB it never touches
+            int ctx = a.getInt("ctx", ContextSize.forRun(ids.length, maxTokens, modelCtx), 1, 1 << 24);
+            int batch = a.getInt("batch", Math.min(128, Math.max(1, ids.length)), 1, 1 << 16);
+            Session session = model.newSession(ctx, kv, batch);
+            AdapterOptions.attach(session, model, a.all("adapter"));
+            // after everything that can fail, so that an error is the first line on stderr
+            if (!quiet) {
+                LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
+                LoadReport.printAdapters(adapters, err);
+            }
+            if (a.has("verbose")) err.printf(java.util.Locale.ROOT, "loaded in %.1f ms%n", (System.nanoTime() - t0) / 1e6);
             if (!json && !chat) out.print(prompt);
             Generation g = session.generate(ids, options, (id, text) -> {
                 if (!json) {
@@ -130,6 +143,8 @@ final class GenerateCommand implements Command {
                         g.timings().promptTokens(), g.timings().promptNanos() / 1e6, g.timings().promptTokensPerSecond(),
                         g.timings().generatedTokens(), g.timings().generationNanos() / 1e6, g.timings().generationTokensPerSecond(),
                         g.stopReason().name().toLowerCase());
+                long peak = MemoryEstimate.peakResident();
+                if (a.has("verbose") && peak > 0) err.println("peak resident memory: " + Numbers.bytes(peak) + " (VmHWM)");
             }
         }
         return 0;
@@ -142,7 +157,29 @@ final class GenerateCommand implements Command {
         out.println("the text to stdout; load report and timings go to stderr (--quiet: none). The prompt comes from -p TEXT,");
         out.println("-f FILE, or stdin (-p - or no -p with piped input). Sampling defaults are llama.cpp's.");
         out.println();
+        out.println("  -m, --model FILE       GGUF model");
+        out.println("  -p, --prompt TEXT      the prompt (- reads stdin); -f, --file FILE reads it from a file");
+        out.println("  --chat                 format the prompt as one user turn of the chat template (plain text without one)");
+        out.println("  --system TEXT          system prompt (with --chat)");
+        out.println("  --chat-template NAME   llama-2, llama-3, chatml, plain or a Jinja file instead of the model's (with --chat)");
+        out.println("  -n, --n-predict N      most tokens to generate (default 128, -1 = until the end or a full context)");
+        out.println("  --temp T               temperature, 0 = greedy (default 0.8)");
+        out.println("  --top-k K              keep the K likeliest tokens (default 40, 0 = all)");
+        out.println("  --top-p P              keep the likeliest tokens up to probability P (default 0.95)");
+        out.println("  --min-p P              drop tokens below P times the likeliest one's probability (default 0.05)");
+        out.println("  --repeat-penalty R     divide the logits of recent tokens by R (default 1 = off) over --repeat-last-n N (64)");
+        out.println("  --presence-penalty P   subtract P from tokens seen in the last N (default 0); --frequency-penalty F per occurrence");
+        out.println("  -s, --seed S           sampling seed (default: random; the same seed gives the same text)");
+        out.println("  --stop TEXT            stop when the text appears (repeatable; not printed)");
+        out.println("  --ignore-eos           keep generating past the end-of-generation token");
+        out.println("  -c, --ctx N            context length (default: prompt + -n, at most the model's and 4096)");
+        out.println("  -b, --batch N          most prompt tokens per forward pass (default: the prompt's, at most 128)");
+        out.println("  --kv-type T            f16 (default) or f32 KV cache");
+        out.println("  -t, --threads N        worker threads (default: all processors)");
         out.println(DeviceFlag.HELP);
+        out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT (repeatable)");
+        out.println("  --json                 print one JSON object: prompt and generated ids, text, timings, stop reason");
+        out.println("  -q, --quiet            no load report and timings; --verbose adds load time and stack traces");
         out.println();
         out.println("examples:");
         out.println("  vera4j generate -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0");

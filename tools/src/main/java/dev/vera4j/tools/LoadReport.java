@@ -5,6 +5,7 @@ import dev.vera4j.engine.api.ModelInfo;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,7 +15,7 @@ import java.util.Locale;
  *
  * <pre>{@code
  * ModelInfo info = LoadReport.describe(path, threads);
- * LoadReport.print(info, 2048, 2, err);
+ * LoadReport.print(info, 2048, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(2048, 2)), err);
  * }</pre>
  */
 final class LoadReport {
@@ -27,24 +28,27 @@ final class LoadReport {
         return info;
     }
 
-    /**
-     * Prints two lines (and a warning for a context longer than the model's).
-     *
-     * @param kvBytes bytes per cached key/value element (2 for F16, 4 for F32)
-     */
-    static void print(ModelInfo i, int contextLength, int kvBytes, PrintStream err) {
-        long kv = i.kvCacheBytes(contextLength, kvBytes);
+    /** Prints two lines (and a warning for a context longer than the model's), with {@code memory} measured after the load. */
+    static void print(ModelInfo i, int contextLength, MemoryEstimate memory, PrintStream err) {
         err.printf(Locale.ROOT, "model: %s (%s, %d layers), %s parameters, %s, %s%n", i.name(), i.architecture(), i.blockCount(),
                 Numbers.human(i.parameters()), Numbers.bytes(i.fileBytes()), i.quantization());
         // the kernels' block layouts use 8 or 16 float lanes; otherwise (or with -Dvera4j.scalar) they run scalar
         boolean vector = (i.simdLanes() == 8 || i.simdLanes() == 16) && !dev.vera4j.simd.Tuning.SCALAR;
         String simd = vector ? "SIMD " + i.simdLanes() + " float lanes (" + i.simdLanes() * 32 + "-bit)"
                 : "scalar kernels (Vector API width " + i.simdLanes() + " floats not used)";
-        err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, memory ~%s (%s mapped + %s KV cache)%n", i.threads(), simd,
-                contextLength, i.contextLength(), Numbers.bytes(i.fileBytes() + kv), Numbers.bytes(i.fileBytes()), Numbers.bytes(kv));
+        err.printf(Locale.ROOT, "run: %d threads, %s, context %d of %d, %s%n", i.threads(), simd, contextLength, i.contextLength(),
+                memory.describe());
         if (i.contextLength() > 0 && contextLength > i.contextLength()) {
             err.println("warning: context " + contextLength + " is longer than the " + i.contextLength()
                     + " the model was trained for; expect worse text past that");
+        }
+    }
+
+    /** One line per adapter: file, rank, targets, weight and size ({@code adapter: pip.vera.gguf, VeRA r=32 on q,v, weight 0.8, 12 KiB}). */
+    static void printAdapters(List<AdapterOptions.Described> adapters, PrintStream err) {
+        for (AdapterOptions.Described d : adapters) {
+            err.printf(Locale.ROOT, "adapter: %s, VeRA r=%d on %s, weight %s, %s (%s trainable values)%n", d.path(), d.rank(),
+                    String.join(",", d.targets()), (d.weight() == (int) d.weight() ? Integer.toString((int) d.weight()) : Float.toString(d.weight())), Numbers.bytes(d.bytes()), Numbers.human(d.parameters()));
         }
     }
 }

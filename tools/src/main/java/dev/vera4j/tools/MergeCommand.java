@@ -51,7 +51,7 @@ final class MergeCommand implements Command {
         AdapterLoader.Spec spec = AdapterLoader.Spec.parse(a.require("adapter", "--adapter ADAPTER"));
         Path target = a.requirePath("output", "-o OUT.gguf");
         GgmlType type = a.has("type") ? parseType(a.get("type")) : null;
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         if (target.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
             throw new UsageException("-o must differ from -m: the base is read while the output is written");
         }

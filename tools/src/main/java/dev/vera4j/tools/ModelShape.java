@@ -43,6 +43,8 @@ record ModelShape(String name, String architecture, int dim, int layers, int hea
             dense("small", "llama", 256, 2, 4, 1, 512, 512, 256, 10000f, 1e-5f, true, "spm", null, false),
             dense("tiny-llama3", "llama", 64, 2, 4, 2, 128, 1024, 512, 500000f, 1e-5f, true, "bpe", "llama-bpe", true),
             dense("tiny-qwen2", "qwen2", 64, 2, 4, 2, 128, 1024, 512, 1000000f, 1e-6f, true, "bpe", "qwen2", false),
+            // a small but real llama-3 shape (94M parameters, 1B's layer width), for memory figures measured against RSS
+            dense("mid-llama3", "llama", 1024, 4, 16, 4, 4096, 32000, 2048, 500000f, 1e-5f, true, "bpe", "llama-bpe", true),
             // the smallest llama-3 shape whose matrices are whole K-quant blocks (256), for Q4_K_M tests
             dense("small-llama3", "llama", 256, 2, 4, 2, 512, 1024, 512, 500000f, 1e-5f, true, "bpe", "llama-bpe", true),
             new ModelShape("tiny-gemma2", "gemma2", 64, 2, 4, 2, 32, 128, 512, 512, 10000f, 1e-6f, true, "spm", null, false, null, 16, 0),

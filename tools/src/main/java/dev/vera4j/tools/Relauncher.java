@@ -60,9 +60,8 @@ final class Relauncher {
     static int relaunch(String javaBin, String[] args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin);
-        cmd.add("--add-modules");
-        cmd.add("jdk.incubator.vector");
-        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.addAll(StartupCache.JVM_OPTIONS);
+        cmd.addAll(StartupCache.options(javaBin, System.getProperty("java.class.path"), System.getenv()));
         // keep the user's JVM options (-Xmx, -D...) of the parent
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (!a.startsWith("--add-modules") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) cmd.add(a);

@@ -7,7 +7,6 @@ import dev.vera4j.engine.batch.BatchConfig;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.server.OpenAiServer;
 import dev.vera4j.server.ServerConfig;
-import dev.vera4j.simd.WorkerPool;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -62,7 +61,7 @@ final class ServeCommand implements Command {
         }
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         Path path = ModelArg.require(a, "-m MODEL", err);
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         KvType kv = KvOption.of(a);
         LoadOptions load = DeviceFlag.loadOptions(a, threads);
         Path adapters = a.has("adapters") ? Path.of(a.get("adapters")) : null;
@@ -79,7 +78,8 @@ final class ServeCommand implements Command {
         BatchConfig batch = new BatchConfig(a.getInt("parallel", 4, 1, 1024), a.getInt("queue", 256, 0, 1 << 20), ctx,
                 a.getInt("prefill-chunk", 128, 1, 1 << 16), kv, Duration.ofSeconds(a.getInt("timeout", 600, 1, 86_400 * 7)));
         try (Model model = Model.load(path, load)) {
-            LoadReport.print(info, ctx, kv == KvType.F16 ? 2 : 4, err);
+            // every sequence has a cache of its own
+            LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
             err.printf(Locale.ROOT, "serve: %d sequences of %d positions (KV %s in all), queue %d, prompt chunks of %d, timeout %ds%n",
                     batch.parallel(), ctx, Numbers.bytes(batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)),
                     batch.queueCapacity(), batch.prefillChunk(), batch.timeout().toSeconds());

@@ -1,10 +1,10 @@
 package dev.vera4j.tools;
 
+import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.json.Json;
 import dev.vera4j.engine.template.ChatTemplate;
-import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.VeraConfig;
@@ -47,7 +47,7 @@ final class TrainCommand implements Command {
     @Override public String usage() {
         return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.vera.gguf [--rank R] [--targets q,v] [--lr X] "
                 + "(--steps N | --epochs N) [--seq N] [--batch B] [--seed S] [--warmup N] [--schedule constant|linear|cosine] "
-                + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume] [--log run.jsonl|run.csv] [--checkpointing]";
+                + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume | --force] [--log run.jsonl|run.csv] [--checkpointing]";
     }
 
     @Override
@@ -61,7 +61,7 @@ final class TrainCommand implements Command {
                 .value("accum", "--accum").value("seed", "--seed").value("warmup", "--warmup").value("schedule", "--schedule")
                 .value("weight-decay", "--weight-decay").value("beta1", "--beta1").value("beta2", "--beta2").value("adam-eps", "--adam-eps")
                 .value("clip", "--clip").value("eval-every", "--eval-every").value("save-every", "--save-every")
-                .flag("resume", "--resume").value("log", "--log").value("log-every", "--log-every")
+                .flag("resume", "--resume").flag("force", "--force").value("log", "--log").value("log-every", "--log-every")
                 .flag("checkpointing", "--checkpointing").value("text-mode", "--text-mode").value("chat-template", "--chat-template").value("threads", "-t", "--threads")
                 .parse(argv);
         if (a.has("help")) {
@@ -93,14 +93,16 @@ final class TrainCommand implements Command {
                 a.getDouble("adam-eps", 1e-8, 1e-30, 1), a.getDouble("weight-decay", 0, 0, 10));
         double clip = a.getDouble("clip", 1.0, 0, 1e9);
         int evalEvery = a.getInt("eval-every", 0, 0, Integer.MAX_VALUE), saveEvery = a.getInt("save-every", 0, 0, Integer.MAX_VALUE);
-        int threads = a.getInt("threads", WorkerPool.defaultThreads(), 1, 1024);
+        int threads = ThreadsOption.of(a, err);
         Dataset.TextMode mode = switch (a.get("text-mode", "documents")) {
             case "documents" -> Dataset.TextMode.DOCUMENTS;
             case "windows" -> Dataset.TextMode.WINDOWS;
             default -> throw new UsageException("--text-mode must be documents or windows");
         };
         Path checkpointPath = Path.of(output + ".ckpt");
+        if (a.has("resume") && a.has("force")) throw new UsageException("give --resume or --force, not both");
         if (a.has("resume") && !Files.exists(checkpointPath)) throw new UsageException("--resume: no checkpoint at " + checkpointPath);
+        OutputCheck.writable(output, checkpointPath, a.has("resume") || a.has("force"));
 
         try (Model model = Model.load(modelPath, threads, false)) {   // no one-token products: no regrouped Q4_0 copies
             boolean jsonl = dataPath.toString().endsWith(".jsonl") || (validPath != null && validPath.toString().endsWith(".jsonl"));
@@ -122,7 +124,11 @@ final class TrainCommand implements Command {
             out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
                     modelPath.getFileName(), rank, targets.stream().map(VeraTarget::shortName).toList(), fresh.parameterCount(),
                     train.size(), train.targets(), valid == null ? "" : ", " + valid.size() + " validation", steps, batch, accum);
-            out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s; the base stays mapped)%n", mib(need), mib(max));
+            // the heap figure is what -Xmx must allow; the resident one adds the mapped base (every page of it is read
+            // each step) and the JVM's own memory, as the load report counts them
+            long resident = need + MemoryEstimate.of(model, Vera4j.describe(modelPath, threads).fileBytes(), 0).total();
+            out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s); about %s resident in all with the mapped base and the JVM%n",
+                    mib(need), mib(max), mib(resident));
             if (need > max) {
                 throw new IllegalStateException("training needs about " + mib(need) + " of heap but -Xmx allows " + mib(max)
                         + "; lower --seq or --rank, or raise -Xmx");
@@ -183,6 +189,7 @@ final class TrainCommand implements Command {
                 }
             };
             Trainer.Result r = trainer.run(listener, stop::get);
+            if (live && r.stopped()) err.println();   // the progress line has no newline yet: the summary gets its own
             out.printf(Locale.ROOT, "%s after %d/%d steps in %s: last train loss %.4f%s; adapter written%n",
                     r.stopped() ? "stopped" : "done", r.steps(), cfg.steps(), duration(r.seconds()), r.lastLoss(),
                     Double.isNaN(r.evalLoss()) ? "" : String.format(Locale.ROOT, ", validation loss %.4f (perplexity %.3f)", r.evalLoss(), Math.exp(r.evalLoss())));
@@ -264,6 +271,7 @@ final class TrainCommand implements Command {
         out.println("  --seed S           projection seed and data order (default 0)");
         out.println("  --save-every N     also write OUT and OUT.ckpt every N steps (always at the end and on Ctrl-C)");
         out.println("  --resume           continue bit-identically from OUT.ckpt");
+        out.println("  --force            start afresh over an existing OUT / OUT.ckpt (refused otherwise)");
         out.println("  --log FILE         per-step log, JSONL (or CSV when FILE ends in .csv); --log-every N progress lines");
     }
 

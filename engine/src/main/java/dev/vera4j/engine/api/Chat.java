@@ -197,7 +197,7 @@ public final class Chat {
         private Builder(Model model) { this.model = model; }
 
         public Builder system(String text) { system = text; return this; }
-        /** A built-in template name instead of the model's own, or {@code plain} for text continuation. */
+        /** A built-in template name or a Jinja file instead of the model's own, or {@code plain} for text continuation. */
         public Builder template(String name) { template = name; return this; }
         public Builder adapter(ModelAdapter a) { adapter = a; return this; }
         /** Positions of the KV cache (default: the model's, at most 4096). */
@@ -227,7 +227,7 @@ public final class Chat {
      * The token ids of a one-turn conversation ({@code system} may be null) ending with the assistant's turn header,
      * as {@link #send} would feed them: for one-shot generation with a chat model.
      *
-     * @param template {@code null} for the model's own template, else a built-in name or {@code plain}
+     * @param template {@code null} for the model's own template, else a built-in name, {@code plain} or a Jinja file
      */
     public static int[] promptIds(Model model, String template, String system, String user) {
         List<ChatMessage> all = new ArrayList<>();

@@ -2,9 +2,12 @@ package dev.vera4j.engine.api;
 
 import dev.vera4j.engine.template.ChatMessage;
 import dev.vera4j.engine.template.ChatTemplate;
+import dev.vera4j.engine.template.ModelChatTemplate;
 import dev.vera4j.engine.tokenizer.Tokenizer;
 import dev.vera4j.gguf.GgufMetadata;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +40,8 @@ public final class ChatFormat {
     }
 
     /**
-     * The model's own template when {@code requested} is null, else a named template ({@link ChatTemplate#names()})
-     * or {@code plain}.
+     * The model's own template when {@code requested} is null, else a named template ({@link ChatTemplate#names()}),
+     * {@code plain}, or the path of a Jinja file.
      *
      * @throws IllegalArgumentException for an unknown name
      */
@@ -52,8 +55,12 @@ public final class ChatFormat {
         }
         if (requested.equals(PLAIN)) return new ChatFormat(null, PLAIN, model.tokenizer(), md);
         if (!ChatTemplate.names().contains(requested)) {
-            throw new IllegalArgumentException("unknown chat template '" + requested + "' (known: " + PLAIN + ", "
-                    + String.join(", ", ChatTemplate.names()) + ")");
+            if (!Files.isRegularFile(Path.of(requested))) {
+                throw new IllegalArgumentException("unknown chat template '" + requested + "' (known: " + PLAIN + ", "
+                        + String.join(", ", ChatTemplate.names()) + ", or a Jinja file)");
+            }
+            // a Jinja file, as `vera4j template` and `train` take
+            return new ChatFormat(ModelChatTemplate.fromFile(requested), Path.of(requested).getFileName().toString(), model.tokenizer(), md);
         }
         return new ChatFormat(ChatTemplate.named(requested), requested, model.tokenizer(), md);
     }
@@ -64,7 +71,7 @@ public final class ChatFormat {
         if (id >= 0 && id < tokenizer.vocabSize()) variables.put(variable, tokenizer.piece((int) id));
     }
 
-    /** {@code plain}, {@code model} (the model's own template) or the name of a built-in template. */
+    /** {@code plain}, {@code model} (the model's own template), the name of a built-in template or a template file's name. */
     public String name() { return name; }
 
     boolean isPlain() { return template == null; }

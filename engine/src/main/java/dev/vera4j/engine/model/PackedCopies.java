@@ -42,6 +42,7 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class PackedCopies implements AutoCloseable {
+    private static final long COPY_CHUNK = 8L << 20;
     private final WorkerPool pool;
     private final Arena arena = Arena.ofShared();
     /** The model's tensors by the address their data starts at, to name a matrix view by tensor and offset. */
@@ -94,7 +95,13 @@ public final class PackedCopies implements AutoCloseable {
     private MemorySegment inHugePages(MemorySegment copy, Weights w) {
         long bytes = w.rowBytes() * w.rows();
         MemorySegment m = OsMemory.allocateHuge(arena, bytes);
-        MemorySegment.copy(copy, 0, m, 0, bytes);
+        // in chunks, each chunk's cache-file pages released once copied: the largest matrix (a 1B model's 200 MB output
+        // matrix) is otherwise resident twice at the load's peak
+        for (long off = 0; off < bytes; off += COPY_CHUNK) {
+            long n = Math.min(COPY_CHUNK, bytes - off);
+            MemorySegment.copy(copy, off, m, off, n);
+            OsMemory.release(copy.asSlice(off, n));
+        }
         return m;
     }
 
@@ -102,6 +109,30 @@ public final class PackedCopies implements AutoCloseable {
     public int mapped() { return all.size() - packedNow.size(); }
 
     public int packedNow() { return packedNow.size(); }
+
+    /** The memory the copies take (each in whole 2 MB pages from 2 MB up, as {@link OsMemory#allocateHuge} maps them). */
+    public long residentBytes() {
+        long sum = 0;
+        for (Weights w : all.values()) sum += OsMemory.footprint(w.rowBytes() * w.rows());
+        return sum;
+    }
+
+    /**
+     * The largest copy packed by this load (0 when all came from the cache file): packing and writing the cache hold one
+     * matrix twice for a moment, which sets the first load's peak.
+     */
+    public long largestPackedNow() {
+        long max = 0;
+        for (Weights w : packedNow.values()) max = Math.max(max, OsMemory.footprint(w.rowBytes() * w.rows()));
+        return max;
+    }
+
+    /** The bytes of the model file the copies stand for: their mapped pages leave resident memory once copied. */
+    public long sourceBytes() {
+        long sum = 0;
+        for (Weights w : all.values()) sum += w.data().byteSize();
+        return sum;
+    }
 
     /** The cache file, or null without a cache folder. */
     public Path cacheFile() { return cacheFile; }

@@ -46,7 +46,13 @@ public record ModelChatTemplate(ChatTemplate template, String bosToken, String e
         return new ModelChatTemplate(template, tokenText(md, "tokenizer.ggml.bos_token_id"), tokenText(md, "tokenizer.ggml.eos_token_id"));
     }
 
-    private static ChatTemplate fromFile(String path) {
+    /**
+     * Parses the Jinja template in the file at {@code path}.
+     *
+     * @throws IllegalArgumentException when it is neither a built-in name nor a file (the message lists the names)
+     * @throws TemplateException        when the template does not parse
+     */
+    public static ChatTemplate fromFile(String path) {
         Path file = Path.of(path);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("chat template '" + path + "' is neither a built-in template ("

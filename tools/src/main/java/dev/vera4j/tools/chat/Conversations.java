@@ -40,7 +40,7 @@ public final class Conversations {
     }
 
     /**
-     * Reads the messages of {@code file}.
+     * Reads the messages of {@code file}: an object with a {@code "messages"} array, or the bare array.
      *
      * @throws IllegalArgumentException naming the file and the problem when it is not such a JSON document
      */
@@ -57,9 +57,9 @@ public final class Conversations {
         } catch (JsonException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
-        if (!(root instanceof Map<?, ?> map) || !(map.get("messages") instanceof List<?> list)) {
-            throw new IllegalArgumentException(file + ": expected an object with a \"messages\" array");
-        }
+        // a bare array is what `vera4j template --messages` takes too
+        List<?> list = root instanceof List<?> l ? l : root instanceof Map<?, ?> map && map.get("messages") instanceof List<?> l ? l : null;
+        if (list == null) throw new IllegalArgumentException(file + ": expected an array of messages or an object with a \"messages\" array");
         List<ChatMessage> out = new ArrayList<>();
         for (Object o : list) {
             if (!(o instanceof Map<?, ?> m) || !(m.get("role") instanceof String role) || !(m.get("content") instanceof String content)) {

@@ -1,0 +1,57 @@
+package dev.vera4j.tools;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The AOT cache's name, its switch, and the default context of a one-shot run. */
+class StartupCacheTest {
+    @TempDir Path dir;
+
+    private static String java() { return Path.of(System.getProperty("java.home"), "bin", "java").toString(); }
+
+    @Test
+    void cacheNameFollowsTheJarAndTheJdk() throws Exception {
+        Path jar = dir.resolve("vera4j.jar");
+        Files.write(jar, new byte[123]);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(1_700_000_000_000L));
+        Map<String, String> env = Map.of("VERA4J_CACHE", dir.resolve("cache").toString());
+        Path f = StartupCache.file(java(), jar, env);
+        long javaTime = Files.getLastModifiedTime(Path.of(java()).toRealPath()).toMillis() / 1000;
+        assertEquals(dir.resolve("cache/aot/vera4j-123-1700000000-" + javaTime + ".aot"), f);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(1_700_000_001_000L));
+        assertNotEquals(f, StartupCache.file(java(), jar, env), "a rebuilt jar gets a new cache");
+        assertNull(StartupCache.file(java(), dir.resolve("missing.jar"), env));
+    }
+
+    @Test
+    void usedWhenPresentSkippedWhenOffOrFailed() throws Exception {
+        Path jar = dir.resolve("vera4j.jar");
+        Files.write(jar, new byte[10]);
+        Map<String, String> env = Map.of("VERA4J_CACHE", dir.toString());
+        Path f = StartupCache.file(java(), jar, env);
+        Files.createDirectories(f.getParent());
+        Files.write(f, new byte[1]);
+        assertEquals(List.of("-XX:AOTCache=" + f), StartupCache.options(java(), jar.toString(), env));
+        assertEquals(List.of(), StartupCache.options(java(), jar.toString(), Map.of("VERA4J_CACHE", dir.toString(), "VERA4J_AOT", "off")));
+        assertEquals(List.of(), StartupCache.options(java(), jar + java.io.File.pathSeparator + "other.jar", env), "a class path, not the jar");
+        Files.delete(f);
+        Files.write(Path.of(f + ".failed"), new byte[1]);
+        assertEquals(List.of(), StartupCache.options(java(), jar.toString(), env), "a failed attempt is not retried at every start");
+    }
+
+    @Test
+    void oneShotContextIsPromptPlusTokens() {
+        assertEquals(25, ContextSize.forRun(9, 16, 4096));
+        assertEquals(4096, ContextSize.forRun(9, Integer.MAX_VALUE, 4096), "-n -1 keeps the full default");
+        assertEquals(512, ContextSize.forRun(500, 100, 512), "never past the cap");
+        assertEquals(1, ContextSize.forRun(0, 0, 4096));
+    }
+}
