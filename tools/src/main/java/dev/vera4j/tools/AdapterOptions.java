@@ -3,14 +3,12 @@ package dev.vera4j.tools;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.vera.AdapterLoader;
-import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
-import dev.vera4j.vera.VeraAdapter;
 import java.util.List;
 
 /**
- * The {@code --adapter FILE[:WEIGHT]} option of commands that run a model: each adapter (a vera4j adapter GGUF or a
- * PEFT directory) is checked against the model and applied to the session, scaled by its weight.
+ * The {@code --adapter FILE[:WEIGHT]} option of commands that run a model: each adapter (a vera4j VeRA GGUF, a
+ * llama.cpp LoRA GGUF, or a PEFT VeRA or LoRA directory; several stack) is checked against the model and applied to the session, scaled by its weight.
  *
  * <pre>{@code
  * AdapterOptions.attach(session, model, a.all("adapter"));   // vera4j generate ... --adapter style.gguf:0.8
@@ -19,14 +17,13 @@ import java.util.List;
 final class AdapterOptions {
     private AdapterOptions() {}
 
-    /** Adds one {@link VeraAdapter} per spec to {@code session}; nothing when {@code specs} is empty. */
+    /** Adds one hook per spec (VeRA or LoRA, {@link AdapterLoader#hook}) to {@code session}; nothing when {@code specs} is empty. */
     static void attach(Session session, Model model, List<String> specs) {
         if (specs.isEmpty()) return;
         BaseFingerprint base = BaseFingerprint.of(model.path());
         for (String text : specs) {
             AdapterLoader.Spec spec = AdapterLoader.Spec.parse(text);
-            AdapterWeights w = AdapterLoader.prepare(spec.path(), base, false);
-            session.addHook(new VeraAdapter(w, session.batchSize(), spec.weight(), model.pool()));
+            session.addHook(AdapterLoader.hook(spec.path(), base, session.batchSize(), spec.weight(), model.pool()));
         }
     }
 }
