@@ -72,7 +72,7 @@ public final class LoraHook implements LinearHook {
 
     @Override
     public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
-        LoraWeights.Part p = w.part(site);
+        LoraWeights.Part p = site.kind().expert() ? null : w.part(site.layer(), site.kind());
         if (p == null) return;
         LoraMatrices m = p.layer();
         if (inDim != m.in() || outDim != p.rows()) {

@@ -86,6 +86,12 @@ public final class LoraWeights {
         return parts[site.layer()][site.kind().ordinal()];
     }
 
+    /** The adapted rows of site {@code kind} (not an expert's) of block {@code layer}, or {@code null}; allocates nothing. */
+    public Part part(int layer, LinearSite.Kind kind) {
+        if (layer < 0 || layer >= parts.length || kind.expert()) return null;
+        return parts[layer][kind.ordinal()];
+    }
+
     /** The largest rank of any layer. */
     public int maxRank() { return maxRank; }
 

@@ -17,7 +17,9 @@ import dev.vera4j.vera.lora.LoraWeights;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -42,11 +44,14 @@ public final class TrainableLora implements Trainable {
     private final List<LoraMatrices> layers = new ArrayList<>();
     /** Per layer: A, Bᵀ (live, the arrays the hook reads) and their gradients. */
     private final List<float[]> a = new ArrayList<>(), bt = new ArrayList<>(), gradA = new ArrayList<>(), gradBt = new ArrayList<>();
+    /** Each layer's index in the lists (by identity: records of arrays compare slowly). */
+    private final Map<LoraMatrices, Integer> indexOf = new IdentityHashMap<>();
 
     private TrainableLora(LoraFile file, BaseFingerprint base) {
         this.file = file;
         this.weights = LoraWeights.prepare(file, base, "adapter", false);
         for (LoraMatrices m : file.sites().values()) {
+            indexOf.put(m, layers.size());
             layers.add(m);
             LoraWeights.Part p = weights.part(new LinearSite(m.site().layer(), m.site().target().kinds().getFirst()));
             a.add(p.aRows().data());
@@ -159,9 +164,9 @@ public final class TrainableLora implements Trainable {
 
         @Override
         public void backward(int layer, LinearSite.Kind kind, int expert, float[] x, float[] dy, float[] dx, int n, int in, int out) {
-            LoraWeights.Part p = weights.part(new LinearSite(layer, kind, kind.expert() ? expert : LinearSite.NO_EXPERT));
+            LoraWeights.Part p = weights.part(layer, kind);
             if (p == null) return;
-            int index = layers.indexOf(p.layer());
+            int index = indexOf.get(p.layer());
             float[] ga = gradA.get(index), gbt = gradBt.get(index);
             LoraMatrices m = p.layer();
             int r = m.rank(), stride = m.out(), off = p.offset();

@@ -126,6 +126,20 @@ class LoraBackwardTest {
         }
     }
 
+    /** The steady state of forward + backward with a LoRA allocates nothing on the training thread. */
+    @Test
+    void backwardAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int n = ref.tokens().length - 1;
+        long allocated = -1;
+        for (int round = 0; round < 60 && allocated != 0; round++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 5; i++) backward.run(ref.tokens(), n, ref.mask(), 0f);
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertEquals(0, allocated, "bytes allocated by 5 forward+backward passes in the steady state");
+    }
+
     /** A fresh adapter changes nothing (B = 0) and its first step gives B a gradient only. */
     @Test
     void freshAdapterStartsFromTheBase() {
