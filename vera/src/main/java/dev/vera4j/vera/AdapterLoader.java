@@ -65,7 +65,8 @@ public final class AdapterLoader {
 
     /**
      * Checks cheaply that the adapter at {@code path} was made for {@code base}, without preparing it: a GGUF's
-     * recorded base (metadata only), a PEFT directory's vector sizes against the base's layers.
+     * recorded base (metadata only), a PEFT directory's vector sizes against the base's layers. LoRA adapters are refused
+     * with a one-line reason (the {@link AdapterCache} holds VeRA adapters only).
      *
      * <pre>{@code
      * for (Path p : adapters) AdapterLoader.check(p, base);   // one clear error per adapter that does not fit
@@ -74,6 +75,10 @@ public final class AdapterLoader {
      * @throws IllegalArgumentException naming the adapter and the problem
      */
     public static void check(Path path, BaseFingerprint base) {
+        if (kind(path) == Kind.LORA) {
+            prepareLora(path, base, false);   // a wrong base says so first
+            throw new IllegalArgumentException("adapter " + path + " is a LoRA adapter; the adapter cache serves VeRA adapters only so far");
+        }
         if (Files.isDirectory(path)) {
             PeftVeraAdapter p = PeftImporter.read(path);
             int[] dims = base.projectionDims(p.targets());
