@@ -5,9 +5,9 @@ Pip stories and the Captain Moss stories of make_style_corpus.py), VeRA at r in 
 trainable parameters, adapter file size, final validation loss, training tokens/s and peak resident memory (GNU time's
 maximum RSS of the training process).
 
-Usage (after `mvn -B -DskipTests package`):
+Usage (after `mvn -B -DskipTests package`; JDK 25 as `java`):
   python3 scripts/lora_vs_vera.py [--jar tools/target/vera4j.jar] [--shared ../shared] [--steps 40] [--threads 1]
-      [--work /tmp/lora-vs-vera] > table.md
+      [--work /tmp/lora-vs-vera] [--batch 8] [--valid-stories N] > table.md
 Only the Python standard library and GNU time (/usr/bin/time) are needed.
 """
 import argparse
@@ -23,7 +23,8 @@ TARGETS = "q,k,v,o,gate,up,down"
 
 
 def train(args, method, rank, data, valid, out, lr, steps):
-    cmd = ["/usr/bin/time", "-f", "maxrss_kb=%M", "java", "-jar", args.jar, "train", "-m", args.model, "--data", data,
+    cmd = ["/usr/bin/time", "-f", "maxrss_kb=%M", "java", "--add-modules", "jdk.incubator.vector",
+           "--enable-native-access=ALL-UNNAMED", "-cp", args.jar, "dev.vera4j.tools.Main", "train", "-m", args.model, "--data", data,
            "--valid", valid, "-o", out, "--method", method, "--rank", str(rank), "--targets", TARGETS, "--lr", str(lr),
            "--seq", str(args.seq), "--batch", str(args.batch), "--steps", str(steps), "--seed", "0",
            "-t", str(args.threads), "--log-every", "1"]
@@ -45,8 +46,11 @@ def main():
     ap.add_argument("--work", default="/tmp/lora-vs-vera")
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--valid-stories", type=int, default=0, help="validate on the first N stories only (0: all)")
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--vera-lr", type=float, default=None, help="VeRA's learning rate (default --lr; the paper uses larger ones for VeRA)")
+    ap.add_argument("--methods", default="vera,lora", help="which methods to run, e.g. vera")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     args.model = os.path.join(args.shared, "models", "stories260K.gguf")
@@ -55,18 +59,30 @@ def main():
     ft = os.path.join(args.shared, "testdata", "finetune")
     corpora = [("pip", os.path.join(ft, "pip-stories.train.txt"), os.path.join(ft, "pip-stories.valid.txt")),
                ("moss", os.path.join(args.work, "moss-stories.train.txt"), os.path.join(args.work, "moss-stories.valid.txt"))]
-    print(f"stories260K, targets {TARGETS}, {args.steps} steps of {args.batch} x seq {args.seq}, AdamW lr {args.lr}, "
-          f"seed 0, {args.threads} thread(s)\n")
+    if args.valid_stories > 0:
+        cut = []
+        for name, data, valid in corpora:
+            stories = open(valid).read().strip().split("\n\n")[:args.valid_stories]
+            path = os.path.join(args.work, f"{name}.valid-{args.valid_stories}.txt")
+            open(path, "w").write("\n\n".join(stories) + "\n")
+            cut.append((name, data, path))
+        corpora = cut
+    print(f"stories260K, targets {TARGETS}, {args.steps} steps of {args.batch} x seq {args.seq}, AdamW lr {args.lr} (VeRA {args.vera_lr or args.lr}), "
+          f"seed 0, {args.threads} thread(s), validation on "
+          f"{args.valid_stories if args.valid_stories else 'all'} stories per corpus\n")
     print("| corpus | method | r | trainable params | adapter file | base valid loss | final valid loss | train tok/s | peak RSS |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, data, valid in corpora:
         # the base model's loss: a VeRA run with learning rate 0 leaves λ_b = 0, so the adapter changes nothing
         base = train(args, "vera", 64, data, valid, os.path.join(args.work, f"{name}-base.gguf"), 0.0, 1)["loss"]
         for method, ranks in (("vera", VERA_RANKS), ("lora", LORA_RANKS)):
+            if method not in args.methods.split(","):
+                continue
+            lr = args.vera_lr if method == "vera" and args.vera_lr is not None else args.lr
             for r in ranks:
                 out = os.path.join(args.work, f"{name}-{method}-r{r}.gguf")
-                m = train(args, method, r, data, valid, out, args.lr, args.steps)
-                print(f"| {name} | {'VeRA' if method == 'vera' else 'LoRA'} | {r} | {m['params']:,} | {m['size'] / 1024:.1f} KiB | "
+                m = train(args, method, r, data, valid, out, lr, args.steps)
+                print(f"| {name} | {'VeRA' if method == 'vera' else 'LoRA'} (lr {lr:g}) | {r} | {m['params']:,} | {m['size'] / 1024:.1f} KiB | "
                       f"{base:.4f} | {m['loss']:.4f} | {m['tok_s']:.0f} | {m['rss_mib']:.0f} MiB |", flush=True)
 
 
