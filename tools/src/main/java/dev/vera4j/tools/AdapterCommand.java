@@ -3,6 +3,10 @@ package dev.vera4j.tools;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.vera.AdapterFile;
+import dev.vera4j.vera.AdapterLoader;
+import dev.vera4j.vera.lora.LoraFile;
+import dev.vera4j.vera.lora.LoraMatrices;
+import dev.vera4j.vera.peft.PeftLora;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.PeftAdapters;
@@ -25,9 +29,9 @@ import java.util.stream.Collectors;
  */
 final class AdapterCommand implements Command {
     @Override public String name() { return "adapter"; }
-    @Override public String summary() { return "import, export or describe VeRA adapters (PEFT directories <-> GGUF)"; }
+    @Override public String summary() { return "import, export or describe VeRA and LoRA adapters (PEFT directories <-> GGUF)"; }
     @Override public String usage() {
-        return "import PEFT_DIR -m BASE.gguf -o ADAPTER.gguf [--type F32|F16] | export ADAPTER.gguf -o PEFT_DIR [--save-projection] | info ADAPTER [-m BASE.gguf]";
+        return "import PEFT_DIR -m BASE.gguf -o ADAPTER.gguf [--type F32|F16] | export ADAPTER.gguf -o PEFT_DIR [--save-projection] [-m BASE.gguf] | info ADAPTER [-m BASE.gguf]";
     }
 
     @Override
@@ -65,6 +69,13 @@ final class AdapterCommand implements Command {
             default -> throw new UsageException("--type must be F32 or F16, got '" + a.get("type") + "'");
         };
         BaseFingerprint base = BaseFingerprint.of(model);
+        if (Files.isDirectory(dir) && PeftLora.isLora(dir)) {
+            LoraFile lora = PeftLora.read(dir).toLoraFile(base);
+            write(() -> lora.write(target, type));
+            out.println("imported LoRA " + dir + " -> " + target + " (" + lora.sites().size() + " adapted projections, "
+                    + lora.parameterCount() + " parameters, " + size(target) + "; llama.cpp reads it with --lora)");
+            return 0;
+        }
         AdapterFile adapter = PeftAdapters.fromPeft(PeftImporter.read(dir), base);
         AdapterWeights.prepare(adapter, base, dir.toString(), false);   // fails now, not at first use, if it does not fit
         write(() -> adapter.write(target, type));
@@ -75,6 +86,17 @@ final class AdapterCommand implements Command {
 
     private static int export(Path file, Args a, PrintStream out) {
         Path dir = a.requirePath("output", "-o PEFT_DIR");
+        if (AdapterLoader.kind(file) == AdapterLoader.Kind.LORA) {
+            if (Files.isDirectory(file)) throw new UsageException("export takes a GGUF adapter; " + file + " is a PEFT directory already");
+            LoraFile lora = LoraFile.read(file);
+            BaseFingerprint base = a.has("model") ? BaseFingerprint.of(a.requirePath("model", "-m")) : lora.base().orElseThrow(() ->
+                    new UsageException(file + " does not record its base model (made by llama.cpp?): give it with -m BASE.gguf"));
+            lora.requireFits(base, file.toString(), a.has("force"));
+            PeftLora peft = PeftLora.of(lora, base);
+            write(() -> peft.write(dir));
+            out.println("exported LoRA " + file + " -> " + dir);
+            return 0;
+        }
         AdapterFile adapter = AdapterFile.read(file);
         PeftVeraAdapter peft = PeftAdapters.toPeft(adapter, a.has("saveProjection"));
         write(() -> {
@@ -86,6 +108,7 @@ final class AdapterCommand implements Command {
     }
 
     private static int info(Path path, Args a, PrintStream out) {
+        if (AdapterLoader.kind(path) == AdapterLoader.Kind.LORA) return loraInfo(path, a, out);
         if (Files.isDirectory(path)) {
             PeftVeraAdapter p = PeftImporter.read(path);
             long params = p.lambdas().values().stream().mapToLong(l -> l.out() + l.rank()).sum();
@@ -122,6 +145,38 @@ final class AdapterCommand implements Command {
         return 0;
     }
 
+    private static int loraInfo(Path path, Args a, PrintStream out) {
+        boolean dir = Files.isDirectory(path);
+        java.util.Collection<LoraMatrices> sites;
+        String head;
+        if (dir) {
+            PeftLora p = PeftLora.read(path);
+            sites = p.sites().values();
+            head = "PEFT LoRA adapter " + path + " (r " + p.config().get("r") + ", lora_alpha " + p.config().get("lora_alpha")
+                    + (Boolean.TRUE.equals(p.config().get("use_rslora")) ? ", rsLoRA" : "") + ")";
+        } else {
+            LoraFile f = LoraFile.read(path);
+            sites = f.sites().values();
+            String storage;
+            try (GgufFile g = GgufFile.open(path)) {
+                storage = g.tensors().values().iterator().next().type().name();
+            }
+            head = "LoRA adapter " + path + " (" + size(path) + ", A/B as " + storage + ")\n  base: "
+                    + f.base().map(BaseFingerprint::describe).orElse(f.architecture() + " (no fingerprint recorded: checked by shape only)");
+        }
+        out.println(head);
+        out.println("  r: " + sites.stream().map(m -> String.valueOf(m.rank())).distinct().collect(Collectors.joining(", "))
+                + ", scale (alpha/r): " + sites.stream().map(m -> String.valueOf(m.scale())).distinct().collect(Collectors.joining(", ")));
+        out.println("  targets: " + targets(sites.stream().map(m -> m.site().target().shortName()).distinct().toList()));
+        out.println("  layers: " + sites.stream().map(m -> m.site().layer()).distinct().sorted().toList());
+        out.println("  trainable parameters: " + sites.stream().mapToLong(LoraMatrices::parameterCount).sum() + " (" + sites.size() + " adapted projections)");
+        if (a.has("model")) {
+            AdapterLoader.prepareLora(path, BaseFingerprint.of(a.requirePath("model", "-m")), a.has("force"));
+            out.println("  fits " + a.get("model"));
+        }
+        return 0;
+    }
+
     private static String targets(java.util.List<String> names) {
         return names.stream().collect(Collectors.joining(", "));
     }
@@ -148,12 +203,14 @@ final class AdapterCommand implements Command {
     private void printHelp(PrintStream out) {
         out.println("usage: vera4j adapter " + usage().replace(" | ", "\n       vera4j adapter "));
         out.println();
-        out.println("  import PEFT_DIR -m BASE.gguf -o ADAPTER.gguf   convert a PEFT VeRA adapter (adapter_config.json +");
-        out.println("                                                 adapter_model.safetensors) made for BASE");
+        out.println("  import PEFT_DIR -m BASE.gguf -o ADAPTER.gguf   convert a PEFT VeRA or LoRA adapter (adapter_config.json +");
+        out.println("                                                 adapter_model.safetensors) made for BASE; a LoRA becomes");
+        out.println("                                                 a llama.cpp LoRA GGUF (q/k rows permuted as the base's)");
         out.println("      --type F32|F16     how λ vectors are stored (default F32)");
         out.println("  export ADAPTER.gguf -o PEFT_DIR                write a PEFT adapter directory; an imported adapter");
         out.println("                                                 comes back byte for byte");
         out.println("      --save-projection  include vera_A/vera_B (for adapters made by vera4j)");
+        out.println("      -m BASE.gguf       the base of a LoRA GGUF that does not record it (llama.cpp's)");
         out.println("  info ADAPTER [-m BASE.gguf] [--force]          configuration and parameter count of a GGUF adapter");
         out.println("                                                 or PEFT directory; with -m, check it fits BASE");
         out.println("                                                 (--force accepts a base whose fingerprint differs)");

@@ -4,10 +4,10 @@ import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.AdapterLoader;
-import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
-import dev.vera4j.vera.VeraAdapter;
 import dev.vera4j.vera.VeraTarget;
+import dev.vera4j.vera.lora.LoraFile;
+import dev.vera4j.vera.lora.LoraMatrices;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,9 +18,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The {@code --adapter FILE[:WEIGHT]} option of commands that run a model: each adapter (a vera4j adapter GGUF or a
- * PEFT directory) is checked against the model file before the model loads ({@link #check}: the base's fingerprint
- * comes from its header and a few sampled bytes), then applied to the session, scaled by its weight.
+ * The {@code --adapter FILE[:WEIGHT]} option of commands that run a model: each adapter (a vera4j VeRA GGUF, a
+ * llama.cpp LoRA GGUF, or a PEFT VeRA or LoRA directory; several stack) is checked against the model file before the
+ * model loads ({@link #check}: the base's fingerprint comes from its header and a few sampled bytes), then applied to
+ * the session, scaled by its weight.
  *
  * <pre>{@code
  * List<AdapterOptions.Described> adapters = AdapterOptions.check(modelPath, a.all("adapter"));   // before Model.load
@@ -30,8 +31,8 @@ import java.util.stream.Stream;
 final class AdapterOptions {
     private AdapterOptions() {}
 
-    /** What the load report says about one adapter: where it is, its rank, targets, weight and size on disk. */
-    record Described(Path path, int rank, List<String> targets, float weight, long bytes, long parameters) {}
+    /** What the load report says about one adapter: where it is, its method (VeRA or LoRA), its rank, targets, weight and size on disk. */
+    record Described(Path path, String method, int rank, List<String> targets, float weight, long bytes, long parameters) {}
 
     /**
      * Parses each spec and checks that its adapter was made for the model at {@code model}, reading only the model's
@@ -46,10 +47,19 @@ final class AdapterOptions {
         List<Described> out = new ArrayList<>();
         for (String text : specs) {
             AdapterLoader.Spec spec = parse(text);
-            AdapterLoader.check(spec.path(), base);
-            AdapterFile f = AdapterLoader.read(spec.path(), base);
-            out.add(new Described(spec.path(), f.config().rank(), f.config().targets().stream().map(VeraTarget::shortName).toList(),
-                    spec.weight(), bytes(spec.path()), f.parameterCount()));
+            out.add(switch (AdapterLoader.kind(spec.path())) {
+                case LORA -> {
+                    LoraFile f = AdapterLoader.prepareLora(spec.path(), base, false).file();
+                    yield new Described(spec.path(), "LoRA", f.sites().values().stream().mapToInt(LoraMatrices::rank).max().orElse(0),
+                            f.sites().keySet().stream().map(s -> s.target().shortName()).distinct().toList(), spec.weight(), bytes(spec.path()), f.parameterCount());
+                }
+                case VERA -> {
+                    AdapterLoader.check(spec.path(), base);
+                    AdapterFile f = AdapterLoader.read(spec.path(), base);
+                    yield new Described(spec.path(), "VeRA", f.config().rank(), f.config().targets().stream().map(VeraTarget::shortName).toList(),
+                            spec.weight(), bytes(spec.path()), f.parameterCount());
+                }
+            });
         }
         return out;
     }
@@ -73,14 +83,13 @@ final class AdapterOptions {
         return spec;
     }
 
-    /** Adds one {@link VeraAdapter} per spec to {@code session}; nothing when {@code specs} is empty. */
+    /** Adds one hook per spec (VeRA or LoRA, {@link AdapterLoader#hook}) to {@code session}; nothing when {@code specs} is empty. */
     static void attach(Session session, Model model, List<String> specs) {
         if (specs.isEmpty()) return;
         BaseFingerprint base = BaseFingerprint.of(model.path());
         for (String text : specs) {
             AdapterLoader.Spec spec = parse(text);
-            AdapterWeights w = AdapterLoader.prepare(spec.path(), base, false);
-            session.addHook(new VeraAdapter(w, session.batchSize(), spec.weight(), model.pool()));
+            session.addHook(AdapterLoader.hook(spec.path(), base, session.batchSize(), spec.weight(), model.pool()));
         }
     }
 

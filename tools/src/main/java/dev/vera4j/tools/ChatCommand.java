@@ -44,7 +44,7 @@ final class ChatCommand implements Command {
         out.println("a trailing \\ or a paste for several lines in one turn; Ctrl-C clears the line, twice on an empty line exits.");
         out.println();
         out.println("  -m, --model FILE       GGUF model");
-        out.println("  --adapter SPEC         VeRA adapter: a vera4j adapter GGUF or a PEFT directory, optional :WEIGHT (repeatable)");
+        out.println("  --adapter SPEC         VeRA or LoRA adapter: a GGUF (llama.cpp LoRA files too) or a PEFT directory, optional :WEIGHT (repeatable: they stack)");
         out.println("  --system TEXT          system prompt");
         out.println("  --chat-template NAME   plain (continue text), llama-2, llama-3, chatml or a Jinja file instead of the model's own");
         out.println("  --temp T               temperature, 0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05");

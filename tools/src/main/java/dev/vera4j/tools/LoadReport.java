@@ -47,7 +47,7 @@ final class LoadReport {
     /** One line per adapter: file, rank, targets, weight and size ({@code adapter: pip.vera.gguf, VeRA r=32 on q,v, weight 0.8, 12 KiB}). */
     static void printAdapters(List<AdapterOptions.Described> adapters, PrintStream err) {
         for (AdapterOptions.Described d : adapters) {
-            err.printf(Locale.ROOT, "adapter: %s, VeRA r=%d on %s, weight %s, %s (%s trainable values)%n", d.path(), d.rank(),
+            err.printf(Locale.ROOT, "adapter: %s, %s r=%d on %s, weight %s, %s (%s trainable values)%n", d.path(), d.method(), d.rank(),
                     String.join(",", d.targets()), (d.weight() == (int) d.weight() ? Integer.toString((int) d.weight()) : Float.toString(d.weight())), Numbers.bytes(d.bytes()), Numbers.human(d.parameters()));
         }
     }

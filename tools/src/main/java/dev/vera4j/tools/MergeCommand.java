@@ -6,6 +6,7 @@ import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.vera.AdapterLoader;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
+import dev.vera4j.vera.lora.LoraWeights;
 import dev.vera4j.vera.merge.Merger;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,7 +20,7 @@ import java.util.Locale;
  */
 final class MergeCommand implements Command {
     @Override public String name() { return "merge"; }
-    @Override public String summary() { return "fold a VeRA adapter into a model's weights, writing a new GGUF"; }
+    @Override public String summary() { return "fold a VeRA or LoRA adapter into a model's weights, writing a new GGUF"; }
     @Override public String usage() { return "-m BASE.gguf --adapter ADAPTER[:WEIGHT] -o OUT.gguf [--type F32|F16|BF16|Q8_0|...] [--threads N] [--force]"; }
 
     @Override
@@ -36,8 +37,9 @@ final class MergeCommand implements Command {
         if (a.has("help")) {
             out.println("usage: vera4j merge " + usage());
             out.println();
-            out.println("Writes BASE with W + weight * diag(λ_b)·B·diag(λ_d)·A in every adapted weight; all other tensors");
-            out.println("and the metadata are copied unchanged. ADAPTER is a vera4j adapter file or a PEFT directory.");
+            out.println("Writes BASE with W + weight * diag(λ_b)·B·diag(λ_d)·A (VeRA) or W + weight * scale·B·A (LoRA) in every");
+            out.println("adapted weight; all other tensors and the metadata are copied unchanged. ADAPTER is a VeRA or LoRA");
+            out.println("GGUF (llama.cpp's LoRA files too) or a PEFT directory.");
             out.println();
             out.println("  --adapter A[:W]  the adapter, optionally scaled by W (default 1; -1 takes a merged adapter out)");
             out.println("  --type T         type of the merged weights (default: each weight keeps its own type)");
@@ -57,12 +59,21 @@ final class MergeCommand implements Command {
         }
         long start = System.nanoTime();
         try (GgufFile base = GgufFile.open(model); WorkerPool pool = new WorkerPool(threads)) {
-            AdapterWeights w = AdapterLoader.prepare(spec.path(), BaseFingerprint.of(base), a.has("force"));
+            BaseFingerprint fp = BaseFingerprint.of(base);
+            int adapted;
             try (Progress p = Progress.start("merging into " + target.getFileName(), err, System.console() != null)) {
-                new Merger(pool).merge(base, w, spec.weight(), type, target);
+                if (AdapterLoader.kind(spec.path()) == AdapterLoader.Kind.LORA) {
+                    LoraWeights w = AdapterLoader.prepareLora(spec.path(), fp, a.has("force"));
+                    new Merger(pool).merge(base, w, spec.weight(), type, target);
+                    adapted = w.file().sites().size();
+                } else {
+                    AdapterWeights w = AdapterLoader.prepare(spec.path(), fp, a.has("force"));
+                    new Merger(pool).merge(base, w, spec.weight(), type, target);
+                    adapted = w.file().lambdas().size();
+                }
             }
             out.printf(Locale.ROOT, "merged %s (weight %s, %d adapted projections) into %s -> %s in %.1f s%n", spec.path(), spec.weight(),
-                    w.file().lambdas().size(), model, target, (System.nanoTime() - start) / 1e9);
+                    adapted, model, target, (System.nanoTime() - start) / 1e9);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }

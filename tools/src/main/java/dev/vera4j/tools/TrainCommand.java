@@ -15,7 +15,10 @@ import dev.vera4j.vera.train.Checkpoint;
 import dev.vera4j.vera.train.Dataset;
 import dev.vera4j.vera.train.Schedule;
 import dev.vera4j.vera.train.TrainConfig;
+import dev.vera4j.vera.lora.LoraFile;
+import dev.vera4j.vera.train.Trainable;
 import dev.vera4j.vera.train.TrainableLambdas;
+import dev.vera4j.vera.train.TrainableLora;
 import dev.vera4j.vera.train.Trainer;
 
 import java.io.IOException;
@@ -43,9 +46,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class TrainCommand implements Command {
     @Override public String name() { return "train"; }
-    @Override public String summary() { return "fine-tune a VeRA adapter (λ_b, λ_d) on text or JSONL data"; }
+    @Override public String summary() { return "fine-tune a VeRA (λ_b, λ_d) or LoRA (A, B) adapter on text or JSONL data"; }
     @Override public String usage() {
-        return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.vera.gguf [--rank R] [--targets q,v] [--lr X] "
+        return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.gguf [--method vera|lora] [--rank R] [--alpha A] [--targets q,v] [--lr X] "
                 + "(--steps N | --epochs N) [--seq N] [--batch B] [--seed S] [--warmup N] [--schedule constant|linear|cosine] "
                 + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume | --force] [--log run.jsonl|run.csv] [--checkpointing]";
     }
@@ -55,6 +58,7 @@ final class TrainCommand implements Command {
         Args a = new Args.Spec()
                 .flag("help", "-h", "--help")
                 .value("model", "-m", "--model").value("data", "--data").value("valid", "--valid").value("output", "-o", "--output")
+                .value("method", "--method").value("alpha", "--alpha").value("dropout", "--dropout")
                 .value("rank", "-r", "--rank").value("targets", "--targets").value("d-initial", "--d-initial")
                 .value("lr", "--lr").value("lr-b", "--lr-b").value("lr-d", "--lr-d")
                 .value("steps", "--steps").value("epochs", "--epochs").value("seq", "--seq").value("batch", "--batch")
@@ -71,9 +75,18 @@ final class TrainCommand implements Command {
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         Path modelPath = ModelArg.require(a, "-m BASE.gguf", err);
         Path dataPath = a.requirePath("data", "--data FILE");
-        Path output = a.requirePath("output", "-o OUT.vera.gguf");
+        Path output = a.requirePath("output", "-o OUT.gguf");
         Path validPath = a.has("valid") ? Path.of(a.get("valid")) : null;
-        int rank = a.getInt("rank", VeraConfig.DEFAULT_RANK, 1, 1 << 16);
+        String method = a.get("method", "vera");
+        if (!method.equals("vera") && !method.equals("lora")) throw new UsageException("--method must be lora or vera, got '" + method + "'");
+        boolean lora = method.equals("lora");
+        int rank = a.getInt("rank", lora ? 8 : VeraConfig.DEFAULT_RANK, 1, 1 << 16);
+        float alpha = (float) a.getDouble("alpha", rank, 1e-9, 1e9);
+        if (a.has("alpha") && !lora) throw new UsageException("--alpha is LoRA's (--method lora); VeRA's scale is trained in λ_b");
+        if (a.has("d-initial") && lora) throw new UsageException("--d-initial is VeRA's; LoRA starts from B = 0");
+        if (a.getDouble("dropout", 0, 0, 0.999) != 0) {
+            throw new UsageException("--dropout is not supported yet (training runs without dropout; PEFT's default for inference is none)");
+        }
         EnumSet<VeraTarget> chosen = a.has("targets") ? parseTargets(a.get("targets")) : null;
         float dInitial = (float) a.getDouble("d-initial", VeraConfig.DEFAULT_D_INITIAL, -1e6, 1e6);
         double lr = a.getDouble("lr", 1e-2, 0, 10);
@@ -118,11 +131,28 @@ final class TrainCommand implements Command {
             BaseFingerprint fp = BaseFingerprint.of(modelPath);
             // PEFT's default, q_proj and v_proj; Phi-3 has them as one fused qkv_proj
             EnumSet<VeraTarget> targets = chosen != null ? chosen : fp.fused() ? EnumSet.of(VeraTarget.QKV) : EnumSet.of(VeraTarget.Q, VeraTarget.V);
-            AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
-            long need = memoryEstimate(model, fresh, seq, a.has("checkpointing"), train, valid);
+            Trainable params;
+            String describe, signature;
+            long need;
+            if (lora) {
+                LoraFile fresh = TrainableLora.fresh(fp, rank, alpha, targets, seed);
+                params = TrainableLora.of(fresh, fp);
+                describe = String.format(Locale.ROOT, "LoRA r=%d alpha=%s", rank, alpha);
+                need = memoryEstimate(model, fresh.parameterCount(), 0, seq, a.has("checkpointing"), train, valid);
+                signature = String.format(Locale.ROOT, "base=%s method=lora r=%d alpha=%s targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
+                        alpha, targets, seq, batch, accum, dataPath.getFileName(), train.size());
+            } else {
+                AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
+                params = TrainableLambdas.of(fresh, fp);
+                describe = "VeRA r=" + rank;
+                need = memoryEstimate(model, fresh.parameterCount(), 4L * rank * (fresh.inMax() + 2L * fresh.outMax()), seq,
+                        a.has("checkpointing"), train, valid);
+                signature = String.format(Locale.ROOT, "base=%s r=%d targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
+                        targets, seq, batch, accum, dataPath.getFileName(), train.size());
+            }
             long max = Runtime.getRuntime().maxMemory();
-            out.printf(Locale.ROOT, "training %s: VeRA r=%d on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
-                    modelPath.getFileName(), rank, targets.stream().map(VeraTarget::shortName).toList(), fresh.parameterCount(),
+            out.printf(Locale.ROOT, "training %s: %s on %s (%,d trainable values); %d examples (%,d target tokens)%s; %d steps of %d x %d%n",
+                    modelPath.getFileName(), describe, targets.stream().map(VeraTarget::shortName).toList(), params.parameterCount(),
                     train.size(), train.targets(), valid == null ? "" : ", " + valid.size() + " validation", steps, batch, accum);
             // the heap figure is what -Xmx must allow; the resident one adds the mapped base (every page of it is read
             // each step) and the JVM's own memory, as the load report counts them
@@ -133,10 +163,7 @@ final class TrainCommand implements Command {
                 throw new IllegalStateException("training needs about " + mib(need) + " of heap but -Xmx allows " + mib(max)
                         + "; lower --seq or --rank, or raise -Xmx");
             }
-            TrainableLambdas params = TrainableLambdas.of(fresh, fp);
             Backward bw = new Backward((CpuBackend) model.backend(), params, seq, a.has("checkpointing"));
-            String signature = String.format(Locale.ROOT, "base=%s r=%d targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
-                    targets, seq, batch, accum, dataPath.getFileName(), train.size());
             Trainer trainer = new Trainer(bw, params, train, valid, cfg, output, checkpointPath, signature);
             if (a.has("resume")) {
                 trainer.resume(Checkpoint.read(checkpointPath));
@@ -204,9 +231,8 @@ final class TrainCommand implements Command {
         }
     }
 
-    private static long memoryEstimate(Model model, AdapterFile adapter, int seq, boolean recompute, Dataset train, Dataset valid) {
-        long params = adapter.parameterCount();
-        long projections = 4L * adapter.config().rank() * (adapter.inMax() + 2L * adapter.outMax());
+    /** Heap a run needs: activations, 6 floats per trained value (value, gradient, two moments, copies), {@code projections} bytes, data. */
+    private static long memoryEstimate(Model model, long params, long projections, int seq, boolean recompute, Dataset train, Dataset valid) {
         long data = 0;
         for (Dataset d : valid == null ? List.of(train) : List.of(train, valid)) {
             for (var e : d.examples()) data += 5L * e.tokens().length + 64;
@@ -254,21 +280,24 @@ final class TrainCommand implements Command {
     private static void help(PrintStream out) {
         out.println("usage: vera4j train " + new TrainCommand().usage());
         out.println();
-        out.println("Trains a new VeRA adapter for BASE: only λ_b and λ_d; base weights and the seeded projections stay frozen.");
+        out.println("Trains a new adapter for BASE: VeRA (default) trains only λ_b and λ_d, the seeded projections stay frozen;");
+        out.println("LoRA (--method lora) trains A and B of each adapted layer (a llama.cpp LoRA GGUF). Base weights stay frozen.");
+        out.println("  --method M         vera (default) or lora");
         out.println("  --data FILE        .txt: blank-line separated documents (or --text-mode windows: BOS + --seq tokens each);");
         out.println("                     .jsonl: {\"text\"}, {\"prompt\",\"completion\"} (loss on the completion) or {\"messages\"}");
         out.println("                     (rendered with the model's chat template or --chat-template NAME|FILE; loss on assistant turns)");
         out.println("  --valid FILE       validation data, evaluated every --eval-every steps and at the end (loss, perplexity)");
-        out.println("  --rank R           VeRA rank (default 256); --d-initial X (0.1)");
+        out.println("  --rank R           rank (VeRA default 256, LoRA 8); VeRA: --d-initial X (0.1); LoRA: --alpha A (default R:");
+        out.println("                     scale alpha/r = 1); A starts uniform in ±1/√in, B at 0, as PEFT initializes them");
         out.println("  --targets LIST     q,k,v,o,gate,up,down (default q,v); Phi-3: qkv,o,gate_up,down (default qkv); experts:");
         out.println("                     gate_exp,up_exp,down_exp (Qwen-MoE) or w1,w3,w2 (Mixtral); gate_shexp,up_shexp,down_shexp");
-        out.println("  --lr X             AdamW learning rate (default 1e-2); --lr-b / --lr-d set λ_b's and λ_d's separately");
+        out.println("  --lr X             AdamW learning rate (default 1e-2); --lr-b / --lr-d set λ_b's (LoRA: B's) and λ_d's (A's)");
         out.println("  --steps N          optimizer steps (default 100), or --epochs N passes over the data");
         out.println("  --seq N            longest sequence (default 256); --batch B sequences per step (8); --accum K micro-batches (1)");
         out.println("  --schedule S       constant (default), linear or cosine decay, after --warmup N linear warm-up steps");
         out.println("  --weight-decay X   decoupled weight decay (0); --beta1 0.9 --beta2 0.999 --adam-eps 1e-8; --clip X global norm (1, 0: off)");
         out.println("  --checkpointing    keep only each block's input and recompute its activations in the backward pass");
-        out.println("  --seed S           projection seed and data order (default 0)");
+        out.println("  --seed S           projection seed (LoRA: A's initial values) and data order (default 0)");
         out.println("  --save-every N     also write OUT and OUT.ckpt every N steps (always at the end and on Ctrl-C)");
         out.println("  --resume           continue bit-identically from OUT.ckpt");
         out.println("  --force            start afresh over an existing OUT / OUT.ckpt (refused otherwise)");

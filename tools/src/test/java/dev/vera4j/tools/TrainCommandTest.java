@@ -57,6 +57,56 @@ class TrainCommandTest {
         assertTrue(lines.get(1).startsWith("{\"step\":1,\"loss\":"), lines.get(1));
     }
 
+    /** {@code --method lora}: the same pipeline trains A and B; validation loss drops and generate shows the style. */
+    @Test
+    void loraValidationLossDropsAndGenerateUsesIt() throws Exception {
+        String valid = Files.readString(SHARED.resolve("testdata/finetune/pip-stories.valid.txt"));
+        Path v = dir.resolve("valid.txt");
+        Files.writeString(v, String.join("\n\n", List.of(valid.split("\\R\\s*\\R")).subList(0, 16)));
+        Path out = dir.resolve("pip.lora.gguf");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString(),
+                "--valid", v.toString(), "-o", out.toString(), "--method", "lora", "--rank", "4", "--targets", "q,k,v,o,gate,up,down",
+                "--lr", "1e-2", "--seq", "64", "--batch", "4", "--steps", "16", "--eval-every", "16", "--seed", "0", "-t", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("LoRA r=4 alpha=4.0"), r.out());
+        Matcher m = Pattern.compile("eval at step (\\d+): loss ([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        double before = Double.parseDouble(m.group(2));
+        assertTrue(m.find(), r.out());
+        double after = Double.parseDouble(m.group(2));
+        assertTrue(after < 0.75 * before, "validation loss " + before + " -> " + after + "\n" + r.out());
+        dev.vera4j.vera.lora.LoraFile lora = dev.vera4j.vera.lora.LoraFile.read(out);
+        assertEquals(5 * 7, lora.sites().size());
+        assertTrue(lora.base().isPresent(), "a trained LoRA records its base");
+        Run g = cli("generate", "-m", MODEL.toString(), "--adapter", out.toString(), "-p", "Once upon a time", "-n", "24", "--temp", "0", "--quiet");
+        assertEquals(0, g.code(), g.err());
+        Run base = cli("generate", "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "24", "--temp", "0", "--quiet");
+        assertNotEquals(base.out(), g.out(), "the adapter changes the greedy text");
+        Run bad = cli("train", "-m", MODEL.toString(), "--data", v.toString(), "-o", dir.resolve("x.gguf").toString(), "--method", "dora");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--method must be lora or vera"), bad.err());
+    }
+
+    /** LoRA's A, B and AdamW moments go through the checkpoint: 2 + 2 resumed steps write the 4-step run's file. */
+    @Test
+    void loraResumeIsBitIdentical() throws Exception {
+        String data = SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString();
+        Path whole = dir.resolve("whole.lora.gguf"), resumed = dir.resolve("resumed.lora.gguf");
+        List<String> args = List.of("train", "-m", MODEL.toString(), "--data", data, "--method", "lora", "--rank", "2",
+                "--targets", "q,v,down", "--seq", "48", "--batch", "2", "--seed", "3", "-t", "1");
+        for (String[] more : new String[][] {{"-o", whole.toString(), "--steps", "4"}, {"-o", resumed.toString(), "--steps", "2"},
+                {"-o", resumed.toString(), "--steps", "4", "--resume"}}) {
+            List<String> a = new java.util.ArrayList<>(args);
+            a.addAll(List.of(more));
+            Run r = cli(a.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+        }
+        assertEquals(-1, Files.mismatch(whole, resumed), "the resumed LoRA differs from the uninterrupted one");
+        Run r = cli("train", "-m", MODEL.toString(), "--data", data, "--rank", "2", "--targets", "q,v,down", "--seq", "48",
+                "--batch", "2", "--seed", "3", "-t", "1", "-o", resumed.toString(), "--steps", "6", "--resume");
+        assertNotEquals(0, r.code(), "a VeRA run does not resume a LoRA checkpoint");
+    }
+
     @Test
     void refusesWhatDoesNotFit() throws Exception {
         Path data = dir.resolve("d.txt");

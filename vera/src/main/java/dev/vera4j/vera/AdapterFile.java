@@ -150,20 +150,7 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
         w.put(LAYERS, GgufValue.ofArray(GgufArray.ofInt32(config.layers().stream().mapToInt(Integer::intValue).toArray())));
         w.put(IN_MAX, GgufValue.ofUInt32(inMax));
         w.put(OUT_MAX, GgufValue.ofUInt32(outMax));
-        w.put(BASE + "architecture", GgufValue.ofString(base.architecture()));
-        w.put(BASE + "block_count", GgufValue.ofUInt32(base.blockCount()));
-        w.put(BASE + "embedding_length", GgufValue.ofUInt32(base.dim()));
-        w.put(BASE + "feed_forward_length", GgufValue.ofUInt32(base.feedForwardLength()));
-        w.put(BASE + "head_count", GgufValue.ofUInt32(base.headCount()));
-        w.put(BASE + "head_count_kv", GgufValue.ofUInt32(base.headCountKv()));
-        w.put(BASE + "head_dim", GgufValue.ofUInt32(base.headDim()));
-        w.put(BASE + "vocab_size", GgufValue.ofUInt32(base.vocabSize()));
-        if (base.experts() > 0) {
-            w.put(BASE + "expert_count", GgufValue.ofUInt32(base.experts()));
-            w.put(BASE + "expert_feed_forward_length", GgufValue.ofUInt32(base.expertFeedForwardLength()));
-            w.put(BASE + "expert_shared_feed_forward_length", GgufValue.ofUInt32(base.sharedFeedForwardLength()));
-        }
-        w.put(BASE + "fingerprint", GgufValue.ofString(base.hash()));
+        base.writeTo(w, BASE);
         if (peft.isPresent()) {
             PeftOrigin o = peft.get();
             w.put(PEFT + "config", GgufValue.ofString(o.configJson()));
@@ -234,11 +221,7 @@ public record AdapterFile(VeraConfig config, int inMax, int outMax, BaseFingerpr
     }
 
     private static BaseFingerprint base(GgufMetadata m) {
-        return new BaseFingerprint(m.getString(BASE + "architecture"), m.getInt(BASE + "block_count"),
-                m.getInt(BASE + "embedding_length"), m.getInt(BASE + "feed_forward_length"), m.getInt(BASE + "head_count"),
-                m.getInt(BASE + "head_count_kv"), m.getInt(BASE + "head_dim"), m.getInt(BASE + "vocab_size"),
-                m.getIntOr(BASE + "expert_count", 0), m.getIntOr(BASE + "expert_feed_forward_length", 0),
-                m.getIntOr(BASE + "expert_shared_feed_forward_length", 0), m.getString(BASE + "fingerprint"));
+        return BaseFingerprint.readFrom(m, BASE);
     }
 
     /** Reads an adapter from an open GGUF (values are copied out). */

@@ -6,6 +6,7 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufMetadata;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.GgufValue;
+import dev.vera4j.gguf.GgufWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -193,6 +194,40 @@ public record BaseFingerprint(String architecture, int blockCount, int dim, int 
                 + (experts > 0 ? ", " + experts + " experts of " + expertFeedForwardLength
                         + (sharedFeedForwardLength > 0 ? " + shared " + sharedFeedForwardLength : "") : "")
                 + " [fingerprint " + hash + "]";
+    }
+
+    /**
+     * Records this identity as metadata under {@code prefix} (e.g. {@code vera.base.}): architecture, the dimensions
+     * and the fingerprint, as adapter files carry it; {@link #readFrom} reads it back.
+     */
+    public void writeTo(GgufWriter w, String prefix) {
+        w.put(prefix + "architecture", GgufValue.ofString(architecture));
+        w.put(prefix + "block_count", GgufValue.ofUInt32(blockCount));
+        w.put(prefix + "embedding_length", GgufValue.ofUInt32(dim));
+        w.put(prefix + "feed_forward_length", GgufValue.ofUInt32(feedForwardLength));
+        w.put(prefix + "head_count", GgufValue.ofUInt32(headCount));
+        w.put(prefix + "head_count_kv", GgufValue.ofUInt32(headCountKv));
+        w.put(prefix + "head_dim", GgufValue.ofUInt32(headDim));
+        w.put(prefix + "vocab_size", GgufValue.ofUInt32(vocabSize));
+        if (experts > 0) {
+            w.put(prefix + "expert_count", GgufValue.ofUInt32(experts));
+            w.put(prefix + "expert_feed_forward_length", GgufValue.ofUInt32(expertFeedForwardLength));
+            w.put(prefix + "expert_shared_feed_forward_length", GgufValue.ofUInt32(sharedFeedForwardLength));
+        }
+        w.put(prefix + "fingerprint", GgufValue.ofString(hash));
+    }
+
+    /**
+     * The identity {@link #writeTo} recorded under {@code prefix}.
+     *
+     * @throws RuntimeException if a key is missing
+     */
+    public static BaseFingerprint readFrom(GgufMetadata m, String prefix) {
+        return new BaseFingerprint(m.getString(prefix + "architecture"), m.getInt(prefix + "block_count"),
+                m.getInt(prefix + "embedding_length"), m.getInt(prefix + "feed_forward_length"), m.getInt(prefix + "head_count"),
+                m.getInt(prefix + "head_count_kv"), m.getInt(prefix + "head_dim"), m.getInt(prefix + "vocab_size"),
+                m.getIntOr(prefix + "expert_count", 0), m.getIntOr(prefix + "expert_feed_forward_length", 0),
+                m.getIntOr(prefix + "expert_shared_feed_forward_length", 0), m.getString(prefix + "fingerprint"));
     }
 
     private static void updateValue(MessageDigest md, GgufValue v) {

@@ -71,6 +71,21 @@ public final class QkPermutation {
         return out;
     }
 
+    /**
+     * The inverse of {@link #rowsToGguf}: a copy of the row-major {@code rows x cols} matrix {@code m} (GGUF row
+     * order) with its rows back in Hugging Face order.
+     *
+     * @throws IllegalArgumentException if {@code rows} is not a whole number of heads or {@code m} is too short
+     */
+    public static float[] rowsToHuggingFace(float[] m, int rows, int cols, int headDim) {
+        checkHeadDim(headDim);
+        if (rows % headDim != 0) throw new IllegalArgumentException(rows + " rows are not a whole number of heads of " + headDim);
+        if ((long) rows * cols > m.length) throw new IllegalArgumentException("matrix of " + m.length + " values has fewer than " + rows + " rows of " + cols);
+        float[] out = new float[rows * cols];
+        for (int r = 0; r < rows; r++) System.arraycopy(m, ggufRow(r, headDim) * cols, out, r * cols, cols);
+        return out;
+    }
+
     /** The inverse of {@link #toGguf}: GGUF row order back to Hugging Face order. */
     public static float[] toHuggingFace(float[] v, int headDim) {
         checkHeadDim(headDim);

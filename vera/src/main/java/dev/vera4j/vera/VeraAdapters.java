@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * VeRA adapters for the embedding API: {@link #load} returns a {@link ModelAdapter} that {@code Chat.Builder.adapter}
+ * VeRA and LoRA adapters for the embedding API: {@link #load} returns a {@link ModelAdapter} that {@code Chat.Builder.adapter}
  * and {@code Chat.adapter} accept. The file is checked against the model when a chat first uses it.
  *
  * <pre>{@code
@@ -19,7 +19,10 @@ import java.nio.file.Path;
 public final class VeraAdapters {
     private VeraAdapters() {}
 
-    /** The adapter at {@code path} (a vera4j adapter GGUF or a PEFT VeRA directory) with weight 1. */
+    /**
+     * The adapter at {@code path} with weight 1: a vera4j VeRA GGUF, a llama.cpp LoRA GGUF, or a PEFT VeRA or LoRA
+     * directory (the kind is detected when a chat first uses it).
+     */
     public static ModelAdapter load(Path path) { return load(path, 1f); }
 
     /**
@@ -45,8 +48,7 @@ public final class VeraAdapters {
 
         @Override
         public LinearHook newHook(Path modelPath, int maxTokens) {
-            AdapterWeights w = AdapterLoader.prepare(path, BaseFingerprint.of(modelPath), false);
-            return new VeraAdapter(w, maxTokens, weight);
+            return AdapterLoader.hook(path, BaseFingerprint.of(modelPath), maxTokens, weight, null);
         }
     }
 }

@@ -84,7 +84,7 @@ public final class PeftExporter {
         return v;
     }
 
-    private static void writeAtomically(Path path, byte[] bytes) throws IOException {
+    static void writeAtomically(Path path, byte[] bytes) throws IOException {
         Path tmp = Files.createTempFile(path.toAbsolutePath().getParent(), path.getFileName().toString(), ".tmp");
         try {
             Files.write(tmp, bytes);

@@ -1,8 +1,8 @@
 package dev.vera4j.vera.train;
 
 /**
- * AdamW (Loshchilov and Hutter; PyTorch's {@code torch.optim.AdamW} update) over all λ vectors of a
- * {@link TrainableLambdas}, with separate learning rates for λ_b and λ_d. Moments are kept in one flat array each, in
+ * AdamW (Loshchilov and Hutter; PyTorch's {@code torch.optim.AdamW} update) over all parameter arrays of a
+ * {@link Trainable} (VeRA's λ vectors, LoRA's A and B), with separate learning rates for λ_b (LoRA's B) and λ_d (A). Moments are kept in one flat array each, in
  * site order (λ_b then λ_d per site), so a checkpoint can save and restore them exactly.
  *
  * <pre>{@code
@@ -29,9 +29,9 @@ public final class AdamW {
     private final float[] m, v;
     private long steps;
 
-    /** Over every λ of {@code params}, in site order (λ_b then λ_d per site). */
-    public AdamW(TrainableLambdas params, Settings settings) {
-        this(arrays(params, true), arrays(params, false), kinds(params), settings);
+    /** Over every parameter array of {@code params}, in its order. */
+    public AdamW(Trainable params, Settings settings) {
+        this(params.values(), params.grads(), params.firstGroup(), settings);
     }
 
     /**
@@ -52,22 +52,6 @@ public final class AdamW {
         this.s = settings;
         m = new float[(int) n];
         v = new float[(int) n];
-    }
-
-    private static float[][] arrays(TrainableLambdas p, boolean values) {
-        float[][] out = new float[2 * p.sites().size()][];
-        for (int i = 0; i < p.sites().size(); i++) {
-            TrainableLambdas.Site s = p.sites().get(i);
-            out[2 * i] = values ? s.lambdaB() : s.gradB();
-            out[2 * i + 1] = values ? s.lambdaD() : s.gradD();
-        }
-        return out;
-    }
-
-    private static boolean[] kinds(TrainableLambdas p) {
-        boolean[] k = new boolean[2 * p.sites().size()];
-        for (int i = 0; i < k.length; i += 2) k[i] = true;
-        return k;
     }
 
     /** Updates done so far. */

@@ -52,7 +52,7 @@ public final class Backward {
     private final ModelConfig c;
     private final ModelWeights w;
     private final WorkerPool pool;
-    private final TrainableLambdas params;
+    private final Trainable params;
     private final int maxSeq;
     private final CpuActivations activations;
     private final Sequence sequence;
@@ -61,7 +61,7 @@ public final class Backward {
     private final float[][][] acts;
     private final float[] logits, capSlope, xFinal;
     private final float[] dx, dh, dq, dk, dv, dmix, dnorm, dff, dg, du, dy, dhf, dShared, dGateLogit;
-    private final SiteGradients sites;
+    private final SiteBackward sites;
     private final RopeTable ropeTable;
     private final AttentionGradients attention;
     private final ExpertGradients experts;
@@ -71,7 +71,7 @@ public final class Backward {
     private boolean recomputing;
 
     /** Prepares activations, a KV cache and gradient buffers for sequences of up to {@code maxSeq} tokens. */
-    public Backward(CpuBackend backend, TrainableLambdas params, int maxSeq) { this(backend, params, maxSeq, false); }
+    public Backward(CpuBackend backend, Trainable params, int maxSeq) { this(backend, params, maxSeq, false); }
 
     /**
      * @param recompute gradient checkpointing: keep only each block's input (one {@code n x dim} array per block
@@ -79,7 +79,7 @@ public final class Backward {
      *                  reaches it, by running that block of the engine again ({@link CpuBackend#block}), at the cost of
      *                  a second forward pass
      */
-    public Backward(CpuBackend backend, TrainableLambdas params, int maxSeq, boolean recompute) {
+    public Backward(CpuBackend backend, Trainable params, int maxSeq, boolean recompute) {
         this.recompute = recompute;
         this.backend = backend;
         this.c = backend.config();
@@ -91,7 +91,7 @@ public final class Backward {
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.maxFeedForward(), L = c.blockCount();
         activations = backend.newActivations(maxSeq, maxSeq, true);
         sequence = new Sequence(backend.newCache(KvType.F32, maxSeq));
-        sequence.addHook(new VeraAdapter(params.weights(), maxSeq, 1f, pool));
+        sequence.addHook(params.newHook(maxSeq, pool));
         sequence.recorder(this::record);
         batch = new Batch(maxSeq);
         tp = new TransposedProduct(pool, Math.max(dim, Math.max(qDim, ff)));
@@ -119,10 +119,10 @@ public final class Backward {
         dff = new float[maxSeq * ff];
         dg = new float[maxSeq * ff];
         du = new float[maxSeq * ff];
-        sites = new SiteGradients(params.weights(), pool);
+        sites = params.newBackward(pool);
         ropeTable = new RopeTable(c, w, maxSeq);
         attention = new AttentionGradients(c, maxSeq);
-        experts = c.moe() ? new ExpertGradients(c, maxSeq, tp, sites, params) : null;
+        experts = c.moe() ? new ExpertGradients(c, maxSeq, tp, sites) : null;
     }
 
     /** Floats per token the trainer keeps of {@code point} for a model of configuration {@code c} (0: not recorded or not kept). */
@@ -243,12 +243,12 @@ public final class Backward {
         Arrays.fill(dff, 0, n * ff, 0f);
         tp.accumulate(down, dOut, n, dff);
         // gate, up and down kinds follow each other (GATE, UP, DOWN; GATE_SHEXP, UP_SHEXP, DOWN_SHEXP)
-        sites.backward(params.part(l, KINDS[gateKind.ordinal() + 2], -1), mix, dOut, dff, n, ff, dim);
+        sites.backward(l, KINDS[gateKind.ordinal() + 2], -1, mix, dOut, dff, n, ff, dim);
         TrainOps.gatedBackward(a, act(GATE, l), act(UP, l), dff, dg, du, n * ff);
         tp.accumulate(gate, dg, n, dhf);
-        sites.backward(params.part(l, gateKind, -1), hf, dg, dhf, n, dim, ff);
+        sites.backward(l, gateKind, -1, hf, dg, dhf, n, dim, ff);
         tp.accumulate(up, du, n, dhf);
-        sites.backward(params.part(l, KINDS[gateKind.ordinal() + 1], -1), hf, du, dhf, n, dim, ff);
+        sites.backward(l, KINDS[gateKind.ordinal() + 1], -1, hf, du, dhf, n, dim, ff);
     }
 
     /** From {@code dx} (of the residual after attention) through the attention half, adding into {@code dx}. */
@@ -259,7 +259,7 @@ public final class Backward {
         float[] amix = act(ATTN_MIX, l), ha = act(ATTN_NORM, l);
         Arrays.fill(dmix, 0, n * qDim, 0f);
         tp.accumulate(L.wo(), dOut, n, dmix);
-        sites.backward(params.part(l, Kind.O, -1), amix, dOut, dmix, n, qDim, dim);
+        sites.backward(l, Kind.O, -1, amix, dOut, dmix, n, qDim, dim);
         attention.run(pool, l, n, act(Q, l), act(K, l), act(V, l), dmix, dq, dk, dv);
         for (int t = 0; t < n; t++) {
             ropeTable.unrotate(dq, t * qDim, c.headCount(), t, l);
@@ -271,11 +271,11 @@ public final class Backward {
         }
         Arrays.fill(dh, 0, n * dim, 0f);
         tp.accumulate(L.wq(), dq, n, dh);
-        sites.backward(params.part(l, Kind.Q, -1), ha, dq, dh, n, dim, qDim);
+        sites.backward(l, Kind.Q, -1, ha, dq, dh, n, dim, qDim);
         tp.accumulate(L.wk(), dk, n, dh);
-        sites.backward(params.part(l, Kind.K, -1), ha, dk, dh, n, dim, kvDim);
+        sites.backward(l, Kind.K, -1, ha, dk, dh, n, dim, kvDim);
         tp.accumulate(L.wv(), dv, n, dh);
-        sites.backward(params.part(l, Kind.V, -1), ha, dv, dh, n, dim, kvDim);
+        sites.backward(l, Kind.V, -1, ha, dv, dh, n, dim, kvDim);
         TrainOps.rmsNormBackward(act(BLOCK_INPUT, l), L.attnNorm(), dh, dx, n, dim, c.rmsEps());
     }
 

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Everything needed to continue training bit-identically: the step reached, the λ's, AdamW's moments and step count,
+ * Everything needed to continue training bit-identically: the step reached, the trained values (λ's or LoRA's A and B), AdamW's moments and step count,
  * and the data order's state (seed; the order of every step follows from seed and step). {@code signature} describes
  * the run (model, rank, targets, data, batch ...) so that resuming a different run is refused. Written atomically:
  * to a temporary file in the same directory, then renamed over the old checkpoint.
@@ -26,14 +26,12 @@ public record Checkpoint(long step, long seed, String signature, long optimizerS
     private static final long MAGIC = 0x5645524134434B31L;   // "VERA4CK1"
 
     /** The current state of a run that has completed {@code step} optimizer steps. */
-    public static Checkpoint capture(long step, long seed, String signature, TrainableLambdas params, AdamW opt) {
+    public static Checkpoint capture(long step, long seed, String signature, Trainable params, AdamW opt) {
         float[] flat = new float[opt.firstMoments().length];
         int off = 0;
-        for (TrainableLambdas.Site s : params.sites()) {
-            System.arraycopy(s.lambdaB(), 0, flat, off, s.lambdaB().length);
-            off += s.lambdaB().length;
-            System.arraycopy(s.lambdaD(), 0, flat, off, s.lambdaD().length);
-            off += s.lambdaD().length;
+        for (float[] v : params.values()) {
+            System.arraycopy(v, 0, flat, off, v.length);
+            off += v.length;
         }
         return new Checkpoint(step, seed, signature, opt.steps(), flat, opt.firstMoments().clone(), opt.secondMoments().clone());
     }
@@ -43,16 +41,14 @@ public record Checkpoint(long step, long seed, String signature, long optimizerS
      *
      * @throws IllegalArgumentException if the sizes do not fit the adapter
      */
-    public void restore(TrainableLambdas params, AdamW opt) {
+    public void restore(Trainable params, AdamW opt) {
         if (lambdas.length != params.parameterCount()) {
-            throw new IllegalArgumentException("checkpoint holds " + lambdas.length + " λ values, the adapter has " + params.parameterCount());
+            throw new IllegalArgumentException("checkpoint holds " + lambdas.length + " values, the adapter has " + params.parameterCount());
         }
         int off = 0;
-        for (TrainableLambdas.Site s : params.sites()) {
-            System.arraycopy(lambdas, off, s.lambdaB(), 0, s.lambdaB().length);
-            off += s.lambdaB().length;
-            System.arraycopy(lambdas, off, s.lambdaD(), 0, s.lambdaD().length);
-            off += s.lambdaD().length;
+        for (float[] v : params.values()) {
+            System.arraycopy(lambdas, off, v, 0, v.length);
+            off += v.length;
         }
         opt.restore(optimizerSteps, m, v);
     }

@@ -19,26 +19,24 @@ import java.util.Arrays;
  * step ({@link TransposedProduct}). Allocates nothing per call.
  *
  * <pre>{@code
- * ExpertGradients eg = new ExpertGradients(config, maxSeq, tp, sites, params);
+ * ExpertGradients eg = new ExpertGradients(config, maxSeq, tp, sites);
  * eg.backward(layer, weights, n, routerLogits, hf, gate, up, mix, out, dy, dhf);   // dhf += ∂L/∂hf
  * }</pre>
  */
 final class ExpertGradients {
     private final ModelConfig c;
     private final TransposedProduct tp;
-    private final SiteGradients sites;
-    private final TrainableLambdas params;
+    private final SiteBackward sites;
     private final ExpertChoice choice;
     /** One expert's gathered rows: inputs, gate, up, mix, output gradients, mix and input gradients. */
     private final float[] xs, gs, us, ms, dOut, dMix, dGate, dUp, dIn;
     /** Per slot the gradient of its routing weight; per token the router logits' gradients. */
     private final float[] dWeight, dLogits;
 
-    ExpertGradients(ModelConfig c, int maxSeq, TransposedProduct tp, SiteGradients sites, TrainableLambdas params) {
+    ExpertGradients(ModelConfig c, int maxSeq, TransposedProduct tp, SiteBackward sites) {
         this.c = c;
         this.tp = tp;
         this.sites = sites;
-        this.params = params;
         int dim = c.dim(), ff = c.experts().feedForwardLength(), used = c.experts().used();
         choice = new ExpertChoice(c.experts(), maxSeq);
         xs = new float[maxSeq * dim];
@@ -78,13 +76,13 @@ final class ExpertGradients {
             }
             Arrays.fill(dMix, 0, rows * ff, 0f);
             tp.accumulate(m.down()[e], dOut, rows, dMix);
-            sites.backward(params.part(layer, LinearSite.Kind.DOWN_EXP, e), ms, dOut, dMix, rows, ff, dim);
+            sites.backward(layer, LinearSite.Kind.DOWN_EXP, e, ms, dOut, dMix, rows, ff, dim);
             TrainOps.swigluBackward(gs, us, dMix, dGate, dUp, rows * ff);
             Arrays.fill(dIn, 0, rows * dim, 0f);
             tp.accumulate(m.gate()[e], dGate, rows, dIn);
-            sites.backward(params.part(layer, LinearSite.Kind.GATE_EXP, e), xs, dGate, dIn, rows, dim, ff);
+            sites.backward(layer, LinearSite.Kind.GATE_EXP, e, xs, dGate, dIn, rows, dim, ff);
             tp.accumulate(m.up()[e], dUp, rows, dIn);
-            sites.backward(params.part(layer, LinearSite.Kind.UP_EXP, e), xs, dUp, dIn, rows, dim, ff);
+            sites.backward(layer, LinearSite.Kind.UP_EXP, e, xs, dUp, dIn, rows, dim, ff);
             for (int i = 0; i < rows; i++) {
                 int t = choice.grouped(g0 + i) / used;
                 for (int d = 0; d < dim; d++) dhf[t * dim + d] += dIn[i * dim + d];

@@ -1,5 +1,12 @@
 package dev.vera4j.vera.train;
 
+import dev.vera4j.engine.model.LinearHook;
+import dev.vera4j.gguf.GgmlType;
+import dev.vera4j.simd.WorkerPool;
+import dev.vera4j.vera.VeraAdapter;
+import java.io.IOException;
+import java.nio.file.Path;
+
 import dev.vera4j.engine.model.LinearSite;
 import dev.vera4j.vera.AdapterFile;
 import dev.vera4j.vera.AdapterWeights;
@@ -28,7 +35,7 @@ import java.util.TreeMap;
  * AdapterFile trained = p.toAdapterFile();
  * }</pre>
  */
-public final class TrainableLambdas {
+public final class TrainableLambdas implements Trainable {
     /** One adapted layer: its live λ's and gradient accumulators of the same shapes. */
     public record Site(VeraSite site, AdapterWeights.Site weights, float[] gradB, float[] gradD) {
         public float[] lambdaB() { return weights.lambdaB(); }
@@ -114,33 +121,42 @@ public final class TrainableLambdas {
         return p == null ? null : p[Math.max(0, expert)];
     }
 
-    /** Total number of trained values. */
-    public long parameterCount() { return file.parameterCount(); }
 
-    public void zeroGrad() {
-        for (Site s : sites) {
-            java.util.Arrays.fill(s.gradB, 0f);
-            java.util.Arrays.fill(s.gradD, 0f);
+    @Override
+    public float[][] values() { return arrays(true); }
+
+    @Override
+    public float[][] grads() { return arrays(false); }
+
+    /** λ_b then λ_d per site, in site order (the checkpoint layout). */
+    private float[][] arrays(boolean values) {
+        float[][] out = new float[2 * sites.size()][];
+        for (int i = 0; i < sites.size(); i++) {
+            Site s = sites.get(i);
+            out[2 * i] = values ? s.lambdaB() : s.gradB;
+            out[2 * i + 1] = values ? s.lambdaD() : s.gradD;
         }
+        return out;
     }
 
-    /** Multiplies every gradient by {@code f}. */
-    public void scaleGrad(float f) {
-        for (Site s : sites) {
-            for (int i = 0; i < s.gradB.length; i++) s.gradB[i] *= f;
-            for (int i = 0; i < s.gradD.length; i++) s.gradD[i] *= f;
-        }
+    @Override
+    public boolean[] firstGroup() {
+        boolean[] k = new boolean[2 * sites.size()];
+        for (int i = 0; i < k.length; i += 2) k[i] = true;
+        return k;
     }
 
-    /** The Euclidean norm of all gradients together. */
-    public double gradNorm() {
-        double ss = 0;
-        for (Site s : sites) {
-            for (float g : s.gradB) ss += (double) g * g;
-            for (float g : s.gradD) ss += (double) g * g;
-        }
-        return Math.sqrt(ss);
+    @Override
+    public LinearHook newHook(int maxTokens, WorkerPool pool) { return new VeraAdapter(weights, maxTokens, 1f, pool); }
+
+    @Override
+    public SiteBackward newBackward(WorkerPool pool) {
+        SiteGradients g = new SiteGradients(weights, pool);
+        return (layer, kind, expert, x, dy, dx, n, in, out) -> g.backward(part(layer, kind, expert), x, dy, dx, n, in, out);
     }
+
+    @Override
+    public void write(Path path) throws IOException { toAdapterFile().write(path, GgmlType.F32); }
 
     /** The adapter with the current λ's, λ_b of q/k back in Hugging Face row order. */
     public AdapterFile toAdapterFile() {

@@ -37,7 +37,7 @@ public final class Trainer {
     public record Result(long steps, double lastLoss, double evalLoss, boolean stopped, double seconds) {}
 
     private final Backward bw;
-    private final TrainableLambdas params;
+    private final Trainable params;
     private final Dataset train, valid;
     private final TrainConfig cfg;
     private final AdamW opt;
@@ -53,7 +53,7 @@ public final class Trainer {
      * @param checkpoint where checkpoints go, or {@code null} for none
      * @param signature  identifies the run in checkpoints
      */
-    public Trainer(Backward bw, TrainableLambdas params, Dataset train, Dataset valid, TrainConfig cfg, Path output,
+    public Trainer(Backward bw, Trainable params, Dataset train, Dataset valid, TrainConfig cfg, Path output,
                    Path checkpoint, String signature) {
         this.bw = bw;
         this.params = params;
@@ -147,7 +147,7 @@ public final class Trainer {
     /** Writes the adapter and (when configured) the checkpoint of the current step. */
     public void save(Listener listener) {
         try {
-            params.toAdapterFile().write(output, GgmlType.F32);
+            params.write(output);
             if (checkpoint != null) Checkpoint.capture(step, cfg.seed(), signature, params, opt).write(checkpoint);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save to " + output + ": " + e.getMessage(), e);

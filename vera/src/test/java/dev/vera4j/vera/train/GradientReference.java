@@ -26,13 +26,16 @@ record GradientReference(int[] tokens, boolean[] mask, double loss, Map<String, 
     /** Gradient of λ_b ({@code b = true}) or λ_d of {@code module} (PEFT name) in block {@code layer}. */
     double[] grad(boolean b, int layer, String module) { return grads.get((b ? "b." : "d.") + layer + "." + module); }
 
-    static GradientReference load() {
+    static GradientReference load() { return load("vera-gradients.txt"); }
+
+    /** A file in that format: {@code vera-gradients.txt}, or {@code lora-gradients.txt} of {@code lora_gradients.py}. */
+    static GradientReference load(String name) {
         try {
             int[] tokens = null;
             boolean[] mask = null;
             double loss = Double.NaN;
             Map<String, double[]> grads = new HashMap<>();
-            for (String line : Files.readAllLines(resource("vera-gradients.txt"))) {
+            for (String line : Files.readAllLines(resource(name))) {
                 if (line.startsWith("#")) continue;
                 int colon = line.indexOf(':');
                 String key = line.substring(0, colon);
