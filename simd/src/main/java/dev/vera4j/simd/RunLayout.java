@@ -135,6 +135,34 @@ abstract class RunLayout implements PackedLayout {
         }
     }
 
+    @Override
+    public Int8Job newTokensJob() { return new TokensJob(this); }
+
+    /**
+     * Rows {@code [start, end)} of every token, each row multiplied with all tokens in turn while its few KB stay in
+     * the L1 cache: the row is read from memory once per product rather than once per token.
+     */
+    static final class TokensJob extends Int8Job {
+        private final RunLayout layout;
+
+        TokensJob(RunLayout layout) { this.layout = layout; }
+
+        @Override
+        int layouts() { return Int8Activations.K_ORDER; }
+
+        @Override
+        public void run(int start, int end) {
+            MemorySegment w = packed;
+            Int8Activations a = acts;
+            float[] y = this.y;
+            int runs = cols / 256, yo = yOff, rows = this.rows, n = this.n;
+            for (int r = start; r < end; r++) {
+                long off = rowBytes * r;
+                for (int t = 0; t < n; t++) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
+            }
+        }
+    }
+
     /** The packed runs decode each run transposed (see {@link PackedLayout#decodeRow}). */
     @Override
     public boolean transposedRuns() { return true; }
