@@ -95,7 +95,7 @@ public final class MatMul {
         check(w, x, xOff, y, yOff, n);
         if (n == 0 || w.rows() == 0) return;
         RowJob job = job(kernels[0], w, n);
-        if (job instanceof Int8Job i8) acts.quantize(x, xOff, n * w.cols(), i8.layouts());
+        if (job instanceof Int8Job i8) acts.quantizeTokens(x, xOff, w.cols(), n, i8.layouts());
         if (job == panel && w.packed() != null && KernelTable.layout(w.type()).transposedRuns()) {
             // the packed rows decode with each 256-value run transposed: the activations follow
             if (transposed == null) transposed = new float[maxTokens * maxCols];
@@ -137,7 +137,7 @@ public final class MatMul {
             if (wc != null) matMul(wc, x, 0, yc, 0, n);
             return;
         }
-        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, n * wa.cols(), layouts(a) | layouts(b) | layouts(c));
+        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantizeTokens(x, 0, wa.cols(), n, layouts(a) | layouts(b) | layouts(c));
         a.set(wa, x, 0, ya, 0, n);
         b.set(wb, x, 0, yb, 0, n);
         if (c != null) c.set(wc, x, 0, yc, 0, n);

@@ -65,7 +65,7 @@ public final class Q4Interleaved {
         public Int8Job newJob() { return new Job(); }
 
         @Override
-        public Int8Job newTokensJob() { return new TokensJob(); }
+        public Int8Job newTokensJob() { return new Job(); }
 
         @Override
         public int rowGroup() { return 16; }
@@ -215,29 +215,12 @@ public final class Q4Interleaved {
         return s;
     }
 
-    /** Groups {@code [start, end)} of 16 rows, one token. */
-    static final class Job extends Int8Job {
-        @Override
-        int units() { return rows / 16; }
-
-        @Override
-        int layouts() { return Int8Activations.Q4_INTERLEAVED; }
-
-        @Override
-        public void run(int start, int end) {
-            MemorySegment w = packed;
-            Int8Activations a = acts;
-            float[] y = this.y;
-            int nb = cols / 32, yo = yOff;
-            for (int g = start; g < end; g++) dot16(w, g, nb, a, y, yo + 16 * g);
-        }
-    }
-
     /**
-     * Groups {@code [start, end)} of 16 rows, every token: a group is multiplied with all tokens in turn while its
-     * {@code 288·nb} bytes stay in the cache, so the copy is read from memory once per product rather than per token.
+     * Groups {@code [start, end)} of 16 rows, every token. With several tokens (a batched decode step) a group is
+     * multiplied with all of them in turn while its {@code 288·nb} bytes stay in the cache, so the copy is read from
+     * memory once per product rather than once per token.
      */
-    static final class TokensJob extends Int8Job {
+    static final class Job extends Int8Job {
         @Override
         int units() { return rows / 16; }
 

@@ -116,36 +116,16 @@ abstract class RunLayout implements PackedLayout {
     @Override
     public Int8Job newJob() { return new Job(this); }
 
-    /** Rows {@code [start, end)} of one token, read from a packed copy by its layout's kernel. */
+    /**
+     * Rows {@code [start, end)} of every token, read from a packed copy by its layout's kernel. With several tokens (a
+     * batched decode step) each row is multiplied with all of them in turn while its few KB stay in the L1 cache, so
+     * the copy is read from memory once per product rather than once per token. (One class and one call site for one
+     * and several tokens: with a second job class calling the kernels, C2 left some of them boxing vectors.)
+     */
     static final class Job extends Int8Job {
         private final RunLayout layout;
 
         Job(RunLayout layout) { this.layout = layout; }
-
-        @Override
-        int layouts() { return Int8Activations.K_ORDER; }
-
-        @Override
-        public void run(int start, int end) {
-            MemorySegment w = packed;
-            Int8Activations a = acts;
-            float[] y = this.y;
-            int runs = cols / 256, yo = yOff;
-            for (int r = start; r < end; r++) y[yo + r] = layout.dot(w, rowBytes * r, a, 0, runs);
-        }
-    }
-
-    @Override
-    public Int8Job newTokensJob() { return new TokensJob(this); }
-
-    /**
-     * Rows {@code [start, end)} of every token, each row multiplied with all tokens in turn while its few KB stay in
-     * the L1 cache: the row is read from memory once per product rather than once per token.
-     */
-    static final class TokensJob extends Int8Job {
-        private final RunLayout layout;
-
-        TokensJob(RunLayout layout) { this.layout = layout; }
 
         @Override
         int layouts() { return Int8Activations.K_ORDER; }
@@ -162,6 +142,9 @@ abstract class RunLayout implements PackedLayout {
             }
         }
     }
+
+    @Override
+    public Int8Job newTokensJob() { return new Job(this); }
 
     /** The packed runs decode each run transposed (see {@link PackedLayout#decodeRow}). */
     @Override
