@@ -29,6 +29,12 @@ import dev.vera4j.gguf.types.TensorCodec;
  * the GGUF-layout int8 kernels ({@code Q8IntDot}, rows two at a time from far-apart places, and {@code Q4IntDot}).
  * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
+ * <p>A batched decode step (two to {@link Tuning#INT8_MAX_TOKENS} tokens, one per sequence) over a packed copy takes
+ * the layout's kernel of several tokens ({@link PackedLayout#newTokensJob}): each token's activations are quantized as
+ * for one token, one after another, and each row group (Q4_0) or row (256-value layouts) meets every token while it is
+ * in the cache, so the copy is read from memory once per step instead of being decoded to floats by the panel GEMM.
+ * Each token gets the one-token kernel's result.
+ *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
  * lane sums have one fixed order ({@link Sums#ordered}); the other kernels' {@code reduceLanes} can round the last bit
  * differently before and after the JIT compiles them. Training uses it, so a run resumed in a new process continues

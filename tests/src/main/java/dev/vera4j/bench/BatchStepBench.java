@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * counted as the output head (tied embeddings).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp tests/target/benchmarks.jar dev.vera4j.bench.BatchStepBench MODEL.gguf 1,2,4,8,16 [threads]
+ * java --add-modules jdk.incubator.vector -cp tests/target/benchmarks.jar dev.vera4j.bench.BatchStepBench MODEL.gguf 1,2,4,8,16 [threads] [Q4_0,Q6_K]
  * </pre>
  */
 public final class BatchStepBench {
@@ -29,11 +29,12 @@ public final class BatchStepBench {
         Path path = Path.of(args[0]);
         String[] counts = (args.length > 1 ? args[1] : "1,2,4,8,16").split(",");
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        java.util.Set<String> types = args.length > 3 ? java.util.Set.of(args[3].split(",")) : null;   // only these weight types
         try (GgufFile file = GgufFile.open(path); Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
             List<Weights> ws = new ArrayList<>();
             int maxCols = 0;
             for (GgufTensor t : file.tensors().values()) {
-                if (t.rank() != 2 || !MatMul.supports(t.type())) continue;
+                if (t.rank() != 2 || !MatMul.supports(t.type()) || (types != null && !types.contains(t.type().name()))) continue;
                 ws.add(Weights.of(t).pack(arena, pool));
                 maxCols = Math.max(maxCols, t.cols());
             }
