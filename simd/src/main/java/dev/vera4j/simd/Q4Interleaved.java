@@ -199,77 +199,6 @@ public final class Q4Interleaved {
         acc.intoArray(y, yo);
     }
 
-    /**
-     * {@link #dot16(MemorySegment, int, int, Int8Activations, int, float[], int)} for two tokens at once (blocks from
-     * {@code bo0} and {@code bo1}, rows to {@code y[yo0 ..]} and {@code y[yo1 ..]}): each block's pieces are loaded
-     * and shifted once for both. The same integer sums and float operations per token, so the same results.
-     */
-    static void dot16x2(MemorySegment w, int g, int nb, Int8Activations a, int bo0, int bo1, float[] y, int yo0, int yo1) {
-        int[] c = a.interleaved;
-        float[] d = a.d, ds = a.ds;
-        int last = Math.max(bo0, bo1) + nb;
-        if (Math.min(bo0, bo1) < 0 || c.length < 16 * last || d.length < last) throw new IllegalArgumentException("activations hold fewer than " + last + " blocks");
-        FloatVector acc0 = FloatVector.zero(F16), acc1 = FloatVector.zero(F16);
-        long base = 288L * g * nb;
-        for (int b = 0; b < nb; b++) {
-            long p = base + 288L * b;
-            int c0 = 16 * (bo0 + b), c1 = 16 * (bo1 + b), d0 = bo0 + b, d1 = bo1 + b;
-            ShortVector u0 = ShortVector.fromMemorySegment(S32, w, p + 32, LE), u1 = ShortVector.fromMemorySegment(S32, w, p + 96, LE);
-            ShortVector u2 = ShortVector.fromMemorySegment(S32, w, p + 160, LE), u3 = ShortVector.fromMemorySegment(S32, w, p + 224, LE);
-            ShortVector u0s4 = u0.lanewise(VectorOperators.LSHR, 4), u0s8 = u0.lanewise(VectorOperators.LSHR, 8), u0s12 = u0.lanewise(VectorOperators.LSHR, 12);
-            ShortVector u1s4 = u1.lanewise(VectorOperators.LSHR, 4), u1s8 = u1.lanewise(VectorOperators.LSHR, 8), u1s12 = u1.lanewise(VectorOperators.LSHR, 12);
-            ShortVector u2s4 = u2.lanewise(VectorOperators.LSHR, 4), u2s8 = u2.lanewise(VectorOperators.LSHR, 8), u2s12 = u2.lanewise(VectorOperators.LSHR, 12);
-            ShortVector u3s4 = u3.lanewise(VectorOperators.LSHR, 4), u3s8 = u3.lanewise(VectorOperators.LSHR, 8), u3s12 = u3.lanewise(VectorOperators.LSHR, 12);
-            // one piece per statement, written out, as in dot16; token 0, then token 1
-            ShortVector s00 = u0.mul(IntVector.broadcast(I16, c[c0 + 0]).reinterpretAsShorts())
-                    .add(u0s4.mul(IntVector.broadcast(I16, c[c0 + 1]).reinterpretAsShorts()))
-                    .add(u0s8.mul(IntVector.broadcast(I16, c[c0 + 2]).reinterpretAsShorts()))
-                    .add(u0s12.mul(IntVector.broadcast(I16, c[c0 + 3]).reinterpretAsShorts()));
-            ShortVector s01 = u1.mul(IntVector.broadcast(I16, c[c0 + 4]).reinterpretAsShorts())
-                    .add(u1s4.mul(IntVector.broadcast(I16, c[c0 + 5]).reinterpretAsShorts()))
-                    .add(u1s8.mul(IntVector.broadcast(I16, c[c0 + 6]).reinterpretAsShorts()))
-                    .add(u1s12.mul(IntVector.broadcast(I16, c[c0 + 7]).reinterpretAsShorts()));
-            ShortVector s02 = u2.mul(IntVector.broadcast(I16, c[c0 + 8]).reinterpretAsShorts())
-                    .add(u2s4.mul(IntVector.broadcast(I16, c[c0 + 9]).reinterpretAsShorts()))
-                    .add(u2s8.mul(IntVector.broadcast(I16, c[c0 + 10]).reinterpretAsShorts()))
-                    .add(u2s12.mul(IntVector.broadcast(I16, c[c0 + 11]).reinterpretAsShorts()));
-            ShortVector s03 = u3.mul(IntVector.broadcast(I16, c[c0 + 12]).reinterpretAsShorts())
-                    .add(u3s4.mul(IntVector.broadcast(I16, c[c0 + 13]).reinterpretAsShorts()))
-                    .add(u3s8.mul(IntVector.broadcast(I16, c[c0 + 14]).reinterpretAsShorts()))
-                    .add(u3s12.mul(IntVector.broadcast(I16, c[c0 + 15]).reinterpretAsShorts()));
-            ShortVector s10 = u0.mul(IntVector.broadcast(I16, c[c1 + 0]).reinterpretAsShorts())
-                    .add(u0s4.mul(IntVector.broadcast(I16, c[c1 + 1]).reinterpretAsShorts()))
-                    .add(u0s8.mul(IntVector.broadcast(I16, c[c1 + 2]).reinterpretAsShorts()))
-                    .add(u0s12.mul(IntVector.broadcast(I16, c[c1 + 3]).reinterpretAsShorts()));
-            ShortVector s11 = u1.mul(IntVector.broadcast(I16, c[c1 + 4]).reinterpretAsShorts())
-                    .add(u1s4.mul(IntVector.broadcast(I16, c[c1 + 5]).reinterpretAsShorts()))
-                    .add(u1s8.mul(IntVector.broadcast(I16, c[c1 + 6]).reinterpretAsShorts()))
-                    .add(u1s12.mul(IntVector.broadcast(I16, c[c1 + 7]).reinterpretAsShorts()));
-            ShortVector s12 = u2.mul(IntVector.broadcast(I16, c[c1 + 8]).reinterpretAsShorts())
-                    .add(u2s4.mul(IntVector.broadcast(I16, c[c1 + 9]).reinterpretAsShorts()))
-                    .add(u2s8.mul(IntVector.broadcast(I16, c[c1 + 10]).reinterpretAsShorts()))
-                    .add(u2s12.mul(IntVector.broadcast(I16, c[c1 + 11]).reinterpretAsShorts()));
-            ShortVector s13 = u3.mul(IntVector.broadcast(I16, c[c1 + 12]).reinterpretAsShorts())
-                    .add(u3s4.mul(IntVector.broadcast(I16, c[c1 + 13]).reinterpretAsShorts()))
-                    .add(u3s8.mul(IntVector.broadcast(I16, c[c1 + 14]).reinterpretAsShorts()))
-                    .add(u3s12.mul(IntVector.broadcast(I16, c[c1 + 15]).reinterpretAsShorts()));
-            IntVector pairs0 = s00.add(s01).add(s02.add(s03)).reinterpretAsInts(), pairs1 = s10.add(s11).add(s12.add(s13)).reinterpretAsInts();
-            IntVector isum0 = pairs0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pairs0.lanewise(VectorOperators.ASHR, 16));
-            IntVector isum1 = pairs1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pairs1.lanewise(VectorOperators.ASHR, 16));
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, p, LE).convertShape(VectorOperators.S2I, I16, 0);
-            FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
-            FloatVector t0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F16, 0))
-                    .fma(FloatVector.broadcast(F16, d[d0]), FloatVector.broadcast(F16, -8 * ds[d0]));
-            FloatVector t1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F16, 0))
-                    .fma(FloatVector.broadcast(F16, d[d1]), FloatVector.broadcast(F16, -8 * ds[d1]));
-            acc0 = t0.fma(dw, acc0);
-            acc1 = t1.fma(dw, acc1);
-        }
-        acc0.intoArray(y, yo0);
-        acc1.intoArray(y, yo1);
-    }
-
     /** Scalar reference of {@link #dot16} for one row, read from the regrouped copy: {@code Σ_b d_w·d_x·Σ (q_w − 8)·q_x}, in double. */
     static double dotReference(MemorySegment w, int row, int nb, short[] q, float[] d) {
         int g = row / 16, r = row % 16;
@@ -305,9 +234,7 @@ public final class Q4Interleaved {
             float[] y = this.y;
             int nb = cols / 32, yo = yOff, rows = this.rows, n = this.n;
             for (int g = start; g < end; g++) {
-                int t = 0;
-                for (; t + 1 < n; t += 2) dot16x2(w, g, nb, a, t * nb, (t + 1) * nb, y, yo + t * rows + 16 * g, yo + (t + 1) * rows + 16 * g);
-                if (t < n) dot16(w, g, nb, a, t * nb, y, yo + t * rows + 16 * g);
+                for (int t = 0; t < n; t++) dot16(w, g, nb, a, t * nb, y, yo + t * rows + 16 * g);
             }
         }
     }

@@ -91,31 +91,6 @@ class Q4InterleavedTest {
         }
     }
 
-    /** The two-token kernel gives each token exactly what the one-token kernel gives it (same sums, same float steps). */
-    @Test
-    void pairKernelEqualsOneTokenKernelPerToken() {
-        assumeTrue(Weights.packingEnabled(), "the regrouped kernel needs 512-bit vectors");
-        Random rnd = new Random(15);
-        try (Arena arena = Arena.ofShared()) {
-            for (int nb : new int[]{1, 3, 64}) {
-                int rows = 32, cols = 32 * nb, tokens = 3;
-                Weights il = TestWeights.random(GgmlType.Q4_0, rows, cols, rnd, arena).pack(arena, POOL);
-                assertNotNull(il.packed());
-                float[] x = TestWeights.randomVector(tokens * cols, rnd);
-                x[cols + 7] = 50;   // an outlier in token 1
-                Int8Activations a = new Int8Activations(tokens * cols);
-                a.quantizeTokens(x, 0, cols, tokens, Int8Activations.Q4_INTERLEAVED);
-                for (int g = 0; g < rows / 16; g++) {
-                    float[] one = new float[16 * tokens], two = new float[32];
-                    for (int t = 0; t < tokens; t++) Q4Interleaved.dot16(il.packed(), g, nb, a, t * nb, one, 16 * t);
-                    Q4Interleaved.dot16x2(il.packed(), g, nb, a, 2 * nb, 0, two, 0, 16);   // tokens 2 and 0
-                    assertArrayEquals(Arrays.copyOfRange(one, 32, 48), Arrays.copyOfRange(two, 0, 16), "nb=" + nb + " group " + g + " token 2");
-                    assertArrayEquals(Arrays.copyOfRange(one, 0, 16), Arrays.copyOfRange(two, 16, 32), "nb=" + nb + " group " + g + " token 0");
-                }
-            }
-        }
-    }
-
     /** All nibbles 15 (or 0) against activations of ±127: the 16-bit lane sums must not wrap. */
     @Test
     void extremeBlocksDoNotOverflow() {
