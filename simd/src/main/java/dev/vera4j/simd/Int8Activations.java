@@ -93,16 +93,37 @@ final class Int8Activations {
             quantizeReference(x, off, count);
             return;
         }
-        if ((layouts & (BLOCKS | Q4_ROWS | Q4_INTERLEAVED)) != 0) quantizeBlocks(x, off, count);
-        if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
-        if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(count / 32);
-        if ((layouts & K_ORDER) != 0) quantizeK(x, off, count / 256);
+        quantize(x, off, count, layouts, 0);
     }
 
-    /** Fills {@link #q}, {@link #d} and {@link #ds} for {@code count / 32} blocks, two 16-lane vectors per block. */
-    private void quantizeBlocks(float[] x, int off, int count) {
-        for (int b = 0, nb = count / 32; b < nb; b++) {
-            int xi = off + 32 * b, qi = 32 * b;
+    /**
+     * The {@code n} tokens of {@code cols} values each from {@code x[off]}, one after another (token {@code t}'s
+     * blocks from {@code t·cols/32}, its runs of 256 from {@code t·cols/256}), for the kernels of several tokens;
+     * {@code layouts} without {@link #Q4_ROWS}, whose copy is made for one token only. Token by token, so that the
+     * loops run as many times as for one token (C2 compiled them into code that boxed vectors once they had also run
+     * over many tokens at once).
+     */
+    void quantizeTokens(float[] x, int off, int cols, int n, int layouts) {
+        if ((layouts & Q4_ROWS) != 0 && n > 1) throw new IllegalArgumentException("the Q4_ROWS copy is for one token");
+        if (!Int8.ENABLED) {
+            quantizeReference(x, off, n * cols);
+            return;
+        }
+        for (int t = 0; t < n; t++) quantize(x, off + t * cols, cols, layouts, t * cols);
+    }
+
+    /** {@code count} values from {@code x[off]} into the copies from value {@code to} (a multiple of 256 where K_ORDER is asked for). */
+    private void quantize(float[] x, int off, int count, int layouts, int to) {
+        if ((layouts & (BLOCKS | Q4_ROWS | Q4_INTERLEAVED)) != 0) quantizeBlocks(x, off, count, to / 32);
+        if ((layouts & Q4_ROWS) != 0) arrangeVector(count / 32);
+        if ((layouts & Q4_INTERLEAVED) != 0) interleaveVector(to / 32, count / 32);
+        if ((layouts & K_ORDER) != 0) quantizeK(x, off, to / 256, count / 256);
+    }
+
+    /** Fills {@link #q}, {@link #d} and {@link #ds} for {@code count / 32} blocks from block {@code b0}, two 16-lane vectors per block. */
+    private void quantizeBlocks(float[] x, int off, int count, int b0) {
+        for (int i = 0, nb = count / 32; i < nb; i++) {
+            int b = b0 + i, xi = off + 32 * i, qi = 32 * b;
             FloatVector v0 = FloatVector.fromArray(F, x, xi), v1 = FloatVector.fromArray(F, x, xi + 16);
             float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX);
             float inv = amax == 0 ? 0 : 127f / amax;
@@ -124,10 +145,10 @@ final class Int8Activations {
      * {@link KOrder}: pair {@code 8i + t} (values {@code 16i + 2t}, {@code +1}) becomes int lane {@code i} of vector
      * {@code t}, a gather per vector.
      */
-    private void quantizeK(float[] x, int off, int runs) {
+    private void quantizeK(float[] x, int off, int r0, int runs) {
         int[] pairs = run;
-        for (int r = 0; r < runs; r++) {
-            int xi = off + 256 * r;
+        for (int r = r0; r < r0 + runs; r++) {
+            int xi = off + 256 * (r - r0);
             FloatVector m = FloatVector.fromArray(F, x, xi).abs();
             for (int i = 16; i < 256; i += 16) m = m.max(FloatVector.fromArray(F, x, xi + i).abs());
             float amax = m.reduceLanes(VectorOperators.MAX);
@@ -172,9 +193,9 @@ final class Int8Activations {
     private static final ShortVector PLUS = interleaveIndexes(true), MINUS = interleaveIndexes(false);
 
     /** {@link #interleave} as {@code PLUS − 16·MINUS}, one 32-lane vector per block. */
-    private void interleaveVector(int nb) {
+    private void interleaveVector(int b0, int nb) {
         ShortVector zero = ShortVector.zero(ShortVector.SPECIES_512);
-        for (int b = 0; b < nb; b++) {
+        for (int b = b0; b < b0 + nb; b++) {
             ShortVector v = ShortVector.fromArray(ShortVector.SPECIES_512, q, 32 * b);
             ShortVector c = PLUS.selectFrom(v, zero).sub(MINUS.selectFrom(v, zero).lanewise(VectorOperators.LSHL, 4));
             c.reinterpretAsInts().intoArray(interleaved, 16 * b);

@@ -8,7 +8,9 @@ import java.util.function.Supplier;
 
 /**
  * What multiplies each weight type, in one list: per type the float row kernels (one to seven tokens, reading the
- * GGUF rows), the int8 one-token kernel over GGUF rows, and the packed layout with its one-token kernel. A type that is
+ * GGUF rows), the int8 one-token kernel over GGUF rows, and the packed layout with its one-token kernel and its
+ * kernel for the few tokens of a batched decode step ({@link PackedLayout#newTokensJob}, up to
+ * {@link Tuning#INT8_MAX_TOKENS} tokens). A type that is
  * not listed, or a kind of kernel a type lacks, falls back to the next: packed, then int8, then float rows, then rows
  * dequantized by the type's codec. Products of {@link Tuning#PANEL_MIN_TOKENS} tokens or more go through
  * {@link PanelJob} for every type.
@@ -35,6 +37,9 @@ final class KernelTable {
 
         /** One token against int8 activations, from the packed copy; null without a layout. */
         Supplier<Int8Job> packedRow() { return layout == null ? null : layout::newJob; }
+
+        /** Several tokens (a batched decode step) against int8 activations, from the packed copy; null where the layout has none. */
+        Supplier<Int8Job> packedTokens() { return layout == null || layout.newTokensJob() == null ? null : layout::newTokensJob; }
     }
 
     private static final Map<GgmlType, Entry> ENTRIES = entries(
@@ -75,13 +80,15 @@ final class KernelTable {
      */
     static final class Jobs {
         private final Map<GgmlType, RowJob> floatRows = new EnumMap<>(GgmlType.class);
-        private final Map<GgmlType, Int8Job> int8Row = new EnumMap<>(GgmlType.class), packedRow = new EnumMap<>(GgmlType.class);
+        private final Map<GgmlType, Int8Job> int8Row = new EnumMap<>(GgmlType.class), packedRow = new EnumMap<>(GgmlType.class),
+                packedTokens = new EnumMap<>(GgmlType.class);
 
         Jobs(Int8Activations acts) {
             for (Entry e : ENTRIES.values()) {
                 if (e.floatRows() != null) floatRows.put(e.type(), e.floatRows().get());
                 if (e.int8Row() != null) int8Row.put(e.type(), withActs(e.int8Row().get(), acts));
                 if (e.packedRow() != null) packedRow.put(e.type(), withActs(e.packedRow().get(), acts));
+                if (e.packedTokens() != null) packedTokens.put(e.type(), withActs(e.packedTokens().get(), acts));
             }
         }
 
@@ -98,5 +105,8 @@ final class KernelTable {
 
         /** The packed-layout one-token kernel of {@code type}, or null. */
         Int8Job packedRow(GgmlType type) { return packedRow.get(type); }
+
+        /** The packed-layout kernel of several tokens of {@code type}, or null. */
+        Int8Job packedTokens(GgmlType type) { return packedTokens.get(type); }
     }
 }

@@ -29,6 +29,12 @@ import dev.vera4j.gguf.types.TensorCodec;
  * the GGUF-layout int8 kernels ({@code Q8IntDot}, rows two at a time from far-apart places, and {@code Q4IntDot}).
  * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
+ * <p>A batched decode step (two to {@link Tuning#INT8_MAX_TOKENS} tokens, one per sequence) over a packed copy takes
+ * the layout's kernel of several tokens ({@link PackedLayout#newTokensJob}): each token's activations are quantized as
+ * for one token, one after another, and each row group (Q4_0) or row (256-value layouts) meets every token while it is
+ * in the cache, so the copy is read from memory once per step instead of being decoded to floats by the panel GEMM.
+ * Each token gets the one-token kernel's result.
+ *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
  * lane sums have one fixed order ({@link Sums#ordered}); the other kernels' {@code reduceLanes} can round the last bit
  * differently before and after the JIT compiles them. Training uses it, so a run resumed in a new process continues
@@ -70,7 +76,8 @@ public final class MatMul {
         this.fixedOrder = fixedOrder;
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
-        this.acts = Int8.ENABLED ? new Int8Activations(maxCols + 31) : null;
+        // room for the tokens of a batched decode step, one after another
+        this.acts = Int8.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, Tuning.INT8_MAX_TOKENS)) * maxCols + 31) : null;
         for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
 
@@ -94,7 +101,7 @@ public final class MatMul {
         check(w, x, xOff, y, yOff, n);
         if (n == 0 || w.rows() == 0) return;
         RowJob job = job(kernels[0], w, n);
-        if (job instanceof Int8Job i8) acts.quantize(x, xOff, w.cols(), i8.layouts());
+        if (job instanceof Int8Job i8) acts.quantizeTokens(x, xOff, w.cols(), n, i8.layouts());
         if (job == panel && w.packed() != null && KernelTable.layout(w.type()).transposedRuns()) {
             // the packed rows decode with each 256-value run transposed: the activations follow
             if (transposed == null) transposed = new float[maxTokens * maxCols];
@@ -136,7 +143,7 @@ public final class MatMul {
             if (wc != null) matMul(wc, x, 0, yc, 0, n);
             return;
         }
-        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantize(x, 0, wa.cols(), layouts(a) | layouts(b) | layouts(c));
+        if (a instanceof Int8Job || b instanceof Int8Job || c instanceof Int8Job) acts.quantizeTokens(x, 0, wa.cols(), n, layouts(a) | layouts(b) | layouts(c));
         a.set(wa, x, 0, ya, 0, n);
         b.set(wb, x, 0, yb, 0, n);
         if (c != null) c.set(wc, x, 0, yc, 0, n);
@@ -174,8 +181,9 @@ public final class MatMul {
      */
     static int int8Block(Weights w, int n) {
         KernelTable.Entry e = KernelTable.of(w.type());
-        if (n != 1 || !Int8.ENABLED || e == null) return 0;
-        var job = w.packed() != null ? e.packedRow() : e.int8Row();
+        if (n < 1 || !Int8.ENABLED || e == null) return 0;
+        var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
+                : w.packed() != null && n <= Tuning.INT8_MAX_TOKENS ? e.packedTokens() : null;
         if (job == null) return 0;
         return (job.get().layouts() & Int8Activations.K_ORDER) != 0 ? 256 : 32;
     }
@@ -191,7 +199,8 @@ public final class MatMul {
 
     /**
      * The job for {@code n} tokens of {@code w}, in the order {@link KernelTable} describes: the packed copy's or the
-     * GGUF rows' int8 kernel for one token, the panel GEMM for many tokens or a packed copy (whose mapping may be
+     * GGUF rows' int8 kernel for one token, the packed copy's int8 kernel for up to {@link Tuning#INT8_MAX_TOKENS}
+     * tokens, the panel GEMM for many tokens or a packed copy (whose mapping may be
      * released), the float row kernels, or dequantized rows.
      */
     private RowJob job(KernelTable.Jobs k, Weights w, int n) {
@@ -201,6 +210,10 @@ public final class MatMul {
         if (n == 1 && Int8.ENABLED) {
             RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
             if (one != null) return one;
+        }
+        if (n <= Tuning.INT8_MAX_TOKENS && w.packed() != null && Int8.ENABLED) {
+            RowJob few = k.packedTokens(type);   // a batched decode step: the copy read once for all tokens
+            if (few != null) return few;
         }
         if (n >= PANEL_MIN_TOKENS && w.packed() != null && KernelTable.layout(type).rowGroup() == 16) return rowLanes;
         if (n >= PANEL_MIN_TOKENS || w.packed() != null) return panel;

@@ -60,4 +60,10 @@ interface PackedLayout {
 
     /** A job of one-token products that reads copies in this layout. */
     Int8Job newJob();
+
+    /**
+     * A job of products of several tokens (a batched decode step) against int8 activations, one token after another
+     * in {@link Int8Activations}, that reads each part of the copy once for all tokens; null when the layout has none.
+     */
+    default Int8Job newTokensJob() { return null; }
 }

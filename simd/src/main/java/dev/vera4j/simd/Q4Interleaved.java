@@ -65,6 +65,9 @@ public final class Q4Interleaved {
         public Int8Job newJob() { return new Job(); }
 
         @Override
+        public Int8Job newTokensJob() { return new Job(); }
+
+        @Override
         public int rowGroup() { return 16; }
 
         @Override
@@ -148,14 +151,19 @@ public final class Q4Interleaved {
 
     /** {@code y[yo + r] = row (16g + r) · x} for the 16 rows of group {@code g}, {@code nb} blocks each. */
     static void dot16(MemorySegment w, int g, int nb, Int8Activations a, float[] y, int yo) {
+        dot16(w, g, nb, a, 0, y, yo);
+    }
+
+    /** As {@link #dot16(MemorySegment, int, int, Int8Activations, float[], int)} with the activations' blocks from {@code bo}. */
+    static void dot16(MemorySegment w, int g, int nb, Int8Activations a, int bo, float[] y, int yo) {
         int[] c = a.interleaved;
         float[] d = a.d, ds = a.ds;
-        if (c.length < 16 * nb || d.length < nb) throw new IllegalArgumentException("activations hold fewer than " + nb + " blocks");
+        if (c.length < 16 * (bo + nb) || d.length < bo + nb) throw new IllegalArgumentException("activations hold fewer than " + (bo + nb) + " blocks");
         FloatVector acc = FloatVector.zero(F16);
         long base = 288L * g * nb;
         for (int b = 0; b < nb; b++) {
             long p = base + 288L * b;
-            int ci = 16 * b;
+            int ci = 16 * (bo + b), di = bo + b;
             ShortVector u0 = ShortVector.fromMemorySegment(S32, w, p + 32, LE), u1 = ShortVector.fromMemorySegment(S32, w, p + 96, LE);
             ShortVector u2 = ShortVector.fromMemorySegment(S32, w, p + 160, LE), u3 = ShortVector.fromMemorySegment(S32, w, p + 224, LE);
             // one piece per statement, written out (a loop over the pieces was not unrolled and ran at half the speed);
@@ -185,7 +193,7 @@ public final class Q4Interleaved {
             FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
                     .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
             FloatVector t = ((FloatVector) isum.convertShape(VectorOperators.I2F, F16, 0))
-                    .fma(FloatVector.broadcast(F16, d[b]), FloatVector.broadcast(F16, -8 * ds[b]));
+                    .fma(FloatVector.broadcast(F16, d[di]), FloatVector.broadcast(F16, -8 * ds[di]));
             acc = t.fma(dw, acc);
         }
         acc.intoArray(y, yo);
@@ -207,7 +215,11 @@ public final class Q4Interleaved {
         return s;
     }
 
-    /** Groups {@code [start, end)} of 16 rows, one token. */
+    /**
+     * Groups {@code [start, end)} of 16 rows, every token. With several tokens (a batched decode step) a group is
+     * multiplied with all of them in turn while its {@code 288·nb} bytes stay in the cache, so the copy is read from
+     * memory once per product rather than once per token.
+     */
     static final class Job extends Int8Job {
         @Override
         int units() { return rows / 16; }
@@ -220,8 +232,10 @@ public final class Q4Interleaved {
             MemorySegment w = packed;
             Int8Activations a = acts;
             float[] y = this.y;
-            int nb = cols / 32, yo = yOff;
-            for (int g = start; g < end; g++) dot16(w, g, nb, a, y, yo + 16 * g);
+            int nb = cols / 32, yo = yOff, rows = this.rows, n = this.n;
+            for (int g = start; g < end; g++) {
+                for (int t = 0; t < n; t++) dot16(w, g, nb, a, t * nb, y, yo + t * rows + 16 * g);
+            }
         }
     }
 }

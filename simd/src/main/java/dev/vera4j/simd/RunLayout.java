@@ -116,7 +116,12 @@ abstract class RunLayout implements PackedLayout {
     @Override
     public Int8Job newJob() { return new Job(this); }
 
-    /** Rows {@code [start, end)} of one token, read from a packed copy by its layout's kernel. */
+    /**
+     * Rows {@code [start, end)} of every token, read from a packed copy by its layout's kernel. With several tokens (a
+     * batched decode step) each row is multiplied with all of them in turn while its few KB stay in the L1 cache, so
+     * the copy is read from memory once per product rather than once per token. (One class and one call site for one
+     * and several tokens: with a second job class calling the kernels, C2 left some of them boxing vectors.)
+     */
     static final class Job extends Int8Job {
         private final RunLayout layout;
 
@@ -130,10 +135,16 @@ abstract class RunLayout implements PackedLayout {
             MemorySegment w = packed;
             Int8Activations a = acts;
             float[] y = this.y;
-            int runs = cols / 256, yo = yOff;
-            for (int r = start; r < end; r++) y[yo + r] = layout.dot(w, rowBytes * r, a, 0, runs);
+            int runs = cols / 256, yo = yOff, rows = this.rows, n = this.n;
+            for (int r = start; r < end; r++) {
+                long off = rowBytes * r;
+                for (int t = 0; t < n; t++) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
+            }
         }
     }
+
+    @Override
+    public Int8Job newTokensJob() { return new Job(this); }
 
     /** The packed runs decode each run transposed (see {@link PackedLayout#decodeRow}). */
     @Override

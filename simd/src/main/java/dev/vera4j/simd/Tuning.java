@@ -19,6 +19,8 @@ package dev.vera4j.simd;
  *     equal chunks ({@link #GUIDED})</td></tr>
  * <tr><td>{@code vera4j.panelMinTokens}</td><td>8</td><td>products of this many tokens or more go through the panel
  *     GEMM ({@link #PANEL_MIN_TOKENS})</td></tr>
+ * <tr><td>{@code vera4j.int8MaxTokens}</td><td>16</td><td>products of two to this many tokens over a packed copy
+ *     take the layout's int8 kernel for several tokens ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
  * <tr><td>{@code vera4j.panelFloats}</td><td>131072</td><td>floats in the panel GEMM's decoded panel
  *     ({@link #PANEL_FLOATS})</td></tr>
  * </table>
@@ -36,5 +38,6 @@ public final class Tuning {
     public static final boolean Q8_SINGLE = Boolean.getBoolean("vera4j.q8single");
     public static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
     public static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
+    public static final int INT8_MAX_TOKENS = Integer.getInteger("vera4j.int8MaxTokens", 16);
     public static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
 }

@@ -166,7 +166,7 @@ class Q4InterleavedTest {
             Weights c = TestWeights.random(GgmlType.F16, 24, cols, rnd, arena);
             Weights ai = a.pack(arena, POOL);
             float[] x = TestWeights.randomVector(2 * cols, rnd);
-            MatMul mm = new MatMul(pool, cols, 9);
+            MatMul mm = new MatMul(pool, cols, 17);
             float[] want = new float[160], got = new float[160];
             mm.matVec(a, x, want);
             mm.matVec(ai, x, got);
@@ -179,13 +179,18 @@ class Q4InterleavedTest {
             assertClose(want, got, "shared input, regrouped");
             assertArrayEquals(wb, gb, "shared input, GGUF layout");
             assertArrayEquals(wc, gc, "shared input, F16");
-            // several tokens: the panel GEMM over the mapping, against the copy read column by column (RowLanesJob: other
-            // sums, so float rounding differs) or row by row (a few tokens)
-            float[] xs = TestWeights.randomVector(9 * cols, rnd);
-            for (int n : new int[]{2, 9}) {
+            // a few tokens (2, 9): the copy's tokens kernel, against each token's one-token int8 product of the GGUF
+            // rows; many (17): the panel GEMM over the mapping, against the copy read column by column (RowLanesJob:
+            // other sums, so float rounding differs)
+            float[] xs = TestWeights.randomVector(17 * cols, rnd);
+            for (int n : new int[]{2, 9, 17}) {
                 float[] got2 = new float[160 * n], want2 = new float[160 * n];
                 mm.matMul(ai, xs, got2, n);
-                mm.matMul(a, xs, want2, n);
+                if (n <= Tuning.INT8_MAX_TOKENS) {
+                    for (int t = 0; t < n; t++) mm.matMul(a, xs, t * cols, want2, t * 160, 1);
+                } else {
+                    mm.matMul(a, xs, want2, n);
+                }
                 assertClose(want2, got2, n + " tokens");
             }
         }
@@ -206,8 +211,8 @@ class Q4InterleavedTest {
             assertNotNull(w.packed());
             float[][] ref = new float[rows][];
             for (int r = 0; r < rows; r++) ref[r] = TestWeights.row(w, r);
-            MatMul mm = new MatMul(pool, cols, 25);
-            for (int n : new int[]{MatMul.PANEL_MIN_TOKENS, 13, 25}) {
+            MatMul mm = new MatMul(pool, cols, 29);
+            for (int n : new int[]{Tuning.INT8_MAX_TOKENS + 1, 25, 29}) {   // fewer go to the tokens kernel
                 float[] x = TestWeights.randomVector(n * cols, rnd), y = new float[n * rows];
                 mm.matMul(w, x, y, n);
                 MatMulTest.check(ref, x, y, n, cols, n + " tokens");
