@@ -21,7 +21,7 @@ public final class SparkCli {
     private SparkCli() {}
 
     static List<Command> commands() {
-        return List.of(new SparkTrainCommand());
+        return List.of(new SparkTrainCommand(), new SparkTrainManyCommand(), new SparkGenerateCommand());
     }
 
     public static void main(String[] args) {
