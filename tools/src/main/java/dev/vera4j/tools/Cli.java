@@ -49,7 +49,6 @@ public final class Cli {
 
     /** Runs one command line reading {@code in} as standard input (chat turns, a piped prompt); returns the exit code. */
     public static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
-        boolean verbose = List.of(args).contains("--verbose");
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             printUsage(args.length == 0 ? err : out);
             return args.length == 0 ? EXIT_USAGE : 0;
@@ -64,13 +63,24 @@ public final class Cli {
             return EXIT_USAGE;
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        return run(cmd, "vera4j", rest, in, out, err);
+    }
+
+    /**
+     * Runs {@code cmd} with its arguments as program {@code program} (named in usage lines), turning failures into one
+     * line on {@code err} and an exit code, as every vera4j command reports them (also used by {@code vera4j-spark}).
+     */
+    public static int run(Command cmd, String program, String[] rest, java.io.InputStream in, PrintStream out, PrintStream err) {
+        boolean verbose = List.of(rest).contains("--verbose");
         try {
             int code = cmd.run(rest, in, out, err);
-            if (code == 0 && (List.of(rest).contains("--help") || List.of(rest).contains("-h"))) HelpExamples.print(cmd.name(), out);
+            if (code == 0 && (List.of(rest).contains("--help") || List.of(rest).contains("-h"))) {
+                if (program.equals("vera4j")) HelpExamples.print(cmd.name(), out);   // other programs print their own
+            }
             return code;
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
-            err.println("usage: vera4j " + cmd.name() + " " + cmd.usage() + "   (vera4j " + cmd.name() + " --help for more)");
+            err.println("usage: " + program + " " + cmd.name() + " " + cmd.usage() + "   (" + program + " " + cmd.name() + " --help for more)");
             return EXIT_USAGE;
         } catch (OutOfMemoryError e) {
             err.println("error: out of memory (" + e.getMessage() + "); try a larger -Xmx or a smaller --ctx");

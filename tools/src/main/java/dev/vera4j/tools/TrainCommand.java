@@ -11,6 +11,7 @@ import dev.vera4j.vera.VeraConfig;
 import dev.vera4j.vera.VeraTarget;
 import dev.vera4j.vera.train.AdamW;
 import dev.vera4j.vera.train.Backward;
+import dev.vera4j.vera.train.BatchGradients;
 import dev.vera4j.vera.train.Checkpoint;
 import dev.vera4j.vera.train.Dataset;
 import dev.vera4j.vera.train.Schedule;
@@ -43,8 +44,43 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * adapter (only λ_b and λ_d; base weights and the shared projections stay frozen) with AdamW on the CPU, printing
  * progress, evaluating on {@code --valid}, writing the adapter and a checkpoint ({@code OUT.ckpt}) every
  * {@code --save-every} steps, at the end, and on Ctrl-C; {@code --resume} continues from that checkpoint.
+ *
+ * <p>Where a step's gradients are computed is a {@link Gradients}: in this process by default; the {@code spark}
+ * module's {@code vera4j-spark train} passes one that splits each batch over a cluster, keeping everything else
+ * (flags, data, optimizer, schedule, checkpoints) this command's.
+ *
+ * <pre>{@code
+ * int code = new TrainCommand().run(new String[] {"-m", "base.gguf", "--data", "train.txt", "-o", "my.vera.gguf"}, System.out, System.err);
+ * }</pre>
  */
-final class TrainCommand implements Command {
+public final class TrainCommand implements Command {
+    /**
+     * What a run trains, for code that computes its gradients elsewhere: the base model, the worker threads, the
+     * adapter's shape (its λ's start as {@code fresh}'s), the longest sequence and whether blocks are recomputed.
+     */
+    public record Setup(Path model, int threads, VeraConfig adapter, int seq, boolean checkpointing) {}
+
+    /** Chooses how a run's steps compute their gradients. */
+    @FunctionalInterface
+    public interface Gradients {
+        /**
+         * @param local  this process's trainer over the driver's model (the default answer)
+         * @param params the λ's the optimizer updates: an implementation reads their values and adds gradients to them
+         */
+        BatchGradients open(Backward local, TrainableLambdas params, Setup setup);
+    }
+
+    /** Every step's gradients in this process. */
+    private static final Gradients LOCAL = (local, params, setup) -> local;
+
+    private final Gradients gradients;
+
+    /** Trains in this process. */
+    public TrainCommand() { this(LOCAL); }
+
+    /** Trains with {@code gradients} deciding where each step's gradients are computed. */
+    public TrainCommand(Gradients gradients) { this.gradients = gradients; }
+
     @Override public String name() { return "train"; }
     @Override public String summary() { return "fine-tune a VeRA (λ_b, λ_d) or LoRA (A, B) adapter on text or JSONL data"; }
     @Override public String usage() {
@@ -53,6 +89,7 @@ final class TrainCommand implements Command {
                 + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume | --force] [--log run.jsonl|run.csv] [--checkpointing]";
     }
 
+    /** Runs {@code vera4j train} with the flags of {@link #usage()}; returns the exit code. */
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) {
         Args a = new Args.Spec()
@@ -132,6 +169,7 @@ final class TrainCommand implements Command {
             // PEFT's default, q_proj and v_proj; Phi-3 has them as one fused qkv_proj
             EnumSet<VeraTarget> targets = chosen != null ? chosen : fp.fused() ? EnumSet.of(VeraTarget.QKV) : EnumSet.of(VeraTarget.Q, VeraTarget.V);
             Trainable params;
+            VeraConfig adapterConfig = null;
             String describe, signature;
             long need;
             if (lora) {
@@ -142,7 +180,8 @@ final class TrainCommand implements Command {
                 signature = String.format(Locale.ROOT, "base=%s method=lora r=%d alpha=%s targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
                         alpha, targets, seq, batch, accum, dataPath.getFileName(), train.size());
             } else {
-                AdapterFile fresh = TrainableLambdas.freshAdapter(fp, new VeraConfig(seed, rank, dInitial, targets, List.of(), true));
+                adapterConfig = new VeraConfig(seed, rank, dInitial, targets, List.of(), true);
+                AdapterFile fresh = TrainableLambdas.freshAdapter(fp, adapterConfig);
                 params = TrainableLambdas.of(fresh, fp);
                 describe = "VeRA r=" + rank;
                 need = memoryEstimate(model, fresh.parameterCount(), 4L * rank * (fresh.inMax() + 2L * fresh.outMax()), seq,
@@ -164,7 +203,15 @@ final class TrainCommand implements Command {
                         + "; lower --seq or --rank, or raise -Xmx");
             }
             Backward bw = new Backward((CpuBackend) model.backend(), params, seq, a.has("checkpointing"));
-            Trainer trainer = new Trainer(bw, params, train, valid, cfg, output, checkpointPath, signature);
+            BatchGradients grads;
+            if (params instanceof TrainableLambdas lambdas) {
+                grads = gradients.open(bw, lambdas, new Setup(modelPath, threads, adapterConfig, seq, a.has("checkpointing")));
+            } else if (gradients == LOCAL) {
+                grads = bw;
+            } else {
+                throw new UsageException("--method lora trains in one process only (vera4j train); distributed training takes VeRA adapters");
+            }
+            Trainer trainer = new Trainer(grads, params, train, valid, cfg, output, checkpointPath, signature);
             if (a.has("resume")) {
                 trainer.resume(Checkpoint.read(checkpointPath));
                 out.println("resumed from " + checkpointPath + " at step " + trainer.step());

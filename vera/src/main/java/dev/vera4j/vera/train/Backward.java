@@ -19,6 +19,7 @@ import dev.vera4j.vera.VeraAdapter;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 
 import static dev.vera4j.engine.model.ActivationRecorder.Point.*;
 
@@ -44,7 +45,7 @@ import static dev.vera4j.engine.model.ActivationRecorder.Point.*;
  * double sum = bw.run(tokens, n, mask, 1f / maskedCount);   // tokens[0..n]: inputs [0,n), targets [1,n]
  * }</pre>
  */
-public final class Backward {
+public final class Backward implements BatchGradients {
     private static final Point[] POINTS = Point.values();
     private static final Kind[] KINDS = Kind.values();
 
@@ -157,7 +158,23 @@ public final class Backward {
         return 4 * maxSeq * (floats + state) + KvCache.bytesFor(KvType.F32, c.blockCount(), maxSeq, c.kvDim());
     }
 
+    @Override
     public int maxSeq() { return maxSeq; }
+
+    /** Runs {@link #run} on each example in turn: their gradients add up in list order. */
+    @Override
+    public double accumulate(List<Example> examples, float scale) {
+        double sum = 0;
+        for (Example e : examples) sum += run(e.tokens(), e.length(), e.mask(), scale);
+        return sum;
+    }
+
+    @Override
+    public double loss(List<Example> examples) {
+        double sum = 0;
+        for (Example e : examples) sum += loss(e.tokens(), e.length(), e.mask());
+        return sum;
+    }
 
     /** The logits of the last {@link #run} or {@link #loss} call: {@code n} rows of the vocabulary. */
     float[] logits() { return logits; }

@@ -86,19 +86,9 @@ public final class Dataset {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
         }
+        if (path.getFileName().toString().endsWith(".jsonl")) return fromJsonLines(path.toString(), Arrays.asList(text.split("\n", -1)), tok, template, seq);
         List<Example> out = new ArrayList<>();
-        if (path.getFileName().toString().endsWith(".jsonl")) {
-            String[] lines = text.split("\n", -1);
-            for (int i = 0; i < lines.length; i++) {
-                String line = lines[i].strip();
-                if (line.isEmpty()) continue;
-                try {
-                    jsonExample(line, tok, template, seq, out);
-                } catch (JsonException | IllegalArgumentException | ClassCastException e) {
-                    throw new IllegalArgumentException(path + ":" + (i + 1) + ": " + e.getMessage(), e);
-                }
-            }
-        } else if (mode == TextMode.WINDOWS) {
+        if (mode == TextMode.WINDOWS) {
             int[] ids = tok.encode(text, false, false);
             int bos = tok.bos();
             // with BOS: each window is BOS + the next seq tokens; without: seq + 1 tokens overlapping by one
@@ -114,6 +104,34 @@ public final class Dataset {
             }
         }
         if (out.isEmpty()) throw new IllegalArgumentException(path + ": no training examples (empty file?)");
+        return new Dataset(out);
+    }
+
+    /**
+     * The examples of JSON lines as a {@code .jsonl} file holds them ({@code {"text"}}, {@code {"prompt","completion"}}
+     * or {@code {"messages"}}; blank lines skipped), e.g. one tenant's rows of a larger table.
+     *
+     * <pre>{@code
+     * Dataset d = Dataset.fromJsonLines("alice", List.of("{\"text\": \"Once upon a time\"}"), model.tokenizer(), null, 256);
+     * }</pre>
+     *
+     * @param source   names the lines in errors ({@code source:line: ...})
+     * @param template renders {@code messages} examples; may be {@code null} when there are none
+     * @throws IllegalArgumentException naming the source and line when an example is malformed, or when there is none
+     */
+    public static Dataset fromJsonLines(String source, List<String> lines, Tokenizer tok, ChatTemplate template, int seq) {
+        if (seq < 1) throw new IllegalArgumentException("sequence length must be positive, got " + seq);
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty()) continue;
+            try {
+                jsonExample(line, tok, template, seq, out);
+            } catch (JsonException | IllegalArgumentException | ClassCastException e) {
+                throw new IllegalArgumentException(source + ":" + (i + 1) + ": " + e.getMessage(), e);
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(source + ": no training examples (empty file?)");
         return new Dataset(out);
     }
 

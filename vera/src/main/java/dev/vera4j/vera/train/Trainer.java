@@ -5,11 +5,14 @@ import dev.vera4j.gguf.GgmlType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
  * The training loop: per optimizer step, the next {@code batch · accum} examples of the fixed-seed order go through
- * {@link Backward} one at a time (their gradients accumulate, scaled to the mean over all their loss targets), the
+ * {@link BatchGradients} (a {@link Backward} here, one example at a time, or shards of the batch elsewhere: their
+ * gradients accumulate, scaled to the mean over all their loss targets), the
  * global gradient norm is clipped, and {@link AdamW} updates λ_b and λ_d with their scheduled learning rates. Every
  * {@code evalEvery} steps (then also before the first step, and always at the end) the validation set's mean loss is measured; every {@code saveEvery} steps,
  * at the end, and when {@code stop} turns true the adapter and a {@link Checkpoint} are written.
@@ -36,7 +39,7 @@ public final class Trainer {
     /** How a run ended: steps completed, last training and validation loss (NaN when none), whether it was stopped. */
     public record Result(long steps, double lastLoss, double evalLoss, boolean stopped, double seconds) {}
 
-    private final Backward bw;
+    private final BatchGradients bw;
     private final Trainable params;
     private final Dataset train, valid;
     private final TrainConfig cfg;
@@ -53,7 +56,7 @@ public final class Trainer {
      * @param checkpoint where checkpoints go, or {@code null} for none
      * @param signature  identifies the run in checkpoints
      */
-    public Trainer(Backward bw, Trainable params, Dataset train, Dataset valid, TrainConfig cfg, Path output,
+    public Trainer(BatchGradients bw, Trainable params, Dataset train, Dataset valid, TrainConfig cfg, Path output,
                    Path checkpoint, String signature) {
         this.bw = bw;
         this.params = params;
@@ -107,12 +110,10 @@ public final class Trainer {
             int per = cfg.examplesPerStep();
             for (int i = 0; i < per; i++) count += example(step * per + i).targets();
             params.zeroGrad();
-            double sum = 0;
             float scale = count == 0 ? 0f : (float) (1.0 / count);
-            for (int i = 0; i < per; i++) {
-                Example e = example(step * per + i);
-                sum += bw.run(e.tokens(), e.length(), e.mask(), scale);
-            }
+            List<Example> batch = new ArrayList<>(per);
+            for (int i = 0; i < per; i++) batch.add(example(step * per + i));
+            double sum = bw.accumulate(batch, scale);
             double norm = params.gradNorm();
             if (cfg.clip() > 0 && norm > cfg.clip()) params.scaleGrad((float) (cfg.clip() / norm));
             double f = cfg.schedule().factor(step);
@@ -135,13 +136,9 @@ public final class Trainer {
 
     /** The mean loss per target over {@code data}. */
     public double evaluate(Dataset data) {
-        double sum = 0;
         long count = 0;
-        for (Example e : data.examples()) {
-            sum += bw.loss(e.tokens(), e.length(), e.mask());
-            count += e.targets();
-        }
-        return count == 0 ? Double.NaN : sum / count;
+        for (Example e : data.examples()) count += e.targets();
+        return count == 0 ? Double.NaN : bw.loss(data.examples()) / count;
     }
 
     /** Writes the adapter and (when configured) the checkpoint of the current step. */
