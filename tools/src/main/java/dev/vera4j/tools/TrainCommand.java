@@ -19,6 +19,7 @@ import dev.vera4j.vera.train.TrainConfig;
 import dev.vera4j.vera.lora.LoraFile;
 import dev.vera4j.vera.train.Trainable;
 import dev.vera4j.vera.train.TrainableLambdas;
+import dev.vera4j.vera.train.Dropout;
 import dev.vera4j.vera.train.TrainableLora;
 import dev.vera4j.vera.train.Trainer;
 
@@ -84,7 +85,7 @@ public final class TrainCommand implements Command {
     @Override public String name() { return "train"; }
     @Override public String summary() { return "fine-tune a VeRA (λ_b, λ_d) or LoRA (A, B) adapter on text or JSONL data"; }
     @Override public String usage() {
-        return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.gguf [--method vera|lora] [--rank R] [--alpha A] [--targets q,v] [--lr X] "
+        return "-m BASE.gguf --data FILE [--valid FILE] -o OUT.gguf [--method vera|lora] [--rank R] [--alpha A] [--dropout P] [--targets q,v] [--lr X] "
                 + "(--steps N | --epochs N) [--seq N] [--batch B] [--seed S] [--warmup N] [--schedule constant|linear|cosine] "
                 + "[--weight-decay X] [--clip X] [--eval-every N] [--save-every N] [--resume | --force] [--log run.jsonl|run.csv] [--checkpointing]";
     }
@@ -121,9 +122,8 @@ public final class TrainCommand implements Command {
         float alpha = (float) a.getDouble("alpha", rank, 1e-9, 1e9);
         if (a.has("alpha") && !lora) throw new UsageException("--alpha is LoRA's (--method lora); VeRA's scale is trained in λ_b");
         if (a.has("d-initial") && lora) throw new UsageException("--d-initial is VeRA's; LoRA starts from B = 0");
-        if (a.getDouble("dropout", 0, 0, 0.999) != 0) {
-            throw new UsageException("--dropout is not supported yet (training runs without dropout; PEFT's default for inference is none)");
-        }
+        double dropout = a.getDouble("dropout", 0, 0, 0.999);
+        if (dropout != 0 && !lora) throw new UsageException("--dropout is LoRA's (--method lora) for now; VeRA trains without dropout");
         EnumSet<VeraTarget> chosen = a.has("targets") ? parseTargets(a.get("targets")) : null;
         float dInitial = (float) a.getDouble("d-initial", VeraConfig.DEFAULT_D_INITIAL, -1e6, 1e6);
         double lr = a.getDouble("lr", 1e-2, 0, 10);
@@ -174,11 +174,11 @@ public final class TrainCommand implements Command {
             long need;
             if (lora) {
                 LoraFile fresh = TrainableLora.fresh(fp, rank, alpha, targets, seed);
-                params = TrainableLora.of(fresh, fp);
-                describe = String.format(Locale.ROOT, "LoRA r=%d alpha=%s", rank, alpha);
+                params = TrainableLora.of(fresh, fp, new Dropout(dropout, seed));
+                describe = String.format(Locale.ROOT, "LoRA r=%d alpha=%s", rank, alpha) + (dropout == 0 ? "" : " dropout=" + dropout);
                 need = memoryEstimate(model, fresh.parameterCount(), 0, seq, a.has("checkpointing"), train, valid);
                 signature = String.format(Locale.ROOT, "base=%s method=lora r=%d alpha=%s targets=%s seq=%d batch=%dx%d data=%s(%d)", fp.hash(), rank,
-                        alpha, targets, seq, batch, accum, dataPath.getFileName(), train.size());
+                        alpha, targets, seq, batch, accum, dataPath.getFileName(), train.size()) + (dropout == 0 ? "" : " dropout=" + dropout);
             } else {
                 adapterConfig = new VeraConfig(seed, rank, dInitial, targets, List.of(), true);
                 AdapterFile fresh = TrainableLambdas.freshAdapter(fp, adapterConfig);
@@ -336,6 +336,8 @@ public final class TrainCommand implements Command {
         out.println("  --valid FILE       validation data, evaluated every --eval-every steps and at the end (loss, perplexity)");
         out.println("  --rank R           rank (VeRA default 256, LoRA 8); VeRA: --d-initial X (0.1); LoRA: --alpha A (default R:");
         out.println("                     scale alpha/r = 1); A starts uniform in ±1/√in, B at 0, as PEFT initializes them");
+        out.println("  --dropout P        LoRA: drop each adapter input element with probability P while training (PEFT's");
+        out.println("                     lora_dropout; default 0); validation and inference never drop");
         out.println("  --targets LIST     q,k,v,o,gate,up,down (default q,v); Phi-3: qkv,o,gate_up,down (default qkv); experts:");
         out.println("                     gate_exp,up_exp,down_exp (Qwen-MoE) or w1,w3,w2 (Mixtral); gate_shexp,up_shexp,down_shexp");
         out.println("  --lr X             AdamW learning rate (default 1e-2); --lr-b / --lr-d set λ_b's (LoRA: B's) and λ_d's (A's)");

@@ -107,6 +107,39 @@ class TrainCommandTest {
         assertNotEquals(0, r.code(), "a VeRA run does not resume a LoRA checkpoint");
     }
 
+    /**
+     * With {@code --dropout} the masks follow (seed, step, example), not a generator's state: 2 + 2 resumed steps write
+     * the 4-step run's bytes, the same run twice writes the same bytes, and the adapter differs from the one trained
+     * without dropout (so the masks did act).
+     */
+    @Test
+    void loraDropoutResumeIsBitIdentical() throws Exception {
+        String data = SHARED.resolve("testdata/finetune/pip-stories.train.txt").toString();
+        Path whole = dir.resolve("drop-whole.lora.gguf"), again = dir.resolve("drop-again.lora.gguf"),
+                resumed = dir.resolve("drop-resumed.lora.gguf"), plain = dir.resolve("plain.lora.gguf");
+        List<String> args = List.of("train", "-m", MODEL.toString(), "--data", data, "--method", "lora", "--rank", "2",
+                "--targets", "q,v,down", "--seq", "48", "--batch", "2", "--seed", "3", "-t", "1", "--lr", "0.05");
+        for (String[] more : new String[][] {{"-o", whole.toString(), "--steps", "4", "--dropout", "0.3"},
+                {"-o", again.toString(), "--steps", "4", "--dropout", "0.3"},
+                {"-o", resumed.toString(), "--steps", "2", "--dropout", "0.3"},
+                {"-o", resumed.toString(), "--steps", "4", "--dropout", "0.3", "--resume"},
+                {"-o", plain.toString(), "--steps", "4"}}) {
+            List<String> a = new java.util.ArrayList<>(args);
+            a.addAll(List.of(more));
+            Run r = cli(a.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+        }
+        assertEquals(-1, Files.mismatch(whole, again), "two runs with the same seed and dropout differ");
+        assertEquals(-1, Files.mismatch(whole, resumed), "the resumed LoRA with dropout differs from the uninterrupted one");
+        assertNotEquals(-1, Files.mismatch(whole, plain), "dropout changed nothing");
+        List<String> a = new java.util.ArrayList<>(args);
+        a.addAll(List.of("-o", resumed.toString(), "--steps", "6", "--resume"));
+        assertNotEquals(0, cli(a.toArray(String[]::new)).code(), "a run without dropout does not resume one with");
+        Run vera = cli("train", "-m", MODEL.toString(), "--data", data, "-o", dir.resolve("v.gguf").toString(), "--dropout", "0.1");
+        assertEquals(2, vera.code());
+        assertTrue(vera.err().contains("--dropout is LoRA's"), vera.err());
+    }
+
     @Test
     void refusesWhatDoesNotFit() throws Exception {
         Path data = dir.resolve("d.txt");

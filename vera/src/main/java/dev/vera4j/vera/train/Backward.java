@@ -63,6 +63,8 @@ public final class Backward implements BatchGradients {
     private final float[] logits, capSlope, xFinal;
     private final float[] dx, dh, dq, dk, dv, dmix, dnorm, dff, dg, du, dy, dhf, dShared, dGateLogit;
     private final SiteBackward sites;
+    /** The adapter's dropout ({@code null}: none): on in {@link #run}, off in {@link #loss}. */
+    private final Dropout dropout;
     private final RopeTable ropeTable;
     private final AttentionGradients attention;
     private final ExpertGradients experts;
@@ -121,6 +123,7 @@ public final class Backward implements BatchGradients {
         dg = new float[maxSeq * ff];
         du = new float[maxSeq * ff];
         sites = params.newBackward(pool);
+        dropout = params.dropout();
         ropeTable = new RopeTable(c, w, maxSeq);
         attention = new AttentionGradients(c, maxSeq);
         experts = c.moe() ? new ExpertGradients(c, maxSeq, tp, sites) : null;
@@ -161,11 +164,18 @@ public final class Backward implements BatchGradients {
     @Override
     public int maxSeq() { return maxSeq; }
 
-    /** Runs {@link #run} on each example in turn: their gradients add up in list order. */
+    /**
+     * Runs {@link #run} on each example in turn: their gradients add up in list order. With dropout, example {@code i}
+     * of the list draws the masks of index {@code i} (of the step the trainer set).
+     */
     @Override
     public double accumulate(List<Example> examples, float scale) {
         double sum = 0;
-        for (Example e : examples) sum += run(e.tokens(), e.length(), e.mask(), scale);
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            if (dropout != null) dropout.example(i);
+            sum += run(e.tokens(), e.length(), e.mask(), scale);
+        }
         return sum;
     }
 
@@ -180,21 +190,23 @@ public final class Backward implements BatchGradients {
     float[] logits() { return logits; }
 
     /**
-     * The summed cross-entropy of the masked targets, without gradients.
+     * The summed cross-entropy of the masked targets, without gradients (and without dropout).
      *
      * @param tokens {@code n + 1} ids: inputs {@code tokens[0..n)}, targets {@code tokens[1..n]}
      * @param mask   {@code mask[t]}: whether the prediction of {@code tokens[t+1]} counts
      */
     public double loss(int[] tokens, int n, boolean[] mask) {
+        if (dropout != null) dropout.training(false);
         forward(tokens, n);
         return CrossEntropy.sum(logits, tokens, n, mask, c.vocabSize(), false, 0f);
     }
 
     /**
      * Forward and backward for one sequence: returns the summed loss and adds {@code scale · ∂loss/∂λ} to the
-     * gradients of every adapted site.
+     * gradients of every adapted site. The adapter's dropout, if any, drops here with its current key.
      */
     public double run(int[] tokens, int n, boolean[] mask, float scale) {
+        if (dropout != null) dropout.training(true);
         forward(tokens, n);
         int dim = c.dim(), L = c.blockCount(), vocab = c.vocabSize();
         float cap = c.style().finalSoftCap();

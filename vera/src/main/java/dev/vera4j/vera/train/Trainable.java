@@ -33,6 +33,9 @@ public interface Trainable {
     /** The backward pass of the adapted projections, with its own scratch. */
     SiteBackward newBackward(WorkerPool pool);
 
+    /** The dropout on the adapter's input while training, or {@code null} for an adapter trained without. */
+    default Dropout dropout() { return null; }
+
     /** Writes the adapter as it is now (atomically). */
     void write(Path path) throws IOException;
 

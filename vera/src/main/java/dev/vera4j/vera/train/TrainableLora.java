@@ -17,6 +17,7 @@ import dev.vera4j.vera.lora.LoraWeights;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,8 @@ import java.util.TreeMap;
 /**
  * A LoRA adapter being trained: per adapted layer its {@code A} ({@code r × in}) and {@code B} held transposed
  * ({@code r × out}, the layout {@link LoraHook} reads, so an optimizer step is seen by the next forward pass), their
- * gradients, and the backward pass of {@code Δy = scale·B(A·x)}:
+ * gradients, and the backward pass of {@code Δy = scale·B(A·x)} (with {@link Dropout}, {@code x} is {@code drop(x)} in
+ * both products and the {@code dx} term passes through the same mask):
  * {@code ∂L/∂B = scale·dy·(A·x)ᵀ}, {@code ∂L/∂A = scale·(Bᵀdy)·xᵀ}, {@code dx += scale·Aᵀ(Bᵀdy)}, summed over tokens in
  * order (no dependence on thread counts). {@link #fresh} initializes as PEFT does: {@code A} uniform in
  * {@code ±1/√in} (kaiming-uniform with a = √5), {@code B = 0}, so training starts from the unchanged model.
@@ -46,9 +48,13 @@ public final class TrainableLora implements Trainable {
     private final List<float[]> a = new ArrayList<>(), bt = new ArrayList<>(), gradA = new ArrayList<>(), gradBt = new ArrayList<>();
     /** Each layer's index in the lists (by identity: records of arrays compare slowly). */
     private final Map<LoraMatrices, Integer> indexOf = new IdentityHashMap<>();
+    private final Dropout dropout;
+    /** The widest input of an adapted layer. */
+    private final int maxIn;
 
-    private TrainableLora(LoraFile file, BaseFingerprint base) {
+    private TrainableLora(LoraFile file, BaseFingerprint base, Dropout dropout) {
         this.file = file;
+        this.dropout = dropout;
         this.weights = LoraWeights.prepare(file, base, "adapter", false);
         for (LoraMatrices m : file.sites().values()) {
             indexOf.put(m, layers.size());
@@ -59,10 +65,17 @@ public final class TrainableLora implements Trainable {
             gradA.add(new float[m.a().length]);
             gradBt.add(new float[m.b().length]);
         }
+        maxIn = layers.stream().mapToInt(LoraMatrices::in).max().orElse(0);
     }
 
-    /** Prepares {@code file} (made for {@code base}) for training. */
-    public static TrainableLora of(LoraFile file, BaseFingerprint base) { return new TrainableLora(file, base); }
+    /** Prepares {@code file} (made for {@code base}) for training, without dropout. */
+    public static TrainableLora of(LoraFile file, BaseFingerprint base) { return new TrainableLora(file, base, new Dropout(0, 0)); }
+
+    /**
+     * Prepares {@code file} (made for {@code base}) for training with {@code dropout} on each adapted layer's input
+     * (PEFT's {@code lora_dropout}): {@code Δy = scale·B(A·drop(x))}.
+     */
+    public static TrainableLora of(LoraFile file, BaseFingerprint base, Dropout dropout) { return new TrainableLora(file, base, dropout); }
 
     /**
      * A new adapter on {@code targets} of every block of {@code base}, with scale {@code alpha / rank}, {@code A}
@@ -130,7 +143,13 @@ public final class TrainableLora implements Trainable {
     }
 
     @Override
-    public LinearHook newHook(int maxTokens, WorkerPool pool) { return new LoraHook(weights, maxTokens, 1f, pool); }
+    public Dropout dropout() { return dropout; }
+
+    @Override
+    public LinearHook newHook(int maxTokens, WorkerPool pool) {
+        LoraHook hook = new LoraHook(weights, maxTokens, 1f, pool);
+        return dropout.p() == 0 ? hook : new DroppingHook(hook, maxTokens);
+    }
 
     @Override
     public SiteBackward newBackward(WorkerPool pool) { return new Gradients(pool); }
@@ -150,16 +169,55 @@ public final class TrainableLora implements Trainable {
     @Override
     public void write(Path path) throws IOException { toLoraFile().write(path, GgmlType.F32); }
 
+    /**
+     * The forward hook while training with dropout: the LoRA hook on {@code drop(x)}, each adapted layer's own mask
+     * (a fused module's parts share one, as they share one PEFT layer). Has no {@link LinearHook#lowRank()} form: a
+     * mask is not a low-rank update.
+     */
+    private final class DroppingHook implements LinearHook {
+        private final LoraHook inner;
+        private final int maxTokens;
+        /** {@code drop(x)} of one call. */
+        private final float[] xd;
+
+        DroppingHook(LoraHook inner, int maxTokens) {
+            this.inner = inner;
+            this.maxTokens = maxTokens;
+            this.xd = new float[Math.multiplyExact(maxTokens, maxIn)];
+        }
+
+        @Override
+        public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
+            LoraWeights.Part p = site.kind().expert() ? null : weights.part(site.layer(), site.kind());
+            if (p == null || !dropout.active()) {
+                inner.addDelta(site, x, xOff, y, yOff, n, inDim, outDim);
+                return;
+            }
+            if (n > maxTokens || inDim != p.layer().in()) {   // the LoRA hook names the mismatch
+                inner.addDelta(site, x, xOff, y, yOff, n, inDim, outDim);
+                return;
+            }
+            VeraSite s = p.layer().site();
+            dropout.apply(s.layer(), s.target().ordinal(), x, xOff, xd, 0, n, inDim);
+            inner.addDelta(site, xd, 0, y, yOff, n, inDim, outDim);
+        }
+    }
+
     /** The backward pass over blocks of {@value SiteGradients#TOKENS} tokens; owns its scratch. */
     private final class Gradients implements SiteBackward {
         private final FloatProducts fp;
         /** Per block: {@code A·x} and {@code Bᵀ·dy}, each {@code TOKENS × rank}. */
         private final float[] u, g;
+        /** Per block, with dropout: {@code drop(x)} and the adapter's input gradient before the mask, {@code TOKENS × in}. */
+        private final float[] xd, dxd;
 
         Gradients(WorkerPool pool) {
             fp = new FloatProducts(pool);
             u = new float[SiteGradients.TOKENS * weights.maxRank()];
             g = new float[SiteGradients.TOKENS * weights.maxRank()];
+            int drop = dropout.p() == 0 ? 0 : SiteGradients.TOKENS * maxIn;
+            xd = new float[drop];
+            dxd = new float[drop];
         }
 
         @Override
@@ -172,18 +230,35 @@ public final class TrainableLora implements Trainable {
             int r = m.rank(), stride = m.out(), off = p.offset();
             float c = m.scale();
             FloatRows aRows = p.aRows(), btRows = p.btRows();
+            boolean drop = dropout.active();
+            int dl = m.site().layer(), dt = m.site().target().ordinal();
             for (int t0 = 0; t0 < n; t0 += SiteGradients.TOKENS) {
                 int tb = Math.min(SiteGradients.TOKENS, n - t0);
-                fp.multiply(aRows, x, t0 * in, u, 0, tb);            // A·x
+                // the input the forward pass multiplied: x, or drop(x) drawn again with the same mask
+                float[] xs = x;
+                int xo = t0 * in;
+                if (drop) {
+                    dropout.apply(dl, dt, t0, x, t0 * in, xd, 0, tb, in);
+                    xs = xd;
+                    xo = 0;
+                }
+                fp.multiply(aRows, xs, xo, u, 0, tb);                // A·x
                 fp.multiply(btRows, dy, t0 * out, g, 0, tb);         // Bᵀ·dy (this part's rows)
                 for (int t = 0; t < tb; t++) {
                     for (int i = 0; i < r; i++) {
                         VeraKernels.axpy(c * u[t * r + i], dy, (t0 + t) * out, gbt, i * stride + off, out);   // ∂B
-                        VeraKernels.axpy(c * g[t * r + i], x, (t0 + t) * in, ga, i * in, in);                 // ∂A
+                        VeraKernels.axpy(c * g[t * r + i], xs, xo + t * in, ga, i * in, in);                  // ∂A
                         g[t * r + i] *= c;
                     }
                 }
-                fp.accumulateTransposed(aRows, g, 0, dx, t0 * in, tb);   // dx += scale·Aᵀ(Bᵀdy)
+                if (drop) {   // dx += mask ⊙ scale·Aᵀ(Bᵀdy)
+                    Arrays.fill(dxd, 0, tb * in, 0f);
+                    fp.accumulateTransposed(aRows, g, 0, dxd, 0, tb);
+                    dropout.apply(dl, dt, t0, dxd, 0, dxd, 0, tb, in);
+                    VeraKernels.axpy(1f, dxd, 0, dx, t0 * in, tb * in);
+                } else {
+                    fp.accumulateTransposed(aRows, g, 0, dx, t0 * in, tb);   // dx += scale·Aᵀ(Bᵀdy)
+                }
             }
         }
     }

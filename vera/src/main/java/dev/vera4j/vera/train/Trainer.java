@@ -113,6 +113,7 @@ public final class Trainer {
             float scale = count == 0 ? 0f : (float) (1.0 / count);
             List<Example> batch = new ArrayList<>(per);
             for (int i = 0; i < per; i++) batch.add(example(step * per + i));
+            if (params.dropout() != null) params.dropout().step(step);   // the masks of this step
             double sum = bw.accumulate(batch, scale);
             double norm = params.gradNorm();
             if (cfg.clip() > 0 && norm > cfg.clip()) params.scaleGrad((float) (cfg.clip() / norm));
