@@ -92,7 +92,7 @@ final class AdapterCommand implements Command {
             BaseFingerprint base = a.has("model") ? BaseFingerprint.of(a.requirePath("model", "-m")) : lora.base().orElseThrow(() ->
                     new UsageException(file + " does not record its base model (made by llama.cpp?): give it with -m BASE.gguf"));
             lora.requireFits(base, file.toString(), a.has("force"));
-            PeftLora peft = PeftLora.of(lora, base);
+            PeftLora peft = PeftLora.of(lora, base, LoraFile.dropout(file));
             write(() -> peft.write(dir));
             out.println("exported LoRA " + file + " -> " + dir);
             return 0;

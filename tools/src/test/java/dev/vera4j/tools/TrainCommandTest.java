@@ -132,6 +132,13 @@ class TrainCommandTest {
         assertEquals(-1, Files.mismatch(whole, again), "two runs with the same seed and dropout differ");
         assertEquals(-1, Files.mismatch(whole, resumed), "the resumed LoRA with dropout differs from the uninterrupted one");
         assertNotEquals(-1, Files.mismatch(whole, plain), "dropout changed nothing");
+        Path peft = dir.resolve("drop-peft"), plainPeft = dir.resolve("plain-peft");
+        assertEquals(0, cli("adapter", "export", whole.toString(), "-o", peft.toString()).code());
+        assertEquals(0, cli("adapter", "export", plain.toString(), "-o", plainPeft.toString()).code());
+        assertTrue(Files.readString(peft.resolve("adapter_config.json")).matches("(?s).*\"lora_dropout\"\\s*:\\s*0\\.3\\b.*"),
+                "PEFT config records lora_dropout 0.3");
+        assertTrue(Files.readString(plainPeft.resolve("adapter_config.json")).matches("(?s).*\"lora_dropout\"\\s*:\\s*0\\.0\\b.*"),
+                "PEFT config records lora_dropout 0.0");
         List<String> a = new java.util.ArrayList<>(args);
         a.addAll(List.of("-o", resumed.toString(), "--steps", "6", "--resume"));
         assertNotEquals(0, cli(a.toArray(String[]::new)).code(), "a run without dropout does not resume one with");

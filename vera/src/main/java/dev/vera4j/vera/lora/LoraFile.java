@@ -53,6 +53,8 @@ public record LoraFile(String architecture, Optional<BaseFingerprint> base, Sort
     /** GGUF keys. */
     public static final String TYPE = "general.type", ADAPTER_TYPE = "adapter.type", ARCH = "general.architecture",
             ALPHA = "adapter.lora.alpha", BASE = "vera.base.";
+    /** The {@code lora_dropout} it was trained with (ours only; llama.cpp ignores it; absent: 0). */
+    public static final String DROPOUT = "adapter.lora.dropout";
     private static final Pattern NAME = Pattern.compile("blk\\.(\\d+)\\.(\\w+)\\.weight\\.lora_([ab])");
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -112,7 +114,13 @@ public record LoraFile(String architecture, Optional<BaseFingerprint> base, Sort
      *
      * @param type {@link GgmlType#F32} or {@link GgmlType#F16}
      */
-    public void write(Path path, GgmlType type) throws IOException {
+    public void write(Path path, GgmlType type) throws IOException { write(path, type, 0); }
+
+    /**
+     * As {@link #write(Path, GgmlType)}, recording the dropout it was trained with ({@link #DROPOUT}, written when
+     * not 0) for {@code adapter export}'s {@code lora_dropout}.
+     */
+    public void write(Path path, GgmlType type, double dropout) throws IOException {
         if (type != GgmlType.F32 && type != GgmlType.F16) throw new IllegalArgumentException("LoRA tensors are written as F32 or F16, not " + type);
         LoraMatrices first = sites.values().iterator().next();
         float alpha = first.scale() * first.rank();
@@ -121,6 +129,7 @@ public record LoraFile(String architecture, Optional<BaseFingerprint> base, Sort
         w.put(TYPE, GgufValue.ofString("adapter"));
         w.put(ADAPTER_TYPE, GgufValue.ofString("lora"));
         w.put(ALPHA, GgufValue.ofFloat32(alpha));
+        if (dropout != 0) w.put(DROPOUT, GgufValue.ofFloat32((float) dropout));
         base.ifPresent(b -> b.writeTo(w, BASE));
         for (LoraMatrices m : sites.values()) {
             float[] b = m.b();
@@ -133,6 +142,21 @@ public record LoraFile(String architecture, Optional<BaseFingerprint> base, Sort
             w.addTensor(tensorName(m.site(), false), type, new long[] {m.rank(), m.out()}, encode(b, type));
         }
         w.write(path);
+    }
+
+    /**
+     * The dropout the LoRA GGUF at {@code path} was trained with ({@link #DROPOUT}; 0 when not recorded); metadata only.
+     *
+     * @throws IllegalArgumentException if it is not a readable GGUF
+     */
+    public static double dropout(Path path) {
+        try (GgufFile f = GgufFile.open(path)) {
+            return Double.parseDouble(Float.toString(f.metadata().getFloatOr(DROPOUT, 0f)));   // 0.3, not 0.30000001
+        } catch (GgufFormatException e) {
+            throw new IllegalArgumentException(path + ": not a GGUF adapter file: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new IllegalArgumentException(path + ": cannot read: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -139,7 +139,10 @@ public record PeftLora(Map<String, Object> config, SortedMap<VeraSite, LoraMatri
      * The PEFT form of {@code lora} (rows in {@code base}'s order): B's q/k rows back in Hugging Face order, one
      * {@code r} and {@code lora_alpha} with {@code rank_pattern}/{@code alpha_pattern} entries for layers that differ.
      */
-    public static PeftLora of(LoraFile lora, BaseFingerprint base) {
+    public static PeftLora of(LoraFile lora, BaseFingerprint base) { return of(lora, base, 0); }
+
+    /** As {@link #of(LoraFile, BaseFingerprint)}, with the {@code lora_dropout} it was trained with. */
+    public static PeftLora of(LoraFile lora, BaseFingerprint base, double dropout) {
         boolean permute = QkPermutation.appliesTo(lora.architecture());
         LoraMatrices first = lora.sites().values().iterator().next();
         int r = first.rank();
@@ -166,7 +169,7 @@ public record PeftLora(Map<String, Object> config, SortedMap<VeraSite, LoraMatri
         config.put("init_lora_weights", true);
         config.put("layers_to_transform", null);
         config.put("lora_alpha", alpha);
-        config.put("lora_dropout", 0.0);
+        config.put("lora_dropout", dropout);
         config.put("modules_to_save", null);
         config.put("peft_type", "LORA");
         config.put("r", (long) r);

@@ -167,7 +167,7 @@ public final class TrainableLora implements Trainable {
     }
 
     @Override
-    public void write(Path path) throws IOException { toLoraFile().write(path, GgmlType.F32); }
+    public void write(Path path) throws IOException { toLoraFile().write(path, GgmlType.F32, dropout.p()); }
 
     /**
      * The forward hook while training with dropout: the LoRA hook on {@code drop(x)}, each adapted layer's own mask
