@@ -58,11 +58,6 @@ public final class Dropout {
     /** Whether {@link #apply} changes anything now. */
     public boolean active() { return training && p > 0; }
 
-    /** The factor of element {@code i} of token {@code t} at adapted layer {@code (layer, target)}: 0 or {@code 1/(1-p)}. */
-    public float factor(int layer, int target, int t, int i) {
-        return keep(row(layer, target, t), i) ? keptScale : 0f;
-    }
-
     /**
      * {@code dst = drop(src)} for {@code n} tokens of {@code in} elements (token {@code t} being position {@code t} of
      * the sequence); {@code src} and {@code dst} may be the same. Does nothing when not {@link #active()} and
