@@ -104,7 +104,9 @@ final class Relauncher {
      */
     private static void forwardTerm(Process child) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> child.destroy());
+            // the handle's destroy only signals; Process.destroy would also close the pipe that carries the child's
+            // standard error, losing what a draining server prints after the signal
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> child.toHandle().destroy());
         } catch (IllegalArgumentException | LinkageError e) {
             // no SIGTERM here (or signals reserved by -Xrs): keep the default
         }
