@@ -61,6 +61,16 @@ final class Exchanges {
                 + (size >= 0 ? "has " + size + " bytes; " : "is too large; ") + "the limit is " + max + " bytes (--max-body).", 0);
     }
 
+    private static boolean mayLeaveBodyUnread(HttpExchange ex) {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (ex.getRequestHeaders().containsKey("Transfer-Encoding")) return true;
+        try {
+            return length != null && Long.parseLong(length.trim()) > 64 * 1024;
+        } catch (NumberFormatException e) {
+            return true;
+        }
+    }
+
     static void sendJson(HttpExchange ex, int status, Object body) throws IOException {
         byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -81,6 +91,9 @@ final class Exchanges {
 
     static void sendError(HttpExchange ex, ApiException e) throws IOException {
         if (e.retryAfterSeconds > 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds));
+        // The JDK server drains at most 64 KiB of an unread request body and otherwise closes the connection after the
+        // answer without saying so; a client that reused it would then read nothing. Announce the close instead.
+        if (e.status == 413 || mayLeaveBodyUnread(ex)) ex.getResponseHeaders().set("Connection", "close");
         sendJson(ex, e.status, e.body());
     }
 }

@@ -63,8 +63,13 @@ class ServeErrorsTest {
     @Test
     void aBodyOverTheLimitIs413() throws Exception {
         String big = "x".repeat(70_000);
-        assertError(fixture.post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": \"" + big + "\"}"), 413,
-                "invalid_request_error", null, "request_too_large");
+        HttpResponse<String> r = fixture.post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": \"" + big + "\"}");
+        assertError(r, 413, "invalid_request_error", null, "request_too_large");
+        // the unread body ends the connection; saying so keeps the client from reusing it for the next request
+        assertEquals("close", r.headers().firstValue("Connection").orElse(""));
+        for (int i = 0; i < 3; i++) {
+            assertError(fixture.post("/v1/chat/completions", "{\"model\": "), 400, "invalid_request_error", null, "invalid_json");
+        }
     }
 
     @Test
