@@ -263,6 +263,18 @@ class CudaBackendGpuTest {
         assertTrue(gpu.memory().free() >= free - (2 << 20), "free device memory fell from " + free + " to " + gpu.memory().free());
     }
 
+    /** A closed session gives its cache and scratch back at once (Vera4j.generate closes the session of each call). */
+    @Test
+    void aClosedSessionFreesItsDeviceMemory() {
+        CudaBackend b = (CudaBackend) onGpu.backend();
+        long held = b.allocatedBytes();
+        try (Session s = onGpu.newSession(64, KvType.F16, 8)) {
+            s.ingest(new int[] {1, 2, 3});
+            assertTrue(b.allocatedBytes() >= held + KvCache.bytesFor(KvType.F16, c.blockCount(), 64, c.kvDim()));
+        }
+        assertEquals(held, b.allocatedBytes());
+    }
+
     /**
      * Steps alternating between sequences with different adapters swap the forward's adapters without allocating
      * device memory: the A·x scratch of the adapter that leaves is reused by the one that comes. (That a pass allocates
