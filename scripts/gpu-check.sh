@@ -2,7 +2,8 @@
 # The device machine's check of the CUDA backend (issue 13), one run under 8 minutes: makes its models with
 # make-model, runs the gpu-tagged tests with the JUnit console launcher, compares the GPU path with the CPU path
 # on whole models (GpuCheck: greedy tokens and logits, int8 route on and off), measures decode and prefill beside the
-# HBM ceiling, runs `bench --device cuda` once that exists, and writes a markdown report to OUT_DIR/gpu-report.md.
+# HBM ceiling, runs the CLI on the GPU (`generate --device cuda` against `--device cpu` on stories260K, `bench --device
+# cuda` on the 1B files), and writes a markdown report to OUT_DIR/gpu-report.md.
 # Needs device/ from scripts/device-bundle.sh (a jlink'd Java, the jars); the machine needs no Java, Maven or network.
 # usage: scripts/gpu-check.sh [OUT_DIR]      (default: $OUT, else ./gpu-check-out); exit 0 when every check passed
 # For a dry run without a GPU: GPU_CHECK_SHAPE=small-llama3 (small models) and
@@ -68,12 +69,17 @@ int8=()
 for t in Q8_0 Q4_0; do [ -f "$models/$shape-$t.gguf" ] && int8+=("$models/$shape-$t.gguf"); done
 step compare-1b-float 200 "${java[@]}" -Dvera4j.noint8=true "${gpucheck[@]}" --tokens 64 --max-prompts 2 "${int8[@]}"
 
-# 4. the CLI's bench on the GPU, once the seam gives it --device
-if vera4j bench --help 2>/dev/null | grep -q -- '--device'; then
-  for f in "${big[@]}"; do step "bench-$(basename "$f" .gguf)" 120 "${java[@]}" -jar "$lib/vera4j.jar" bench -m "$f" --device cuda -p 512 -n 128 -r 3; done
+# 4. the CLI on the GPU, through the CUDA backend: greedy generate equal to the CPU's, then bench
+gen=(generate -m "$shared/models/stories260K.gguf" -p "Once upon a time" -n 64 --temp 0 --quiet)
+step generate-cpu 60 "${java[@]}" -jar "$lib/vera4j.jar" "${gen[@]}" --device cpu
+step generate-cuda 60 "${java[@]}" -jar "$lib/vera4j.jar" "${gen[@]}" --device cuda
+if cmp -s <(grep -v WARNING "$work/generate-cpu.out") <(grep -v WARNING "$work/generate-cuda.out"); then
+  echo "the same text on cuda and on cpu" > "$work/generate-compare.out"
 else
-  echo "vera4j bench has no --device option yet (the compute-backend seam adds it); GpuCheck's speed table stands in" > "$work/bench-cli.out"
+  echo "DIFFERENT text on cuda and on cpu" > "$work/generate-compare.out"
+  status=1
 fi
+for f in "${big[@]}"; do step "bench-$(basename "$f" .gguf)" 120 "${java[@]}" -jar "$lib/vera4j.jar" bench -m "$f" --device cuda -p 512 -n 128 -r 3; done
 
 # 5. the report
 {
@@ -111,8 +117,13 @@ fi
   echo "## The same with -Dvera4j.noint8=true (one-token Q8_0/Q4_0 products in float on both paths)"
   grep -v 'WARNING' "$work/compare-1b-float.out"
   echo
+  echo "## vera4j generate --device cuda (stories260K, greedy, 64 tokens): $(cat "$work/generate-compare.out")"
+  echo '```'
+  grep -v WARNING "$work/generate-cuda.out"
+  echo '```'
+  echo
   echo "## vera4j bench --device cuda"
-  for f in "$work"/bench-*.out; do echo '```'; grep -v WARNING "$f"; echo '```'; done
+  for f in "$work"/bench-*.out; do [ -f "$f" ] || continue; echo '```'; grep -v WARNING "$f"; echo '```'; done
   echo
   echo "## Steps"
   echo "| step | time | exit |"

@@ -34,6 +34,7 @@ public final class CudaDevice implements AutoCloseable {
     private final MemorySegment context;
     private final DeviceInfo info;
     private final AtomicLong allocated = new AtomicLong();
+    private final AtomicLong allocations = new AtomicLong();
     private volatile boolean closed;
 
     private CudaDevice(CudaDriver cu, int handle, MemorySegment context, DeviceInfo info) {
@@ -123,6 +124,7 @@ public final class CudaDevice implements AutoCloseable {
         }
         cu.check(result[0], "cuMemAlloc_v2");
         allocated.addAndGet(bytes);
+        allocations.incrementAndGet();
         return new DeviceBuffer(this, address, bytes);
     }
 
@@ -135,6 +137,9 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Bytes allocated through this device and not yet freed. */
     public long allocatedBytes() { return allocated.get(); }
+
+    /** Allocations made through this device so far ({@code cuMemAlloc} calls, freed or not): none should come per token. */
+    public long allocationCount() { return allocations.get(); }
 
     /** A stream of its own, ordered after the synchronous copies made before work is queued on it. */
     public CudaStream newStream() {

@@ -8,7 +8,9 @@ import dev.vera4j.engine.model.RopeType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The llama-family forward pass (llama, mistral, qwen2 with q/k/v biases, qwen3 with per-head q/k norms, Llama-3 rope
@@ -16,7 +18,8 @@ import java.util.Arrays;
  * {@code Transformer.forward}: tokens of one sequence go in, their keys and values are appended to a
  * {@link DeviceKvCache}, and the logits come back to the host. Weights, activations and the
  * cache stay on the device; a pass copies in the token ids and copies out the logits (or, for greedy decoding, the
- * chosen id: {@link #forwardGreedy}). VeRA adapters apply on the device ({@link #addAdapter}).
+ * chosen id: {@link #forwardGreedy}). VeRA adapters apply on the device ({@link #addAdapter}, or
+ * {@link #setAdapters} per sequence).
  *
  * <p>Products of one token with Q8_0 or Q4_0 weights quantize the activations to int8 blocks as the CPU's int8 route
  * does (llama.cpp's formulation), so both paths make the same rounding there; all other products are float. The two
@@ -40,6 +43,8 @@ import java.util.Arrays;
 public final class CudaForward implements AutoCloseable {
     /** {@code -Dvera4j.noint8=true} keeps every product in float, as it does on the CPU (for A/B comparisons). */
     private static final boolean INT8 = !Boolean.getBoolean("vera4j.noint8");
+    /** The projections of a block that adapters may change (a backend checks its adapters before every step: no {@code values()} copy). */
+    private static final LinearSite.Kind[] BLOCK_KINDS = java.util.EnumSet.range(LinearSite.Kind.Q, LinearSite.Kind.DOWN).toArray(new LinearSite.Kind[0]);
 
     private final ModelConfig c;
     private final DeviceWeights w;
@@ -60,6 +65,8 @@ public final class CudaForward implements AutoCloseable {
     private DeviceBuffer[] ax = new DeviceBuffer[0];
     /** Per adapter: the (layer, input group) its {@code ax} holds, so q, k and v (gate and up) share one {@code A·x}. */
     private int[] axLayer = new int[0], axGroup = new int[0];
+    /** {@code A·x} buffers of adapters that {@link #setAdapters} took out, for the next ones (freed with the scratch). */
+    private final List<DeviceBuffer> spare = new ArrayList<>();
 
     /**
      * Scratch for passes of up to {@code maxBatch} tokens.
@@ -132,10 +139,64 @@ public final class CudaForward implements AutoCloseable {
      * @throws IllegalArgumentException if a site's shape is not the model's projection at that site
      */
     public void addAdapter(DeviceVeraAdapter adapter) {
+        requireFits(adapter);
+        DeviceBuffer buffer = scratch.allocate(4L * maxBatch * adapter.rank());
+        int n = adapters.length;
+        adapters = Arrays.copyOf(adapters, n + 1);
+        ax = Arrays.copyOf(ax, n + 1);
+        axLayer = Arrays.copyOf(axLayer, n + 1);
+        axGroup = Arrays.copyOf(axGroup, n + 1);
+        adapters[n] = adapter;
+        ax[n] = buffer;
+    }
+
+    /**
+     * Makes {@code list[0 .. count)} the adapters of later passes, in that order, in place of all before: what a
+     * backend does before each sequence's pass, since sequences have adapters of their own. Returns at once when they
+     * are the adapters in use; otherwise the scratch of the adapters that leave is kept for the ones that come, so
+     * device memory is allocated only when more adapters, or adapters of a higher rank, are in use than before.
+     *
+     * @throws IllegalArgumentException if a site's shape is not the model's projection at that site; the adapters
+     *                                  in use are left as they were (as they are when the device memory runs out)
+     */
+    public void setAdapters(DeviceVeraAdapter[] list, int count) {
+        if (count == adapters.length && Arrays.equals(adapters, 0, count, list, 0, count)) return;   // identity: no equals()
+        for (int i = 0; i < count; i++) requireFits(list[i]);
+        List<DeviceBuffer> leaving = Arrays.asList(ax);
+        spare.addAll(leaving);
+        DeviceBuffer[] next = new DeviceBuffer[count];
+        try {
+            for (int i = 0; i < count; i++) next[i] = spareOrNew(4L * maxBatch * list[i].rank());
+        } catch (RuntimeException e) {   // out of device memory: the adapters in use keep their buffers
+            for (DeviceBuffer b : next) if (b != null) spare.add(b);
+            spare.removeAll(leaving);
+            throw e;
+        }
+        adapters = Arrays.copyOf(list, count);
+        ax = next;
+        axLayer = new int[count];
+        axGroup = new int[count];
+    }
+
+    /** The smallest kept buffer of at least {@code bytes}, taken from the kept ones, or a new one. */
+    private DeviceBuffer spareOrNew(long bytes) {
+        int best = -1;
+        for (int i = 0; i < spare.size(); i++) {
+            long size = spare.get(i).byteSize();
+            if (size >= bytes && (best < 0 || size < spare.get(best).byteSize())) best = i;
+        }
+        return best >= 0 ? spare.remove(best) : scratch.allocate(bytes);
+    }
+
+    /**
+     * Checks that {@code adapter} fits this model, as {@link #addAdapter} does, without adding it.
+     *
+     * @throws IllegalArgumentException if a site's shape is not the model's projection at that site
+     */
+    public void requireFits(DeviceVeraAdapter adapter) {
         if (adapter.layers() != c.blockCount()) throw new IllegalArgumentException("adapter for " + adapter.layers() + " layers, the model has " + c.blockCount());
         for (int l = 0; l < c.blockCount(); l++) {
-            for (LinearSite.Kind kind : LinearSite.Kind.values()) {
-                if (kind == LinearSite.Kind.OUTPUT) continue;
+            for (LinearSite.Kind kind : BLOCK_KINDS) {
                 DeviceVeraAdapter.Site s = adapter.site(l, kind);
                 if (s == null) continue;
                 int in = inputs(kind), out = outputs(kind);
@@ -145,14 +206,6 @@ public final class CudaForward implements AutoCloseable {
                 }
             }
         }
-        DeviceBuffer buffer = scratch.allocate(4L * maxBatch * adapter.rank());
-        int n = adapters.length;
-        adapters = Arrays.copyOf(adapters, n + 1);
-        ax = Arrays.copyOf(ax, n + 1);
-        axLayer = Arrays.copyOf(axLayer, n + 1);
-        axGroup = Arrays.copyOf(axGroup, n + 1);
-        adapters[n] = adapter;
-        ax[n] = buffer;
     }
 
     /** Removes an adapter added before; returns whether it was there. */
@@ -201,14 +254,19 @@ public final class CudaForward implements AutoCloseable {
      * @throws dev.vera4j.engine.kv.ContextOverflowException if the tokens do not fit in the cache
      */
     public void forward(int[] tokens, int off, int n, DeviceKvCache cache, float[] logits, boolean allLogits) {
-        if (logits.length < (long) (allLogits ? n : 1) * c.vocabSize()) throw new IllegalArgumentException("logits array too small");
+        forward(tokens, off, n, cache, logits, 0, allLogits);
+    }
+
+    /** As {@link #forward(int[], int, int, DeviceKvCache, float[], boolean)}, the logits from {@code logits[logitsOff]} on. */
+    public void forward(int[] tokens, int off, int n, DeviceKvCache cache, float[] logits, int logitsOff, boolean allLogits) {
+        if (logitsOff < 0 || logits.length - (long) logitsOff < (long) (allLogits ? n : 1) * c.vocabSize()) throw new IllegalArgumentException("logits array too small");
         int rows = allLogits ? n : 1;
         run(tokens, off, n, cache, allLogits);
         MemorySegment staged = allLogits ? hostAllLogits : hostLogits;
         long bytes = 4L * rows * c.vocabSize();
         (allLogits ? this.allLogits : logitsBuffer).downloadAsync(stream, 0, staged, bytes);
         stream.synchronize();
-        MemorySegment.copy(staged, ValueLayout.JAVA_FLOAT, 0, logits, 0, rows * c.vocabSize());
+        MemorySegment.copy(staged, ValueLayout.JAVA_FLOAT, 0, logits, logitsOff, rows * c.vocabSize());
     }
 
     /**

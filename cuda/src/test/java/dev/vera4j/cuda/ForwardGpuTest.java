@@ -6,11 +6,13 @@ import dev.vera4j.engine.kv.KvCache;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearHook;
 import dev.vera4j.engine.model.LinearSite;
+import dev.vera4j.engine.model.LowRankUpdate;
 import dev.vera4j.engine.model.ModelConfig;
 import dev.vera4j.engine.model.ModelWeights;
 import dev.vera4j.engine.model.TinyModels;
 import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
+import dev.vera4j.simd.FloatRows;
 import dev.vera4j.simd.WorkerPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,8 +170,21 @@ class ForwardGpuTest {
         }
     }
 
-    /** The VeRA term in double, as a CPU hook: {@code Δy = weight·λ_b ⊙ (B·(λ_d ⊙ (A·x)))}. */
-    private record VeraHook(List<VeraSiteWeights> sites, float weight) implements LinearHook {
+    /**
+     * The VeRA term in double, as a CPU hook: {@code Δy = weight·λ_b ⊙ (B·(λ_d ⊙ (A·x)))}; {@link #lowRank} describes
+     * the same terms for a device backend.
+     */
+    record VeraHook(List<VeraSiteWeights> sites, float weight) implements LinearHook {
+        @Override
+        public LowRankUpdate lowRank() {
+            List<LowRankUpdate.Term> terms = new ArrayList<>();
+            for (VeraSiteWeights s : sites) {
+                terms.add(new LowRankUpdate.Term(s.site(), weight, new FloatRows(s.a(), 0, s.aStride(), s.rank(), s.in()),
+                        new FloatRows(s.bt(), 0, s.btStride(), s.rank(), s.out()), s.lambdaD(), s.lambdaB()));
+            }
+            return new LowRankUpdate(terms);
+        }
+
         @Override
         public void addDelta(LinearSite site, float[] x, int xOff, float[] y, int yOff, int n, int inDim, int outDim) {
             for (VeraSiteWeights s : sites) {

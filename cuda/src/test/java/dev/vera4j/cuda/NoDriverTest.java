@@ -1,5 +1,9 @@
 package dev.vera4j.cuda;
 
+import dev.vera4j.engine.api.LoadOptions;
+import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.backend.BackendProvider;
+import dev.vera4j.engine.backend.DeviceException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -35,6 +39,19 @@ class NoDriverTest {
         assumeFalse(driverPresent() || Files.exists(Path.of("/dev/nvidiactl")), "this machine has an NVIDIA driver");
         for (Runnable r : new Runnable[] {() -> CudaDevice.open(0), CudaDevice::list, () -> CudaDevice.open(3)}) {
             CudaUnavailableException e = assertThrows(CudaUnavailableException.class, r::run);
+            assertEquals("no NVIDIA driver found (libcuda.so.1 is not on the library path)", e.getMessage());
+        }
+    }
+
+    /** The engine finds the CUDA backend (no more "no CUDA backend in this build"), which names the missing driver. */
+    @Test
+    void withoutTheDriverLoadingOnCudaSaysSo() {
+        assumeFalse(driverPresent() || Files.exists(Path.of("/dev/nvidiactl")), "this machine has an NVIDIA driver");
+        assertInstanceOf(CudaBackendProvider.class, BackendProvider.of("cuda"));
+        Path stories = Path.of(System.getProperty("vera4j.shared", "../shared"), "models/stories260K.gguf");
+        for (String device : new String[] {"cuda", "cuda:1"}) {
+            DeviceException e = assertThrows(DeviceException.class,
+                    () -> Model.load(stories, LoadOptions.builder().device(device).threads(1).build()));
             assertEquals("no NVIDIA driver found (libcuda.so.1 is not on the library path)", e.getMessage());
         }
     }

@@ -69,7 +69,8 @@ public final class Vera4j implements AutoCloseable {
      * {@code cuda:N} through the CUDA backend when the build has one).
      *
      * @throws RuntimeException with a one-line message when the file is missing, not GGUF, or an unsupported model,
-     *                          when the device cannot be used ("no CUDA backend in this build", ...), or when the JVM
+     *                          when the device cannot be used ("no NVIDIA driver found (...)", "no CUDA backend in this
+     *                          build" without the {@code cuda} module, ...), or when the JVM
      *                          runs without the Vector API module
      */
     public static Vera4j load(Path path, LoadOptions options) {
@@ -131,8 +132,9 @@ public final class Vera4j implements AutoCloseable {
         if (ids.length == 0) throw new IllegalArgumentException("empty prompt: nothing to generate from");
         long wanted = (long) ids.length + Math.max(1, options.maxTokens());
         int ctx = (int) Math.min(model.config().contextLength(), wanted);
-        Session s = model.newSession(Math.max(ctx, ids.length), KvType.F16, 128);
-        return Generations.run(s, ids, options, onText, cancel);
+        try (Session s = model.newSession(Math.max(ctx, ids.length), KvType.F16, 128)) {   // on a GPU: device memory freed now
+            return Generations.run(s, ids, options, onText, cancel);
+        }
     }
 
     /** Token ids of {@code text} as the model sees it (with BOS). */

@@ -8,7 +8,9 @@ import dev.vera4j.cuda.DeviceVeraAdapter;
 import dev.vera4j.cuda.DeviceVeraProjections;
 import dev.vera4j.cuda.DeviceWeights;
 import dev.vera4j.cuda.VeraSiteWeights;
+import dev.vera4j.engine.api.LoadOptions;
 import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.api.ModelAdapter;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.kv.KvType;
 import dev.vera4j.engine.model.LinearSite;
@@ -18,6 +20,7 @@ import dev.vera4j.vera.AdapterLoader;
 import dev.vera4j.vera.AdapterWeights;
 import dev.vera4j.vera.BaseFingerprint;
 import dev.vera4j.vera.VeraAdapter;
+import dev.vera4j.vera.VeraAdapters;
 import dev.vera4j.vera.VeraTarget;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -32,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * PEFT's VeRA adapter on all seven targets of stories260K, applied on the GPU ({@link DeviceVeraAdapter}, from the same
  * {@link AdapterWeights} the CPU's {@link VeraAdapter} uses) against the CPU session with that adapter: the logits of a
- * prompt and of each of 16 greedy steps. Runs where a GPU is (scripts/gpu-check.sh); skipped elsewhere.
+ * prompt and of each of 16 greedy steps; and the same through the CUDA backend, as {@code --device cuda} runs it.
+ * Runs where a GPU is (scripts/gpu-check.sh; here with {@code -Dvera4j.cuda.library=} the cuda module's emulator);
+ * skipped elsewhere.
  */
 @Tag("gpu")
 class VeraGpuTest {
@@ -90,6 +95,37 @@ class VeraGpuTest {
                 assertEquals(next, argmax(dev), "step " + step + ": greedy token");
                 cpu = s.ingest(new int[] {next});
                 f.forward(new int[] {next}, 0, 1, cache, dev, false);
+            }
+        }
+    }
+
+    /**
+     * The same adapter as the engine applies it on {@code --device cuda}: {@code VeraAdapters.load}'s hook on a session
+     * of a model loaded onto the GPU, run on the device from the hook's low-rank form (the q/k-permuted B included),
+     * against the CPU session with its own hook of that adapter.
+     */
+    @Test
+    void adapterThroughTheCudaBackendEqualsTheCpu() {
+        try (CudaDevice gpu = CudaDevice.open(0)) {
+            assertNotNull(gpu.info());
+        } catch (CudaUnavailableException e) {
+            Assumptions.abort("no CUDA device: " + e.getMessage());
+        }
+        ModelAdapter adapter = VeraAdapters.load(PEFT);
+        int[] prompt = {1, 403, 407, 261, 378};
+        try (Model onGpu = Model.load(STORIES, LoadOptions.builder().device("cuda").threads(1).build()); Model onCpu = Model.load(STORIES, 1);
+             Session g = onGpu.newSession(64, KvType.F16, 32); Session c = onCpu.newSession(64, KvType.F16, 32)) {
+            g.addHook(adapter.newHook(STORIES, 32));
+            c.addHook(adapter.newHook(STORIES, 32));
+            float[] dev = g.ingest(prompt), cpu = c.ingest(prompt);
+            for (int step = 0; step < 16; step++) {
+                float worst = 0;
+                for (int i = 0; i < cpu.length; i++) worst = Math.max(worst, Math.abs(cpu[i] - dev[i]));
+                assertTrue(worst < 1e-2f, "step " + step + ": logits differ by " + worst);
+                int next = argmax(cpu);
+                assertEquals(next, argmax(dev), "step " + step + ": greedy token");
+                cpu = c.ingest(new int[] {next});
+                dev = g.ingest(new int[] {next});
             }
         }
     }

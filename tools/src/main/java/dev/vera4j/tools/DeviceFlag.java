@@ -4,8 +4,9 @@ import dev.vera4j.engine.api.LoadOptions;
 
 /**
  * {@code --device cpu|cuda|cuda:N}, shared by the commands that load a model: turns it and the thread count into
- * {@link LoadOptions}, with the packed copies kept between runs in {@link PackCache}'s folder. A device kind without a backend in this build fails at load with one line ("no CUDA backend in
- * this build").
+ * {@link LoadOptions}, with the packed copies kept between runs in {@link PackCache}'s folder. A device that cannot be
+ * used fails at load with one line ("no NVIDIA driver found (libcuda.so.1 is not on the library path)", "no TPU backend
+ * in this build").
  *
  * <pre>{@code
  * Model.load(path, DeviceFlag.loadOptions(args, threads));

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  *
  * <pre>{@code
  * LoadOptions o = LoadOptions.builder().device("cuda:0").threads(8).build();
- * try (Vera4j model = Vera4j.load(Path.of("model.gguf"), o)) { ... }   // "no CUDA backend in this build" without one
+ * try (Vera4j model = Vera4j.load(Path.of("model.gguf"), o)) { ... }   // "no NVIDIA driver found (...)" without a GPU
  * }</pre>
  *
  * @param device       where the forward pass runs ({@code cpu} by default)

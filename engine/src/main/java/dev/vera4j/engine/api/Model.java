@@ -83,7 +83,8 @@ public final class Model implements AutoCloseable {
      * {@code options.device()}: the built-in CPU backend, or the backend the {@link BackendProvider} of that device's
      * kind makes.
      *
-     * @throws dev.vera4j.engine.backend.DeviceException if the device cannot be used, e.g. "no CUDA backend in this build"
+     * @throws dev.vera4j.engine.backend.DeviceException if the device cannot be used, e.g. "no NVIDIA driver found (...)",
+     *                                                   or "no CUDA backend in this build" without the {@code cuda} module
      * @throws dev.vera4j.gguf.GgufFormatException if the file is not valid GGUF
      * @throws dev.vera4j.engine.model.ModelConfigException if the model's metadata or tensors do not fit together
      * @throws dev.vera4j.engine.tokenizer.TokenizerException if its vocabulary is unusable

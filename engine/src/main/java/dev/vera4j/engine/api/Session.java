@@ -23,9 +23,10 @@ import java.util.Arrays;
  * Generation first = s.generate(promptIds, GenerateOptions.greedy(32), GenerationListener.NONE);
  * Generation more = s.generate(new int[0], GenerateOptions.greedy(32), GenerationListener.NONE);   // continues
  * s.reset();                                                                                         // starts over
+ * s.close();                                                                                         // frees its cache
  * }</pre>
  */
-public final class Session {
+public final class Session implements AutoCloseable {
     private final Model model;
     private final ModelConfig config;
     private final Sequence sequence;
@@ -155,6 +156,20 @@ public final class Session {
         long end = System.nanoTime();
         Timings timings = new Timings(feed.length, prefilled - start, c.count(), end - prefilled);
         return new Generation(c.text(), feed, c.tokens(), timings, c.stopReason(), c.stopString());
+    }
+
+    /**
+     * Frees the session's KV cache and scratch on the model's device: device memory on a GPU, which the backend would
+     * otherwise hold until the model closes (on the CPU they are heap arrays, left to the garbage collector). The
+     * session cannot be used afterwards.
+     */
+    @Override
+    public void close() {
+        try {
+            activations.close();
+        } finally {
+            cache.close();
+        }
     }
 
     private static int[] prepend(int first, int[] rest) {
