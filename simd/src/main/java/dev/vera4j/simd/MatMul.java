@@ -81,6 +81,14 @@ public final class MatMul {
         for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
 
+    /**
+     * Whether this CPU runs the int8 kernels (512-bit vectors: AVX-512). Elsewhere (AVX2, NEON) every product goes
+     * through the float kernels in {@link Vec#L} lanes, which are several times slower and which C2 does not compile
+     * free of allocation everywhere (see README, Limitations); tests of the decode speed or of allocation-free decoding
+     * hold where this is true.
+     */
+    public static boolean int8Kernels() { return Int8.ENABLED; }
+
     /** Whether weights of {@code type} can be multiplied at all (by a vector kernel or through a dequantized row). */
     public static boolean supports(GgmlType type) {
         return KernelTable.of(type) != null || Codecs.supports(type);

@@ -100,6 +100,9 @@ final class GenerateCommand implements Command {
         List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
         int modelCtx = Math.min(4096, Math.max(1, info.contextLength()));
         int maxTokens = options.maxTokens();
+        // bad values fail before the load (their defaults need the prompt's length, known only after it)
+        a.getInt("ctx", 1, 1, 1 << 24);
+        a.getInt("batch", 1, 1, 1 << 16);
         Model loaded;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, false)) {
             loaded = Model.load(path, load);

@@ -208,6 +208,7 @@ class BatchedStepRunnerTest {
     /** Four sequences decoding together, each with an adapter, allocate nothing per step on either thread. */
     @Test
     void aDecodeStepOfSeveralSequencesAllocatesNothing() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vera4j.simd.MatMul.int8Kernels(), "decoding without allocation is guaranteed with the 512-bit int8 kernels (AVX-512); this CPU runs the float kernels (README, Limitations)");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Model model = Model.load(ReferenceData.stories(), 2)) {
             StepRunner runner = StepRunner.batched(model, BatchConfig.defaults(512).withParallel(4));
@@ -225,7 +226,8 @@ class BatchedStepRunnerTest {
             long allocated = -1, workerAllocated = -1;
             // until C2 has compiled the kernels the Vector API and escape analysis still allocate; a real per-step
             // allocation would show in every round
-            for (int round = 0; round < 300 && (allocated != 0 || workerAllocated != 0); round++) {
+            // until C2 has compiled the kernels: on a loaded machine its queue can take a minute
+            for (long until = System.nanoTime() + 120_000_000_000L; (allocated != 0 || workerAllocated != 0) && System.nanoTime() < until; ) {
                 for (int i = 0; i < 4; i++) {
                     seqs.get(i).reset();
                     if (i > 0) runner.step(List.of(new SequenceWork(seqs.get(i), ids(i, i), 0, i)));   // different positions

@@ -163,6 +163,7 @@ class MultiSequenceStepTest {
     /** Four sequences decoding together, with hooks, allocate nothing per step, on the calling thread or the worker. */
     @Test
     void aDecodeStepOfSeveralSequencesAllocatesNothing() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vera4j.simd.MatMul.int8Kernels(), "decoding without allocation is guaranteed with the 512-bit int8 kernels (AVX-512); this CPU runs the float kernels (README, Limitations)");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (GgufFile f = GgufFile.open(ReferenceData.stories()); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromMetadata(f.metadata());
@@ -182,7 +183,8 @@ class MultiSequenceStepTest {
             long allocated = -1, workerAllocated = -1;
             // until C2 has compiled the kernels the Vector API and escape analysis still allocate; a real per-step
             // allocation would show in every round
-            for (int round = 0; round < 300 && (allocated != 0 || workerAllocated != 0); round++) {
+            // until C2 has compiled the kernels: on a loaded machine its queue can take a minute
+            for (long until = System.nanoTime() + 120_000_000_000L; (allocated != 0 || workerAllocated != 0) && System.nanoTime() < until; ) {
                 for (int i = 0; i < seqs.length; i++) seqs[i].cache().truncate(i);   // different positions
                 long workerBefore = threads.getThreadAllocatedBytes(worker);
                 long before = threads.getCurrentThreadAllocatedBytes();
