@@ -90,7 +90,7 @@ class ForwardGpuTest {
          * of one token went through Q8_0/Q4_0 products, whose activations both paths quantize to int8, within 2e-2 at worst
          * and 5e-3 on average: an activation that sits on a rounding boundary can quantize one step apart on the two
          * paths, which moves every output of that product (with {@code -Dvera4j.noint8=true} on both, the tolerance
-         * is the float one). Where the CPU has no int8 kernels only the GPU quantizes, and the worst case is 4e-2.
+         * is the float one). Where the CPU has no int8 kernels only the GPU quantizes: 4e-2 at worst and 1e-2 on average.
          */
         void step(int[] tokens, boolean allLogits, double tolerance, String what) {
             GgmlType t = weights.output().type();
@@ -99,8 +99,9 @@ class ForwardGpuTest {
             double[] d = difference(tokens, allLogits);
             if (quantized) {
                 // a CPU without the int8 kernels (AVX2) keeps its products in float: then only the GPU quantizes
-                double worst = dev.vera4j.simd.MatMul.int8Kernels() ? 2e-2 : 4e-2;
-                assertTrue(d[0] < worst && d[1] < 5e-3, what + ": largest difference " + d[0] + ", mean " + d[1] + " (of the largest logit)");
+                boolean both = dev.vera4j.simd.MatMul.int8Kernels();
+                double worst = both ? 2e-2 : 4e-2, mean = both ? 5e-3 : 1e-2;
+                assertTrue(d[0] < worst && d[1] < mean, what + ": largest difference " + d[0] + ", mean " + d[1] + " (of the largest logit)");
             } else {
                 assertTrue(d[0] < tolerance, what + ": largest difference " + d[0] + " of the largest logit");
             }
