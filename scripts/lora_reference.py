@@ -2,7 +2,8 @@
 """Reference data for vera4j's LoRA support, made with llama.cpp.
 
 Writes, for stories260K:
-  stories-lora.gguf        a llama.cpp LoRA adapter (general.type=adapter, adapter.type=lora, adapter.lora.alpha,
+  stories-lora.gguf        (into a temporary folder: not committed; the tests write it again from stories-lora-peft/
+                           with vera4j's own writer) a llama.cpp LoRA adapter (general.type=adapter, adapter.type=lora, adapter.lora.alpha,
                            tensors blk.N.<part>.weight.lora_a [r, in] / .lora_b [out, r]) with random A and B on
                            q, k, v, o, gate, up and down of every layer; r = 4, alpha = 8 (scale alpha/r = 2)
   stories-lora-peft/       the same adapter as a Hugging Face PEFT LoRA directory: lora_B rows of q/k moved back to
@@ -23,6 +24,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 import types
 
 import numpy as np
@@ -103,7 +105,7 @@ def main():
 
     rng = np.random.default_rng(20)
     os.makedirs(args.out, exist_ok=True)
-    lora_path = os.path.join(args.out, "stories-lora.gguf")
+    lora_path = os.path.join(tempfile.mkdtemp(), "stories-lora.gguf")
     w = gguf.GGUFWriter(lora_path, "llama")
     w.add_string("general.type", "adapter")
     w.add_string("adapter.type", "lora")

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * A LoRA adapter with random A and B on all seven projections of stories260K (made by {@code scripts/lora_reference.py})
+ * A LoRA adapter with pseudo-random A and B on all seven projections of stories260K (the one {@code scripts/lora_reference.py}
+ * ran through llama.cpp, written here by {@link StoriesLora})
  * against llama.cpp: greedy tokens of {@code llama-cli --lora} (weight 1) and {@code --lora-scaled ... 0.5}, from the
  * GGUF and from the same adapter as a PEFT directory (rsLoRA, q/k rows in Hugging Face order); merged into the
  * weights; stacked; and refused on another base.
@@ -48,9 +49,13 @@ class StoriesLoraTest {
 
     static List<Case> cases;
     static BaseFingerprint base;
+    @org.junit.jupiter.api.io.TempDir static Path generated;
+    /** The adapter llama.cpp ran, written here by vera4j's own writer ({@link StoriesLora}). */
+    static Path gguf;
 
     @BeforeAll
     static void load() throws IOException {
+        gguf = StoriesLora.write(resource("stories-lora-peft"), stories(), generated.resolve("stories-lora.gguf"));
         cases = new ArrayList<>();
         for (String line : Files.readAllLines(resource("stories-lora-reference.txt"))) {
             if (line.startsWith("#")) continue;
@@ -95,11 +100,11 @@ class StoriesLoraTest {
 
     @Test
     void ggufGivesLlamaCppsTokens() {
-        assertEquals(AdapterLoader.Kind.LORA, AdapterLoader.kind(resource("stories-lora.gguf")));
-        LoraFile f = LoraFile.read(resource("stories-lora.gguf"));
+        assertEquals(AdapterLoader.Kind.LORA, AdapterLoader.kind(gguf));
+        LoraFile f = LoraFile.read(gguf);
         assertEquals(35, f.sites().size());
         assertEquals(2f, f.sites().values().iterator().next().scale());
-        assertMatchesLlamaCpp(resource("stories-lora.gguf"));
+        assertMatchesLlamaCpp(gguf);
     }
 
     @Test
@@ -110,7 +115,7 @@ class StoriesLoraTest {
 
     @Test
     void twoHalvesStackToTheWhole() {
-        LoraWeights w = AdapterLoader.prepareLora(resource("stories-lora.gguf"), base, false);
+        LoraWeights w = AdapterLoader.prepareLora(gguf, base, false);
         LoraWeights p = AdapterLoader.prepareLora(resource("stories-lora-peft"), base, false);
         try (Model model = Model.load(stories(), 1)) {
             for (Case c : cases) {
@@ -124,12 +129,12 @@ class StoriesLoraTest {
     void mergedModelGivesTheSameTokensAndUnmergingRestoresTheBase(@TempDir Path dir) throws IOException {
         Path merged = dir.resolve("merged.gguf"), restored = dir.resolve("restored.gguf");
         try (GgufFile f = GgufFile.open(stories()); WorkerPool pool = new WorkerPool(2)) {
-            new Merger(pool).merge(f, AdapterLoader.prepareLora(resource("stories-lora.gguf"), base, false), 1f, GgmlType.F32, merged);
+            new Merger(pool).merge(f, AdapterLoader.prepareLora(gguf, base, false), 1f, GgmlType.F32, merged);
         }
         try (GgufFile f = GgufFile.open(merged); WorkerPool pool = new WorkerPool(2)) {
             assertTrue(f.metadata().getString(Merger.MERGED_KEY).startsWith("lora r=4"));
             // the merged model has another fingerprint; its shape is the base's
-            new Merger(pool).merge(f, AdapterLoader.prepareLora(resource("stories-lora.gguf"), BaseFingerprint.of(f), false), -1f, GgmlType.F32, restored);
+            new Merger(pool).merge(f, AdapterLoader.prepareLora(gguf, BaseFingerprint.of(f), false), -1f, GgmlType.F32, restored);
         }
         try (Model model = Model.load(merged, 1)) {
             for (Case c : cases) if (c.weight() == 1f) assertArrayEquals(c.expected(), greedy(model, c, List.of()), "merged: " + c.prompt());
@@ -151,22 +156,22 @@ class StoriesLoraTest {
 
     @Test
     void peftExportAndGgufWriteRoundTrip(@TempDir Path dir) throws IOException {
-        LoraFile gguf = LoraFile.read(resource("stories-lora.gguf"));
+        LoraFile file = LoraFile.read(gguf);
         LoraFile fromPeft = PeftLora.read(resource("stories-lora-peft")).toLoraFile(base);
-        for (LoraMatrices m : gguf.sites().values()) {
+        for (LoraMatrices m : file.sites().values()) {
             LoraMatrices p = fromPeft.sites().get(m.site());
             assertArrayEquals(m.a(), p.a(), m.site().toString());
             assertArrayEquals(m.b(), p.b(), m.site() + ": q/k rows must come back in llama.cpp's order");
             assertEquals(m.scale(), p.scale(), 1e-6f, "rsLoRA alpha 4 over sqrt(4) is llama.cpp's 8 / 4");
         }
         Path exported = dir.resolve("peft");
-        PeftLora.of(gguf, base).write(exported);
+        PeftLora.of(file, base).write(exported);
         LoraFile back = PeftLora.read(exported).toLoraFile(base);
         Path written = dir.resolve("written.gguf");
         back.write(written, GgmlType.F32);
         LoraFile again = LoraFile.read(written);
         assertEquals(Optional.of(base), again.base(), "a file written here records its base");
-        for (LoraMatrices m : gguf.sites().values()) {
+        for (LoraMatrices m : file.sites().values()) {
             LoraMatrices x = again.sites().get(m.site());
             assertArrayEquals(m.a(), x.a());
             assertArrayEquals(m.b(), x.b());
@@ -176,7 +181,7 @@ class StoriesLoraTest {
 
     @Test
     void anotherBaseIsRefused(@TempDir Path dir) throws IOException {
-        LoraFile llamaCpp = LoraFile.read(resource("stories-lora.gguf"));
+        LoraFile llamaCpp = LoraFile.read(gguf);
         BaseFingerprint wider = new BaseFingerprint("llama", 5, 128, 172, 8, 4, 16, 512, base.hash());
         var e = assertThrows(IllegalArgumentException.class, () -> LoraWeights.prepare(llamaCpp, wider, "stories-lora.gguf", false));
         assertTrue(e.getMessage().contains("was made for a different base model"), e.getMessage());
