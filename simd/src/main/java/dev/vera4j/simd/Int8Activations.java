@@ -89,6 +89,10 @@ final class Int8Activations {
 
     /** As {@link #quantize(float[], int, int)}, filling only the recombined copies in {@code layouts}. */
     void quantize(float[] x, int off, int count, int layouts) {
+        if (Narrow.ENABLED && layouts == BLOCKS) {
+            quantizeBlocksNarrow(x, off, count);
+            return;
+        }
         if (!Int8.ENABLED) {
             quantizeReference(x, off, count);
             return;
@@ -105,6 +109,10 @@ final class Int8Activations {
      */
     void quantizeTokens(float[] x, int off, int cols, int n, int layouts) {
         if ((layouts & Q4_ROWS) != 0 && n > 1) throw new IllegalArgumentException("the Q4_ROWS copy is for one token");
+        if (Narrow.ENABLED && layouts == BLOCKS) {
+            quantizeBlocksNarrow(x, off, n * cols);   // the tokens' blocks follow one another as their values do
+            return;
+        }
         if (!Int8.ENABLED) {
             quantizeReference(x, off, n * cols);
             return;
@@ -132,6 +140,39 @@ final class Int8Activations {
             ((ShortVector) i1.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi + 16);
             d[b] = amax / 127f;
             ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * {@link #quantizeBlocks} in 8-lane vectors, for the 256-bit kernels ({@link Narrow}): {@link #q}, {@link #d} and
+     * {@link #ds} for the {@code count / 32} blocks from {@code x[off]}, from block 0. The same arithmetic as
+     * {@link #quantizeReference}, value by value.
+     */
+    void quantizeBlocksNarrow(float[] x, int off, int count) {
+        var f8 = Narrow.F8;
+        var s8 = ShortVector.SPECIES_128;
+        FloatVector plus = FloatVector.broadcast(f8, 0.5f), minus = FloatVector.broadcast(f8, -0.5f);
+        for (int b = 0, nb = count / 32; b < nb; b++) {
+            int xi = off + 32 * b, qi = 32 * b;
+            FloatVector v0 = FloatVector.fromArray(f8, x, xi), v1 = FloatVector.fromArray(f8, x, xi + 8);
+            FloatVector v2 = FloatVector.fromArray(f8, x, xi + 16), v3 = FloatVector.fromArray(f8, x, xi + 24);
+            float amax = v0.abs().max(v1.abs()).max(v2.abs().max(v3.abs())).reduceLanes(VectorOperators.MAX);
+            float inv = amax == 0 ? 0 : 127f / amax;
+            // half away from zero: add ±0.5 by sign, then truncate
+            v0 = v0.mul(inv);
+            v1 = v1.mul(inv);
+            v2 = v2.mul(inv);
+            v3 = v3.mul(inv);
+            IntVector i0 = (IntVector) v0.add(plus.blend(minus, v0.compare(VectorOperators.LT, 0f))).convert(VectorOperators.F2I, 0);
+            IntVector i1 = (IntVector) v1.add(plus.blend(minus, v1.compare(VectorOperators.LT, 0f))).convert(VectorOperators.F2I, 0);
+            IntVector i2 = (IntVector) v2.add(plus.blend(minus, v2.compare(VectorOperators.LT, 0f))).convert(VectorOperators.F2I, 0);
+            IntVector i3 = (IntVector) v3.add(plus.blend(minus, v3.compare(VectorOperators.LT, 0f))).convert(VectorOperators.F2I, 0);
+            ((ShortVector) i0.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi);
+            ((ShortVector) i1.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi + 8);
+            ((ShortVector) i2.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi + 16);
+            ((ShortVector) i3.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi + 24);
+            d[b] = amax / 127f;
+            ds[b] = d[b] * i0.add(i1).add(i2.add(i3)).reduceLanes(VectorOperators.ADD);
         }
     }
 

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
  * What multiplies each weight type, in one list: per type the float row kernels (one to seven tokens, reading the
  * GGUF rows), the int8 one-token kernel over GGUF rows, and the packed layout with its one-token kernel and its
  * kernel for the few tokens of a batched decode step ({@link PackedLayout#newTokensJob}, up to
- * {@link Tuning#INT8_MAX_TOKENS} tokens). A type that is
+ * {@link Tuning#INT8_MAX_TOKENS} tokens); where the CPU has 256-bit vectors only (AVX2), an int8 kernel over the GGUF
+ * rows in 256-bit vectors takes the one-token products. A type that is
  * not listed, or a kind of kernel a type lacks, falls back to the next: packed, then int8, then float rows, then rows
  * dequantized by the type's codec. Products of {@link Tuning#PANEL_MIN_TOKENS} tokens or more go through
  * {@link PanelJob} for every type.
@@ -29,8 +30,10 @@ final class KernelTable {
      * @param int8Row   one token against int8 activations, from the GGUF layout
      * @param layout    the packed copy's layout ({@link Weights#pack}), whose {@link PackedLayout#newJob} is the one-token
      *                  kernel over the copy
+     * @param narrowRow one token against int8 activations, from the GGUF layout, in 256-bit vectors: what runs instead
+     *                  of the int8 and packed kernels where the CPU has no 512-bit vectors ({@link Narrow#ENABLED}, AVX2)
      */
-    record Entry(GgmlType type, Supplier<RowJob> floatRows, Supplier<Int8Job> int8Row, PackedLayout layout) {
+    record Entry(GgmlType type, Supplier<RowJob> floatRows, Supplier<Int8Job> int8Row, PackedLayout layout, NarrowJob.Kernel narrowRow) {
         Entry {
             if (layout != null && layout.type() != type) throw new IllegalArgumentException(type + ": layout of " + layout.type());
         }
@@ -43,21 +46,21 @@ final class KernelTable {
     }
 
     private static final Map<GgmlType, Entry> ENTRIES = entries(
-            new Entry(GgmlType.F32, F32Dot.Job::new, null, null),
-            new Entry(GgmlType.F16, F16Dot.Job::new, null, null),
-            new Entry(GgmlType.BF16, Bf16Dot.Job::new, null, null),
-            new Entry(GgmlType.Q8_0, Q8Dot.Job::new, Q8IntDot.Job::new, null),
-            new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT),
-            new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT),
-            new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT),
-            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT),
-            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT),
-            new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT),
-            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1),
-            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0),
-            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1),
-            new Entry(GgmlType.IQ4_NL, null, null, Q32Packed.IQ4_NL),
-            new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT));
+            new Entry(GgmlType.F32, F32Dot.Job::new, null, null, null),
+            new Entry(GgmlType.F16, F16Dot.Job::new, null, null, null),
+            new Entry(GgmlType.BF16, Bf16Dot.Job::new, null, null, null),
+            new Entry(GgmlType.Q8_0, Q8Dot.Job::new, Q8IntDot.Job::new, null, Q8NarrowDot::dot),
+            new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT, Q4NarrowDot::dot),
+            new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT, Q4KNarrowDot::dot),
+            new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT, Q5KNarrowDot::dot),
+            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT, null),
+            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT, null),
+            new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT, null),
+            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1, null),
+            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0, null),
+            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1, null),
+            new Entry(GgmlType.IQ4_NL, null, null, Q32Packed.IQ4_NL, null),
+            new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT, Q6KNarrowDot::dot));
 
     private static Map<GgmlType, Entry> entries(Entry... list) {
         Map<GgmlType, Entry> m = new EnumMap<>(GgmlType.class);
@@ -81,7 +84,7 @@ final class KernelTable {
     static final class Jobs {
         private final Map<GgmlType, RowJob> floatRows = new EnumMap<>(GgmlType.class);
         private final Map<GgmlType, Int8Job> int8Row = new EnumMap<>(GgmlType.class), packedRow = new EnumMap<>(GgmlType.class),
-                packedTokens = new EnumMap<>(GgmlType.class);
+                packedTokens = new EnumMap<>(GgmlType.class), narrowRow = new EnumMap<>(GgmlType.class);
 
         Jobs(Int8Activations acts) {
             for (Entry e : ENTRIES.values()) {
@@ -89,6 +92,7 @@ final class KernelTable {
                 if (e.int8Row() != null) int8Row.put(e.type(), withActs(e.int8Row().get(), acts));
                 if (e.packedRow() != null) packedRow.put(e.type(), withActs(e.packedRow().get(), acts));
                 if (e.packedTokens() != null) packedTokens.put(e.type(), withActs(e.packedTokens().get(), acts));
+                if (e.narrowRow() != null) narrowRow.put(e.type(), withActs(new NarrowJob(e.narrowRow()), acts));
             }
         }
 
@@ -108,5 +112,8 @@ final class KernelTable {
 
         /** The packed-layout kernel of several tokens of {@code type}, or null. */
         Int8Job packedTokens(GgmlType type) { return packedTokens.get(type); }
+
+        /** The 256-bit int8 kernel of {@code type} over the GGUF rows, or null. */
+        Int8Job narrowRow(GgmlType type) { return narrowRow.get(type); }
     }
 }

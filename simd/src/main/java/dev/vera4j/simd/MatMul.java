@@ -77,7 +77,7 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         // room for the tokens of a batched decode step, one after another
-        this.acts = Int8.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, Tuning.INT8_MAX_TOKENS)) * maxCols + 31) : null;
+        this.acts = Int8.ENABLED || Narrow.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, Tuning.INT8_MAX_TOKENS)) * maxCols + 31) : null;
         for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
 
@@ -88,6 +88,13 @@ public final class MatMul {
      * hold where this is true.
      */
     public static boolean int8Kernels() { return Int8.ENABLED; }
+
+    /**
+     * Whether this CPU runs the int8 kernels in 256-bit vectors over the GGUF rows (AVX2 without AVX-512): one-token
+     * products of Q4_0, Q8_0, Q4_K, Q5_K and Q6_K. Products of two to seven tokens keep the float row kernels, which
+     * decode each row once for four tokens and measured faster there.
+     */
+    public static boolean narrowInt8Kernels() { return Narrow.ENABLED; }
 
     /** Whether weights of {@code type} can be multiplied at all (by a vector kernel or through a dequantized row). */
     public static boolean supports(GgmlType type) {
@@ -189,7 +196,9 @@ public final class MatMul {
      */
     static int int8Block(Weights w, int n) {
         KernelTable.Entry e = KernelTable.of(w.type());
-        if (n < 1 || !Int8.ENABLED || e == null) return 0;
+        if (n < 1 || e == null) return 0;
+        if (Narrow.ENABLED) return n == 1 && e.narrowRow() != null ? 32 : 0;
+        if (!Int8.ENABLED) return 0;
         var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
                 : w.packed() != null && n <= Tuning.INT8_MAX_TOKENS ? e.packedTokens() : null;
         if (job == null) return 0;
@@ -215,6 +224,10 @@ public final class MatMul {
         GgmlType type = w.type();
         if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
+        if (n == 1 && Narrow.ENABLED) {
+            RowJob narrow = k.narrowRow(type);
+            if (narrow != null) return narrow;
+        }
         if (n == 1 && Int8.ENABLED) {
             RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
             if (one != null) return one;

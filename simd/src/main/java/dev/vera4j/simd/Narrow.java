@@ -1,0 +1,55 @@
+package dev.vera4j.simd;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.vera4j.simd.Vec.LE;
+
+/**
+ * Species and steps shared by the int8 kernels in 256-bit vectors ({@code *NarrowDot}), which read the GGUF rows
+ * where the CPU has no 512-bit vectors (AVX2). Their shape follows from what AVX2 does well through the Vector API:
+ * 16 weight bytes are widened to 16 shorts in one instruction, multiplied by 16 int8 activations kept as shorts (the
+ * products of a block fit in 16 bits for every type), and the 16 short sums are folded in pairs into 8 ints, which
+ * become one 8-float vector to scale by the block's weight and activation scales.
+ *
+ * <p>The products of two weight planes can be added in shorts before the fold (for Q8_0 at most 2·128·127 = 32,512,
+ * below 2^15), which halves the folds.
+ */
+final class Narrow {
+    private Narrow() {}
+
+    /** Whether the 256-bit int8 kernels run: 8 float lanes (AVX2), where the 512-bit ones ({@link Int8#ENABLED}) do not. */
+    static final boolean ENABLED = Vec.ENABLED && Vec.L == 8 && !Tuning.NO_INT8;
+
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    /** 16 bytes at {@code off}, zero-extended to shorts. */
+    static ShortVector unsigned(MemorySegment seg, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B16, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+    }
+
+    /** 16 bytes at {@code off}, sign-extended to shorts. */
+    static ShortVector signed(MemorySegment seg, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B16, seg, off, LE).convertShape(VectorOperators.B2S, S16, 0);
+    }
+
+    /** 16 activations (as shorts) from {@code q[i]}. */
+    static ShortVector acts(short[] q, int i) {
+        return ShortVector.fromArray(S16, q, i);
+    }
+
+    /** Lanes {@code 2i} and {@code 2i + 1} of {@code s} added as ints (sign-extended from 16 bits), as floats. */
+    static FloatVector pairSums(ShortVector s) {
+        IntVector v = s.reinterpretAsInts();
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.vera4j.simd;
+
+import dev.vera4j.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The int8 kernels in 256-bit vectors ({@link Narrow}, the AVX2 route) against their scalar references on the same
+ * quantized activations (integer sums are exact in both, so only the float accumulation differs), on random rows and on
+ * rows whose integer sums are the largest the formats allow; the 8-lane activation quantizer against the scalar one;
+ * and, where the route runs, products that allocate nothing. The 256-bit species run on AVX-512 too, so the
+ * comparisons hold on every x86 CPU with vectors.
+ */
+class NarrowKernelsTest {
+    private static final GgmlType[] TYPES = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+
+    private static float kernel(GgmlType type, MemorySegment w, long off, Int8Activations a, int bo, int nb) {
+        return switch (type) {
+            case Q8_0 -> Q8NarrowDot.dot(w, off, a, bo, nb);
+            case Q4_0 -> Q4NarrowDot.dot(w, off, a, bo, nb);
+            case Q4_K -> Q4KNarrowDot.dot(w, off, a, bo, nb);
+            case Q5_K -> Q5KNarrowDot.dot(w, off, a, bo, nb);
+            case Q6_K -> Q6KNarrowDot.dot(w, off, a, bo, nb);
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+
+    private static double reference(GgmlType type, MemorySegment w, long off, Int8Activations a, int bo, int nb) {
+        return switch (type) {
+            case Q8_0 -> Q8IntDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case Q4_0 -> Q4IntDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case Q4_K -> Q4KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case Q5_K -> Q5KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case Q6_K -> Q6KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+
+    @Test
+    void narrowQuantizerMatchesScalarReference() {
+        assumeTrue(Vec.ENABLED, "no vector kernels here");
+        Random rnd = new Random(9);
+        float[] x = TestWeights.randomVector(7 + 32 * 40, rnd);
+        float[] ties = {127, -0.5f, 0.5f, -2.5f, 2.5f, -126.5f, 3.49f, -3.5f};
+        System.arraycopy(ties, 0, x, 7 + 32, ties.length);
+        for (int i = 7 + 64; i < 7 + 96; i++) x[i] = 0;
+        for (int i = 7 + 96; i < 7 + 128; i++) x[i] *= 1e-30f;
+        Int8Activations vec = new Int8Activations(x.length), ref = new Int8Activations(x.length);
+        vec.quantizeBlocksNarrow(x, 7, 32 * 40);
+        ref.quantizeReference(x, 7, 32 * 40);
+        assertArrayEquals(ref.q, vec.q);
+        assertArrayEquals(ref.d, vec.d);
+        assertArrayEquals(ref.ds, vec.ds);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void kernelMatchesScalarReference(GgmlType type) {
+        assumeTrue(Vec.ENABLED, "no vector kernels here");
+        Random rnd = new Random(21 + type.ordinal());
+        int per = type.blockSize() / 32;   // activation blocks per weight block
+        try (Arena arena = Arena.ofShared()) {
+            for (int wb : new int[]{1, 2, 3, 8, 17}) {
+                int nb = per * wb, cols = 32 * nb;
+                Weights w = TestWeights.random(type, 7, cols, rnd, arena);
+                float[] x = TestWeights.randomVector(2 * cols, rnd);
+                Int8Activations a = new Int8Activations(2 * cols);
+                a.quantizeReference(x, 0, 2 * cols);
+                for (int r = 0; r < w.rows(); r++) {
+                    float[] row = TestWeights.row(w, r);
+                    for (int bo : new int[]{0, nb}) {
+                        long off = w.rowBytes() * r;
+                        double mag = 0, exact = 0;
+                        for (int k = 0; k < cols; k++) {
+                            mag += Math.abs((double) row[k] * x[bo * 32 + k]);
+                            exact += (double) row[k] * x[bo * 32 + k];
+                        }
+                        double ref = reference(type, w.data(), off, a, bo, nb);
+                        String at = type + " blocks=" + wb + " row " + r + " block offset " + bo;
+                        assertEquals(ref, kernel(type, w.data(), off, a, bo, nb), 1e-5 * mag + 1e-30, at);
+                        // and the reference is the product itself but for the activations' rounding (half a step per value)
+                        assertEquals(exact, ref, 0.01 * mag + 1e-30, at + ": reference against the float product");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The largest integer sums (every quant at its extreme, every activation ±127) must not wrap in the 16-bit lanes. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void extremeBlocksDoNotOverflow(GgmlType type) {
+        assumeTrue(Vec.ENABLED, "no vector kernels here");
+        int nb = 8 * 5, cols = 32 * nb;
+        byte[] fill = {(byte) 0xff, 0, (byte) 0x7f, (byte) 0x80};
+        try (Arena arena = Arena.ofShared()) {
+            Weights w = TestWeights.random(type, 4, cols, new Random(1), arena);
+            int[] scales = TestWeights.scaleOffsets(type);
+            for (int r = 0; r < 4; r++) {
+                for (int b = 0; b < cols / type.blockSize(); b++) {
+                    long p = w.rowBytes() * r + (long) type.typeSize() * b;
+                    for (int j = 0; j < type.typeSize(); j++) {
+                        int at = j;
+                        if (Arrays.stream(scales).noneMatch(s -> at == s || at == s + 1)) w.data().set(ValueLayout.JAVA_BYTE, p + j, fill[r]);
+                    }
+                }
+            }
+            for (float sign : new float[]{1, -1}) {
+                float[] x = new float[cols];
+                Arrays.fill(x, sign);
+                Int8Activations a = new Int8Activations(cols);
+                a.quantizeReference(x, 0, cols);
+                for (int r = 0; r < 4; r++) {
+                    long off = w.rowBytes() * r;
+                    double ref = reference(type, w.data(), off, a, 0, nb);
+                    assertEquals(ref, kernel(type, w.data(), off, a, 0, nb), 1e-5 * Math.abs(ref) + 1e-6, type + " fill " + fill[r] + " sign " + sign);
+                }
+            }
+        }
+    }
+
+    /** Where the route runs, a compiled product allocates nothing (a kernel C2 leaves un-inlined boxes its vectors). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void decodeAllocatesNothing(GgmlType type) {
+        assumeTrue(Narrow.ENABLED, "the 256-bit int8 route runs on CPUs with 256-bit vectors only (AVX2)");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(3);
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
+            Weights w = TestWeights.random(type, 16, 1024, rnd, arena);
+            assertEquals(32, MatMul.int8Block(w, 1));
+            MatMul mm = new MatMul(pool, 1024, 1);
+            float[] x = TestWeights.randomVector(1024, rnd), y = new float[16];
+            long allocated = -1, deadline = System.nanoTime() + 120_000_000_000L;
+            while (allocated != 0 && System.nanoTime() < deadline) {   // C2 comes late on a loaded machine
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 2000 " + type + " products in the steady state");
+        }
+    }
+}
