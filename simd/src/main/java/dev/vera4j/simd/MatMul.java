@@ -192,9 +192,10 @@ public final class MatMul {
     /**
      * How many activations share one int8 scale when a product of {@code n} tokens of {@code w} quantizes them
      * (llama.cpp's formulation, adding a rounding error of at most half a step, {@code max|x| / 254}, per value): 32, or
-     * 256 for the packed 256-value layouts ({@link KOrder}); 0 when the product multiplies floats.
+     * 256 for the packed 256-value layouts ({@link KOrder}); 0 when the product multiplies floats. It depends on the CPU
+     * (512-bit, 256-bit or no int8 kernels), so tests that compare with another engine ask it.
      */
-    static int int8Block(Weights w, int n) {
+    public static int int8Block(Weights w, int n) {
         KernelTable.Entry e = KernelTable.of(w.type());
         if (n < 1 || e == null) return 0;
         if (Narrow.ENABLED) return n == 1 && e.narrowRow() != null ? 32 : 0;
