@@ -1,15 +1,10 @@
 package dev.vera4j.simd;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.lang.foreign.MemorySegment;
-
-import static dev.vera4j.simd.Vec.LE;
 
 /**
  * Species and steps shared by the int8 kernels in 256-bit vectors ({@code *NarrowDot}), which read the GGUF rows
@@ -27,19 +22,9 @@ final class Narrow {
     /** Whether the 256-bit int8 kernels run: 8 float lanes (AVX2), where the 512-bit ones ({@link Int8#ENABLED}) do not. */
     static final boolean ENABLED = Vec.ENABLED && Vec.L == 8 && !Tuning.NO_INT8;
 
-    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    /** The weight bytes widen with {@link Int8#nibbles} (zero-extended) and {@link Int8#signed}: 16 bytes to 16 shorts. */
+    static final VectorSpecies<Short> S16 = Int8.S16;
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-
-    /** 16 bytes at {@code off}, zero-extended to shorts. */
-    static ShortVector unsigned(MemorySegment seg, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(B16, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-    }
-
-    /** 16 bytes at {@code off}, sign-extended to shorts. */
-    static ShortVector signed(MemorySegment seg, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(B16, seg, off, LE).convertShape(VectorOperators.B2S, S16, 0);
-    }
 
     /** 16 activations (as shorts) from {@code q[i]}. */
     static ShortVector acts(short[] q, int i) {

@@ -40,14 +40,20 @@ final class Q4KDot {
         return ((w.get(I32, sc + 8) >>> 4) & 0x0f0f0f0f) | ((w.get(I32, sc + 4) >>> 2) & 0x30303030);
     }
 
+    /** The eight 6-bit scales from the 12 scale bytes at {@code sc}, byte {@code j} of the long for sub-block {@code j}. */
+    static long scales(MemorySegment w, long sc) { return (scalesLo(w, sc) & 0xffffffffL) | ((long) scalesHi(w, sc) << 32); }
+
+    /** The eight 6-bit mins, as {@link #scales}. */
+    static long mins(MemorySegment w, long sc) { return (minsLo(w, sc) & 0xffffffffL) | ((long) minsHi(w, sc) << 32); }
+
     static float dot(MemorySegment w, long off, float[] x, int xo, int cols) {
         int nb = cols / 256;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
             long p = off + 144L * b;
             float d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (scalesLo(w, p + 4) & 0xffffffffL) | ((long) scalesHi(w, p + 4) << 32);
-            long mins = (minsLo(w, p + 4) & 0xffffffffL) | ((long) minsHi(w, p + 4) << 32);
+            long scales = scales(w, p + 4);
+            long mins = mins(w, p + 4);
             for (int j = 0; j < 8; j++) {
                 FloatVector ds = FloatVector.broadcast(F, d * ((scales >>> (8 * j)) & 0xff));
                 FloatVector m = FloatVector.broadcast(F, -dmin * ((mins >>> (8 * j)) & 0xff));
@@ -71,8 +77,8 @@ final class Q4KDot {
         for (int b = 0; b < nb; b++) {
             long p = off + 144L * b;
             float d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (scalesLo(w, p + 4) & 0xffffffffL) | ((long) scalesHi(w, p + 4) << 32);
-            long mins = (minsLo(w, p + 4) & 0xffffffffL) | ((long) minsHi(w, p + 4) << 32);
+            long scales = scales(w, p + 4);
+            long mins = mins(w, p + 4);
             for (int j = 0; j < 8; j++) {
                 FloatVector ds = FloatVector.broadcast(F, d * ((scales >>> (8 * j)) & 0xff));
                 FloatVector m = FloatVector.broadcast(F, -dmin * ((mins >>> (8 * j)) & 0xff));

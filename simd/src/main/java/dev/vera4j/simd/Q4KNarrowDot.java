@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import static dev.vera4j.simd.Narrow.F8;
 import static dev.vera4j.simd.Narrow.acts;
 import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Narrow.unsigned;
+import static dev.vera4j.simd.Int8.nibbles;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
@@ -31,15 +31,15 @@ final class Q4KNarrowDot {
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 144L * sb;
             float d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (Q4KDot.scalesLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.scalesHi(w, p + 4) << 32);
-            long ms = (Q4KDot.minsLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.minsHi(w, p + 4) << 32);
+            long scales = Q4KDot.scales(w, p + 4);
+            long ms = Q4KDot.mins(w, p + 4);
             // one sub-block per step: a loop body of two sub-blocks exceeded C2's node budget for inlining in the larger
             // K kernels, which then boxed their vectors; the two accumulators alternate by a branch that folds once unrolled
             for (int j = 0; j < 8; j++) {
                 int blk = bo + 8 * sb + j, shift = 4 * (j & 1);
                 long qs = p + 16 + 32L * (j >> 1);
-                ShortVector s = unsigned(w, qs).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk))
-                        .add(unsigned(w, qs + 16).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk + 16)));
+                ShortVector s = nibbles(w, qs).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk))
+                        .add(nibbles(w, qs + 16).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk + 16)));
                 FloatVector v = pairSums(s), scale = FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]);
                 if ((j & 1) == 0) a0 = v.fma(scale, a0);
                 else a1 = v.fma(scale, a1);
@@ -55,8 +55,8 @@ final class Q4KNarrowDot {
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 144L * sb;
             double d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (Q4KDot.scalesLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.scalesHi(w, p + 4) << 32);
-            long ms = (Q4KDot.minsLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.minsHi(w, p + 4) << 32);
+            long scales = Q4KDot.scales(w, p + 4);
+            long ms = Q4KDot.mins(w, p + 4);
             for (int j = 0; j < 8; j++) {
                 int blk = bo + 8 * sb + j;
                 long dot = 0, sum = 0;

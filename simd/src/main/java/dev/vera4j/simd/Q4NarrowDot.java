@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import static dev.vera4j.simd.Narrow.F8;
 import static dev.vera4j.simd.Narrow.acts;
 import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Narrow.unsigned;
+import static dev.vera4j.simd.Int8.nibbles;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
@@ -30,7 +30,7 @@ final class Q4NarrowDot {
         for (; b + 2 <= nb; b += 2) {
             long p = off + 18L * b;
             int qi = 32 * (bo + b);
-            ShortVector w0 = unsigned(w, p + 2), w1 = unsigned(w, p + 20);
+            ShortVector w0 = nibbles(w, p + 2), w1 = nibbles(w, p + 20);
             ShortVector s0 = w0.and((short) 15).sub((short) 8).mul(acts(q, qi)).add(w0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(acts(q, qi + 16)));
             ShortVector s1 = w1.and((short) 15).sub((short) 8).mul(acts(q, qi + 32)).add(w1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(acts(q, qi + 48)));
             a0 = pairSums(s0).fma(FloatVector.broadcast(F8, f16(w, p) * d[bo + b]), a0);
@@ -39,7 +39,7 @@ final class Q4NarrowDot {
         if (b < nb) {
             long p = off + 18L * b;
             int qi = 32 * (bo + b);
-            ShortVector w0 = unsigned(w, p + 2);
+            ShortVector w0 = nibbles(w, p + 2);
             ShortVector s0 = w0.and((short) 15).sub((short) 8).mul(acts(q, qi)).add(w0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(acts(q, qi + 16)));
             a0 = pairSums(s0).fma(FloatVector.broadcast(F8, f16(w, p) * d[bo + b]), a0);
         }

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 import static dev.vera4j.simd.Narrow.F8;
 import static dev.vera4j.simd.Narrow.acts;
 import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Narrow.unsigned;
+import static dev.vera4j.simd.Int8.nibbles;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
@@ -31,14 +31,14 @@ final class Q5KNarrowDot {
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 176L * sb;
             float d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (Q4KDot.scalesLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.scalesHi(w, p + 4) << 32);
-            long ms = (Q4KDot.minsLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.minsHi(w, p + 4) << 32);
+            long scales = Q4KDot.scales(w, p + 4);
+            long ms = Q4KDot.mins(w, p + 4);
             // 16 values per step, the halves of a sub-block in two accumulators: a body of a whole sub-block exceeded
             // C2's node budget for inlining (NodeCountInliningCutoff), which then boxed the vectors
             for (int i = 0; i < 16; i++) {
                 int j = i >> 1, half = 16 * (i & 1), blk = bo + 8 * sb + j;
-                ShortVector v = unsigned(w, p + 48 + 32L * (j >> 1) + half).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and((short) 15)
-                        .or(unsigned(w, p + 16 + half).lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                ShortVector v = nibbles(w, p + 48 + 32L * (j >> 1) + half).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and((short) 15)
+                        .or(nibbles(w, p + 16 + half).lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                 FloatVector sum = pairSums(v.mul(acts(q, 32 * blk + half)));
                 FloatVector scale = FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]);
                 if (half == 0) a0 = sum.fma(scale, a0);
@@ -55,8 +55,8 @@ final class Q5KNarrowDot {
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 176L * sb;
             double d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = (Q4KDot.scalesLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.scalesHi(w, p + 4) << 32);
-            long ms = (Q4KDot.minsLo(w, p + 4) & 0xffffffffL) | ((long) Q4KDot.minsHi(w, p + 4) << 32);
+            long scales = Q4KDot.scales(w, p + 4);
+            long ms = Q4KDot.mins(w, p + 4);
             for (int j = 0; j < 8; j++) {
                 int blk = bo + 8 * sb + j;
                 long dot = 0, sum = 0;

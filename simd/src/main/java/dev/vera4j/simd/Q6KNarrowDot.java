@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 import static dev.vera4j.simd.Narrow.F8;
 import static dev.vera4j.simd.Narrow.acts;
 import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Narrow.unsigned;
+import static dev.vera4j.simd.Int8.nibbles;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
@@ -40,8 +40,8 @@ final class Q6KNarrowDot {
             for (int i = 0; i < 16; i++) {
                 int g = i >> 1, half = 16 * (i & 1);   // g = 4·(half of the super-block) + quarter
                 int h = g >> 2, k = g & 3, blk = bo + 8 * sb + g;
-                ShortVector v = unsigned(w, p + 64L * h + 32 * (k & 1) + half).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and((short) 15)
-                        .or(unsigned(w, p + 128 + 32L * h + half).lanewise(VectorOperators.LSHR, 2 * k).and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                ShortVector v = nibbles(w, p + 64L * h + 32 * (k & 1) + half).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and((short) 15)
+                        .or(nibbles(w, p + 128 + 32L * h + half).lanewise(VectorOperators.LSHR, 2 * k).and((short) 3).lanewise(VectorOperators.LSHL, 4))
                         .sub((short) 32);
                 FloatVector sum = pairSums(v.mul(acts(q, 32 * blk + half)));
                 FloatVector scale = FloatVector.broadcast(F8, d * dx[blk] * scale(w, p, i));

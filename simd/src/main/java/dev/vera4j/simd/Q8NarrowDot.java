@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import static dev.vera4j.simd.Narrow.F8;
 import static dev.vera4j.simd.Narrow.acts;
 import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Narrow.signed;
+import static dev.vera4j.simd.Int8.signed;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
