@@ -10,7 +10,7 @@ import static dev.vera4j.simd.Vec.L;
 /**
  * Register-blocked float micro-kernels of the many-token product: {@code y[t·ys + r] (+)= Σ_k w[r·ws + k]·x[t·xs + k]}
  * over a run of {@code kc} columns, for 4 rows × 4 tokens (16 vector accumulators, 8 loads per 16 FMAs, so the FMA
- * units rather than the loads set the pace), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
+ * units rather than the loads set the pace; 2 × 4 where there are 16 vector registers, AVX2), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
  * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
  *
  * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes in {@link Sums}'
@@ -130,6 +130,55 @@ final class FloatTile {
             y[y2] = s02; y[y2 + 1] = s12; y[y2 + 2] = s22; y[y2 + 3] = s32;
             y[y3] = s03; y[y3 + 1] = s13; y[y3 + 2] = s23; y[y3 + 3] = s33;
         }
+    }
+
+    /**
+     * Two rows × four tokens (8 accumulators): the many-token tile where vectors have 8 lanes (AVX2), whose 16 vector
+     * registers cannot hold the 4 × 4 tile's 16 accumulators and its operands; the 4 × 4 tile spilled there and ran at
+     * less than half this tile's FLOP rate. Each output's arithmetic is that of every other tile.
+     */
+    static void tile2x4(float[] w, int wo, int ws, float[] x, int xo, int xs, int kc, float[] y, int yo, int ys, boolean add) {
+        int w1 = wo + ws;
+        int x1 = xo + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        int k = 0, end = kc - kc % L;
+        for (; k < end; k += L) {
+            FloatVector a0 = FloatVector.fromArray(F, w, wo + k), a1 = FloatVector.fromArray(F, w, w1 + k);
+            FloatVector b = FloatVector.fromArray(F, x, xo + k);
+            c00 = a0.fma(b, c00); c10 = a1.fma(b, c10);
+            b = FloatVector.fromArray(F, x, x1 + k);
+            c01 = a0.fma(b, c01); c11 = a1.fma(b, c11);
+            b = FloatVector.fromArray(F, x, x2 + k);
+            c02 = a0.fma(b, c02); c12 = a1.fma(b, c12);
+            b = FloatVector.fromArray(F, x, x3 + k);
+            c03 = a0.fma(b, c03); c13 = a1.fma(b, c13);
+        }
+        // per token, the first halving step packs both rows into one vector (row 0 in the low half, row 1 in the high
+        // half), then the rest of Sums' order; written out, as in tile4x4
+        FloatVector g0 = c00.blend(c10, MH).add(c10.blend(c00, MH).rearrange(XH));
+        FloatVector g1 = c01.blend(c11, MH).add(c11.blend(c01, MH).rearrange(XH));
+        FloatVector g2 = c02.blend(c12, MH).add(c12.blend(c02, MH).rearrange(XH));
+        FloatVector g3 = c03.blend(c13, MH).add(c13.blend(c03, MH).rearrange(XH));
+        g0 = g0.add(g0.rearrange(XQ)); g1 = g1.add(g1.rearrange(XQ));
+        g2 = g2.add(g2.rearrange(XQ)); g3 = g3.add(g3.rearrange(XQ));
+        if (L >= 16) {
+            g0 = g0.add(g0.rearrange(X2)); g1 = g1.add(g1.rearrange(X2));
+            g2 = g2.add(g2.rearrange(X2)); g3 = g3.add(g3.rearrange(X2));
+        }
+        if (L >= 8) {
+            g0 = g0.add(g0.rearrange(X1)); g1 = g1.add(g1.rearrange(X1));
+            g2 = g2.add(g2.rearrange(X1)); g3 = g3.add(g3.rearrange(X1));
+        }
+        int h = L / 2;
+        store(y, yo, add, g0.lane(0), w, wo, x, xo, k, kc);
+        store(y, yo + 1, add, g0.lane(h), w, w1, x, xo, k, kc);
+        store(y, yo + ys, add, g1.lane(0), w, wo, x, x1, k, kc);
+        store(y, yo + ys + 1, add, g1.lane(h), w, w1, x, x1, k, kc);
+        store(y, yo + 2 * ys, add, g2.lane(0), w, wo, x, x2, k, kc);
+        store(y, yo + 2 * ys + 1, add, g2.lane(h), w, w1, x, x2, k, kc);
+        store(y, yo + 3 * ys, add, g3.lane(0), w, wo, x, x3, k, kc);
+        store(y, yo + 3 * ys + 1, add, g3.lane(h), w, w1, x, x3, k, kc);
     }
 
     /** Four rows, one token: {@code y[yo + r]}. */

@@ -27,6 +27,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * packed copy ({@link Weights#pack}: Q4_0 rows regrouped by 16, {@link Q4Interleaved}; Q4_K and Q6_K super-blocks
  * reordered, {@link Q4KPacked}, {@link Q6KPacked}) are read from it, by every product; Q8_0 and unpacked Q4_0 rows take
  * the GGUF-layout int8 kernels ({@code Q8IntDot}, rows two at a time from far-apart places, and {@code Q4IntDot}).
+ * With 8 float lanes (AVX2) a one-token product of Q4_0, Q8_0, Q4_K, Q5_K or Q6_K takes the same route in 256-bit
+ * vectors over the GGUF rows ({@link Narrow}, {@code *NarrowDot}), with no packed copies.
  * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
  * <p>A batched decode step (two to {@link Tuning#INT8_MAX_TOKENS} tokens, one per sequence) over a packed copy takes

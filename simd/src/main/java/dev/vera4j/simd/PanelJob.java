@@ -83,7 +83,11 @@ final class PanelJob extends RowJob {
             for (; t + TOKENS <= n; t += TOKENS) {
                 int xt = xo + t * cols + k0, yt = yo + t * ys;
                 int i = 0;
-                for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x4(p, po + i * ps + k0, ps, x, xt, cols, kc, y, yt + i, ys, add);
+                if (Vec.L == 16) {
+                    for (; i + ROWS <= pr; i += ROWS) FloatTile.tile4x4(p, po + i * ps + k0, ps, x, xt, cols, kc, y, yt + i, ys, add);
+                } else {
+                    for (; i + 2 <= pr; i += 2) FloatTile.tile2x4(p, po + i * ps + k0, ps, x, xt, cols, kc, y, yt + i, ys, add);
+                }
                 for (; i < pr; i++) FloatTile.tile1x4(p, po + i * ps + k0, x, xt, cols, kc, y, yt + i, ys, add);
             }
             for (; t < n; t++) {
