@@ -62,6 +62,12 @@ class Int8KernelsTest {
         assertArrayEquals(ref.d, vec.d);
         assertArrayEquals(ref.ds, vec.ds);
         assertEquals(-1L, ref.q4.mismatch(vec.q4));
+        // the 8-lane quantizer of the 256-bit kernels (AVX2), which fills the blocks only
+        Int8Activations narrow = new Int8Activations(x.length);
+        narrow.quantizeBlocksNarrow(x, 7, 32 * 40);
+        assertArrayEquals(ref.q, narrow.q);
+        assertArrayEquals(ref.d, narrow.d);
+        assertArrayEquals(ref.ds, narrow.ds);
         short[] expectedTies = {127, -1, 1, -3, 3, -127, 3, -4};
         for (int i = 0; i < expectedTies.length; i++) assertEquals(expectedTies[i], ref.q[32 + i], "tie " + ties[i]);
     }

@@ -1,7 +1,6 @@
 package dev.vera4j.simd;
 
 import dev.vera4j.gguf.GgmlType;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -11,15 +10,14 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The int8 kernels in 256-bit vectors ({@link Narrow}, the AVX2 route) against their scalar references on the same
  * quantized activations (integer sums are exact in both, so only the float accumulation differs), on random rows and on
- * rows whose integer sums are the largest the formats allow; the 8-lane activation quantizer against the scalar one;
- * and, where the route runs, products that allocate nothing. The 256-bit species run on AVX-512 too, so the
+ * rows whose integer sums are the largest the formats allow; and, where the route runs, products that allocate nothing
+ * (the 8-lane activation quantizer is checked in {@link Int8KernelsTest}). The 256-bit species run on AVX-512 too, so the
  * comparisons hold on every x86 CPU with vectors.
  */
 class NarrowKernelsTest {
@@ -45,23 +43,6 @@ class NarrowKernelsTest {
             case Q6_K -> Q6KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             default -> throw new IllegalArgumentException(type.toString());
         };
-    }
-
-    @Test
-    void narrowQuantizerMatchesScalarReference() {
-        assumeTrue(Vec.ENABLED, "no vector kernels here");
-        Random rnd = new Random(9);
-        float[] x = TestWeights.randomVector(7 + 32 * 40, rnd);
-        float[] ties = {127, -0.5f, 0.5f, -2.5f, 2.5f, -126.5f, 3.49f, -3.5f};
-        System.arraycopy(ties, 0, x, 7 + 32, ties.length);
-        for (int i = 7 + 64; i < 7 + 96; i++) x[i] = 0;
-        for (int i = 7 + 96; i < 7 + 128; i++) x[i] *= 1e-30f;
-        Int8Activations vec = new Int8Activations(x.length), ref = new Int8Activations(x.length);
-        vec.quantizeBlocksNarrow(x, 7, 32 * 40);
-        ref.quantizeReference(x, 7, 32 * 40);
-        assertArrayEquals(ref.q, vec.q);
-        assertArrayEquals(ref.d, vec.d);
-        assertArrayEquals(ref.ds, vec.ds);
     }
 
     @ParameterizedTest

@@ -24,7 +24,7 @@ class FreshProcessAllocationTest {
         assumeTrue(MatMul.int8Kernels() || MatMul.narrowInt8Kernels(), "needs 256-bit or 512-bit vector kernels");
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), FreshProcessDecodeAllocation.class.getName(),
+                "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), DecodeAllocation.class.getName(),
                 ReferenceData.stories().toString(), "120"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the decoding process did not end within 180 s");
