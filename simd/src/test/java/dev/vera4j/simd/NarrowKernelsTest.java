@@ -21,8 +21,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * comparisons hold on every x86 CPU with vectors.
  */
 class NarrowKernelsTest {
-    private static final GgmlType[] TYPES = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
-
     private static float kernel(GgmlType type, MemorySegment w, long off, Int8Activations a, int bo, int nb) {
         return switch (type) {
             case Q8_0 -> Q8NarrowDot.dot(w, off, a, bo, nb);
@@ -30,6 +28,8 @@ class NarrowKernelsTest {
             case Q4_K -> Q4KNarrowDot.dot(w, off, a, bo, nb);
             case Q5_K -> Q5KNarrowDot.dot(w, off, a, bo, nb);
             case Q6_K -> Q6KNarrowDot.dot(w, off, a, bo, nb);
+            case IQ4_XS -> IQ4NarrowDot.dotXs(w, off, a, bo, nb);
+            case IQ4_NL -> IQ4NarrowDot.dotNl(w, off, a, bo, nb);
             default -> throw new IllegalArgumentException(type.toString());
         };
     }
@@ -41,12 +41,14 @@ class NarrowKernelsTest {
             case Q4_K -> Q4KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q5_K -> Q5KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q6_K -> Q6KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case IQ4_XS -> IQ4NarrowDot.dotReference(true, w, off, a.q, a.d, bo, nb);
+            case IQ4_NL -> IQ4NarrowDot.dotReference(false, w, off, a.q, a.d, bo, nb);
             default -> throw new IllegalArgumentException(type.toString());
         };
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         Random rnd = new Random(21 + type.ordinal());
@@ -80,7 +82,7 @@ class NarrowKernelsTest {
 
     /** The largest integer sums (every quant at its extreme, every activation ±127) must not wrap in the 16-bit lanes. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void extremeBlocksDoNotOverflow(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         int nb = 8 * 5, cols = 32 * nb;
@@ -113,7 +115,7 @@ class NarrowKernelsTest {
 
     /** Where the route runs, a compiled product allocates nothing (a kernel C2 leaves un-inlined boxes its vectors). */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void decodeAllocatesNothing(GgmlType type) {
         assumeTrue(Narrow.ENABLED, "the 256-bit int8 route runs on CPUs with 256-bit vectors only (AVX2)");
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
