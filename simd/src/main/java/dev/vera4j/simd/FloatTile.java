@@ -10,8 +10,8 @@ import static dev.vera4j.simd.Vec.L;
 /**
  * Register-blocked float micro-kernels of the many-token product: {@code y[t·ys + r] (+)= Σ_k w[r·ws + k]·x[t·xs + k]}
  * over a run of {@code kc} columns, for 4 rows × 4 tokens (16 vector accumulators, 8 loads per 16 FMAs, so the FMA
- * units rather than the loads set the pace; 2 × 4 where there are 16 vector registers, AVX2), 4 × 1, 1 × 4 and 1 × 1. With {@code add} the sums are added to {@code y},
- * so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
+ * units rather than the loads set the pace; 2 × 4 where there are 16 vector registers, AVX2), 4 × 1, 1 × 4 and
+ * 1 × 1. With {@code add} the sums are added to {@code y}, so a caller can walk the columns in chunks that keep a tile of the weights in L1 while the tokens stream past.
  *
  * <p>Every output is one vector accumulator over the whole vectors of the run, summed across lanes in {@link Sums}'
  * fixed order, then the columns past the last whole vector ({@code kc % L}) by scalar FMAs: the same operations in

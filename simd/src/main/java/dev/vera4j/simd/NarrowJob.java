@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Rows {@code [start, end)} of a one-token product through one of the 256-bit int8 kernels ({@link Narrow}); a product
- * of several tokens would take each token in turn against its own quantized activations. The kernel is a plain call per row: no vector crosses it, so nothing is boxed
- * even where C2 does not inline it.
+ * of several tokens would take each token in turn against its own quantized activations. The kernel is a plain call
+ * per row: no vector crosses it, so nothing is boxed even where C2 does not inline it.
  */
 final class NarrowJob extends Int8Job {
     /** One row of {@code nb} blocks of 32 from byte {@code off} against the activation blocks from {@code bo}. */

@@ -16,9 +16,9 @@ import static dev.vera4j.simd.Vec.f16;
 /**
  * Q6_K rows ({@link Q6KDot} describes the layout) against int8 activations in 256-bit vectors ({@link Narrow}). Each
  * scale covers 16 values, so every 16 values are one short product vector ({@code (q − 32)·q_x}, at most 32·127 per
- * lane), folded to 8 floats and scaled by {@code d·sc·d_x}. One step takes 16 values of quarter {@code k} of a half: their low
- * four bits from the nibble-byte run at {@code (k % 2)·32}, their top two bits from bit pair {@code k} of the
- * high-part bytes.
+ * lane), folded to 8 floats and scaled by {@code d·sc·d_x}. One step takes 16 values of quarter {@code k} of a half:
+ * their low four bits from the nibble-byte run at {@code (k % 2)·32}, their top two bits from bit pair {@code k} of
+ * the high-part bytes.
  */
 final class Q6KNarrowDot {
     private Q6KNarrowDot() {}

@@ -27,7 +27,10 @@ class FreshProcessAllocationTest {
                 "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), DecodeAllocation.class.getName(),
                 ReferenceData.stories().toString(), "120"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the decoding process did not end within 180 s");
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the decoding process did not end within 180 s");
+        }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.lines().anyMatch(l -> l.equals("steady 0")), "bytes allocated by 100 decode steps in the steady state: " + out);
