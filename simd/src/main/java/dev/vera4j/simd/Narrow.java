@@ -15,6 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The products of two weight planes can be added in shorts before the fold (for Q8_0 at most 2·128·127 = 32,512,
  * below 2^15), which halves the folds.
+ *
+ * <p>The helpers the kernels call stay within 35 bytes of bytecode ({@code -XX:MaxInlineSize}): C2 inlines a method
+ * that small wherever its call is not rare, and a larger one only where the profile calls its call site hot. A helper
+ * left out of line boxes the vectors it takes and returns, and a box that meets a loop's accumulator is allocated on
+ * every step (the odd last block of a Q4_0 or Q8_0 row is summed apart for the same reason).
  */
 final class Narrow {
     private Narrow() {}
@@ -33,8 +38,10 @@ final class Narrow {
 
     /** Lanes {@code 2i} and {@code 2i + 1} of {@code s} added as ints (sign-extended from 16 bits), as floats. */
     static FloatVector pairSums(ShortVector s) {
-        IntVector v = s.reinterpretAsInts();
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+        return (FloatVector) pairInts(s.reinterpretAsInts()).convert(VectorOperators.I2F, 0);
+    }
+
+    private static IntVector pairInts(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16));
     }
 }

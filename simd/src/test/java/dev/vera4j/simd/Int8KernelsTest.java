@@ -216,7 +216,9 @@ class Int8KernelsTest {
                 for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            assertEquals(0, allocated, "bytes allocated by 2000 " + type + (packed ? " packed" : "") + " products in the steady state");
+            Weights ww = w;
+            assertEquals(0, allocated, () -> "bytes allocated by 2000 " + type + (packed ? " packed" : "") + " products in the steady state, at "
+                    + AllocationSites.of(() -> { for (int i = 0; i < 2000; i++) mm.matVec(ww, x, y); }));
         }
     }
 }

@@ -1,9 +1,14 @@
 package dev.vera4j.simd;
 
 import dev.vera4j.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.lang.classfile.Attributes;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.MethodModel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,6 +16,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -131,7 +137,28 @@ class NarrowKernelsTest {
                 for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            assertEquals(0, allocated, "bytes allocated by 2000 " + type + " products in the steady state");
+            assertEquals(0, allocated, () -> "bytes allocated by 2000 " + type + " products in the steady state, at "
+                    + AllocationSites.of(() -> { for (int i = 0; i < 2000; i++) mm.matVec(w, x, y); }));
+        }
+    }
+
+    /**
+     * The helpers that take or return vectors fit C2's size for inlining at any call site that is not rare (35 bytes,
+     * {@code -XX:MaxInlineSize}); a larger one is inlined only where the profile calls the call site hot, which
+     * depends on what ran before, and out of line it boxes every vector it passes.
+     */
+    @Test
+    void vectorHelpersFitTheInliningSize() throws Exception {
+        for (Class<?> c : new Class<?>[] {Narrow.class, Int8.class}) {
+            byte[] bytes;
+            try (var in = c.getResourceAsStream(c.getSimpleName() + ".class")) { bytes = in.readAllBytes(); }
+            ClassModel model = ClassFile.of().parse(bytes);
+            for (MethodModel m : model.methods()) {
+                String type = m.methodType().stringValue();
+                if (!type.contains("jdk/incubator/vector/") || m.methodName().stringValue().startsWith("<")) continue;
+                int size = m.findAttribute(Attributes.code()).orElseThrow().codeLength();
+                assertTrue(size <= 35, c.getSimpleName() + "." + m.methodName() + " is " + size + " bytes of bytecode");
+            }
         }
     }
 }
