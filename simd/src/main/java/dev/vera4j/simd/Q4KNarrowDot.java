@@ -1,15 +1,17 @@
 package dev.vera4j.simd;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.vera4j.simd.Narrow.F8;
-import static dev.vera4j.simd.Narrow.acts;
-import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Int8.nibbles;
+import static dev.vera4j.simd.Narrow.S16;
+import static dev.vera4j.simd.Int8.B16;
+import static dev.vera4j.simd.Vec.LE;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
@@ -17,7 +19,8 @@ import static dev.vera4j.simd.Vec.f16;
  * sub-block of 32 values lines up with one activation block of 32, so each sub-block is one integer sum
  * {@code Σ q·q_x} (the low or high nibbles of 32 bytes against the block's activations, at most 2·15·127 per short
  * lane), scaled by {@code d·sc_j·d_x}; the mins come off per sub-block as {@code dmin·m_j·(d_x·Σq_x)}. Per-32
- * activation scales, as for Q4_0, are finer than llama.cpp's one scale per 256 ({@code Q8_K}).
+ * activation scales, as for Q4_0, are finer than llama.cpp's one scale per 256 ({@code Q8_K}). One step takes two
+ * sub-blocks, the low and the high nibbles of the same 32 bytes, in two accumulators.
  */
 final class Q4KNarrowDot {
     private Q4KNarrowDot() {}
@@ -33,17 +36,25 @@ final class Q4KNarrowDot {
             float d = f16(w, p), dmin = f16(w, p + 2);
             long scales = Q4KDot.scales(w, p + 4);
             long ms = Q4KDot.mins(w, p + 4);
-            // one sub-block per step: a loop body of two sub-blocks exceeded C2's node budget for inlining in the larger
-            // K kernels, which then boxed their vectors; the two accumulators alternate by a branch that folds once unrolled
-            for (int j = 0; j < 8; j++) {
-                int blk = bo + 8 * sb + j, shift = 4 * (j & 1);
-                long qs = p + 16 + 32L * (j >> 1);
-                ShortVector s = nibbles(w, qs).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk))
-                        .add(nibbles(w, qs + 16).lanewise(VectorOperators.LSHR, shift).and((short) 15).mul(acts(q, 32 * blk + 16)));
-                FloatVector v = pairSums(s), scale = FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]);
-                if ((j & 1) == 0) a0 = v.fma(scale, a0);
-                else a1 = v.fma(scale, a1);
-                mins += dmin * ((ms >>> (8 * j)) & 0xff) * ds[blk];
+            // two sub-blocks per step: the low and the high nibbles of the same 32 bytes. The body calls the Vector
+            // API only, no vector helper of ours: past C2's inlining budget a helper stays a call and boxes its vectors
+            for (int j = 0; j < 8; j += 2) {
+                int blk = bo + 8 * sb + j;
+                long qs = p + 16 + 16L * j;
+                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, qs, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, qs + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                IntVector s0 = w0.and((short) 15).mul(ShortVector.fromArray(S16, q, 32 * blk))
+                        .add(w1.and((short) 15).mul(ShortVector.fromArray(S16, q, 32 * blk + 16))).reinterpretAsInts();
+                IntVector s1 = w0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, 32 * blk + 32))
+                        .add(w1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, 32 * blk + 48))).reinterpretAsInts();
+                // the pair sums of the short lanes as ints, as Narrow.pairSums forms them
+                FloatVector f0 = (FloatVector) s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                a0 = f0.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]), a0);
+                a1 = f1.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j + 8)) & 0xff) * dx[blk + 1]), a1);
+                mins += dmin * (((ms >>> (8 * j)) & 0xff) * ds[blk] + ((ms >>> (8 * j + 8)) & 0xff) * ds[blk + 1]);
             }
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD) - mins;

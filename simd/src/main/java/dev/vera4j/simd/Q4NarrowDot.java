@@ -36,19 +36,17 @@ final class Q4NarrowDot {
             a0 = pairSums(s0).fma(FloatVector.broadcast(F8, f16(w, p) * d[bo + b]), a0);
             a1 = pairSums(s1).fma(FloatVector.broadcast(F8, f16(w, p + 18) * d[bo + b + 1]), a1);
         }
+        // the odd last block is summed apart: where this path is cold, C2 may leave its helpers out of line and box
+        // their vectors, and a box that met the accumulators would be allocated on every step of the loop (a call
+        // to a method of its own instead halves the speed where the kernel is inlined into its caller's row loop)
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        return b < nb ? s + lastBlock(w, off + 18L * b, a, bo + b) : s;
-    }
-
-    /**
-     * The odd last block of a row, apart from {@link #dot}'s accumulators: where this path is cold, C2 may leave its
-     * helpers out of line and box their vectors, and a box merged into the loop's accumulators would be allocated on
-     * every step of the loop.
-     */
-    private static float lastBlock(MemorySegment w, long p, Int8Activations a, int blk) {
-        int qi = 32 * blk;
-        ShortVector w0 = nibbles(w, p + 2);
-        ShortVector s0 = w0.and((short) 15).sub((short) 8).mul(acts(a.q, qi)).add(w0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(acts(a.q, qi + 16)));
-        return pairSums(s0).mul(FloatVector.broadcast(F8, f16(w, p) * a.d[blk])).reduceLanes(VectorOperators.ADD);
+        if (b < nb) {
+            long p = off + 18L * b;
+            int qi = 32 * (bo + b);
+            ShortVector w0 = nibbles(w, p + 2);
+            ShortVector s0 = w0.and((short) 15).sub((short) 8).mul(acts(q, qi)).add(w0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(acts(q, qi + 16)));
+            s += pairSums(s0).mul(FloatVector.broadcast(F8, f16(w, p) * d[bo + b])).reduceLanes(VectorOperators.ADD);
+        }
+        return s;
     }
 }

@@ -1,6 +1,8 @@
 package dev.vera4j.simd;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -8,17 +10,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.vera4j.simd.Narrow.F8;
-import static dev.vera4j.simd.Narrow.acts;
-import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Int8.nibbles;
+import static dev.vera4j.simd.Narrow.S16;
+import static dev.vera4j.simd.Int8.B16;
+import static dev.vera4j.simd.Vec.LE;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
  * Q6_K rows ({@link Q6KDot} describes the layout) against int8 activations in 256-bit vectors ({@link Narrow}). Each
  * scale covers 16 values, so every 16 values are one short product vector ({@code (q − 32)·q_x}, at most 32·127 per
- * lane), folded to 8 floats and scaled by {@code d·sc·d_x}. One step takes 16 values of quarter {@code k} of a half:
- * their low four bits from the nibble-byte run at {@code (k % 2)·32}, their top two bits from bit pair {@code k} of
- * the high-part bytes.
+ * lane), folded to 8 floats and scaled by {@code d·sc·d_x}. One step takes 16 values of quarter {@code k} of a half
+ * and the 16 of quarter {@code k + 2} that share their bytes: the low and high nibbles of the run at
+ * {@code (k % 2)·32}, and bit pairs {@code k} and {@code k + 2} of the high-part bytes.
  */
 final class Q6KNarrowDot {
     private Q6KNarrowDot() {}
@@ -35,18 +37,26 @@ final class Q6KNarrowDot {
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 210L * sb;
             float d = f16(w, p + 208);
-            // 16 values (one scale) per step, the halves of a quarter in two accumulators: a body of a whole quarter
-            // exceeded C2's node budget for inlining (NodeCountInliningCutoff), which then boxed the vectors
-            for (int i = 0; i < 16; i++) {
-                int g = i >> 1, half = 16 * (i & 1);   // g = 4·(half of the super-block) + quarter
-                int h = g >> 2, k = g & 3, blk = bo + 8 * sb + g;
-                ShortVector v = nibbles(w, p + 64L * h + 32 * (k & 1) + half).lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and((short) 15)
-                        .or(nibbles(w, p + 128 + 32L * h + half).lanewise(VectorOperators.LSHR, 2 * k).and((short) 3).lanewise(VectorOperators.LSHL, 4))
-                        .sub((short) 32);
-                FloatVector sum = pairSums(v.mul(acts(q, 32 * blk + half)));
-                FloatVector scale = FloatVector.broadcast(F8, d * dx[blk] * scale(w, p, i));
-                if (half == 0) a0 = sum.fma(scale, a0);
-                else a1 = sum.fma(scale, a1);
+            // 32 values per step: quarters k and k + 2 of a half read the same bytes (low and high nibbles of ql, bits
+            // 2k and 2k + 4 of qh), 16 values of each, in two accumulators. The body calls the Vector API only, no vector
+            // helper of ours: past C2's inlining budget a helper stays a call and boxes its vectors
+            for (int i = 0; i < 8; i++) {
+                int h = i >> 2, k = (i >> 1) & 1, u = 16 * (i & 1);
+                int blk = bo + 8 * sb + 4 * h + k;
+                ShortVector ql = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + 64L * h + 32 * k + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + 128 + 32L * h + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                IntVector s0 = ql.and((short) 15).or(qh.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                        .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + u)).reinterpretAsInts();
+                IntVector s1 = ql.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * k + 4).and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                        .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + 64 + u)).reinterpretAsInts();
+                // the pair sums of the short lanes as ints, as Narrow.pairSums forms them
+                FloatVector f0 = (FloatVector) s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                int sc = 8 * h + 2 * k + (i & 1);
+                a0 = f0.fma(FloatVector.broadcast(F8, d * dx[blk] * w.get(ValueLayout.JAVA_BYTE, p + 192 + sc)), a0);
+                a1 = f1.fma(FloatVector.broadcast(F8, d * dx[blk + 2] * w.get(ValueLayout.JAVA_BYTE, p + 196 + sc)), a1);
             }
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);

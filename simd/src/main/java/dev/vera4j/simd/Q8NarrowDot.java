@@ -34,18 +34,16 @@ final class Q8NarrowDot {
             a0 = pairSums(s0).fma(FloatVector.broadcast(F8, f16(w, p) * d[bo + b]), a0);
             a1 = pairSums(s1).fma(FloatVector.broadcast(F8, f16(w, p + 34) * d[bo + b + 1]), a1);
         }
+        // the odd last block is summed apart: where this path is cold, C2 may leave its helpers out of line and box
+        // their vectors, and a box that met the accumulators would be allocated on every step of the loop (a call
+        // to a method of its own instead halves the speed where the kernel is inlined into its caller's row loop)
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        return b < nb ? s + lastBlock(w, off + 34L * b, a, bo + b) : s;
-    }
-
-    /**
-     * The odd last block of a row, apart from {@link #dot}'s accumulators: where this path is cold, C2 may leave its
-     * helpers out of line and box their vectors, and a box merged into the loop's accumulators would be allocated on
-     * every step of the loop.
-     */
-    private static float lastBlock(MemorySegment w, long p, Int8Activations a, int blk) {
-        int qi = 32 * blk;
-        ShortVector s0 = signed(w, p + 2).mul(acts(a.q, qi)).add(signed(w, p + 18).mul(acts(a.q, qi + 16)));
-        return pairSums(s0).mul(FloatVector.broadcast(F8, f16(w, p) * a.d[blk])).reduceLanes(VectorOperators.ADD);
+        if (b < nb) {
+            long p = off + 34L * b;
+            int qi = 32 * (bo + b);
+            ShortVector s0 = signed(w, p + 2).mul(acts(q, qi)).add(signed(w, p + 18).mul(acts(q, qi + 16)));
+            s += pairSums(s0).mul(FloatVector.broadcast(F8, f16(w, p) * d[bo + b])).reduceLanes(VectorOperators.ADD);
+        }
+        return s;
     }
 }
