@@ -19,7 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The helpers the kernels call stay within 35 bytes of bytecode ({@code -XX:MaxInlineSize}): C2 inlines a method
  * that small wherever its call is not rare, and a larger one only where the profile calls its call site hot. A helper
  * left out of line boxes the vectors it takes and returns, and a box that meets a loop's accumulator is allocated on
- * every step (the odd last block of a Q4_0 or Q8_0 row is summed apart for the same reason).
+ * every step (the odd last block of a Q4_0 or Q8_0 row is summed apart for the same reason). Past a budget of inlined
+ * code ({@code -XX:DesiredMethodLimit}, counted over the Vector API's own inlined methods) C2 inlines no helper of ours
+ * at all, so the kernels with the largest bodies (Q4_K, Q6_K) write the Vector API calls out instead.
  */
 final class Narrow {
     private Narrow() {}
