@@ -9,6 +9,7 @@ import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.MethodModel;
+import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -159,6 +160,47 @@ class NarrowKernelsTest {
                 int size = m.findAttribute(Attributes.code()).orElseThrow().codeLength();
                 assertTrue(size <= 35, c.getSimpleName() + "." + m.methodName() + " is " + size + " bytes of bytecode");
             }
+        }
+    }
+
+    /**
+     * The methods of ours that the kernels call call no method of ours in turn (apart from the vector helpers, held to
+     * 35 bytes above): C2 weighs a nested call by the profile of the method it sits in, and the profiles replayed from
+     * the CLI's AOT cache once made it refuse {@code Q4KDot.scales}'s own helpers, a call per super-block that cost a
+     * quarter of a Q4_K_M decode.
+     */
+    @Test
+    void scalarHelpersOfTheKernelsAreLeaves() throws Exception {
+        Class<?>[] kernels = {Q4NarrowDot.class, Q8NarrowDot.class, Q4KNarrowDot.class, Q5KNarrowDot.class, Q6KNarrowDot.class, IQ4NarrowDot.class};
+        java.util.List<String> offenders = new java.util.ArrayList<>();
+        for (Class<?> k : kernels) {
+            for (MethodModel m : classModel(k).methods()) {
+                var code = m.findAttribute(Attributes.code()).orElse(null);
+                if (code == null) continue;
+                for (var e : code.elementList()) {
+                    if (!(e instanceof InvokeInstruction call) || !call.owner().asInternalName().startsWith("dev/vera4j/")) continue;
+                    String type = call.typeSymbol().descriptorString();
+                    if (type.contains("jdk/incubator/vector/") || call.name().stringValue().startsWith("<")) continue;
+                    Class<?> owner = Class.forName(call.owner().asInternalName().replace('/', '.'));
+                    for (MethodModel callee : classModel(owner).methods()) {
+                        if (!callee.methodName().equalsString(call.name().stringValue()) || !callee.methodType().equalsString(type)) continue;
+                        var calleeCode = callee.findAttribute(Attributes.code()).orElse(null);
+                        if (calleeCode == null) continue;
+                        for (var f : calleeCode.elementList()) {
+                            if (f instanceof InvokeInstruction inner && inner.owner().asInternalName().startsWith("dev/vera4j/")) {
+                                offenders.add(k.getSimpleName() + "." + m.methodName() + " -> " + owner.getSimpleName() + "." + call.name() + " -> " + inner.name());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(offenders.isEmpty(), "helpers that call methods of ours: " + offenders);
+    }
+
+    private static ClassModel classModel(Class<?> c) throws java.io.IOException {
+        try (var in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+            return ClassFile.of().parse(in.readAllBytes());
         }
     }
 }

@@ -119,13 +119,13 @@ public class MatVecBench {
     /**
      * A JMH-free check that holds on a busy machine: one thread, weights streamed from a 256 MiB working set, speed
      * per second of this thread's CPU time (so time the OS gives to other processes does not count).
-     * {@code java --add-modules jdk.incubator.vector -cp tests/target/benchmarks.jar dev.vera4j.bench.MatVecBench [types] [tokens]}
+     * {@code java --add-modules jdk.incubator.vector -cp tests/target/benchmarks.jar dev.vera4j.bench.MatVecBench [types] [tokens] [rows] [cols]}
      */
     public static void main(String[] args) {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         String types = args.length > 0 ? args[0] : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q6_K";
         int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 1;
-        int rows = 2048, cols = 8192;
+        int rows = args.length > 2 ? Integer.parseInt(args[2]) : 2048, cols = args.length > 3 ? Integer.parseInt(args[3]) : 8192;
         System.out.printf("matMul %dx%d, %d token(s), 1 thread, GB of weights per CPU-second (best of 6 rounds of 0.4 s)%n", rows, cols, tokens);
         for (String name : types.split(",")) {
             GgmlType t = GgmlType.valueOf(name);
