@@ -16,41 +16,59 @@ import java.util.List;
  * <p>A subclass describes both layouts the same way, as what {@code fields} a run holds — its quants (entries
  * {@code 0 .. 255}, value by value, as stored) and then its scales, mins and the bytes of its fp16 factors — and how
  * each layout reads and writes them ({@link #readGguf}, {@link #writePacked}, and back). Those four scalar methods are
- * the specification; packing does not call them per run. Since packing only moves bits, the class probes them once,
- * bit by bit, and compiles the permutation into moves of bit groups between bytes, which {@link #pack} and
- * {@link #unpackRow} apply to whole runs.
+ * the specification; packing does not call them per run. Since packing only moves bits, the class probes them once
+ * (at its first packing or unpacking), bit by bit, and compiles the permutation into moves of bit groups between
+ * bytes, which {@link #pack} and {@link #unpackRow} apply to whole runs.
  */
 abstract class RunLayout implements PackedLayout {
     private final GgmlType type;
     final int runBytes;
-    /** Packing moves, 5 ints each: source byte, destination byte, source shift, destination shift, mask. */
-    private final int[] packMoves, unpackMoves;
-    /** The packing moves of the bits that are not quants (scales, factors), for {@link #packQuants}' layouts. */
-    private final int[] otherMoves;
-    /** The packed bytes that hold no quant bits: what {@link #otherMoves} write. */
-    private final int[] otherBytes;
+    /**
+     * The compiled permutation, made at the first packing or unpacking: a process that packs nothing (AVX2), or only
+     * some types, does not pay at start-up for probing every layout's bits (0.85 s for all of them, interpreted).
+     */
+    private volatile Moves moves;
+
+    /**
+     * Packing moves, 5 ints each (source byte, destination byte, source shift, destination shift, mask), those of
+     * unpacking, those of the bits that are not quants (scales, factors) for {@link #packQuants}' layouts, and the
+     * packed bytes that hold no quant bits (what {@code other} writes).
+     */
+    private record Moves(int[] pack, int[] unpack, int[] other, int[] otherBytes) {}
 
     RunLayout(GgmlType type) {
         this.type = type;
         this.runBytes = (int) type.bytesFor(256);
+    }
+
+    private Moves moves() {
+        Moves m = moves;
+        if (m == null) {
+            synchronized (this) {
+                m = moves;
+                if (m == null) moves = m = compile();
+            }
+        }
+        return m;
+    }
+
+    private Moves compile() {
         boolean[] quantBit = new boolean[8 * runBytes];
         int[] to = permutation(true, quantBit), from = permutation(false, null);
         for (int b = 0; b < to.length; b++) {
             if (from[to[b]] != b) throw new IllegalStateException(type + ": packing and unpacking are not inverse at bit " + b);
         }
-        packMoves = moves(to, null);
-        unpackMoves = moves(from, null);
         boolean[] other = new boolean[to.length];
         boolean[] quantByte = new boolean[runBytes];
         for (int b = 0; b < to.length; b++) {
             other[b] = !quantBit[b];
             if (quantBit[b]) quantByte[to[b] / 8] = true;
         }
-        otherMoves = moves(to, other);
-        otherBytes = java.util.stream.IntStream.range(0, runBytes).filter(i -> !quantByte[i]).toArray();
         for (int b = 0; b < to.length; b++) {
             if (!quantBit[b] && quantByte[to[b] / 8]) throw new IllegalStateException(type + ": a packed byte mixes quants and other fields");
         }
+        int[] otherBytes = java.util.stream.IntStream.range(0, runBytes).filter(i -> !quantByte[i]).toArray();
+        return new Moves(moves(to, null), moves(from, null), moves(to, other), otherBytes);
     }
 
     @Override
@@ -169,11 +187,12 @@ abstract class RunLayout implements PackedLayout {
      */
     final void packRuns(MemorySegment src, long off, MemorySegment dst, long runs, boolean scalar) {
         if (scalar || !hasVectorPacking()) {
-            apply(packMoves, src, off, dst, off, runs);
+            apply(moves().pack(), src, off, dst, off, runs);
             return;
         }
         byte[] in = new byte[runBytes], out = new byte[runBytes];
-        int[] moves = otherMoves, bytes = otherBytes;
+        Moves all = moves();
+        int[] moves = all.other(), bytes = all.otherBytes();
         for (long r = 0; r < runs; r++) {
             long o = off + r * runBytes;
             packQuants(src, o, dst, o);
@@ -199,7 +218,7 @@ abstract class RunLayout implements PackedLayout {
     @Override
     public void unpackRow(MemorySegment packed, int row, int cols, MemorySegment out) {
         long rowBytes = type.bytesFor(cols);
-        apply(unpackMoves, packed, rowBytes * row, out, 0, rowBytes / runBytes);
+        apply(moves().unpack(), packed, rowBytes * row, out, 0, rowBytes / runBytes);
     }
 
     /** Applies the moves to {@code runs} runs from {@code src[srcOff]}, writing them from {@code dst[dstOff]}. */
@@ -233,11 +252,11 @@ abstract class RunLayout implements PackedLayout {
             java.util.Arrays.fill(out, (byte) 0);
             if (pack) writePacked(fields, out); else writeGguf(fields, out);
             int found = -1;
-            for (int i = 0; i < bits; i++) {
-                if ((out[i / 8] >> (i % 8) & 1) != 0) {
-                    if (found >= 0) throw new IllegalStateException(type + ": bit " + b + " lands in two places");
-                    found = i;
-                }
+            for (int i = 0; i < runBytes; i++) {
+                int v = out[i] & 0xff;
+                if (v == 0) continue;
+                if (found >= 0 || (v & (v - 1)) != 0) throw new IllegalStateException(type + ": bit " + b + " lands in two places");
+                found = 8 * i + Integer.numberOfTrailingZeros(v);
             }
             if (found < 0) throw new IllegalStateException(type + ": bit " + b + " is lost");
             to[b] = found;
@@ -267,7 +286,7 @@ abstract class RunLayout implements PackedLayout {
     }
 
     /** The number of moves a packed run costs (for tests and measurements). */
-    int packMoveCount() { return packMoves.length / 5; }
+    int packMoveCount() { return moves().pack().length / 5; }
 
     /**
      * Six-bit scales minus 32 (Q3_K, IQ4_XS), per int lane, from bytes zero-extended to ints: the low four bits from the
