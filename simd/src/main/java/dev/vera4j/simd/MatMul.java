@@ -79,7 +79,8 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         // room for the tokens of a batched decode step, one after another
-        this.acts = Int8.ENABLED || Narrow.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, Tuning.INT8_MAX_TOKENS)) * maxCols + 31) : null;
+        int int8Tokens = Narrow.ENABLED ? Tuning.NARROW_MAX_TOKENS : Tuning.INT8_MAX_TOKENS;
+        this.acts = Int8.ENABLED || Narrow.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, int8Tokens)) * maxCols + 31) : null;
         for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
 
@@ -93,8 +94,9 @@ public final class MatMul {
 
     /**
      * Whether this CPU runs the int8 kernels in 256-bit vectors over the GGUF rows (AVX2 without AVX-512): one-token
-     * products of Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_XS and IQ4_NL. Products of two to seven tokens keep the float row
-     * kernels, which decode each row once for four tokens and measured faster there.
+     * products of Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_XS and IQ4_NL, and those of two or three tokens ({@link
+     * Tuning#NARROW_MAX_TOKENS}) token by token, each row's weights staying in cache for its tokens. From four tokens on
+     * the float row kernels, which decode a row once for four tokens, are faster.
      */
     public static boolean narrowInt8Kernels() { return Narrow.ENABLED; }
 
@@ -200,7 +202,7 @@ public final class MatMul {
     public static int int8Block(Weights w, int n) {
         KernelTable.Entry e = KernelTable.of(w.type());
         if (n < 1 || e == null) return 0;
-        if (Narrow.ENABLED) return n == 1 && e.narrowRow() != null ? 32 : 0;
+        if (Narrow.ENABLED) return n <= Tuning.NARROW_MAX_TOKENS && e.narrowRow() != null ? 32 : 0;
         if (!Int8.ENABLED) return 0;
         var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
                 : w.packed() != null && n <= Tuning.INT8_MAX_TOKENS ? e.packedTokens() : null;
@@ -218,8 +220,9 @@ public final class MatMul {
     }
 
     /**
-     * The job for {@code n} tokens of {@code w}, in the order {@link KernelTable} describes: the packed copy's or the
-     * GGUF rows' int8 kernel for one token, the packed copy's int8 kernel for up to {@link Tuning#INT8_MAX_TOKENS}
+     * The job for {@code n} tokens of {@code w}, in the order {@link KernelTable} describes: the 256-bit int8 kernel
+     * for up to {@link Tuning#NARROW_MAX_TOKENS} tokens (AVX2), the packed copy's or the GGUF rows' int8 kernel for one
+     * token, the packed copy's int8 kernel for up to {@link Tuning#INT8_MAX_TOKENS}
      * tokens, the panel GEMM for many tokens or a packed copy (whose mapping may be
      * released), the float row kernels, or dequantized rows.
      */
@@ -227,7 +230,7 @@ public final class MatMul {
         GgmlType type = w.type();
         if (fixedOrder) return panel;
         if (!Vec.ENABLED) return fallback;
-        if (n == 1 && Narrow.ENABLED) {
+        if (n <= Tuning.NARROW_MAX_TOKENS && Narrow.ENABLED) {
             RowJob narrow = k.narrowRow(type);
             if (narrow != null) return narrow;
         }

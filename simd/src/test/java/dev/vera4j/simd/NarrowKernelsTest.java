@@ -129,17 +129,24 @@ class NarrowKernelsTest {
         Random rnd = new Random(3);
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
             Weights w = TestWeights.random(type, 16, 1024, rnd, arena);
+            int n = Tuning.NARROW_MAX_TOKENS;   // one token, and the most a product takes token by token
             assertEquals(32, MatMul.int8Block(w, 1));
-            MatMul mm = new MatMul(pool, 1024, 1);
-            float[] x = TestWeights.randomVector(1024, rnd), y = new float[16];
+            assertEquals(32, MatMul.int8Block(w, n));
+            MatMul mm = new MatMul(pool, 1024, n);
+            float[] x = TestWeights.randomVector(1024 * n, rnd), y = new float[16 * n];
+            Runnable products = () -> {
+                for (int i = 0; i < 1000; i++) {
+                    mm.matVec(w, x, y);
+                    mm.matMul(w, x, y, n);
+                }
+            };
             long allocated = -1, deadline = System.nanoTime() + 120_000_000_000L;
             while (allocated != 0 && System.nanoTime() < deadline) {   // C2 comes late on a loaded machine
                 long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 2000; i++) mm.matVec(w, x, y);
+                products.run();
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            assertEquals(0, allocated, () -> "bytes allocated by 2000 " + type + " products in the steady state, at "
-                    + AllocationSites.of(() -> { for (int i = 0; i < 2000; i++) mm.matVec(w, x, y); }));
+            assertEquals(0, allocated, () -> "bytes allocated by 2000 " + type + " products in the steady state, at " + AllocationSites.of(products));
         }
     }
 
