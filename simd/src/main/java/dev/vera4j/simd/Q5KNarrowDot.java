@@ -1,6 +1,8 @@
 package dev.vera4j.simd;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -8,15 +10,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.vera4j.simd.Narrow.F8;
-import static dev.vera4j.simd.Narrow.acts;
-import static dev.vera4j.simd.Narrow.pairSums;
-import static dev.vera4j.simd.Int8.nibbles;
+import static dev.vera4j.simd.Narrow.S16;
+import static dev.vera4j.simd.Int8.B16;
+import static dev.vera4j.simd.Vec.LE;
 import static dev.vera4j.simd.Vec.f16;
 
 /**
  * Q5_K rows against int8 activations in 256-bit vectors ({@link Narrow}): as {@link Q4KNarrowDot}, with each value's
  * fifth bit from the 32 high-bit bytes after the scales (value {@code l} of sub-block {@code j}: bit {@code j} of
- * byte {@code l}), added as 16 before the multiply (at most 2·31·127 per short lane). Layout: fp16 d, fp16 dmin, the
+ * byte {@code l}), added as 16 before the multiply (at most 2·31·127 per short lane). One step takes two
+ * sub-blocks, the low and the high nibbles of the same 32 bytes, in two accumulators. Layout: fp16 d, fp16 dmin, the
  * 12 scale bytes of Q4_K, 32 high-bit bytes, 128 bytes of nibbles; 176 bytes per 256 values.
  */
 final class Q5KNarrowDot {
@@ -33,16 +36,32 @@ final class Q5KNarrowDot {
             float d = f16(w, p), dmin = f16(w, p + 2);
             long scales = Q4KDot.scales(w, p + 4);
             long ms = Q4KDot.mins(w, p + 4);
-            // 16 values per step, the halves of a sub-block in two accumulators: a body of a whole sub-block exceeded
-            // C2's node budget for inlining (NodeCountInliningCutoff), which then boxed the vectors
-            for (int i = 0; i < 16; i++) {
-                int j = i >> 1, half = 16 * (i & 1), blk = bo + 8 * sb + j;
-                ShortVector v = nibbles(w, p + 48 + 32L * (j >> 1) + half).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and((short) 15)
-                        .or(nibbles(w, p + 16 + half).lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                FloatVector sum = pairSums(v.mul(acts(q, 32 * blk + half)));
-                FloatVector scale = FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]);
-                if (half == 0) a0 = sum.fma(scale, a0);
-                else a1 = sum.fma(scale, a1);
+            // two sub-blocks per step: the low and the high nibbles of the same 32 bytes, with bits j and j + 1 of the
+            // 32 high-bit bytes. The body calls the Vector API only, no vector helper of ours: past C2's inlining
+            // budget a helper stays a call and boxes its vectors
+            // the fifth bits of values l and 16 + l, at bit 4 + j for sub-block j: shifted right by two per step
+            ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, p + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).lanewise(VectorOperators.LSHL, 4);
+            ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, p + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).lanewise(VectorOperators.LSHL, 4);
+            for (int j = 0; j < 8; j += 2) {
+                int blk = bo + 8 * sb + j;
+                long qs = p + 48 + 16L * j;
+                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, qs, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, qs + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector b0 = h0.and((short) 16), b1 = h1.and((short) 16);
+                ShortVector c0 = h0.lanewise(VectorOperators.LSHR, 1).and((short) 16), c1 = h1.lanewise(VectorOperators.LSHR, 1).and((short) 16);
+                h0 = h0.lanewise(VectorOperators.LSHR, 2);
+                h1 = h1.lanewise(VectorOperators.LSHR, 2);
+                IntVector s0 = w0.and((short) 15).or(b0).mul(ShortVector.fromArray(S16, q, 32 * blk))
+                        .add(w1.and((short) 15).or(b1).mul(ShortVector.fromArray(S16, q, 32 * blk + 16))).reinterpretAsInts();
+                IntVector s1 = w0.lanewise(VectorOperators.LSHR, 4).or(c0).mul(ShortVector.fromArray(S16, q, 32 * blk + 32))
+                        .add(w1.lanewise(VectorOperators.LSHR, 4).or(c1).mul(ShortVector.fromArray(S16, q, 32 * blk + 48))).reinterpretAsInts();
+                // the pair sums of the short lanes as ints, as Narrow.pairSums forms them (at most 2·2·31·127)
+                FloatVector f0 = (FloatVector) s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                a0 = f0.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]), a0);
+                a1 = f1.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j + 8)) & 0xff) * dx[blk + 1]), a1);
             }
             for (int j = 0; j < 8; j++) mins += dmin * ((ms >>> (8 * j)) & 0xff) * ds[bo + 8 * sb + j];
         }
