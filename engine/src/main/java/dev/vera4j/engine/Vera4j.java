@@ -11,14 +11,10 @@ import dev.vera4j.engine.api.ModelInfo;
 import dev.vera4j.engine.api.Reply;
 import dev.vera4j.engine.api.Session;
 import dev.vera4j.engine.kv.KvType;
-import dev.vera4j.gguf.GgmlType;
 import dev.vera4j.gguf.GgufFile;
-import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.simd.WorkerPool;
 
 import java.nio.file.Path;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -74,9 +70,9 @@ public final class Vera4j implements AutoCloseable {
      *                          runs without the Vector API module
      */
     public static Vera4j load(Path path, LoadOptions options) {
-        ModelInfo info = describe(path, options.threads());
-        if (!info.vectorApiActive()) throw new EngineException(VECTOR_API_MISSING);
-        return new Vera4j(Model.load(path, options), info);
+        if (simdLanes() == 0) throw new EngineException(VECTOR_API_MISSING);
+        Model model = Model.load(path, options);
+        return new Vera4j(model, model.info());
     }
 
     /**
@@ -86,33 +82,12 @@ public final class Vera4j implements AutoCloseable {
      */
     public static ModelInfo describe(Path path, int threads) {
         try (GgufFile f = GgufFile.open(path)) {
-            var md = f.metadata();
-            String arch = md.has("general.architecture") ? md.getString("general.architecture") : "unknown";
-            String name = md.has("general.name") ? md.getString("general.name") : String.valueOf(path.getFileName());
-            long params = 0;
-            Map<GgmlType, Long> matrices = new EnumMap<>(GgmlType.class);
-            for (GgufTensor t : f.tensors().values()) {
-                params += t.elementCount();
-                if (t.rank() >= 2) matrices.merge(t.type(), t.elementCount(), Long::sum);
-            }
-            String quant = matrices.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> e.getKey().name()).orElse("none");
-            String p = arch + ".";
-            int blocks = (int) md.getLongOr(p + "block_count", 0);
-            int heads = (int) md.getLongOr(p + "attention.head_count", 0);
-            int kvHeads = (int) md.getLongOr(p + "attention.head_count_kv", heads);
-            int dim = (int) md.getLongOr(p + "embedding_length", 0);
-            int headDim = (int) md.getLongOr(p + "attention.key_length", heads == 0 ? 0 : dim / heads);
-            int vocab = md.has("tokenizer.ggml.tokens") ? md.getStringArray("tokenizer.ggml.tokens").length : (int) md.getLongOr(p + "vocab_size", 0);
-            return new ModelInfo(path, name, arch, f.fileSize(), params, quant, blocks, (int) md.getLongOr(p + "context_length", 0),
-                    vocab, kvHeads * headDim, threads, simdLanes());
+            return ModelInfo.of(path, f, threads);
         }
     }
 
     /** Float lanes of the preferred Vector API species, or 0 when the incubator module is not in the boot layer. */
-    public static int simdLanes() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return 0;
-        return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
-    }
+    public static int simdLanes() { return ModelInfo.activeSimdLanes(); }
 
     public ModelInfo info() { return info; }
 

@@ -112,14 +112,16 @@ final class ChatCommand implements Command {
         boolean tty = System.console() != null && System.console().isTerminal() && in == System.in;
 
         long t0 = System.nanoTime();
-        ModelInfo info = LoadReport.describe(path, threads);
+        LoadReport.requireVectorApi();
         java.util.List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
-        int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
+        a.getInt("ctx", 1, 1, 1 << 24);   // a bad value fails before the load (its default is the model's)
         Model model;
         try (Progress p = quiet ? null : Progress.start("loading " + path.getFileName(), err, tty)) {
-            model = Model.load(path, load);   // LoadReport.describe has checked the Vector API
+            model = Model.load(path, load);
         }
         try (model) {
+            ModelInfo info = model.info();
+            int ctx = a.getInt("ctx", Math.min(4096, Math.max(1, info.contextLength())), 1, 1 << 24);
             Chat.Builder b = Chat.builder(model).contextLength(ctx).kvType(kv).system(a.get("system"));
             if (a.has("chat-template")) b.template(a.get("chat-template"));
             if (a.has("adapter")) b.adapter(ModelAdapter.combine(a.all("adapter").stream().map(VeraAdapters::parse).toList()));

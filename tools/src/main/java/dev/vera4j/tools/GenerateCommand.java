@@ -96,9 +96,8 @@ final class GenerateCommand implements Command {
         boolean json = a.has("json"), quiet = a.has("quiet"), chat = a.has("chat");
         java.nio.file.Path path = ModelArg.require(a, "-m MODEL", err);
         long t0 = System.nanoTime();
-        dev.vera4j.engine.api.ModelInfo info = LoadReport.describe(path, threads);
+        LoadReport.requireVectorApi();
         List<AdapterOptions.Described> adapters = AdapterOptions.check(path, a.all("adapter"));   // a wrong base fails before the load
-        int modelCtx = Math.min(4096, Math.max(1, info.contextLength()));
         int maxTokens = options.maxTokens();
         // bad values fail before the load (their defaults need the prompt's length, known only after it)
         a.getInt("ctx", 1, 1, 1 << 24);
@@ -108,6 +107,8 @@ final class GenerateCommand implements Command {
             loaded = Model.load(path, load);
         }
         try (Model model = loaded) {
+            dev.vera4j.engine.api.ModelInfo info = model.info();
+            int modelCtx = Math.min(4096, Math.max(1, info.contextLength()));
             int[] ids;
             try {
                 ChatFormat format = chat ? ChatFormat.forModel(model, a.get("chat-template")) : null;

@@ -4,7 +4,6 @@ import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.ModelInfo;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,18 +13,17 @@ import java.util.Locale;
  * Nothing with {@code --quiet}.
  *
  * <pre>{@code
- * ModelInfo info = LoadReport.describe(path, threads);
+ * LoadReport.requireVectorApi();   // before the load
+ * ModelInfo info = model.info();
  * LoadReport.print(info, 2048, MemoryEstimate.of(model, info.fileBytes(), info.kvCacheBytes(2048, 2)), err);
  * }</pre>
  */
 final class LoadReport {
     private LoadReport() {}
 
-    /** The model's description, read from its header (fails with a one-line message for a missing or non-GGUF file). */
-    static ModelInfo describe(Path path, int threads) {
-        ModelInfo info = Vera4j.describe(path, threads);
-        if (!info.vectorApiActive()) throw new IllegalStateException(Vera4j.VECTOR_API_MISSING);
-        return info;
+    /** Fails with a one-line message where the JVM runs without the Vector API module, before a load that would be in vain. */
+    static void requireVectorApi() {
+        if (Vera4j.simdLanes() == 0) throw new IllegalStateException(Vera4j.VECTOR_API_MISSING);
     }
 
     /** Prints two lines (and a warning for a context longer than the model's), with {@code memory} measured after the load. */

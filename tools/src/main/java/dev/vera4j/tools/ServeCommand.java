@@ -73,11 +73,15 @@ final class ServeCommand implements Command {
         if (server.maxBodyBytes() < 1) throw new UsageException("--max-body must be positive");
         Duration drain = Duration.ofSeconds(a.getInt("drain-timeout", 30, 0, 86_400));
 
-        ModelInfo info = LoadReport.describe(path, threads);
-        int ctx = a.getInt("ctx", Math.min(4096, Math.max(2, info.contextLength())), 2, 1 << 24);
-        BatchConfig batch = new BatchConfig(a.getInt("parallel", 4, 1, 1024), a.getInt("queue", 256, 0, 1 << 20), ctx,
-                a.getInt("prefill-chunk", 128, 1, 1 << 16), kv, Duration.ofSeconds(a.getInt("timeout", 600, 1, 86_400 * 7)));
+        LoadReport.requireVectorApi();
+        // bad values fail before the load (the context's default is the model's)
+        a.getInt("ctx", 2, 2, 1 << 24);
+        int parallel = a.getInt("parallel", 4, 1, 1024), queue = a.getInt("queue", 256, 0, 1 << 20), chunk = a.getInt("prefill-chunk", 128, 1, 1 << 16);
+        Duration timeout = Duration.ofSeconds(a.getInt("timeout", 600, 1, 86_400 * 7));
         try (Model model = Model.load(path, load)) {
+            ModelInfo info = model.info();
+            int ctx = a.getInt("ctx", Math.min(4096, Math.max(2, info.contextLength())), 2, 1 << 24);
+            BatchConfig batch = new BatchConfig(parallel, queue, ctx, chunk, kv, timeout);
             // every sequence has a cache of its own
             LoadReport.print(info, ctx, MemoryEstimate.of(model, info.fileBytes(), batch.parallel() * info.kvCacheBytes(ctx, kv == KvType.F16 ? 2 : 4)), err);
             err.printf(Locale.ROOT, "serve: %d sequences of %d positions (KV %s in all), queue %d, prompt chunks of %d, timeout %ds%n",

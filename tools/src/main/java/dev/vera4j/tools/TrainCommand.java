@@ -1,6 +1,5 @@
 package dev.vera4j.tools;
 
-import dev.vera4j.engine.Vera4j;
 import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.backend.cpu.CpuBackend;
 import dev.vera4j.engine.json.Json;
@@ -195,7 +194,7 @@ public final class TrainCommand implements Command {
                     train.size(), train.targets(), valid == null ? "" : ", " + valid.size() + " validation", steps, batch, accum);
             // the heap figure is what -Xmx must allow; the resident one adds the mapped base (every page of it is read
             // each step) and the JVM's own memory, as the load report counts them
-            long resident = need + MemoryEstimate.of(model, Vera4j.describe(modelPath, threads).fileBytes(), 0).total();
+            long resident = need + MemoryEstimate.of(model, model.info().fileBytes(), 0).total();
             out.printf(Locale.ROOT, "memory: about %s of heap needed (max heap %s); about %s resident in all with the mapped base and the JVM%n",
                     mib(need), mib(max), mib(resident));
             if (need > max) {

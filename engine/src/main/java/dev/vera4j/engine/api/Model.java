@@ -127,6 +127,9 @@ public final class Model implements AutoCloseable {
 
     public GgufMetadata metadata() { return file.metadata(); }
 
+    /** What the model is and how it runs here (from the header already read: nothing is parsed again). */
+    public ModelInfo info() { checkOpen(); return ModelInfo.of(path, file, threads()); }
+
     /** The backend that runs this model's forward passes; {@code instanceof CpuBackend} on the CPU. */
     public Backend backend() { checkOpen(); return backend; }
 
