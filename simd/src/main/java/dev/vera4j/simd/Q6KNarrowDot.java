@@ -38,25 +38,31 @@ final class Q6KNarrowDot {
             long p = off + 210L * sb;
             float d = f16(w, p + 208);
             // 32 values per step: quarters k and k + 2 of a half read the same bytes (low and high nibbles of ql, bits
-            // 2k and 2k + 4 of qh), 16 values of each, in two accumulators. The body calls the Vector API only, no vector
-            // helper of ours: past C2's inlining budget a helper stays a call and boxes its vectors
-            for (int i = 0; i < 8; i++) {
-                int h = i >> 2, k = (i >> 1) & 1, u = 16 * (i & 1);
-                int blk = bo + 8 * sb + 4 * h + k;
-                ShortVector ql = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + 64L * h + 32 * k + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + 128 + 32L * h + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                IntVector s0 = ql.and((short) 15).or(qh.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3).lanewise(VectorOperators.LSHL, 4))
-                        .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + u)).reinterpretAsInts();
-                IntVector s1 = ql.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * k + 4).and((short) 3).lanewise(VectorOperators.LSHL, 4))
-                        .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + 64 + u)).reinterpretAsInts();
-                // the pair sums of the short lanes as ints, as Narrow.pairSums forms them
-                FloatVector f0 = (FloatVector) s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-                FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-                int sc = 8 * h + 2 * k + (i & 1);
-                a0 = f0.fma(FloatVector.broadcast(F8, d * dx[blk] * w.get(ValueLayout.JAVA_BYTE, p + 192 + sc)), a0);
-                a1 = f1.fma(FloatVector.broadcast(F8, d * dx[blk + 2] * w.get(ValueLayout.JAVA_BYTE, p + 196 + sc)), a1);
+            // 2k and 2k + 4 of qh), 16 values of each, in two accumulators; both k of a half and 16-value run share
+            // their qh bytes, loaded once with the bits moved to 4 and 5 and shifted down two for k = 1, so that every
+            // shift count is a constant. The body calls the Vector API only, no vector helper of ours: past C2's
+            // inlining budget a helper stays a call and boxes its vectors
+            for (int hu = 0; hu < 4; hu++) {
+                int h = hu >> 1, u = 16 * (hu & 1);
+                ShortVector qh = ((ShortVector) ByteVector.fromMemorySegment(B16, w, p + 128 + 32L * h + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0))
+                        .lanewise(VectorOperators.LSHL, 4);
+                for (int k = 0; k < 2; k++) {
+                    int blk = bo + 8 * sb + 4 * h + k;
+                    ShortVector ql = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + 64L * h + 32 * k + u, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                    IntVector s0 = ql.and((short) 15).or(qh.and((short) 48))
+                            .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + u)).reinterpretAsInts();
+                    IntVector s1 = ql.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4).and((short) 48))
+                            .sub((short) 32).mul(ShortVector.fromArray(S16, q, 32 * blk + 64 + u)).reinterpretAsInts();
+                    qh = qh.lanewise(VectorOperators.LSHR, 2);
+                    // the pair sums of the short lanes as ints, as Narrow.pairSums forms them
+                    FloatVector f0 = (FloatVector) s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                    FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                    int sc = 8 * h + 2 * k + (hu & 1);
+                    a0 = f0.fma(FloatVector.broadcast(F8, d * dx[blk] * w.get(ValueLayout.JAVA_BYTE, p + 192 + sc)), a0);
+                    a1 = f1.fma(FloatVector.broadcast(F8, d * dx[blk + 2] * w.get(ValueLayout.JAVA_BYTE, p + 196 + sc)), a1);
+                }
             }
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
