@@ -53,7 +53,7 @@ final class KernelTable {
             new Entry(GgmlType.Q4_0, Q4Dot.Job::new, Q4IntDot.Job::new, Q4Interleaved.LAYOUT, Q4NarrowDot::dot),
             new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT, Q4KNarrowDot::dot),
             new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT, Q5KNarrowDot::dot),
-            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT, null),
+            new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT, Q3KNarrowDot::dot),
             new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT, null),
             new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT, IQ4NarrowDot::dotXs),
             new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1, null),

@@ -169,6 +169,7 @@ public class MatVecBench {
                 case Q8_0, Q4_0, IQ4_NL, IQ4_XS -> seg.set(i16, p, scale);
                 case Q4_K, Q5_K -> { seg.set(i16, p, scale); seg.set(i16, p + 2, scale); }
                 case Q6_K -> seg.set(i16, p + 208, scale);
+                case Q3_K -> seg.set(i16, p + 108, scale);
                 default -> throw new IllegalArgumentException("no generator for " + t);
             }
         }
