@@ -56,9 +56,9 @@ final class KernelTable {
             new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT, Q3KNarrowDot::dot),
             new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT, null),
             new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT, IQ4NarrowDot::dotXs),
-            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1, null),
-            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0, null),
-            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1, null),
+            new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1, Q32NarrowDot::dotQ4_1),
+            new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0, Q32NarrowDot::dotQ5_0),
+            new Entry(GgmlType.Q5_1, null, null, Q32Packed.Q5_1, Q32NarrowDot::dotQ5_1),
             new Entry(GgmlType.IQ4_NL, null, null, Q32Packed.IQ4_NL, IQ4NarrowDot::dotNl),
             new Entry(GgmlType.Q6_K, Q6KDot.Job::new, null, Q6KPacked.LAYOUT, Q6KNarrowDot::dot));
 

@@ -32,6 +32,9 @@ class NarrowKernelsTest {
         return switch (type) {
             case Q8_0 -> Q8NarrowDot.dot(w, off, a, bo, nb);
             case Q4_0 -> Q4NarrowDot.dot(w, off, a, bo, nb);
+            case Q4_1 -> Q32NarrowDot.dotQ4_1(w, off, a, bo, nb);
+            case Q5_0 -> Q32NarrowDot.dotQ5_0(w, off, a, bo, nb);
+            case Q5_1 -> Q32NarrowDot.dotQ5_1(w, off, a, bo, nb);
             case Q3_K -> Q3KNarrowDot.dot(w, off, a, bo, nb);
             case Q4_K -> Q4KNarrowDot.dot(w, off, a, bo, nb);
             case Q5_K -> Q5KNarrowDot.dot(w, off, a, bo, nb);
@@ -46,6 +49,7 @@ class NarrowKernelsTest {
         return switch (type) {
             case Q8_0 -> Q8IntDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q4_0 -> Q4IntDot.dotReference(w, off, a.q, a.d, bo, nb);
+            case Q4_1, Q5_0, Q5_1 -> Q32NarrowDot.dotReference(type.typeSize(), w, off, a.q, a.d, bo, nb);
             case Q3_K -> Q3KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q4_K -> Q4KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q5_K -> Q5KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
@@ -57,7 +61,7 @@ class NarrowKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         Random rnd = new Random(21 + type.ordinal());
@@ -91,7 +95,7 @@ class NarrowKernelsTest {
 
     /** The largest integer sums (every quant at its extreme, every activation ±127) must not wrap in the 16-bit lanes. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void extremeBlocksDoNotOverflow(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         int nb = 8 * 5, cols = 32 * nb;
@@ -124,7 +128,7 @@ class NarrowKernelsTest {
 
     /** Where the route runs, a compiled product allocates nothing (a kernel C2 leaves un-inlined boxes its vectors). */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void decodeAllocatesNothing(GgmlType type) {
         assumeTrue(Narrow.ENABLED, "the 256-bit int8 route runs on CPUs with 256-bit vectors only (AVX2)");
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
@@ -180,7 +184,7 @@ class NarrowKernelsTest {
      */
     @Test
     void scalarHelpersOfTheKernelsAreLeaves() throws Exception {
-        Class<?>[] kernels = {Q4NarrowDot.class, Q8NarrowDot.class, Q3KNarrowDot.class, Q4KNarrowDot.class, Q5KNarrowDot.class, Q6KNarrowDot.class, IQ4NarrowDot.class};
+        Class<?>[] kernels = {Q4NarrowDot.class, Q8NarrowDot.class, Q32NarrowDot.class, Q3KNarrowDot.class, Q4KNarrowDot.class, Q5KNarrowDot.class, Q6KNarrowDot.class, IQ4NarrowDot.class};
         java.util.List<String> offenders = new java.util.ArrayList<>();
         for (Class<?> k : kernels) {
             for (MethodModel m : classModel(k).methods()) {

@@ -166,8 +166,8 @@ public class MatVecBench {
                 case F32 -> seg.set(ValueLayout.JAVA_FLOAT_UNALIGNED, p, (float) rnd.nextDouble(-1, 1));
                 case F16 -> seg.set(i16, p, Float.floatToFloat16((float) rnd.nextDouble(-1, 1)));
                 case BF16 -> seg.set(i16, p, (short) (Float.floatToIntBits((float) rnd.nextDouble(-1, 1)) >>> 16));
-                case Q8_0, Q4_0, IQ4_NL, IQ4_XS -> seg.set(i16, p, scale);
-                case Q4_K, Q5_K -> { seg.set(i16, p, scale); seg.set(i16, p + 2, scale); }
+                case Q8_0, Q4_0, Q5_0, IQ4_NL, IQ4_XS -> seg.set(i16, p, scale);
+                case Q4_1, Q5_1, Q4_K, Q5_K -> { seg.set(i16, p, scale); seg.set(i16, p + 2, scale); }
                 case Q6_K -> seg.set(i16, p + 208, scale);
                 case Q3_K -> seg.set(i16, p + 108, scale);
                 default -> throw new IllegalArgumentException("no generator for " + t);
