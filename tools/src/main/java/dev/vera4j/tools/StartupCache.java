@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  * and time and the {@code java} binary's time, since a cache only fits the jar and JVM that made it:
  * {@code vera4j-SIZE-JARTIME-JAVATIME.aot}. {@code bin/vera4j} computes the same name in shell — keep them in step.
  * The first start without one makes it (a training run of some 20–60 s, said on stderr); a failed attempt leaves a
- * {@code .failed} file so that later starts do not retry; {@code VERA4J_AOT=off} skips the cache altogether.
+ * {@code .failed} file so that later starts do not retry; {@code VERA4J_AOT=off} skips the cache altogether. Each
+ * build and JDK makes a cache of about 20 MB, so making one keeps only the {@value #KEEP} newest of the folder (and
+ * as many failure marks): two installs used side by side keep theirs, an upgraded one does not leave its old caches.
  *
  * <pre>{@code
  * List<String> cmd = new ArrayList<>(List.of(java));
@@ -71,6 +73,37 @@ final class StartupCache {
         return Collections.singletonList("-XX:AOTCache=" + file);
     }
 
+    /** How many caches, and how many failure marks, {@link #prune} keeps. */
+    static final int KEEP = 3;
+
+    /** Deletes all but the {@link #KEEP} newest caches ({@code vera4j-*.aot}) and failure marks in {@code dir}. */
+    static void prune(Path dir) {
+        for (String suffix : Arrays.asList(".aot", ".aot.failed")) {
+            List<Path> files = new ArrayList<>();
+            try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+                s.filter(p -> p.getFileName().toString().startsWith("vera4j-") && p.getFileName().toString().endsWith(suffix)).forEach(files::add);
+            } catch (IOException e) {
+                return;   // an unreadable folder: nothing to prune
+            }
+            files.sort(java.util.Comparator.comparingLong(StartupCache::modified).reversed());
+            for (int i = KEEP; i < files.size(); i++) {
+                try {
+                    Files.deleteIfExists(files.get(i));
+                } catch (IOException ignored) {
+                    // another process's file, or a read-only folder: left as it is
+                }
+            }
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+
     /** Runs the training JVM that writes {@code file}; true when it did. */
     private static boolean make(String javaBin, Path jar, Path file) {
         Path failed = Paths.get(file + ".failed");
@@ -116,6 +149,7 @@ final class StartupCache {
             } catch (IOException ignored) {
                 // leftovers in a cache folder are harmless
             }
+            prune(file.getParent());
         }
     }
 

@@ -31,6 +31,27 @@ class StartupCacheTest {
         assertNull(StartupCache.file(java(), dir.resolve("missing.jar"), env));
     }
 
+    /** Making a cache keeps the three newest caches and failure marks of the folder, and nothing else is touched. */
+    @Test
+    void pruneKeepsTheNewestThree() throws Exception {
+        Path aot = Files.createDirectories(dir.resolve("aot"));
+        for (int i = 0; i < 5; i++) {
+            for (String name : List.of("vera4j-" + i + "-1-2.aot", "vera4j-" + i + "-1-3.aot.failed")) {
+                Path f = Files.write(aot.resolve(name), new byte[1]);
+                Files.setLastModifiedTime(f, FileTime.fromMillis(1_700_000_000_000L + 1000L * i));
+            }
+        }
+        Files.write(aot.resolve("other.aot"), new byte[1]);
+        Files.write(aot.resolve("vera4j-9-1-2.aot.77.tmp"), new byte[1]);
+        StartupCache.prune(aot);
+        List<String> left;
+        try (var s = Files.list(aot)) {
+            left = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertEquals(List.of("other.aot", "vera4j-2-1-2.aot", "vera4j-2-1-3.aot.failed", "vera4j-3-1-2.aot", "vera4j-3-1-3.aot.failed",
+                "vera4j-4-1-2.aot", "vera4j-4-1-3.aot.failed", "vera4j-9-1-2.aot.77.tmp"), left);
+    }
+
     @Test
     void usedWhenPresentSkippedWhenOffOrFailed() throws Exception {
         Path jar = dir.resolve("vera4j.jar");
