@@ -32,6 +32,8 @@ final class Int8Activations {
     final float[] d;
     /** Per block {@code d · Σ q}. */
     final float[] ds;
+    /** Per 16 values of {@link #q}: the sum of their integers (the mins of Q2_K's 16-value sub-blocks meet it). */
+    final int[] s16;
     /**
      * {@link #q} recombined for {@link Q4IntDot}, for every whole run of 16 blocks (512 values, same offsets as in
      * {@code q}): four groups of four blocks, each group four 32-lane rows, eight lanes per block (lane {@code 8k + s}
@@ -74,6 +76,7 @@ final class Int8Activations {
         interleaved = new int[maxValues / 2];
         d = new float[maxValues / 32];
         ds = new float[maxValues / 32];
+        s16 = new int[maxValues / 16];
         k = new short[maxValues / 256 * 256];
         kd = new float[maxValues / 256];
         kbsum = new int[maxValues / 16];
@@ -128,7 +131,10 @@ final class Int8Activations {
         if ((layouts & K_ORDER) != 0) quantizeK(x, off, to / 256, count / 256);
     }
 
-    /** Fills {@link #q}, {@link #d} and {@link #ds} for {@code count / 32} blocks from block {@code b0}, two 16-lane vectors per block. */
+    /**
+     * Fills {@link #q}, {@link #d}, {@link #ds} and {@link #s16} for {@code count / 32} blocks from block {@code b0},
+     * two 16-lane vectors per block.
+     */
     private void quantizeBlocks(float[] x, int off, int count, int b0) {
         for (int i = 0, nb = count / 32; i < nb; i++) {
             int b = b0 + i, xi = off + 32 * i, qi = 32 * b;
@@ -139,14 +145,16 @@ final class Int8Activations {
             ((ShortVector) i0.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi);
             ((ShortVector) i1.convertShape(VectorOperators.I2S, Int8.S16, 0)).intoArray(q, qi + 16);
             d[b] = amax / 127f;
-            ds[b] = d[b] * i0.add(i1).reduceLanes(VectorOperators.ADD);
+            s16[2 * b] = i0.reduceLanes(VectorOperators.ADD);
+            s16[2 * b + 1] = i1.reduceLanes(VectorOperators.ADD);
+            ds[b] = d[b] * (s16[2 * b] + s16[2 * b + 1]);
         }
     }
 
     /**
-     * {@link #quantizeBlocks} in 8-lane vectors, for the 256-bit kernels ({@link Narrow}): {@link #q}, {@link #d} and
-     * {@link #ds} for the {@code count / 32} blocks from {@code x[off]}, from block 0. The same arithmetic as
-     * {@link #quantizeReference}, value by value.
+     * {@link #quantizeBlocks} in 8-lane vectors, for the 256-bit kernels ({@link Narrow}): {@link #q}, {@link #d},
+     * {@link #s16} and {@link #ds} for the {@code count / 32} blocks from {@code x[off]}, from block 0. The same
+     * arithmetic as {@link #quantizeReference}, value by value.
      */
     void quantizeBlocksNarrow(float[] x, int off, int count) {
         var f8 = Narrow.F8;
@@ -172,7 +180,9 @@ final class Int8Activations {
             ((ShortVector) i2.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi + 16);
             ((ShortVector) i3.convertShape(VectorOperators.I2S, s8, 0)).intoArray(q, qi + 24);
             d[b] = amax / 127f;
-            ds[b] = d[b] * i0.add(i1).add(i2.add(i3)).reduceLanes(VectorOperators.ADD);
+            s16[2 * b] = i0.add(i1).reduceLanes(VectorOperators.ADD);
+            s16[2 * b + 1] = i2.add(i3).reduceLanes(VectorOperators.ADD);
+            ds[b] = d[b] * (s16[2 * b] + s16[2 * b + 1]);
         }
     }
 
@@ -316,15 +326,16 @@ final class Int8Activations {
             float amax = 0;
             for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[xi + i]));
             float inv = amax == 0 ? 0 : 127f / amax;
-            int sum = 0;
+            s16[2 * b] = 0;
+            s16[2 * b + 1] = 0;
             for (int i = 0; i < 32; i++) {
                 float v = x[xi + i] * inv;
                 int r = (int) (v + (v < 0 ? -0.5f : 0.5f));
                 q[qi + i] = (short) r;
-                sum += r;
+                s16[2 * b + i / 16] += r;
             }
             d[b] = amax / 127f;
-            ds[b] = d[b] * sum;
+            ds[b] = d[b] * (s16[2 * b] + s16[2 * b + 1]);
         }
         arrange(count / 32);
         interleave(count / 32);

@@ -54,7 +54,7 @@ final class KernelTable {
             new Entry(GgmlType.Q4_K, Q4KDot.Job::new, null, Q4KPacked.LAYOUT, Q4KNarrowDot::dot),
             new Entry(GgmlType.Q5_K, null, null, Q5KPacked.LAYOUT, Q5KNarrowDot::dot),
             new Entry(GgmlType.Q3_K, null, null, Q3KPacked.LAYOUT, Q3KNarrowDot::dot),
-            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT, null),
+            new Entry(GgmlType.Q2_K, null, null, Q2KPacked.LAYOUT, Q2KNarrowDot::dot),
             new Entry(GgmlType.IQ4_XS, null, null, IQ4XSPacked.LAYOUT, IQ4NarrowDot::dotXs),
             new Entry(GgmlType.Q4_1, null, null, Q32Packed.Q4_1, Q32NarrowDot::dotQ4_1),
             new Entry(GgmlType.Q5_0, null, null, Q32Packed.Q5_0, Q32NarrowDot::dotQ5_0),

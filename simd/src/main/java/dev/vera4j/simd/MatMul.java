@@ -28,7 +28,7 @@ import dev.vera4j.gguf.types.TensorCodec;
  * reordered, {@link Q4KPacked}, {@link Q6KPacked}) are read from it, by every product; Q8_0 and unpacked Q4_0 rows take
  * the GGUF-layout int8 kernels ({@code Q8IntDot}, rows two at a time from far-apart places, and {@code Q4IntDot}).
  * With 8 float lanes (AVX2) a product of one to {@link Tuning#NARROW_MAX_TOKENS} tokens of Q4_0, Q8_0, Q4_1, Q5_0,
- * Q5_1, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS or IQ4_NL takes the same route in 256-bit vectors over the GGUF rows ({@link Narrow},
+ * Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS or IQ4_NL takes the same route in 256-bit vectors over the GGUF rows ({@link Narrow},
  * {@code *NarrowDot}), with no packed copies.
  * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
@@ -95,7 +95,7 @@ public final class MatMul {
 
     /**
      * Whether this CPU runs the int8 kernels in 256-bit vectors over the GGUF rows (AVX2 without AVX-512): one-token
-     * products of every quantized type but Q2_K, and those of two or three tokens ({@link
+     * products of every quantized type, and those of two or three tokens ({@link
      * Tuning#NARROW_MAX_TOKENS}) token by token, each row's weights staying in cache for its tokens. From four tokens on
      * the float row kernels, which decode a row once for four tokens, are faster.
      */

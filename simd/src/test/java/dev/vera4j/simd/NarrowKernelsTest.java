@@ -35,6 +35,7 @@ class NarrowKernelsTest {
             case Q4_1 -> Q32NarrowDot.dotQ4_1(w, off, a, bo, nb);
             case Q5_0 -> Q32NarrowDot.dotQ5_0(w, off, a, bo, nb);
             case Q5_1 -> Q32NarrowDot.dotQ5_1(w, off, a, bo, nb);
+            case Q2_K -> Q2KNarrowDot.dot(w, off, a, bo, nb);
             case Q3_K -> Q3KNarrowDot.dot(w, off, a, bo, nb);
             case Q4_K -> Q4KNarrowDot.dot(w, off, a, bo, nb);
             case Q5_K -> Q5KNarrowDot.dot(w, off, a, bo, nb);
@@ -50,6 +51,7 @@ class NarrowKernelsTest {
             case Q8_0 -> Q8IntDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q4_0 -> Q4IntDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q4_1, Q5_0, Q5_1 -> Q32NarrowDot.dotReference(type.typeSize(), w, off, a.q, a.d, bo, nb);
+            case Q2_K -> Q2KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q3_K -> Q3KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q4_K -> Q4KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
             case Q5_K -> Q5KNarrowDot.dotReference(w, off, a.q, a.d, bo, nb);
@@ -61,7 +63,7 @@ class NarrowKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void kernelMatchesScalarReference(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         Random rnd = new Random(21 + type.ordinal());
@@ -95,7 +97,7 @@ class NarrowKernelsTest {
 
     /** The largest integer sums (every quant at its extreme, every activation ±127) must not wrap in the 16-bit lanes. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void extremeBlocksDoNotOverflow(GgmlType type) {
         assumeTrue(Vec.ENABLED, "no vector kernels here");
         int nb = 8 * 5, cols = 32 * nb;
@@ -128,7 +130,7 @@ class NarrowKernelsTest {
 
     /** Where the route runs, a compiled product allocates nothing (a kernel C2 leaves un-inlined boxes its vectors). */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"})
     void decodeAllocatesNothing(GgmlType type) {
         assumeTrue(Narrow.ENABLED, "the 256-bit int8 route runs on CPUs with 256-bit vectors only (AVX2)");
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
@@ -184,7 +186,7 @@ class NarrowKernelsTest {
      */
     @Test
     void scalarHelpersOfTheKernelsAreLeaves() throws Exception {
-        Class<?>[] kernels = {Q4NarrowDot.class, Q8NarrowDot.class, Q32NarrowDot.class, Q3KNarrowDot.class, Q4KNarrowDot.class, Q5KNarrowDot.class, Q6KNarrowDot.class, IQ4NarrowDot.class};
+        Class<?>[] kernels = {Q4NarrowDot.class, Q8NarrowDot.class, Q32NarrowDot.class, Q2KNarrowDot.class, Q3KNarrowDot.class, Q4KNarrowDot.class, Q5KNarrowDot.class, Q6KNarrowDot.class, IQ4NarrowDot.class};
         java.util.List<String> offenders = new java.util.ArrayList<>();
         for (Class<?> k : kernels) {
             for (MethodModel m : classModel(k).methods()) {

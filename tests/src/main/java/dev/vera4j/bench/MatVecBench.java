@@ -170,6 +170,7 @@ public class MatVecBench {
                 case Q4_1, Q5_1, Q4_K, Q5_K -> { seg.set(i16, p, scale); seg.set(i16, p + 2, scale); }
                 case Q6_K -> seg.set(i16, p + 208, scale);
                 case Q3_K -> seg.set(i16, p + 108, scale);
+                case Q2_K -> { seg.set(i16, p + 80, scale); seg.set(i16, p + 82, scale); }
                 default -> throw new IllegalArgumentException("no generator for " + t);
             }
         }
