@@ -9,7 +9,8 @@ import java.util.ServiceLoader;
 /**
  * Makes {@link Backend}s for one kind of device; found with {@link java.util.ServiceLoader}, so a module above the
  * engine (such as {@code cuda}) plugs in by listing its provider in
- * {@code META-INF/services/dev.vera4j.engine.backend.BackendProvider}, and the engine never depends on it.
+ * {@code META-INF/services/dev.vera4j.engine.backend.BackendProvider} (and, for the module path, in its
+ * {@code module-info}'s {@code provides}), and the engine never depends on it.
  *
  * <pre>{@code
  * public final class CudaProvider implements BackendProvider {
@@ -40,7 +41,7 @@ public interface BackendProvider {
     Backend open(Device device, ModelConfig config, ModelWeights weights);
 
     /**
-     * The provider of device kind {@code kind} on the class path.
+     * The provider of device kind {@code kind} on the class path or the module path.
      *
      * @throws DeviceException "no CUDA backend in this build" (for kind {@code cuda}) when there is none
      */
