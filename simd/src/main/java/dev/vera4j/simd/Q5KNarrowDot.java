@@ -3,6 +3,7 @@ package dev.vera4j.simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -10,6 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.vera4j.simd.Narrow.F8;
+import static dev.vera4j.simd.Narrow.LANE0;
+import static dev.vera4j.simd.Narrow.LANE1;
+import static dev.vera4j.simd.Narrow.NEXT2;
 import static dev.vera4j.simd.Narrow.S16;
 import static dev.vera4j.simd.Int8.B16;
 import static dev.vera4j.simd.Vec.LE;
@@ -29,13 +33,15 @@ final class Q5KNarrowDot {
     static float dot(MemorySegment w, long off, Int8Activations a, int bo, int nb) {
         short[] q = a.q;
         float[] dx = a.d, ds = a.ds;
-        FloatVector a0 = FloatVector.zero(F8), a1 = a0;
-        float mins = 0;
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, mins = a0;
         for (int sb = 0; sb < nb / 8; sb++) {
             long p = off + 176L * sb;
-            float d = f16(w, p), dmin = f16(w, p + 2);
-            long scales = Q4KDot.scales(w, p + 4);
-            long ms = Q4KDot.mins(w, p + 4);
+            // the scales and the mins of the eight sub-blocks at once, as in Q4KNarrowDot
+            FloatVector c = ((FloatVector) LongVector.broadcast(LongVector.SPECIES_128, Q4KDot.scales(w, p + 4)).reinterpretAsBytes()
+                    .convertShape(VectorOperators.B2F, F8, 0)).mul(f16(w, p)).mul(FloatVector.fromArray(F8, dx, bo + 8 * sb));
+            FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, Q4KDot.mins(w, p + 4)).reinterpretAsBytes()
+                    .convertShape(VectorOperators.B2F, F8, 0);
+            mins = m.mul(FloatVector.fromArray(F8, ds, bo + 8 * sb)).fma(FloatVector.broadcast(F8, f16(w, p + 2)), mins);
             // two sub-blocks per step: the low and the high nibbles of the same 32 bytes, with bits j and j + 1 of the
             // 32 high-bit bytes. The body calls the Vector API only, no vector helper of ours: past C2's inlining
             // budget a helper stays a call and boxes its vectors
@@ -60,12 +66,12 @@ final class Q5KNarrowDot {
                         .add(s0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
                 FloatVector f1 = (FloatVector) s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(s1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-                a0 = f0.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j)) & 0xff) * dx[blk]), a0);
-                a1 = f1.fma(FloatVector.broadcast(F8, d * ((scales >>> (8 * j + 8)) & 0xff) * dx[blk + 1]), a1);
+                a0 = f0.fma(c.rearrange(LANE0), a0);
+                a1 = f1.fma(c.rearrange(LANE1), a1);
+                c = c.rearrange(NEXT2);
             }
-            for (int j = 0; j < 8; j++) mins += dmin * ((ms >>> (8 * j)) & 0xff) * ds[bo + 8 * sb + j];
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD) - mins;
+        return a0.add(a1).sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     /** Scalar reference of the same arithmetic, in double: {@code Σ_j d_x·(d·sc_j·Σ q·q_x − dmin·m_j·Σ q_x)}. */
