@@ -1,11 +1,12 @@
 /**
  * The inference engine: models, tokenizers, chat templates, sampling, the KV cache, the batching scheduler and the
- * compute backends. Applications program against {@code dev.vera4j.engine.api}; the other packages are exported for
- * vera4j's own modules (adapters, the server, the CUDA backend) and may change between versions.
+ * compute backends. Applications program against {@code dev.vera4j.engine.Vera4j} and {@code dev.vera4j.engine.api};
+ * the other packages are exported for vera4j's own modules (adapters, the server, the CUDA backend) and may change
+ * between versions.
  *
  * <pre>{@code
  * module my.app {
- *     requires dev.vera4j.engine;   // java --add-modules jdk.incubator.vector is not needed: this module reads it
+ *     requires dev.vera4j.engine;   // no --add-modules jdk.incubator.vector: dev.vera4j.simd requires it
  * }
  * }</pre>
  *
@@ -14,7 +15,6 @@
  */
 module dev.vera4j.engine {
     requires transitive dev.vera4j.simd;
-    requires jdk.incubator.vector;
 
     exports dev.vera4j.engine;
     exports dev.vera4j.engine.api;
