@@ -22,10 +22,10 @@ import static dev.vera4j.simd.Vec.f16;
  * Q4_K rows ({@link Q4KDot} describes the layout) against int8 activations in 256-bit vectors ({@link Narrow}). A
  * sub-block of 32 values lines up with one activation block of 32, so each sub-block is one integer sum
  * {@code Σ q·q_x} (the low or high nibbles of 32 bytes against the block's activations, at most 2·15·127 per short
- * lane), scaled by {@code d·sc_j·d_x}; the mins come off as {@code dmin·m_j·(d_x·Σq_x)}, the eight of a super-block in one
- * vector (scalar, they took a fifth of the kernel's time). Per-32
- * activation scales, as for Q4_0, are finer than llama.cpp's one scale per 256 ({@code Q8_K}). One step takes two
- * sub-blocks, the low and the high nibbles of the same 32 bytes, in two accumulators.
+ * lane), scaled by {@code d·sc_j·d_x}; the mins come off as {@code dmin·m_j·(d_x·Σq_x)}. The eight scales and the
+ * eight mins of a super-block are formed as one vector each, not per sub-block in scalar code. Per-32 activation
+ * scales, as for Q4_0, are finer than llama.cpp's one scale per 256 ({@code Q8_K}). One step takes two sub-blocks, the
+ * low and the high nibbles of the same 32 bytes, in two accumulators.
  */
 final class Q4KNarrowDot {
     private Q4KNarrowDot() {}
