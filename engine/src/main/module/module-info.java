@@ -6,7 +6,7 @@
  *
  * <pre>{@code
  * module my.app {
- *     requires dev.vera4j.engine;   // no --add-modules jdk.incubator.vector: dev.vera4j.simd requires it
+ *     requires dev.vera4j.engine;   // no --add-modules jdk.incubator.vector: the vera4j modules read it
  * }
  * }</pre>
  *
@@ -15,6 +15,7 @@
  */
 module dev.vera4j.engine {
     requires transitive dev.vera4j.simd;
+    requires jdk.incubator.vector;   // ModelInfo and Vera4j report the SIMD width
 
     exports dev.vera4j.engine;
     exports dev.vera4j.engine.api;
