@@ -16,8 +16,8 @@ import java.util.stream.Stream;
  * of its hot code — above all the Vector API kernels, which are slow until C2 has compiled them, and the profiles let
  * it compile them at once. It writes small random models of the common quantization types (Q4_0, Q8_0, Q4_K_M, Q6_K,
  * Q5_K_M, F16; the output matrix in Q6_K as llama-quantize gives it) into a temporary folder and runs {@code generate}
- * on each twice — once packing the matrices, once copying them from the pack cache — so that prefill, decode, packing
- * and the cache's copy are all in the profiles. Nothing is printed; the folder is deleted.
+ * on each twice — once packing the matrices, once reading them from the pack cache — so that prefill, decode, packing
+ * and the cache's read are all in the profiles. Nothing is printed; the folder is deleted.
  *
  * <pre>{@code
  * java -XX:AOTCacheOutput=vera4j.aot --add-modules jdk.incubator.vector -cp vera4j.jar dev.vera4j.tools.AotTraining

@@ -15,7 +15,7 @@ import java.util.Locale;
 /**
  * What a loaded model's process keeps resident, for the load report and {@code train}: the weights (the packed copies
  * of the matrices that have one, in whole 2 MB pages, plus the mapped file's other tensors — the packed matrices'
- * mapped pages are released once copied; a load that packs, rather than copying from the pack cache, holds its largest
+ * mapped pages are released once copied; a load that packs, rather than reading the pack cache, holds its largest
  * matrix twice for a moment), the KV cache, and the runtime: the JVM's heap in use, its young generation
  * (which every collection cycle fills), its code and class metadata, and the JVM's own native base.
  *

@@ -22,7 +22,7 @@ import java.nio.file.Path;
  *                     into copies for faster one-token steps (see
  *                     {@link Model#load(java.nio.file.Path, int, boolean)}); other devices ignore it
  * @param packCache    a folder where the packed copies are kept between loads ({@link PackedCopies}: the first load
- *                     of a file writes them, later loads map them instead of packing again), or {@code null} (the
+ *                     of a file writes them, later loads read them instead of packing again), or {@code null} (the
  *                     default) to pack at every load and write nothing; the CLI uses {@code $VERA4J_CACHE/packed}
  */
 public record LoadOptions(Device device, int threads, boolean decodeCopies, Path packCache) {

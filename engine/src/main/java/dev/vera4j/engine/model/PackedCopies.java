@@ -24,13 +24,13 @@ import java.util.TreeMap;
 
 /**
  * Where the packed copies of one model's matrices come from ({@link ModelWeights#packed}): packing now, or — with a
- * cache folder — the {@link PackedFile} an earlier load of the same file wrote there, mapped instead of packed again.
+ * cache folder — the {@link PackedFile} an earlier load of the same file wrote there, read instead of packed again.
  * Copies packed now are written to the cache by {@link #save} (temp file and rename), so the second load of a model
- * maps them in a fraction of the time; a cache file whose model has changed or is gone is ignored and, at the next
+ * reads them in a fraction of the time; a cache file whose model has changed or is gone is ignored and, at the next
  * save, deleted. Each copy is keyed by the tensor it comes from and its byte offset there, so row views of fused
  * tensors and experts' slices of a 3-D tensor find theirs.
  *
- * <p>Owns the memory of the copies (copied out of the cache file into 2 MB pages, or packed there): close it after
+ * <p>Owns the memory of the copies (read from the cache file into 2 MB pages, or packed there): close it after
  * the last product that reads them.
  *
  * <pre>{@code
@@ -42,7 +42,6 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class PackedCopies implements AutoCloseable {
-    private static final long COPY_CHUNK = 8L << 20;
     private final WorkerPool pool;
     private final Arena arena = Arena.ofShared();
     /** The model's tensors by the address their data starts at, to name a matrix view by tensor and offset. */
@@ -64,7 +63,7 @@ public final class PackedCopies implements AutoCloseable {
     }
 
     /**
-     * Copies of {@code model}'s matrices packed by {@code pool}'s threads, mapped from {@code cacheFolder} when it holds
+     * Copies of {@code model}'s matrices packed by {@code pool}'s threads, read from {@code cacheFolder} when it holds
      * them (null: no cache, every load packs; a null {@code model}: no cache either, for weights not from a file).
      *
      * @throws UncheckedIOException if the model file cannot be read
@@ -79,8 +78,8 @@ public final class PackedCopies implements AutoCloseable {
         String key = key(w.data());
         Weights done = all.get(key);
         if (done != null && done.type() == w.type() && done.rows() == w.rows() && done.cols() == w.cols()) return done;
-        MemorySegment copy = cached == null || key == null ? null : cached.copy(key, w);
-        Weights p = copy != null ? new Weights(w.data(), w.type(), w.rows(), w.cols(), inHugePages(copy, w)) : w.pack(arena, pool);
+        MemorySegment copy = cached == null || key == null ? null : fromCache(key, w);
+        Weights p = copy != null ? new Weights(w.data(), w.type(), w.rows(), w.cols(), copy) : w.pack(arena, pool);
         if (p.packed() != null && key != null) {
             all.put(key, p);
             if (copy == null) packedNow.put(key, p);
@@ -89,24 +88,18 @@ public final class PackedCopies implements AutoCloseable {
     }
 
     /**
-     * {@code copy}'s bytes in 2 MB pages, as {@link Weights#pack} allocates them: the prefill panels read many rows at
-     * once, and over the file's 4 KB pages they ran 20–30 % slower (TLB misses). Copying costs a fraction of packing.
+     * {@code w}'s packed copy read from the cache file into 2 MB pages, as {@link Weights#pack} allocates them (the
+     * prefill panels read many rows at once, and over the file's 4 KB pages they ran 20–30 % slower: TLB misses); null
+     * when the file does not hold it.
      */
-    private MemorySegment inHugePages(MemorySegment copy, Weights w) {
-        long bytes = w.rowBytes() * w.rows();
-        MemorySegment m = OsMemory.allocateHuge(arena, bytes);
-        // in chunks, each chunk's cache-file pages released once copied: the largest matrix (a 1B model's 200 MB output
-        // matrix) is otherwise resident twice at the load's peak
-        for (long off = 0; off < bytes; off += COPY_CHUNK) {
-            long n = Math.min(COPY_CHUNK, bytes - off);
-            MemorySegment.copy(copy, off, m, off, n);
-            OsMemory.release(copy.asSlice(off, n));
-        }
-        return m;
+    private MemorySegment fromCache(String key, Weights w) {
+        if (!cached.holds(key, w)) return null;
+        MemorySegment m = OsMemory.allocateHuge(arena, w.rowBytes() * w.rows());
+        return cached.readInto(key, w, m) ? m : null;
     }
 
     /** How many copies came from the cache file, and how many were packed by this load. */
-    public int mapped() { return all.size() - packedNow.size(); }
+    public int readFromCache() { return all.size() - packedNow.size(); }
 
     public int packedNow() { return packedNow.size(); }
 

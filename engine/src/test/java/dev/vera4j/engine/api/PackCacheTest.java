@@ -38,7 +38,7 @@ class PackCacheTest {
         cache = dir.resolve("cache");
     }
 
-    private record Run(int packedNow, int mapped, float[] logits, int[] tokens) {}
+    private record Run(int packedNow, int readFromCache, float[] logits, int[] tokens) {}
 
     private Run load(Path file, Path folder) {
         LoadOptions o = LoadOptions.builder().threads(2).packCache(folder).build();
@@ -49,7 +49,7 @@ class PackCacheTest {
             int[] tokens = s.generate(ref.promptIds(), GenerateOptions.greedy(24), GenerationListener.NONE).tokens();
             Session t = m.newSession(128, KvType.F32);
             float[] logits = t.ingest(ref.promptIds()).clone();
-            return new Run(c.packedNow(), c.mapped(), logits, tokens);
+            return new Run(c.packedNow(), c.readFromCache(), logits, tokens);
         }
     }
 
@@ -64,11 +64,11 @@ class PackCacheTest {
         Run none = load(model, null);
         Run first = load(model, cache);
         assertTrue(first.packedNow() > 0, "the first load packs");
-        assertEquals(0, first.mapped());
+        assertEquals(0, first.readFromCache());
         assertEquals(1, cacheFiles().size());
         Run second = load(model, cache);
         assertEquals(0, second.packedNow(), "nothing packed again");
-        assertEquals(first.packedNow(), second.mapped());
+        assertEquals(first.packedNow(), second.readFromCache());
         // the same copies (PackedFileTest checks the bytes); the panel's threads may sum in another order
         assertArrayEquals(none.logits(), first.logits(), 1e-4f);
         assertArrayEquals(first.logits(), second.logits(), 1e-4f);
