@@ -8,11 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
  * regrouped Q4_0 copy): rows in vector lanes, tokens broadcast, so no output needs a sum across lanes.
  *
  * <p>Each task takes a pair of row groups (32 rows) and, per chunk of {@link #KC} columns, decodes them into a panel
- * held column-major ({@code panel[32k + r]}, rows 16..31 from the second group), then runs {@link #tile32x12} over
- * the tokens twelve at a time: per column two loads of weights (32 rows), twelve broadcast activations and 24 FMAs
- * into 24 accumulators, the register tile of an outer product. Measured in a one-thread harness over the same data
- * (L2-resident): 185 GFLOP/s against 127–130 for {@link FloatTile}'s 4 × 4 dot-product tiles, which spend loads on
- * both operands and sum 16 outputs across lanes at the end of every column chunk.
+ * held column-major ({@code panel[32k + r]}, rows 16..31 from the second group), then runs {@link #tile32x8} over
+ * the tokens eight at a time ({@link #tile32x4} for a last four or fewer): per column two loads of weights (32 rows),
+ * eight broadcast activations and 16 FMAs into 16 accumulators, the register tile of an outer product. Measured over
+ * the 1B model's Q4_0 matrices on two threads (BatchStepBench): decoding the panels alone takes about 47 ms per pass,
+ * the whole product 68–77 ms for 2 to 8 tokens and 112–119 for 16, against 9–10 ms per token for the int8 kernels,
+ * which is why fewer than eight tokens take those ({@link Tuning#INT8_MAX_TOKENS}). Tiles of twelve tokens (24
+ * accumulators) were 3–10 % slower for 24 and 128 tokens, and wasted a third of a tile on 16.
  *
  * <pre>{@code
  * // chosen by MatMul for a product of 8 or more tokens over a regrouped Q4_0 copy
@@ -20,9 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * }</pre>
  */
 final class RowLanesJob extends RowJob {
-    /** Columns per panel: 32 rows × 2048 floats is 256 KB, half a Zen 5 core's L2, beside twelve tokens' 96 KB. */
+    /** Columns per panel: 32 rows × 2048 floats is 256 KB, half a Zen 5 core's L2, beside eight tokens' 64 KB. */
     static final int KC = 2048;
-    static final int TOKENS = 12;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
 
     private final ThreadLocal<float[]> panel = ThreadLocal.withInitial(() -> new float[32 * KC + CacheLines.SLACK]);
@@ -45,26 +46,25 @@ final class RowLanesJob extends RowJob {
                 layout.decodeGroup(packed, g, cols, k0, kc, p, po, 32);
                 // a lone last group leaves rows 16..31 of the panel as they were: computed, never stored
                 if (valid == 32) layout.decodeGroup(packed, g + 1, cols, k0, kc, p, po + 16, 32);
-                for (int t0 = 0; t0 < n; t0 += TOKENS) {
-                    tile32x12(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0);
+                for (int t0 = 0; t0 < n; t0 += 8) {
+                    if (n - t0 > 4) tile32x8(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0);
+                    else tile32x4(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0);
                 }
             }
         }
     }
 
     /**
-     * {@code y[yo + t·ys + r0 + r] (+)= Σ_k p[po + 32k + r]·x[xo + t·xs + k]} for tokens {@code t0 .. t0+12} below
+     * {@code y[yo + t·ys + r0 + r] (+)= Σ_k p[po + 32k + r]·x[xo + t·xs + k]} for tokens {@code t0 .. t0+8} below
      * {@code n} and rows {@code r < valid} of 32, over {@code kc} columns; tokens past {@code n} repeat the last one
      * (computed, not stored), so the loop needs no tail.
      */
-    static void tile32x12(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add) {
+    static void tile32x8(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add) {
         FloatVector z = FloatVector.zero(F16);
         FloatVector a0 = z, b0 = z, a1 = z, b1 = z;
         FloatVector a2 = z, b2 = z, a3 = z, b3 = z;
         FloatVector a4 = z, b4 = z, a5 = z, b5 = z;
         FloatVector a6 = z, b6 = z, a7 = z, b7 = z;
-        FloatVector a8 = z, b8 = z, a9 = z, b9 = z;
-        FloatVector a10 = z, b10 = z, a11 = z, b11 = z;
         int x0 = xo + Math.min(t0 + 0, n - 1) * xs;
         int x1 = xo + Math.min(t0 + 1, n - 1) * xs;
         int x2 = xo + Math.min(t0 + 2, n - 1) * xs;
@@ -73,10 +73,6 @@ final class RowLanesJob extends RowJob {
         int x5 = xo + Math.min(t0 + 5, n - 1) * xs;
         int x6 = xo + Math.min(t0 + 6, n - 1) * xs;
         int x7 = xo + Math.min(t0 + 7, n - 1) * xs;
-        int x8 = xo + Math.min(t0 + 8, n - 1) * xs;
-        int x9 = xo + Math.min(t0 + 9, n - 1) * xs;
-        int x10 = xo + Math.min(t0 + 10, n - 1) * xs;
-        int x11 = xo + Math.min(t0 + 11, n - 1) * xs;
         for (int k = 0; k < kc; k++) {
             FloatVector w0 = FloatVector.fromArray(F16, p, po + 32 * k), w1 = FloatVector.fromArray(F16, p, po + 32 * k + 16);
             FloatVector v0 = FloatVector.broadcast(F16, x[x0 + k]);
@@ -103,18 +99,6 @@ final class RowLanesJob extends RowJob {
             FloatVector v7 = FloatVector.broadcast(F16, x[x7 + k]);
             a7 = w0.fma(v7, a7);
             b7 = w1.fma(v7, b7);
-            FloatVector v8 = FloatVector.broadcast(F16, x[x8 + k]);
-            a8 = w0.fma(v8, a8);
-            b8 = w1.fma(v8, b8);
-            FloatVector v9 = FloatVector.broadcast(F16, x[x9 + k]);
-            a9 = w0.fma(v9, a9);
-            b9 = w1.fma(v9, b9);
-            FloatVector v10 = FloatVector.broadcast(F16, x[x10 + k]);
-            a10 = w0.fma(v10, a10);
-            b10 = w1.fma(v10, b10);
-            FloatVector v11 = FloatVector.broadcast(F16, x[x11 + k]);
-            a11 = w0.fma(v11, a11);
-            b11 = w1.fma(v11, b11);
         }
         // stores written out: a helper taking the accumulators would box them where C2 does not inline it
         if (t0 + 0 < n) {
@@ -157,25 +141,56 @@ final class RowLanesJob extends RowJob {
             (add ? a7.add(FloatVector.fromArray(F16, y, o)) : a7).intoArray(y, o);
             if (valid == 32) (add ? b7.add(FloatVector.fromArray(F16, y, o + 16)) : b7).intoArray(y, o + 16);
         }
-        if (t0 + 8 < n) {
-            int o = yo + (t0 + 8) * ys + r0;
-            (add ? a8.add(FloatVector.fromArray(F16, y, o)) : a8).intoArray(y, o);
-            if (valid == 32) (add ? b8.add(FloatVector.fromArray(F16, y, o + 16)) : b8).intoArray(y, o + 16);
+    }
+
+    /**
+     * {@code y[yo + t·ys + r0 + r] (+)= Σ_k p[po + 32k + r]·x[xo + t·xs + k]} for tokens {@code t0 .. t0+4} below
+     * {@code n} and rows {@code r < valid} of 32, over {@code kc} columns; tokens past {@code n} repeat the last one
+     * (computed, not stored), so the loop needs no tail.
+     */
+    static void tile32x4(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add) {
+        FloatVector z = FloatVector.zero(F16);
+        FloatVector a0 = z, b0 = z, a1 = z, b1 = z;
+        FloatVector a2 = z, b2 = z, a3 = z, b3 = z;
+        int x0 = xo + Math.min(t0 + 0, n - 1) * xs;
+        int x1 = xo + Math.min(t0 + 1, n - 1) * xs;
+        int x2 = xo + Math.min(t0 + 2, n - 1) * xs;
+        int x3 = xo + Math.min(t0 + 3, n - 1) * xs;
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F16, p, po + 32 * k), w1 = FloatVector.fromArray(F16, p, po + 32 * k + 16);
+            FloatVector v0 = FloatVector.broadcast(F16, x[x0 + k]);
+            a0 = w0.fma(v0, a0);
+            b0 = w1.fma(v0, b0);
+            FloatVector v1 = FloatVector.broadcast(F16, x[x1 + k]);
+            a1 = w0.fma(v1, a1);
+            b1 = w1.fma(v1, b1);
+            FloatVector v2 = FloatVector.broadcast(F16, x[x2 + k]);
+            a2 = w0.fma(v2, a2);
+            b2 = w1.fma(v2, b2);
+            FloatVector v3 = FloatVector.broadcast(F16, x[x3 + k]);
+            a3 = w0.fma(v3, a3);
+            b3 = w1.fma(v3, b3);
         }
-        if (t0 + 9 < n) {
-            int o = yo + (t0 + 9) * ys + r0;
-            (add ? a9.add(FloatVector.fromArray(F16, y, o)) : a9).intoArray(y, o);
-            if (valid == 32) (add ? b9.add(FloatVector.fromArray(F16, y, o + 16)) : b9).intoArray(y, o + 16);
+        // stores written out: a helper taking the accumulators would box them where C2 does not inline it
+        if (t0 + 0 < n) {
+            int o = yo + (t0 + 0) * ys + r0;
+            (add ? a0.add(FloatVector.fromArray(F16, y, o)) : a0).intoArray(y, o);
+            if (valid == 32) (add ? b0.add(FloatVector.fromArray(F16, y, o + 16)) : b0).intoArray(y, o + 16);
         }
-        if (t0 + 10 < n) {
-            int o = yo + (t0 + 10) * ys + r0;
-            (add ? a10.add(FloatVector.fromArray(F16, y, o)) : a10).intoArray(y, o);
-            if (valid == 32) (add ? b10.add(FloatVector.fromArray(F16, y, o + 16)) : b10).intoArray(y, o + 16);
+        if (t0 + 1 < n) {
+            int o = yo + (t0 + 1) * ys + r0;
+            (add ? a1.add(FloatVector.fromArray(F16, y, o)) : a1).intoArray(y, o);
+            if (valid == 32) (add ? b1.add(FloatVector.fromArray(F16, y, o + 16)) : b1).intoArray(y, o + 16);
         }
-        if (t0 + 11 < n) {
-            int o = yo + (t0 + 11) * ys + r0;
-            (add ? a11.add(FloatVector.fromArray(F16, y, o)) : a11).intoArray(y, o);
-            if (valid == 32) (add ? b11.add(FloatVector.fromArray(F16, y, o + 16)) : b11).intoArray(y, o + 16);
+        if (t0 + 2 < n) {
+            int o = yo + (t0 + 2) * ys + r0;
+            (add ? a2.add(FloatVector.fromArray(F16, y, o)) : a2).intoArray(y, o);
+            if (valid == 32) (add ? b2.add(FloatVector.fromArray(F16, y, o + 16)) : b2).intoArray(y, o + 16);
+        }
+        if (t0 + 3 < n) {
+            int o = yo + (t0 + 3) * ys + r0;
+            (add ? a3.add(FloatVector.fromArray(F16, y, o)) : a3).intoArray(y, o);
+            if (valid == 32) (add ? b3.add(FloatVector.fromArray(F16, y, o + 16)) : b3).intoArray(y, o + 16);
         }
     }
 }

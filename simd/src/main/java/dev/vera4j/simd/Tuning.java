@@ -19,8 +19,10 @@ package dev.vera4j.simd;
  *     equal chunks ({@link #GUIDED})</td></tr>
  * <tr><td>{@code vera4j.panelMinTokens}</td><td>8</td><td>products of this many tokens or more go through the panel
  *     GEMM ({@link #PANEL_MIN_TOKENS})</td></tr>
- * <tr><td>{@code vera4j.int8MaxTokens}</td><td>16</td><td>products of two to this many tokens over a packed copy
- *     take the layout's int8 kernel for several tokens ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
+ * <tr><td>{@code vera4j.int8MaxTokens}</td><td>7</td><td>products of two to this many tokens over a packed copy
+ *     take the layout's int8 kernel for several tokens, which costs each token about what one token alone costs; more
+ *     tokens go through the panel GEMM, which decodes the weights to floats once per product (measured crossover
+ *     7–8 tokens for Q4_0, Q4_K and Q6_K on the 1B model; {@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
  * <tr><td>{@code vera4j.narrowMaxTokens}</td><td>3</td><td>where the CPU has 256-bit vectors only (AVX2), products
  *     of up to this many tokens take the 256-bit int8 one-token kernels token by token; from four tokens on the float
  *     row kernels, which decode a row once for four tokens, are faster ({@link #NARROW_MAX_TOKENS}; 1: one token only)</td></tr>
@@ -41,7 +43,7 @@ public final class Tuning {
     public static final boolean Q8_SINGLE = Boolean.getBoolean("vera4j.q8single");
     public static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
     public static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
-    public static final int INT8_MAX_TOKENS = Integer.getInteger("vera4j.int8MaxTokens", 16);
+    public static final int INT8_MAX_TOKENS = Integer.getInteger("vera4j.int8MaxTokens", 7);
     public static final int NARROW_MAX_TOKENS = Integer.getInteger("vera4j.narrowMaxTokens", 3);
     public static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
 }

@@ -35,7 +35,7 @@ class PackedTokensTest {
     void everyTokenMatchesTheOneTokenKernelAndTheScalarReference(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "the packed kernels need 512-bit vectors");
         Random rnd = new Random(11 + type.ordinal());
-        int rows = 48, cols = 768, maxTokens = 16;
+        int rows = 48, cols = 768, maxTokens = Tuning.INT8_MAX_TOKENS;   // the products MatMul sends to the tokens kernel
         try (Arena arena = Arena.ofShared()) {
             Weights w = withExtremeScales(TestWeights.random(type, rows, cols, rnd, arena));
             Weights p = w.pack(arena, POOL);
@@ -70,10 +70,10 @@ class PackedTokensTest {
         }
     }
 
-    /** Products of 2 to 16 tokens take the tokens kernel, and from 17 on (or without a copy) something else. */
+    /** Products of 2 to {@code INT8_MAX_TOKENS} tokens take the tokens kernel, and more (or without a copy) something else. */
     @ParameterizedTest
     @EnumSource(names = {"Q4_0", "Q6_K"})
-    void theTokensKernelTakesTwoToSixteenTokensOfPackedCopies(GgmlType type) {
+    void theTokensKernelTakesProductsOfAFewTokensOfPackedCopies(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "the packed kernels need 512-bit vectors");
         try (Arena arena = Arena.ofShared()) {
             Weights w = TestWeights.random(type, 16, 256, new Random(3), arena);
@@ -86,7 +86,7 @@ class PackedTokensTest {
         }
     }
 
-    /** Hot loops allocate nothing: 4 and 16 tokens over a packed copy, in the steady state. */
+    /** Hot loops allocate nothing: 4 tokens (the tokens kernel) and 16 (the panel GEMM) over a packed copy, in the steady state. */
     @ParameterizedTest
     @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void tokensProductsAllocateNothing(GgmlType type) {
