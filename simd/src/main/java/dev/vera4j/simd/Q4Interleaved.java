@@ -137,14 +137,21 @@ public final class Q4Interleaved {
             FloatVector d = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
                     .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
             int ob = o + 32 * (b - k0 / 32) * stride;
+            // a nibble masked in place is the value times 2^pos, exactly as a float: scales d·2^-pos and one FMA with
+            // -8d give (q - 8)·d with the one rounding of a multiply, without shifting each nibble down first
+            FloatVector off = d.mul(-8f), d4 = d.mul(0x1p-4f), d8 = d.mul(0x1p-8f), d12 = d.mul(0x1p-12f), d16 = d.mul(0x1p-16f);
+            FloatVector d20 = d.mul(0x1p-20f), d24 = d.mul(0x1p-24f);
             for (int j = 0; j < 4; j++) {
                 IntVector u = IntVector.fromMemorySegment(I16, w, p + 32 + 64L * j, LE);
-                for (int m = 0; m < 4; m++) {
-                    IntVector q = u.lanewise(VectorOperators.LSHR, 8 * m);
-                    int k = 4 * j + m;
-                    ((FloatVector) q.and(15).sub(8).convertShape(VectorOperators.I2F, F16, 0)).mul(d).intoArray(out, ob + k * stride);
-                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convertShape(VectorOperators.I2F, F16, 0)).mul(d).intoArray(out, ob + (k + 16) * stride);
-                }
+                int c = ob + 4 * j * stride;
+                ((FloatVector) u.and(0xf).convertShape(VectorOperators.I2F, F16, 0)).fma(d, off).intoArray(out, c);
+                ((FloatVector) u.and(0xf00).convertShape(VectorOperators.I2F, F16, 0)).fma(d8, off).intoArray(out, c + stride);
+                ((FloatVector) u.and(0xf0000).convertShape(VectorOperators.I2F, F16, 0)).fma(d16, off).intoArray(out, c + 2 * stride);
+                ((FloatVector) u.and(0xf000000).convertShape(VectorOperators.I2F, F16, 0)).fma(d24, off).intoArray(out, c + 3 * stride);
+                ((FloatVector) u.and(0xf0).convertShape(VectorOperators.I2F, F16, 0)).fma(d4, off).intoArray(out, c + 16 * stride);
+                ((FloatVector) u.and(0xf000).convertShape(VectorOperators.I2F, F16, 0)).fma(d12, off).intoArray(out, c + 17 * stride);
+                ((FloatVector) u.and(0xf00000).convertShape(VectorOperators.I2F, F16, 0)).fma(d20, off).intoArray(out, c + 18 * stride);
+                ((FloatVector) u.lanewise(VectorOperators.LSHR, 28).convertShape(VectorOperators.I2F, F16, 0)).fma(d, off).intoArray(out, c + 19 * stride);
             }
         }
     }
