@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * What multiplies each weight type, in one list: per type the float row kernels (one to seven tokens, reading the
  * GGUF rows), the int8 one-token kernel over GGUF rows, and the packed layout with its one-token kernel and its
  * kernel for the few tokens of a batched decode step ({@link PackedLayout#newTokensJob}, up to
- * {@link Tuning#INT8_MAX_TOKENS} tokens); where the CPU has 256-bit vectors only (AVX2), an int8 kernel over the GGUF
+ * {@link PackedLayout#maxTokens} tokens); where the CPU has 256-bit vectors only (AVX2), an int8 kernel over the GGUF
  * rows in 256-bit vectors takes the products of one to {@link Tuning#NARROW_MAX_TOKENS} tokens, token by token. A
  * type that is not listed, or a kind of kernel a type lacks, falls back to the next: packed, then int8, then float rows, then rows
  * dequantized by the type's codec. Products of {@link Tuning#PANEL_MIN_TOKENS} tokens or more go through

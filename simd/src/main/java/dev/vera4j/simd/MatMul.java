@@ -32,12 +32,12 @@ import dev.vera4j.gguf.types.TensorCodec;
  * {@code *NarrowDot}), with no packed copies.
  * {@link Tuning#NO_INT8} keeps the float path (for A/B measurements).
  *
- * <p>A batched decode step (two to {@link Tuning#INT8_MAX_TOKENS} tokens, one per sequence) over a packed copy takes
+ * <p>A batched decode step (two to {@link PackedLayout#maxTokens} tokens, one per sequence) over a packed copy takes
  * the layout's kernel of several tokens ({@link PackedLayout#newTokensJob}): each token's activations are quantized as
  * for one token, one after another, and each row group (Q4_0) or row (256-value layouts) meets every token while it is
  * in the cache, so the copy is read from memory once per step instead of being decoded to floats by the panel GEMM.
  * Each token gets the one-token kernel's result. The cost per token stays about that of one token alone, so from
- * {@code INT8_MAX_TOKENS + 1} tokens on the panel GEMM, whose decoding is shared by all tokens, is faster (for the
+ * {@code maxTokens() + 1} tokens on the panel GEMM, whose decoding is shared by all tokens, is faster (for the
  * regrouped Q4_0 copy, {@link RowLanesJob}); those tokens read float activations, not int8 ones.
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
@@ -82,7 +82,7 @@ public final class MatMul {
         this.rowScratch = ThreadLocal.withInitial(() -> new float[maxCols]);
         this.panel = new PanelJob(maxCols);
         // room for the tokens of a batched decode step, one after another
-        int int8Tokens = Narrow.ENABLED ? Tuning.NARROW_MAX_TOKENS : Tuning.INT8_MAX_TOKENS;
+        int int8Tokens = Narrow.ENABLED ? Tuning.NARROW_MAX_TOKENS : Math.max(Tuning.INT8_MAX_TOKENS, Tuning.RUN_INT8_MAX_TOKENS);
         this.acts = Int8.ENABLED || Narrow.ENABLED ? new Int8Activations(Math.max(1, Math.min(maxTokens, int8Tokens)) * maxCols + 31) : null;
         for (int i = 0; i < kernels.length; i++) kernels[i] = new KernelTable.Jobs(acts);
     }
@@ -208,7 +208,7 @@ public final class MatMul {
         if (Narrow.ENABLED) return n <= Tuning.NARROW_MAX_TOKENS && e.narrowRow() != null ? 32 : 0;
         if (!Int8.ENABLED) return 0;
         var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
-                : w.packed() != null && n <= Tuning.INT8_MAX_TOKENS ? e.packedTokens() : null;
+                : w.packed() != null && n <= e.layout().maxTokens() ? e.packedTokens() : null;
         if (job == null) return 0;
         return (job.get().layouts() & Int8Activations.K_ORDER) != 0 ? 256 : 32;
     }
@@ -225,7 +225,7 @@ public final class MatMul {
     /**
      * The job for {@code n} tokens of {@code w}, in the order {@link KernelTable} describes: the 256-bit int8 kernel
      * for up to {@link Tuning#NARROW_MAX_TOKENS} tokens (AVX2), the packed copy's or the GGUF rows' int8 kernel for one
-     * token, the packed copy's int8 kernel for up to {@link Tuning#INT8_MAX_TOKENS}
+     * token, the packed copy's int8 kernel for up to {@link PackedLayout#maxTokens}
      * tokens, the panel GEMM for many tokens or a packed copy (whose mapping may be
      * released), the float row kernels, or dequantized rows.
      */
@@ -241,7 +241,7 @@ public final class MatMul {
             RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
             if (one != null) return one;
         }
-        if (n <= Tuning.INT8_MAX_TOKENS && w.packed() != null && Int8.ENABLED) {
+        if (w.packed() != null && Int8.ENABLED && n <= KernelTable.layout(type).maxTokens()) {
             RowJob few = k.packedTokens(type);   // a batched decode step: the copy read once for all tokens
             if (few != null) return few;
         }

@@ -66,4 +66,10 @@ interface PackedLayout {
      * in {@link Int8Activations}, that reads each part of the copy once for all tokens; null when the layout has none.
      */
     default Int8Job newTokensJob() { return null; }
+
+    /**
+     * The most tokens a product sends to {@link #newTokensJob}; more go through the panel GEMM. The runs of 256 values
+     * take {@link Tuning#RUN_INT8_MAX_TOKENS}.
+     */
+    default int maxTokens() { return Tuning.RUN_INT8_MAX_TOKENS; }
 }

@@ -68,6 +68,9 @@ public final class Q4Interleaved {
         public Int8Job newTokensJob() { return new Job(); }
 
         @Override
+        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
+
+        @Override
         public int rowGroup() { return 16; }
 
         @Override

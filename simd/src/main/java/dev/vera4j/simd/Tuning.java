@@ -19,10 +19,16 @@ package dev.vera4j.simd;
  *     equal chunks ({@link #GUIDED})</td></tr>
  * <tr><td>{@code vera4j.panelMinTokens}</td><td>8</td><td>products of this many tokens or more go through the panel
  *     GEMM ({@link #PANEL_MIN_TOKENS})</td></tr>
- * <tr><td>{@code vera4j.int8MaxTokens}</td><td>7</td><td>products of two to this many tokens over a packed copy
- *     take the layout's int8 kernel for several tokens, which costs each token about what one token alone costs; more
- *     tokens go through the panel GEMM, which decodes the weights to floats once per product (measured crossover
- *     7–8 tokens for Q4_0, Q4_K and Q6_K on the 1B model; {@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
+ * <tr><td>{@code vera4j.int8MaxTokens}</td><td>10</td><td>products of two to this many tokens over the regrouped
+ *     Q4_0 copy take its int8 kernel for several tokens, which costs each token about what one token alone costs;
+ *     more tokens go through the panel GEMM, which decodes the weights to floats once per product. Measured over the
+ *     1B model's Q4_0 matrices, hot: even at 8 tokens, the int8 kernel ahead at 10 (92–96 against 101 ms), the panel
+ *     at 12 (95–96 against 108–112) and 16 (111–114 against 142). A short prompt also runs the kernel that the first
+ *     decoded token has already compiled, where the panel's code would still be cold (a one-shot {@code generate}'s
+ *     9-token prompt: 0.4 s against 1.0–1.1 s with the panel) ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
+ * <tr><td>{@code vera4j.runInt8MaxTokens}</td><td>7</td><td>the same for the copies in runs of 256 values (the K-quants,
+ *     IQ4_XS, Q4_1, Q5_0, Q5_1, IQ4_NL; crossover 7–8 tokens for Q4_K and Q6_K, whose int8 kernels cost more per token
+ *     than Q4_0's; {@link #RUN_INT8_MAX_TOKENS})</td></tr>
  * <tr><td>{@code vera4j.narrowMaxTokens}</td><td>3</td><td>where the CPU has 256-bit vectors only (AVX2), products
  *     of up to this many tokens take the 256-bit int8 one-token kernels token by token; from four tokens on the float
  *     row kernels, which decode a row once for four tokens, are faster ({@link #NARROW_MAX_TOKENS}; 1: one token only)</td></tr>
@@ -43,7 +49,8 @@ public final class Tuning {
     public static final boolean Q8_SINGLE = Boolean.getBoolean("vera4j.q8single");
     public static final boolean GUIDED = Boolean.parseBoolean(System.getProperty("vera4j.guided", "true"));
     public static final int PANEL_MIN_TOKENS = Integer.getInteger("vera4j.panelMinTokens", 8);
-    public static final int INT8_MAX_TOKENS = Integer.getInteger("vera4j.int8MaxTokens", 7);
+    public static final int INT8_MAX_TOKENS = Integer.getInteger("vera4j.int8MaxTokens", 10);
+    public static final int RUN_INT8_MAX_TOKENS = Integer.getInteger("vera4j.runInt8MaxTokens", 7);
     public static final int NARROW_MAX_TOKENS = Integer.getInteger("vera4j.narrowMaxTokens", 3);
     public static final int PANEL_FLOATS = Integer.getInteger("vera4j.panelFloats", 128 * 1024);
 }

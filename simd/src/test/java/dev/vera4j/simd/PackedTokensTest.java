@@ -35,7 +35,7 @@ class PackedTokensTest {
     void everyTokenMatchesTheOneTokenKernelAndTheScalarReference(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "the packed kernels need 512-bit vectors");
         Random rnd = new Random(11 + type.ordinal());
-        int rows = 48, cols = 768, maxTokens = Tuning.INT8_MAX_TOKENS;   // the products MatMul sends to the tokens kernel
+        int rows = 48, cols = 768, maxTokens = KernelTable.layout(type).maxTokens();   // the products MatMul sends to the tokens kernel
         try (Arena arena = Arena.ofShared()) {
             Weights w = withExtremeScales(TestWeights.random(type, rows, cols, rnd, arena));
             Weights p = w.pack(arena, POOL);
@@ -70,7 +70,7 @@ class PackedTokensTest {
         }
     }
 
-    /** Products of 2 to {@code INT8_MAX_TOKENS} tokens take the tokens kernel, and more (or without a copy) something else. */
+    /** Products of 2 to the layout's {@code maxTokens()} tokens take the tokens kernel, and more (or without a copy) something else. */
     @ParameterizedTest
     @EnumSource(names = {"Q4_0", "Q6_K"})
     void theTokensKernelTakesProductsOfAFewTokensOfPackedCopies(GgmlType type) {
@@ -78,8 +78,10 @@ class PackedTokensTest {
         try (Arena arena = Arena.ofShared()) {
             Weights w = TestWeights.random(type, 16, 256, new Random(3), arena);
             Weights p = w.pack(arena, POOL);
-            assertTrue(MatMul.int8Block(p, 2) > 0 && MatMul.int8Block(p, Tuning.INT8_MAX_TOKENS) > 0);
-            assertEquals(0, MatMul.int8Block(p, Tuning.INT8_MAX_TOKENS + 1));
+            int most = KernelTable.layout(type).maxTokens();
+            assertEquals(type == GgmlType.Q4_0 ? Tuning.INT8_MAX_TOKENS : Tuning.RUN_INT8_MAX_TOKENS, most);
+            assertTrue(MatMul.int8Block(p, 2) > 0 && MatMul.int8Block(p, most) > 0);
+            assertEquals(0, MatMul.int8Block(p, most + 1));
             assertEquals(0, MatMul.int8Block(w, 2));
             assertSame(KernelTable.layout(type), KernelTable.of(type).layout());
             assertNotNull(KernelTable.of(type).packedTokens());
