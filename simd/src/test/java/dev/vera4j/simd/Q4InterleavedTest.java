@@ -198,7 +198,7 @@ class Q4InterleavedTest {
 
     /**
      * Many tokens over the copy go by pairs of row groups with rows in vector lanes ({@link RowLanesJob}): a lone last
-     * group, token counts that leave a partial tile of 12, and columns past one panel chunk, against the double
+     * group, token counts that leave a partial tile of 8 or of 4, and columns past one panel chunk, against the double
      * reference.
      */
     @Test
@@ -212,7 +212,7 @@ class Q4InterleavedTest {
             float[][] ref = new float[rows][];
             for (int r = 0; r < rows; r++) ref[r] = TestWeights.row(w, r);
             MatMul mm = new MatMul(pool, cols, 29);
-            for (int n : new int[]{Tuning.INT8_MAX_TOKENS + 1, 25, 29}) {   // fewer go to the tokens kernel
+            for (int n : new int[]{Tuning.INT8_MAX_TOKENS + 1, 12, 16, 25, 29}) {   // fewer go to the tokens kernel
                 float[] x = TestWeights.randomVector(n * cols, rnd), y = new float[n * rows];
                 mm.matMul(w, x, y, n);
                 MatMulTest.check(ref, x, y, n, cols, n + " tokens");
