@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each task takes a pair of row groups (32 rows) and, per chunk of {@link #KC} columns, decodes them into a panel
  * held column-major ({@code panel[32k + r]}, rows 16..31 from the second group), then runs {@link #tile32x8} over
- * the tokens eight at a time ({@link #tile32x4} for a last four or fewer): per column two loads of weights (32 rows),
+ * the tokens eight at a time (four for a last four or fewer): per column two loads of weights (32 rows),
  * eight broadcast activations and 16 FMAs into 16 accumulators, the register tile of an outer product. Measured over
  * the 1B model's Q4_0 matrices on two threads (BatchStepBench): decoding the panels alone takes about 47 ms per pass,
  * the whole product 68–77 ms for 2 to 8 tokens and 112–119 for 16, against 9–10 ms per token for the int8 kernels,
@@ -46,10 +46,7 @@ final class RowLanesJob extends RowJob {
                 layout.decodeGroup(packed, g, cols, k0, kc, p, po, 32);
                 // a lone last group leaves rows 16..31 of the panel as they were: computed, never stored
                 if (valid == 32) layout.decodeGroup(packed, g + 1, cols, k0, kc, p, po + 16, 32);
-                for (int t0 = 0; t0 < n; t0 += 8) {
-                    if (n - t0 > 4) tile32x8(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0);
-                    else tile32x4(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0);
-                }
+                for (int t0 = 0; t0 < n; t0 += 8) tile32x8(p, po, x, xOff + k0, cols, t0, n, kc, y, yOff, rows, 16 * g, valid, k0 > 0, n - t0 > 4);
             }
         }
     }
@@ -57,9 +54,10 @@ final class RowLanesJob extends RowJob {
     /**
      * {@code y[yo + t·ys + r0 + r] (+)= Σ_k p[po + 32k + r]·x[xo + t·xs + k]} for tokens {@code t0 .. t0+8} below
      * {@code n} and rows {@code r < valid} of 32, over {@code kc} columns; tokens past {@code n} repeat the last one
-     * (computed, not stored), so the loop needs no tail.
+     * (computed, not stored), so the loop needs no tail. Without {@code eight} only the first four tokens are computed
+     * (for a last four or fewer): C2 unswitches the loop on it, so either version runs without the test.
      */
-    static void tile32x8(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add) {
+    static void tile32x8(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add, boolean eight) {
         FloatVector z = FloatVector.zero(F16);
         FloatVector a0 = z, b0 = z, a1 = z, b1 = z;
         FloatVector a2 = z, b2 = z, a3 = z, b3 = z;
@@ -87,6 +85,7 @@ final class RowLanesJob extends RowJob {
             FloatVector v3 = FloatVector.broadcast(F16, x[x3 + k]);
             a3 = w0.fma(v3, a3);
             b3 = w1.fma(v3, b3);
+            if (!eight) continue;
             FloatVector v4 = FloatVector.broadcast(F16, x[x4 + k]);
             a4 = w0.fma(v4, a4);
             b4 = w1.fma(v4, b4);
@@ -140,57 +139,6 @@ final class RowLanesJob extends RowJob {
             int o = yo + (t0 + 7) * ys + r0;
             (add ? a7.add(FloatVector.fromArray(F16, y, o)) : a7).intoArray(y, o);
             if (valid == 32) (add ? b7.add(FloatVector.fromArray(F16, y, o + 16)) : b7).intoArray(y, o + 16);
-        }
-    }
-
-    /**
-     * {@code y[yo + t·ys + r0 + r] (+)= Σ_k p[po + 32k + r]·x[xo + t·xs + k]} for tokens {@code t0 .. t0+4} below
-     * {@code n} and rows {@code r < valid} of 32, over {@code kc} columns; tokens past {@code n} repeat the last one
-     * (computed, not stored), so the loop needs no tail.
-     */
-    static void tile32x4(float[] p, int po, float[] x, int xo, int xs, int t0, int n, int kc, float[] y, int yo, int ys, int r0, int valid, boolean add) {
-        FloatVector z = FloatVector.zero(F16);
-        FloatVector a0 = z, b0 = z, a1 = z, b1 = z;
-        FloatVector a2 = z, b2 = z, a3 = z, b3 = z;
-        int x0 = xo + Math.min(t0 + 0, n - 1) * xs;
-        int x1 = xo + Math.min(t0 + 1, n - 1) * xs;
-        int x2 = xo + Math.min(t0 + 2, n - 1) * xs;
-        int x3 = xo + Math.min(t0 + 3, n - 1) * xs;
-        for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F16, p, po + 32 * k), w1 = FloatVector.fromArray(F16, p, po + 32 * k + 16);
-            FloatVector v0 = FloatVector.broadcast(F16, x[x0 + k]);
-            a0 = w0.fma(v0, a0);
-            b0 = w1.fma(v0, b0);
-            FloatVector v1 = FloatVector.broadcast(F16, x[x1 + k]);
-            a1 = w0.fma(v1, a1);
-            b1 = w1.fma(v1, b1);
-            FloatVector v2 = FloatVector.broadcast(F16, x[x2 + k]);
-            a2 = w0.fma(v2, a2);
-            b2 = w1.fma(v2, b2);
-            FloatVector v3 = FloatVector.broadcast(F16, x[x3 + k]);
-            a3 = w0.fma(v3, a3);
-            b3 = w1.fma(v3, b3);
-        }
-        // stores written out: a helper taking the accumulators would box them where C2 does not inline it
-        if (t0 + 0 < n) {
-            int o = yo + (t0 + 0) * ys + r0;
-            (add ? a0.add(FloatVector.fromArray(F16, y, o)) : a0).intoArray(y, o);
-            if (valid == 32) (add ? b0.add(FloatVector.fromArray(F16, y, o + 16)) : b0).intoArray(y, o + 16);
-        }
-        if (t0 + 1 < n) {
-            int o = yo + (t0 + 1) * ys + r0;
-            (add ? a1.add(FloatVector.fromArray(F16, y, o)) : a1).intoArray(y, o);
-            if (valid == 32) (add ? b1.add(FloatVector.fromArray(F16, y, o + 16)) : b1).intoArray(y, o + 16);
-        }
-        if (t0 + 2 < n) {
-            int o = yo + (t0 + 2) * ys + r0;
-            (add ? a2.add(FloatVector.fromArray(F16, y, o)) : a2).intoArray(y, o);
-            if (valid == 32) (add ? b2.add(FloatVector.fromArray(F16, y, o + 16)) : b2).intoArray(y, o + 16);
-        }
-        if (t0 + 3 < n) {
-            int o = yo + (t0 + 3) * ys + r0;
-            (add ? a3.add(FloatVector.fromArray(F16, y, o)) : a3).intoArray(y, o);
-            if (valid == 32) (add ? b3.add(FloatVector.fromArray(F16, y, o + 16)) : b3).intoArray(y, o + 16);
         }
     }
 }
