@@ -41,6 +41,8 @@ final class Metrics {
         new TreeMap<>(seconds).forEach((k, v) -> sb.append("vera4j_request_seconds_total{endpoint=\"").append(k).append("\"} ")
                 .append(String.format(Locale.ROOT, "%.6f", v.sum() / 1e6)).append('\n'));
         metric(sb, "vera4j_prompt_tokens_total", "counter", "Prompt tokens processed.", s.promptTokens());
+        metric(sb, "vera4j_prompt_tokens_reused_total", "counter", "Prompt tokens found in a slot's cache from an earlier request.",
+                s.promptTokensReused());
         metric(sb, "vera4j_generated_tokens_total", "counter", "Tokens generated.", s.generatedTokens());
         metric(sb, "vera4j_steps_total", "counter", "Batched model steps run.", s.steps());
         header(sb, "vera4j_sequences_total", "counter", "Generations ended, by outcome.");

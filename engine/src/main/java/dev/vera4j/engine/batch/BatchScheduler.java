@@ -258,20 +258,27 @@ public final class BatchScheduler implements AutoCloseable {
         });
     }
 
+    /** Starts {@code h} in the idle slot whose cache holds the longest prefix of its prompt (else the first idle one). */
     private void admit(BatchHandle h, long now) {
+        Slot best = null;
+        int bestReuse = -1;
         for (Slot s : slots) {
             if (!s.idle()) continue;
-            try {
-                s.start(h, now);
-            } catch (RuntimeException e) {
-                String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-                counters.failed.incrementAndGet();
-                released(1);
-                h.finish(BatchResult.unstarted(BatchResult.Outcome.FAILED, h, now, msg));
+            int reuse = s.reusable(h.request);
+            if (reuse > bestReuse) {
+                best = s;
+                bestReuse = reuse;
             }
-            return;
         }
-        throw new IllegalStateException("no idle slot for an admitted request");
+        if (best == null) throw new IllegalStateException("no idle slot for an admitted request");
+        try {
+            counters.reused(best.start(h, now));
+        } catch (RuntimeException e) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            counters.failed.incrementAndGet();
+            released(1);
+            h.finish(BatchResult.unstarted(BatchResult.Outcome.FAILED, h, now, msg));
+        }
     }
 
     private void retireCancelledAndLate(long now) {

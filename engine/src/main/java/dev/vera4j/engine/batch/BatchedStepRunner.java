@@ -128,8 +128,8 @@ final class BatchedStepRunner implements StepRunner {
         @Override public int contextLength() { return sequence.cache().capacity(); }
 
         @Override
-        public void reset() {
-            sequence.cache().truncate(0);
+        public void truncate(int positions) {
+            sequence.cache().truncate(positions);
             stepped = false;
         }
 

@@ -16,7 +16,8 @@ final class SchedulerCounters {
             failed = new AtomicLong(), rejected = new AtomicLong();
     /** Submission-to-end time of every finished request, summed: the basis of Retry-After estimates. */
     final AtomicLong busyNanos = new AtomicLong();
-    private final AtomicLong steps = new AtomicLong(), promptTokens = new AtomicLong(), generatedTokens = new AtomicLong();
+    private final AtomicLong steps = new AtomicLong(), promptTokens = new AtomicLong(), generatedTokens = new AtomicLong(),
+            promptTokensReused = new AtomicLong();
     private final TokenRate rate = new TokenRate();
     private volatile int lastBatchSize;
 
@@ -28,9 +29,12 @@ final class SchedulerCounters {
         lastBatchSize = sequences;
     }
 
+    /** Records {@code tokens} prompt tokens a request found in its slot's cache (not fed again). */
+    void reused(int tokens) { promptTokensReused.addAndGet(tokens); }
+
     SchedulerStats snapshot(int queued, int active, int parallel, long now) {
         return new SchedulerStats(queued, active, parallel, lastBatchSize, steps.get(), promptTokens.get(),
-                generatedTokens.get(), completed.get(), cancelled.get(), timedOut.get(), failed.get(), rejected.get(),
+                promptTokensReused.get(), generatedTokens.get(), completed.get(), cancelled.get(), timedOut.get(), failed.get(), rejected.get(),
                 rate.perSecond(now));
     }
 }

@@ -13,10 +13,12 @@ package dev.vera4j.engine.batch;
  * @param lastBatchSize      sequences in the latest step
  * @param steps              steps run
  * @param promptTokens       prompt tokens fed
+ * @param promptTokensReused prompt tokens that requests found in their slot's cache from an earlier request (a shared
+ *                           prefix with the same adapter) and did not feed again
  * @param generatedTokens    tokens sampled
  * @param tokensPerSecond    tokens sampled per second over the last ten seconds or so
  */
 public record SchedulerStats(int queued, int active, int parallel, int lastBatchSize, long steps, long promptTokens,
-                             long generatedTokens, long completed, long cancelled, long timedOut, long failed, long rejected,
+                             long promptTokensReused, long generatedTokens, long completed, long cancelled, long timedOut, long failed, long rejected,
                              double tokensPerSecond) {
 }

@@ -2,12 +2,18 @@ package dev.vera4j.engine.batch;
 
 import dev.vera4j.engine.api.Continuation;
 import dev.vera4j.engine.api.Model;
+import dev.vera4j.engine.api.ModelAdapter;
 
 import java.util.List;
 
 /**
  * One of the scheduler's sequences and the request it serves: feeds the prompt in chunks, then one sampled token per
  * step, and reports tokens and the result to the request's listener. Used by the scheduler's thread only.
+ *
+ * <p>A slot remembers the tokens its cache holds after a request ends (the prompt and what was generated, with the
+ * adapter they went through), so that a later request with the same adapter whose prompt starts the same way
+ * ({@link #reusable}: a shared system prompt, a chat's earlier turns) keeps those positions and reads only the rest of
+ * its prompt, as llama-server's prompt cache does. At least the prompt's last token is always read, for its logits.
  *
  * <pre>{@code
  * slot.start(handle, now);
@@ -31,6 +37,10 @@ final class Slot {
     private final StepRunner.Sequence sequence;
     private final Logprobs logprobs;
     private final int[] one = new int[1];
+    /** The tokens whose keys and values the cache holds, in order ({@code held} of them), and their adapter. */
+    private final int[] tokens;
+    private int held;
+    private ModelAdapter heldAdapter;
     private BatchHandle job;
     private Continuation continuation;
     private int fed;
@@ -40,6 +50,7 @@ final class Slot {
         this.model = model;
         this.sequence = sequence;
         this.logprobs = logprobs;
+        this.tokens = new int[sequence.contextLength()];
     }
 
     boolean idle() { return job == null; }
@@ -50,19 +61,38 @@ final class Slot {
     boolean prefilling() { return fed < job.request.promptIds().length; }
 
     /**
-     * Takes {@code handle}: clears the cache and applies its adapter.
+     * How many of {@code r}'s prompt tokens this idle slot's cache already holds: the prompt prefix it shares with the
+     * tokens the cache holds, when the adapter is the same object, short of the prompt's last token; 0 otherwise.
+     */
+    int reusable(BatchRequest r) {
+        if (r.adapter() != heldAdapter) return 0;
+        int[] prompt = r.promptIds();
+        int n = Math.min(held, prompt.length - 1), i = 0;
+        while (i < n && tokens[i] == prompt[i]) i++;
+        return i;
+    }
+
+    /**
+     * Takes {@code handle}: keeps the cache's positions that its prompt can reuse ({@link #reusable}), forgets the
+     * rest, and applies its adapter.
      *
+     * @return the prompt tokens reused
      * @throws RuntimeException from the adapter; the slot stays idle then
      */
-    void start(BatchHandle handle, long now) {
+    int start(BatchHandle handle, long now) {
         BatchRequest r = handle.request;
-        sequence.reset();
+        int reuse = reusable(r);
+        held = 0;   // until the adapter is in place: a failure leaves the slot with nothing to reuse
+        sequence.truncate(reuse);
         sequence.adapter(r.adapter());
+        held = reuse;
+        heldAdapter = r.adapter();
         job = handle;
         continuation = new Continuation(model, r.options(), r.promptIds(), r.promptIds().length);
-        fed = 0;
+        fed = reuse;
         startedNanos = now;
         firstTokenNanos = -1;
+        return reuse;
     }
 
     /** This step's tokens: the next prompt chunk of at most {@code chunk} tokens, or the last sampled token. */
@@ -78,6 +108,8 @@ final class Slot {
      * @return what happened
      */
     Progress afterStep(SequenceWork w, long now) {
+        System.arraycopy(w.tokens(), w.offset(), tokens, held, w.count());   // now in the cache
+        held += w.count();
         if (fed < job.request.promptIds().length) {
             fed += w.count();
             if (fed < job.request.promptIds().length) return Progress.READING;
@@ -114,6 +146,7 @@ final class Slot {
         job = null;
         continuation = null;
         sequence.adapter(null);
+        if (outcome == BatchResult.Outcome.FAILED) held = 0;   // a failed step may have left the cache part written
         boolean completed = outcome == BatchResult.Outcome.COMPLETED;
         if (completed) {
             String rest = c.flush();

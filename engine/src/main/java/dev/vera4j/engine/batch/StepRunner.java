@@ -31,7 +31,15 @@ public interface StepRunner {
         int contextLength();
 
         /** Forgets everything: the next work starts at position 0. */
-        void reset();
+        default void reset() { truncate(0); }
+
+        /**
+         * Forgets the positions from {@code positions} on, keeping those before (a prompt prefix reused by the next
+         * request): the next work continues at {@code positions}.
+         *
+         * @throws IllegalArgumentException if {@code positions} is negative or more than the cache holds
+         */
+        void truncate(int positions);
 
         /** Applies {@code adapter} from the next step on ({@code null}: none), replacing the one before. */
         void adapter(ModelAdapter adapter);

@@ -221,6 +221,60 @@ class BatchSchedulerTest {
         }
     }
 
+    /**
+     * A request whose prompt starts as an earlier one's did, with the same adapter, keeps the positions its slot's
+     * cache holds and reads only the rest (at least its last token); another adapter reads everything. Each answer
+     * agrees with a session of its own.
+     */
+    @Test
+    void aSharedPromptPrefixIsReadOnce() {
+        int chunk = 4;
+        List<Integer> firstChunks = new CopyOnWriteArrayList<>();   // per step: tokens of the first work item
+        StepRunner inner = StepRunner.batched(model, config(1, chunk));
+        StepRunner recording = new StepRunner() {
+            @Override public Sequence newSequence(int contextLength) { return inner.newSequence(contextLength); }
+            @Override public int maxTokensPerSequence() { return inner.maxTokensPerSequence(); }
+            @Override public void step(List<SequenceWork> work) {
+                firstChunks.add(work.getFirst().count());
+                inner.step(work);
+            }
+        };
+        GenerateOptions o = GenerateOptions.builder().maxTokens(12).temperature(0).build();
+        int[] base = ids(PROMPTS[3]);
+        int[] longer = java.util.Arrays.copyOf(base, base.length + 3);
+        int[] tail = model.tokenizer().encode(" her dad", false, false);
+        System.arraycopy(tail, 0, longer, base.length, 3);
+        try (BatchScheduler scheduler = new BatchScheduler(model, recording, config(1, chunk))) {
+            // the same prompt again: all but its last token are in the cache
+            run(scheduler, base, o, null, chunk, "first");
+            long reused = scheduler.stats().promptTokensReused(), steps = firstChunks.size();
+            assertEquals(0, reused, "nothing to reuse at first");
+            run(scheduler, base, o, null, chunk, "same prompt");
+            assertEquals(base.length - 1, scheduler.stats().promptTokensReused());
+            assertEquals(1, firstChunks.get((int) steps), "the repeated prompt is read from its last token");
+            // a longer prompt that starts with it: at least that prompt is in the cache (and the tokens generated
+            // after it, as far as they match)
+            run(scheduler, longer, o, null, chunk, "longer prompt");
+            long more = scheduler.stats().promptTokensReused() - (base.length - 1);
+            assertTrue(more >= base.length && more < longer.length, "reused " + more + " of " + longer.length);
+            // another adapter: its keys and values differ, so nothing is reused
+            long before = scheduler.stats().promptTokensReused();
+            run(scheduler, longer, o, scaleV(1.5f), chunk, "another adapter");
+            assertEquals(before, scheduler.stats().promptTokensReused());
+        }
+    }
+
+    /** Runs one request to its end and checks its tokens against a session's. */
+    private static void run(BatchScheduler scheduler, int[] prompt, GenerateOptions o, ModelAdapter adapter, int chunk, String what) {
+        List<TokenEvent> events = new CopyOnWriteArrayList<>();
+        BatchHandle h = scheduler.submit(BatchRequest.of(prompt, o).withAdapter(adapter).withLogprobs(2), new BatchListener() {
+            @Override public void onToken(TokenEvent e) { events.add(e); }
+        });
+        assertEquals(BatchResult.Outcome.COMPLETED, h.result().join().outcome(), what);
+        int compared = GreedyReference.of(model, prompt, o, adapter, KvType.F32, chunk).assertAgrees(events, 2e-4f, what);
+        assertTrue(compared >= 6, what + ": tokens compared before any near tie: " + compared);
+    }
+
     @Test
     void longPromptsAreReadInChunksBesideRunningDecodes() throws Exception {
         List<int[]> steps = new CopyOnWriteArrayList<>();   // per step: tokens of each work item
