@@ -7,7 +7,9 @@
 # With ADAPTER_DIR (vera4j adapters for MODEL) it also runs 8 and 16 streams spread over every adapter in it, and the
 # same with every request on its first adapter. Each server gets a short warm-up first (vera4j's JIT). Environment:
 # ROUNDS (1), N (tokens per request, 64), THREADS (2), VERA4J (the launcher, default bin/vera4j), PORT (8091; the next
-# port is llama-server's). Prints one JSON line per measurement, prefixed with round, server and concurrency.
+# port is llama-server's), SHARED (0: every request's prompt starts with its own number, so neither server's prompt
+# cache can skip it; 1: one prompt for all, which a prompt cache reads once). Prints one JSON line per measurement,
+# prefixed with round, server and concurrency.
 set -uo pipefail
 llama_server=${1:?usage: $0 LLAMA_SERVER MODEL.gguf [ADAPTER_DIR]}
 model=${2:?usage: $0 LLAMA_SERVER MODEL.gguf [ADAPTER_DIR]}
@@ -20,7 +22,8 @@ log=$(mktemp -d); trap 'rm -rf "$log"' EXIT
 
 up() { for _ in $(seq 600); do curl -sf "http://127.0.0.1:$1/v1/models" > /dev/null 2>&1 && return 0; sleep 0.5; done
        echo "error: no server on port $1 (log: $2)" >&2; cat "$2" >&2; return 1; }
-run() { "$bench" --url "http://127.0.0.1:$1" "${@:2}" --max-tokens "$n" --json; }
+distinct=(--distinct); [ "${SHARED:-0}" = 1 ] && distinct=()
+run() { "$bench" --url "http://127.0.0.1:$1" "${@:2}" --max-tokens "$n" "${distinct[@]}" --json; }
 
 for r in $(seq "$rounds"); do
   "$vera4j" serve -m "$model" -t "$threads" --parallel 16 --ctx 512 --port "$port" ${adapters:+--adapters "$adapters"} > "$log/vera4j" 2>&1 &

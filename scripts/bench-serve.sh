@@ -8,11 +8,13 @@
 # Options: --url URL (default http://127.0.0.1:8080)  --model ID  --models ID,ID,... (requests spread over them)
 #          -c CONCURRENCY (default 1)  -n REQUESTS (default 4 x concurrency)  --max-tokens N (default 128)
 #          --prompt TEXT | --prompt-file FILE  --api-key KEY  --chat (use /v1/chat/completions)  --json (one JSON line)
+#          --distinct (each prompt starts with a number of its own, "R-i. " with R random per run, so no two requests,
+#          in this run or an earlier one, share more than the first token and a server's prompt cache cannot skip one)
 # Every request sets "ignore_eos": true (llama-server and vera4j honour it) and temperature 0, so each generates exactly
 # --max-tokens tokens; tokens are counted from the server's usage, else one per streamed chunk.
 set -euo pipefail
 exec python3 - "$@" <<'PY'
-import argparse, http.client, json, statistics, sys, threading, time, urllib.parse
+import argparse, http.client, json, random, statistics, sys, threading, time, urllib.parse
 
 p = argparse.ArgumentParser(prog="bench-serve.sh")
 p.add_argument("--url", default="http://127.0.0.1:8080")
@@ -26,6 +28,7 @@ p.add_argument("--prompt-file")
 p.add_argument("--api-key")
 p.add_argument("--chat", action="store_true")
 p.add_argument("--json", action="store_true")
+p.add_argument("--distinct", action="store_true")
 a = p.parse_args()
 models = a.models.split(",") if a.models else [a.model] if a.model else None
 if not models:
@@ -39,15 +42,17 @@ if a.api_key:
     headers["Authorization"] = "Bearer " + a.api_key
 
 results, errors, lock = [], [], threading.Lock()
+run_id = random.randrange(1000, 100000)
 next_index = [0]
 
 def one(i):
+    text = ("%d-%d. " % (run_id, i)) + prompt if a.distinct else prompt
     body = {"model": models[i % len(models)], "max_tokens": a.max_tokens, "temperature": 0, "ignore_eos": True,
             "stream": True, "stream_options": {"include_usage": True}}
     if a.chat:
-        body["messages"] = [{"role": "user", "content": prompt}]
+        body["messages"] = [{"role": "user", "content": text}]
     else:
-        body["prompt"] = prompt
+        body["prompt"] = text
     conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=600)
     start = time.perf_counter()
     conn.request("POST", path, json.dumps(body), headers)
