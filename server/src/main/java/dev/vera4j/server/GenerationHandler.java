@@ -119,7 +119,7 @@ final class GenerationHandler {
                         sse.event(failure.body());   // the status line went out already: the error travels as an event
                         return;
                     }
-                    Map<String, Object> usage = wire.usage(result.promptTokens(), result.generatedTokens());
+                    Map<String, Object> usage = wire.usage(result.promptTokens(), result.generatedTokens(), result.cachedPromptTokens());
                     sse.event(wire.finishChunk(Wire.finishReason(result.stopReason()), usage));
                     if (r.includeUsage()) sse.event(wire.usageChunk(usage));
                     sse.done();

@@ -19,7 +19,7 @@ import java.util.Map;
  * Wire w = new Wire(Endpoint.CHAT, "chatcmpl-1f2e", "stories260K", created);
  * Map<String, Object> first = w.roleChunk();
  * Map<String, Object> piece = w.tokenChunk(event);
- * Map<String, Object> last = w.finishChunk("stop", w.usage(12, 30));
+ * Map<String, Object> last = w.finishChunk("stop", w.usage(12, 30, 0));
  * }</pre>
  */
 final class Wire {
@@ -46,11 +46,13 @@ final class Wire {
         return r == StopReason.MAX_TOKENS || r == StopReason.CONTEXT_FULL ? "length" : "stop";
     }
 
-    Map<String, Object> usage(int promptTokens, int completionTokens) {
+    /** OpenAI's usage object; {@code cachedTokens} of the prompt came from a slot's cache (OpenAI's cached tokens). */
+    Map<String, Object> usage(int promptTokens, int completionTokens, int cachedTokens) {
         Map<String, Object> u = new LinkedHashMap<>();
         u.put("prompt_tokens", (long) promptTokens);
         u.put("completion_tokens", (long) completionTokens);
         u.put("total_tokens", (long) promptTokens + completionTokens);
+        u.put("prompt_tokens_details", Map.of("cached_tokens", (long) cachedTokens));
         return u;
     }
 
@@ -72,7 +74,7 @@ final class Wire {
         choice.put("finish_reason", finishReason(r.stopReason()));
         Map<String, Object> m = head(endpoint.object);
         m.put("choices", List.of(choice));
-        m.put("usage", usage(r.promptTokens(), r.generatedTokens()));
+        m.put("usage", usage(r.promptTokens(), r.generatedTokens(), r.cachedPromptTokens()));
         return m;
     }
 

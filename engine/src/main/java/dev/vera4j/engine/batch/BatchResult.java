@@ -14,6 +14,7 @@ import dev.vera4j.engine.api.StopReason;
  *                              not complete
  * @param tokens                the sampled ids
  * @param promptTokens          the prompt's length
+ * @param cachedPromptTokens    how many of them the slot's cache held from an earlier request (not read again)
  * @param stopReason            why generation ended, {@code null} unless {@link Outcome#COMPLETED}
  * @param stopString            the stop string that ended it, or {@code null}
  * @param queuedNanos           from submission to getting a slot
@@ -21,7 +22,7 @@ import dev.vera4j.engine.api.StopReason;
  * @param totalNanos            from submission to the end
  * @param error                 what went wrong, for {@link Outcome#FAILED}; otherwise {@code null}
  */
-public record BatchResult(Outcome outcome, String text, int[] tokens, int promptTokens, StopReason stopReason, String stopString,
+public record BatchResult(Outcome outcome, String text, int[] tokens, int promptTokens, int cachedPromptTokens, StopReason stopReason, String stopString,
                           long queuedNanos, long timeToFirstTokenNanos, long totalNanos, String error) {
     /** How a request ended. */
     public enum Outcome {
@@ -45,7 +46,7 @@ public record BatchResult(Outcome outcome, String text, int[] tokens, int prompt
     /** A request that ended before it got a slot (or as it got one): no tokens, all its time spent waiting. */
     static BatchResult unstarted(Outcome outcome, BatchHandle h, long now, String error) {
         long waited = now - h.submittedNanos;
-        return new BatchResult(outcome, "", new int[0], h.request.promptIds().length, null, null, waited, -1, waited, error);
+        return new BatchResult(outcome, "", new int[0], h.request.promptIds().length, 0, null, null, waited, -1, waited, error);
     }
 
     /** Tokens sampled. */

@@ -43,7 +43,7 @@ final class Slot {
     private ModelAdapter heldAdapter;
     private BatchHandle job;
     private Continuation continuation;
-    private int fed;
+    private int fed, reused;
     private long startedNanos, firstTokenNanos;
 
     Slot(Model model, StepRunner.Sequence sequence, Logprobs logprobs) {
@@ -62,10 +62,12 @@ final class Slot {
 
     /**
      * How many of {@code r}'s prompt tokens this idle slot's cache already holds: the prompt prefix it shares with the
-     * tokens the cache holds, when the adapter is the same object, short of the prompt's last token; 0 otherwise.
+     * tokens the cache holds, when the adapter is equal to theirs ({@code equals}: the server makes an adapter record
+     * per request over the weights its cache keeps, equal while those weights are the same object), short of the
+     * prompt's last token; 0 otherwise.
      */
     int reusable(BatchRequest r) {
-        if (r.adapter() != heldAdapter) return 0;
+        if (!java.util.Objects.equals(r.adapter(), heldAdapter)) return 0;
         int[] prompt = r.promptIds();
         int n = Math.min(held, prompt.length - 1), i = 0;
         while (i < n && tokens[i] == prompt[i]) i++;
@@ -90,6 +92,7 @@ final class Slot {
         job = handle;
         continuation = new Continuation(model, r.options(), r.promptIds(), r.promptIds().length);
         fed = reuse;
+        reused = reuse;
         startedNanos = now;
         firstTokenNanos = -1;
         return reuse;
@@ -153,7 +156,7 @@ final class Slot {
             if (!rest.isEmpty()) h.listener.onToken(new TokenEvent(-1, rest, null, List.of()));
         }
         long ttft = firstTokenNanos < 0 ? -1 : firstTokenNanos - h.submittedNanos;
-        return new BatchResult(outcome, c.text(), c.tokens(), h.request.promptIds().length, completed ? c.stopReason() : null,
+        return new BatchResult(outcome, c.text(), c.tokens(), h.request.promptIds().length, reused, completed ? c.stopReason() : null,
                 c.stopString(), startedNanos - h.submittedNanos, ttft, now - h.submittedNanos, error);
     }
 }

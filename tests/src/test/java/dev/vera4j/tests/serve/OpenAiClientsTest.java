@@ -138,15 +138,20 @@ class OpenAiClientsTest {
         assertEquals(30, whole.usage().orElseThrow().completionTokens());
         assertEquals(ChatCompletion.Choice.FinishReason.LENGTH, whole.choices().getFirst().finishReason());
         StringBuilder streamed = new StringBuilder();
-        long[] usage = {-1};
+        long[] usage = {-1, -1};
         try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(params)) {
             s.stream().forEach(chunk -> {
                 chunk.choices().forEach(c -> c.delta().content().ifPresent(streamed::append));
-                chunk.usage().ifPresent(u -> usage[0] = u.totalTokens());
+                chunk.usage().ifPresent(u -> {
+                    usage[0] = u.totalTokens();
+                    usage[1] = u.promptTokensDetails().orElseThrow().cachedTokens().orElseThrow();
+                });
             });
         }
         assertEquals(text, streamed.toString());
         assertEquals(whole.usage().orElseThrow().totalTokens(), usage[0]);
+        // the same prompt and adapter again: a slot's cache held all of the prompt but its last token
+        assertEquals(whole.usage().orElseThrow().promptTokens() - 1, usage[1], "cached prompt tokens");
     }
 
     @Test
