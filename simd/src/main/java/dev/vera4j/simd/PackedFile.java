@@ -125,7 +125,7 @@ public final class PackedFile implements AutoCloseable {
         if (!holds(name, w)) return false;
         GgufTensor t = file.findTensor(name);
         long bytes = w.rowBytes() * w.rows();
-        GgufFile.Part part = file.parts().getFirst();
+        GgufFile.Part part = file.parts().getFirst();   // write makes one file: every tensor is in the first part
         long position = t.data().address() - part.mapping().address();
         try {
             for (long off = 0; off < bytes; ) {

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the tokens eight at a time (four for a last four or fewer): per column two loads of weights (32 rows),
  * eight broadcast activations and 16 FMAs into 16 accumulators, the register tile of an outer product. Measured over
  * the 1B model's Q4_0 matrices on two threads (BatchStepBench): decoding the panels alone takes about 47 ms per pass,
- * the whole product 68–77 ms for 2 to 8 tokens and 112–119 for 16, against 9–10 ms per token for the int8 kernels,
+ * the whole product 68–77 ms for 2 to 8 tokens and 106–121 for 16, against 9–10 ms per token for the int8 kernels,
  * which is why a few tokens take those ({@link Tuning#INT8_MAX_TOKENS}). Tiles of twelve tokens (24
  * accumulators) were 3–10 % slower for 24 and 128 tokens, and wasted a third of a tile on 16.
  *

@@ -5,6 +5,7 @@ import dev.vera4j.engine.api.Model;
 import dev.vera4j.engine.api.ModelAdapter;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One of the scheduler's sequences and the request it serves: feeds the prompt in chunks, then one sampled token per
@@ -67,7 +68,7 @@ final class Slot {
      * prompt's last token; 0 otherwise.
      */
     int reusable(BatchRequest r) {
-        if (!java.util.Objects.equals(r.adapter(), heldAdapter)) return 0;
+        if (!Objects.equals(r.adapter(), heldAdapter)) return 0;
         int[] prompt = r.promptIds();
         int n = Math.min(held, prompt.length - 1), i = 0;
         while (i < n && tokens[i] == prompt[i]) i++;
