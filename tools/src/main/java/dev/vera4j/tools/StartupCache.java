@@ -38,10 +38,14 @@ final class StartupCache {
      * The options every launcher starts the CLI's JVM with (training runs included: a cache is only used by a JVM
      * started like the one that made it). The serial collector with a 64 MiB young generation keeps the heap small:
      * the kernels' cold start makes gigabytes of short-lived garbage, over which G1 grows its heap to 2 GiB resident;
-     * the old generation still grows to {@code -Xmx} where training needs it.
+     * the old generation still grows to {@code -Xmx} where training needs it. C2 compiles the kernels of
+     * {@code dev.vera4j.simd} after a fiftieth of its usual call counts: a one-shot run's first token waits for them, and
+     * while they run uncompiled the compiler queue fills with the Vector API's Java fallbacks that they call
+     * ({@code KernelPrimer} runs them during the load). {@code bin/vera4j} lists the same options (StartupCacheTest).
      */
     static final List<String> JVM_OPTIONS = Collections.unmodifiableList(Arrays.asList("--add-modules", "jdk.incubator.vector",
-            "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmn64m"));
+            "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmn64m", "-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=CompileThresholdScaling,dev/vera4j/simd/*.*,0.02"));
 
     private StartupCache() {}
 

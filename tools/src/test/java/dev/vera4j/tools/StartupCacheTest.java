@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The AOT cache's name, its switch, and the default context of a one-shot run. */
 class StartupCacheTest {
@@ -66,6 +67,18 @@ class StartupCacheTest {
         Files.delete(f);
         Files.write(Path.of(f + ".failed"), new byte[1]);
         assertEquals(List.of(), StartupCache.options(java(), jar.toString(), env), "a failed attempt is not retried at every start");
+    }
+
+    @Test
+    void theLauncherScriptStartsTheJvmWithTheSameOptions() throws Exception {
+        Path script = Path.of("..", "bin", "vera4j");
+        assumeTrue(Files.isRegularFile(script) && Files.isExecutable(Path.of("/bin/bash")), "bin/vera4j or bash is not here");
+        // bash itself reads the script's jvm=(...) array, quoting and line breaks included
+        Process p = new ProcessBuilder("/bin/bash", "-c", "eval \"$(sed -n '/^jvm=(/{:a;/)$/!{N;ba};p;q}' \"$1\")\"; printf '%s\\n' \"${jvm[@]}\"", "bash",
+                script.toString()).redirectErrorStream(true).start();
+        List<String> options = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, p.waitFor(), String.join("\n", options));
+        assertEquals(StartupCache.JVM_OPTIONS, options);
     }
 
     @Test

@@ -13,6 +13,7 @@ import dev.vera4j.engine.tokenizer.Tokenizer;
 import dev.vera4j.engine.tokenizer.Tokenizers;
 import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufMetadata;
+import dev.vera4j.simd.KernelPrimer;
 import dev.vera4j.simd.WorkerPool;
 
 import java.nio.file.Path;
@@ -93,9 +94,12 @@ public final class Model implements AutoCloseable {
         BackendProvider provider = options.device().isCpu() ? null : BackendProvider.of(options.device().kind());
         GgufFile file = GgufFile.open(path);
         WorkerPool pool = null;
+        KernelPrimer primer = null;
         try {
             ModelConfig config = ModelConfig.fromMetadata(file.metadata());
             ModelWeights weights = ModelWeights.of(file, config);
+            // the one-token kernels get compiled while the tokenizer and the packed copies load, not on the first token
+            if (provider == null && options.decodeCopies()) primer = KernelPrimer.start(weights.matrices());
             Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
             if (tokenizer.vocabSize() != config.vocabSize()) {
                 throw new ModelConfigException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model " + config.vocabSize());
@@ -110,6 +114,8 @@ public final class Model implements AutoCloseable {
             if (pool != null) pool.close();
             file.close();
             throw e;
+        } finally {
+            if (primer != null) primer.close();
         }
     }
 

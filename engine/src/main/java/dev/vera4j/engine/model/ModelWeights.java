@@ -13,7 +13,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -99,6 +101,19 @@ public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
         Weights c = copies.pack(w);
         if (c.packed() != null) OsMemory.release(c.data());
         return c;
+    }
+
+    /** Every matrix of the model: the output projection, then each layer's (experts and routers included). */
+    public List<Weights> matrices() {
+        List<Weights> all = new ArrayList<>();
+        all.add(output);
+        for (Layer l : layers) {
+            l.map(w -> {
+                if (w != null) all.add(w);
+                return w;
+            });
+        }
+        return all;
     }
 
     /** The matrix of {@code site}, or {@code null} when this model has none there (an expert site of a dense model). */

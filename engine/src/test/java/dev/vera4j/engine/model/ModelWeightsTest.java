@@ -52,6 +52,18 @@ class ModelWeightsTest {
     }
 
     @Test
+    void matricesAreTheOutputThenEachLayersSeven() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories())) {
+            ModelWeights w = ModelWeights.of(f, ModelConfig.fromMetadata(f.metadata()));
+            var all = w.matrices();
+            assertEquals(1 + 7 * 5, all.size());
+            assertSame(w.output(), all.get(0));
+            assertSame(w.layer(0).wq(), all.get(1));
+            assertSame(w.layer(4).down(), all.get(all.size() - 1));
+        }
+    }
+
+    @Test
     void missingTensorIsNamed() throws IOException {
         String e = loadError(variant(n -> n.equals("blk.1.ffn_up.weight"), null, null));
         assertEquals("tensor 'blk.1.ffn_up.weight' is missing", e);
