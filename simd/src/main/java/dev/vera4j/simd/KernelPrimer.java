@@ -1,7 +1,5 @@
 package dev.vera4j.simd;
 
-import dev.vera4j.gguf.GgmlType;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -11,12 +9,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs the one-token kernels of a model's matrices on small zeroed stand-ins, on a thread of its own, while the model
+ * Runs the one-token kernels of a model's matrices on small stand-ins, on a thread of its own, while the model
  * loads: the JIT compiles a kernel only after it has run many times, and a kernel that first runs on the whole model
  * keeps a process's first token waiting for C2 (about a second on two cores). The stand-ins have each matrix's type and
- * width, {@link #ROWS} rows, and a packed copy where the real matrix gets one, so the products take the same code
- * path as the model's; their values are zeros, which every kernel reads like any others. Closing stops the thread
- * (after the product it is in) and waits for it.
+ * width, {@link #ROWS} rows, and a packed copy of zeros in native memory as the model's matrices have packed copies in
+ * native memory, so their products take the same code paths (zeros are values like any others to every kernel); only
+ * matrices that get a packed copy are primed ({@link #standIns} says why). Closing stops the thread (after the product
+ * it is in) and waits for it.
  *
  * <p>The CLI's launchers also lower C2's call thresholds for this package ({@code -XX:CompileCommand=
  * CompileThresholdScaling,dev/vera4j/simd/*.*,0.02}), so that {@link #ITERATIONS} products reach them.
@@ -51,22 +50,30 @@ public final class KernelPrimer implements AutoCloseable {
         return new KernelPrimer(standIns(matrices));
     }
 
-    /** A zeroed matrix of {@link #ROWS} rows per distinct type and width of {@code matrices}, packed where those are. */
+    /**
+     * A stand-in per distinct type and width of {@code matrices} that gets a packed copy: {@link #ROWS} rows of zeros in
+     * native memory, as the copies are. Matrices whose products read the model's mapping (Q8_0, the float types, any
+     * type on a CPU without the packed kernels) get none: priming Q8_0's kernel, on zeros or on the matrix's own first
+     * rows, made the code C2 settled on decode the 1B Q8_0 file at 8–10 tokens/s instead of 24 when the launcher's AOT
+     * cache replayed its profiles too (class-check deoptimizations in the vector loads; the cause is not pinned down).
+     */
     static List<Weights> standIns(Collection<Weights> matrices) {
         Map<String, Weights> byShape = new LinkedHashMap<>();
         Arena arena = Arena.ofAuto();
         for (Weights w : matrices) {
-            if (w == null || KernelTable.of(w.type()) == null) continue;
-            byShape.computeIfAbsent(w.type() + "x" + w.cols(), k -> standIn(w.type(), w.cols(), arena));
+            if (w == null || !packed(w)) continue;
+            byShape.computeIfAbsent(w.type() + "x" + w.cols(), k -> {
+                MemorySegment zeros = arena.allocate(ROWS * w.rowBytes(), 64);
+                return new Weights(zeros, w.type(), ROWS, w.cols(), zeros);
+            });
         }
         return new ArrayList<>(byShape.values());
     }
 
-    private static Weights standIn(GgmlType type, int cols, Arena arena) {
-        MemorySegment zeros = arena.allocate((long) ROWS * type.bytesFor(cols), 64);
-        PackedLayout layout = KernelTable.layout(type);
-        boolean packed = Weights.packingEnabled() && layout != null && layout.acceptsShape(ROWS, cols);
-        return new Weights(zeros, type, ROWS, cols, packed ? zeros : null);
+    /** Whether {@code w} will be read from a packed copy ({@link Weights#pack}), judged by its type and shape. */
+    private static boolean packed(Weights w) {
+        PackedLayout layout = KernelTable.layout(w.type());
+        return Weights.packingEnabled() && layout != null && layout.acceptsShape(w.rows(), w.cols()) && layout.acceptsShape(ROWS, w.cols());
     }
 
     private void run() {
