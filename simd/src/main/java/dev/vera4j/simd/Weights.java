@@ -28,6 +28,17 @@ public record Weights(MemorySegment data, GgmlType type, int rows, int cols, Mem
         if (packed != null && (layout == null || !layout.acceptsShape(rows, cols) || packed.byteSize() < (long) rows * type.bytesFor(cols))) {
             throw new IllegalArgumentException("no packed layout for " + rows + "x" + cols + " " + type + " of " + packed.byteSize() + " bytes");
         }
+        data = plain(data);
+    }
+
+    /**
+     * {@code s}, or for a slice of a file mapping the same bytes, with the same lifetime and read-only flag, seen as
+     * plain native memory, as the packed copies are. C2 compiles a kernel's vector loads for the segment classes they
+     * have seen: once a kernel had read both kinds it ran 3× slower (scripts/SegmentClassProfile.java). The mapping
+     * itself stays with the {@link dev.vera4j.gguf.GgufTensor}, for {@link OsMemory#release}.
+     */
+    private static MemorySegment plain(MemorySegment s) {
+        return s.isMapped() ? s.reinterpret(s.byteSize()) : s;
     }
 
     /** Weights read from {@code data} only. */

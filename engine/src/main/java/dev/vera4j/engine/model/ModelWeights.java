@@ -5,7 +5,6 @@ import dev.vera4j.gguf.GgufFile;
 import dev.vera4j.gguf.GgufTensor;
 import dev.vera4j.gguf.types.Codecs;
 import dev.vera4j.simd.MatMul;
-import dev.vera4j.simd.OsMemory;
 import dev.vera4j.simd.WorkerPool;
 import dev.vera4j.simd.Weights;
 
@@ -96,10 +95,10 @@ public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
         return new ModelWeights(tokenEmbedding, outputNorm, regroup.apply(output), ropeFreqs, ropeFactorsShort, ropeFactorsLong, ls);
     }
 
-    /** {@code w} with a packed copy if it can have one; then its mapped pages leave resident memory ({@link OsMemory#release}). */
+    /** {@code w} with a packed copy if it can have one; then its mapped pages leave resident memory ({@link PackedCopies#releaseSource}). */
     private static Weights regroup(Weights w, PackedCopies copies) {
         Weights c = copies.pack(w);
-        if (c.packed() != null) OsMemory.release(c.data());
+        if (c.packed() != null) copies.releaseSource(c);
         return c;
     }
 
@@ -148,7 +147,7 @@ public record ModelWeights(GgufTensor tokenEmbedding, MemorySegment outputNorm, 
     }
 
     /** Whether the output projection is the token embedding matrix. */
-    public boolean tiedEmbeddings() { return output.data() == tokenEmbedding.data(); }
+    public boolean tiedEmbeddings() { return output.data().address() == tokenEmbedding.data().address() && output.type() == tokenEmbedding.type(); }
 
     public Layer layer(int i) { return layers[i]; }
 

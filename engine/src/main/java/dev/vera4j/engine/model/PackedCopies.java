@@ -164,6 +164,20 @@ public final class PackedCopies implements AutoCloseable {
         cached = null;
     }
 
+    /**
+     * Drops from resident memory the mapped pages of the model's rows that {@code w} stands for ({@link OsMemory#release}
+     * on the tensor's mapping: {@link Weights} see those rows as plain native memory); returns whether the OS took it.
+     */
+    boolean releaseSource(Weights w) {
+        MemorySegment data = w.data();
+        var e = byAddress.floorEntry(data.address());
+        if (e == null) return false;
+        long offset = data.address() - e.getKey();
+        MemorySegment mapped = e.getValue().data();
+        if (offset + data.byteSize() > mapped.byteSize()) return false;
+        return OsMemory.release(mapped.asSlice(offset, data.byteSize()));
+    }
+
     /** {@code tensor@offset} for a view of a tensor's data, or null for memory that is not the model's. */
     private String key(MemorySegment data) {
         var e = byAddress.floorEntry(data.address());
