@@ -64,6 +64,28 @@ class ModelWeightsTest {
     }
 
     @Test
+    void matricesSeeTheMappingAsPlainNativeMemoryAndTheirMappedPagesCanStillBeReleased() {
+        try (GgufFile f = GgufFile.open(ReferenceData.stories()); dev.vera4j.simd.WorkerPool pool = new dev.vera4j.simd.WorkerPool(1);
+             PackedCopies copies = PackedCopies.open(f, null, pool)) {
+            ModelWeights w = ModelWeights.of(f, ModelConfig.fromMetadata(f.metadata()));
+            var down = w.layer(3).down();
+            var tensor = f.tensor("blk.3.ffn_down.weight").data();
+            assertTrue(tensor.isMapped());
+            // one segment class for every kernel input (mapped rows and packed copies alike): see Weights
+            assertFalse(down.data().isMapped());
+            assertEquals(tensor.address(), down.data().address());
+            assertEquals(tensor.byteSize(), down.data().byteSize());
+            assertTrue(down.data().isReadOnly());
+            assertEquals(tensor.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 77), down.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 77));
+            if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+                assertTrue(copies.releaseSource(down), "the tensor's mapped pages are released");
+                assertTrue(copies.releaseSource(w.layer(0).wk()), "another matrix");
+            }
+            assertEquals(tensor.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 77), down.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 77), "released pages read back");
+        }
+    }
+
+    @Test
     void missingTensorIsNamed() throws IOException {
         String e = loadError(variant(n -> n.equals("blk.1.ffn_up.weight"), null, null));
         assertEquals("tensor 'blk.1.ffn_up.weight' is missing", e);
