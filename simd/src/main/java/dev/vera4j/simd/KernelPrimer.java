@@ -53,9 +53,10 @@ public final class KernelPrimer implements AutoCloseable {
     /**
      * A stand-in per distinct type and width of {@code matrices} that gets a packed copy: {@link #ROWS} rows of zeros in
      * native memory, as the copies are. Matrices whose products read the model's mapping (Q8_0, the float types, any
-     * type on a CPU without the packed kernels) get none: priming Q8_0's kernel, on zeros or on the matrix's own first
-     * rows, made the code C2 settled on decode the 1B Q8_0 file at 8–10 tokens/s instead of 24 when the launcher's AOT
-     * cache replayed its profiles too (class-check deoptimizations in the vector loads; the cause is not pinned down).
+     * type on a CPU without the packed kernels) get none: priming Q8_0's kernel on zeros in native memory made the 1B
+     * Q8_0 file decode at 8–10 tokens/s instead of 24, its vector loads compiled for two segment classes (native
+     * stand-ins, mapped rows). {@link Weights} now sees mapped rows as native memory too, so that cause is gone; the
+     * primer still takes only the kernels measured with it.
      */
     static List<Weights> standIns(Collection<Weights> matrices) {
         Map<String, Weights> byShape = new LinkedHashMap<>();
