@@ -14,10 +14,11 @@ import java.nio.file.Path;
  * first 256 rows (blk.0.ffn_gate.weight), measured after the kernel has first run on copies of those rows in another
  * kind of segment. Since {@code Weights} sees mapped rows as plain native memory, {@code native-first} measures what
  * the engine does; {@code heap-first} still shows the cost of a second class (measured before that change: 8.6 µs a
- * product over the mapping alone, 26–28 µs after a heap or native copy, 8.8 µs through a reinterpreted view). Modes: {@code mapped} (only the mapping), {@code heap-first} (a heap
- * copy first), {@code native-first} (a native copy first), {@code native-first-reinterp} (a native copy first, then the
- * mapping seen through {@code reinterpret}, a plain native segment). Build the jars first ({@code mvn -B -DskipTests
- * package}), then:
+ * product over the mapping alone, 26–28 µs after a heap or native copy, 8.8 µs through a reinterpreted view).
+ *
+ * <p>Modes: {@code mapped} (no other copy first), {@code heap-first} (a heap copy first), {@code native-first} (a native
+ * copy first), {@code native-first-reinterp} (a native copy first, then the rows through an explicit
+ * {@code reinterpret}). Build the jars first ({@code mvn -B -DskipTests package}), then:
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \

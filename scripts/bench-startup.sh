@@ -8,7 +8,8 @@
 # both: all cores). One untimed run of each first, so that vera4j's start-up cache ($VERA4J_CACHE/aot) and pack cache
 # ($VERA4J_CACHE/packed) exist and the model file is in the page cache for both, as for any later start.
 # Prints every run, then medians and the ratios vera4j / llama.cpp. Environment: ROUNDS (5), GEN (16),
-# PROMPT ("Once upon a time"), VERA4J (the launcher, default bin/vera4j). Needs GNU time at /usr/bin/time.
+# PROMPT ("Once upon a time"), VERA4J (the launcher, default bin/vera4j), BLOCKS (0: alternate A B A B; 1: all of A's
+# rounds, then all of B's, so that no run follows the other engine's). Needs GNU time at /usr/bin/time.
 set -euo pipefail
 llama_simple=${1:?usage: $0 LLAMA_SIMPLE MODEL.gguf}
 model=${2:?usage: $0 LLAMA_SIMPLE MODEL.gguf}
@@ -31,10 +32,15 @@ b=("$vera4j" generate -m "$model" -p "$prompt" -n "$gen" --temp 0)
 
 echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); $(basename "$model"), n=$gen, rounds=$rounds"
 measure "${a[@]}" > /dev/null; measure "${b[@]}" > /dev/null   # caches and page cache, untimed
-for r in $(seq "$rounds"); do
-  read -r w m < <(measure "${a[@]}"); echo "$w $m" >> "$tmp/a"; echo "round $r llama.cpp wall ${w} s, peak RSS ${m} MiB"
-  read -r w m < <(measure "${b[@]}"); echo "$w $m" >> "$tmp/b"; echo "round $r vera4j    wall ${w} s, peak RSS ${m} MiB"
-done
+run_a() { read -r w m < <(measure "${a[@]}"); echo "$w $m" >> "$tmp/a"; echo "round $1 llama.cpp wall ${w} s, peak RSS ${m} MiB"; }
+run_b() { read -r w m < <(measure "${b[@]}"); echo "$w $m" >> "$tmp/b"; echo "round $1 vera4j    wall ${w} s, peak RSS ${m} MiB"; }
+if [ "${BLOCKS:-0}" = 1 ]; then
+  for r in $(seq "$rounds"); do run_a "$r"; done
+  measure "${b[@]}" > /dev/null   # untimed: the first timed B run follows a B run, not A's last
+  for r in $(seq "$rounds"); do run_b "$r"; done
+else
+  for r in $(seq "$rounds"); do run_a "$r"; run_b "$r"; done
+fi
 aw=$(cut -d' ' -f1 "$tmp/a" | median); am=$(cut -d' ' -f2 "$tmp/a" | median)
 bw=$(cut -d' ' -f1 "$tmp/b" | median); bm=$(cut -d' ' -f2 "$tmp/b" | median)
 echo

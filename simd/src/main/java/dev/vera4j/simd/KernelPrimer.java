@@ -43,8 +43,8 @@ public final class KernelPrimer implements AutoCloseable {
     }
 
     /**
-     * Starts priming the kernels of {@code matrices}, one stand-in per distinct type and width (those without a kernel
-     * are left out: their products dequantize rows).
+     * Starts priming the kernels of {@code matrices}: one stand-in per distinct type and width of those that get a
+     * packed copy ({@link #standIns}).
      */
     public static KernelPrimer start(Collection<Weights> matrices) {
         return new KernelPrimer(standIns(matrices));
