@@ -197,6 +197,35 @@ class Q4InterleavedTest {
     }
 
     /**
+     * One to a few tokens over the copy ({@link Q4Interleaved.Job}, the kernel of a batched decode step and of a short
+     * prompt), for every token count it takes, on one and two threads, against the double reference within the int8
+     * rounding of the activations.
+     */
+    @Test
+    void fewTokensOverTheCopyMatchTheReference() {
+        assumeTrue(Weights.packingEnabled(), "the regrouped copy needs 512-bit vectors");
+        Random rnd = new Random(13);
+        int rows = 80, cols = 32 * 19;   // five groups: the threads' shares are uneven
+        try (Arena arena = Arena.ofShared()) {
+            for (int threads = 1; threads <= 2; threads++) {
+                try (WorkerPool pool = new WorkerPool(threads)) {
+                    Weights w = TestWeights.random(GgmlType.Q4_0, rows, cols, rnd, arena).pack(arena, pool);
+                    assertNotNull(w.packed());
+                    float[][] ref = new float[rows][];
+                    for (int r = 0; r < rows; r++) ref[r] = TestWeights.row(w, r);
+                    MatMul mm = new MatMul(pool, cols, Tuning.INT8_MAX_TOKENS);
+                    for (int n = 1; n <= Tuning.INT8_MAX_TOKENS; n++) {
+                        float[] x = TestWeights.randomVector(n * cols, rnd), y = new float[n * rows];
+                        if (n == 1) mm.matVec(w, x, y);
+                        else mm.matMul(w, x, y, n);
+                        MatMulTest.check(ref, x, y, n, cols, MatMul.int8Block(w, n), n + " tokens, " + threads + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Many tokens over the copy go by pairs of row groups with rows in vector lanes ({@link RowLanesJob}): a lone last
      * group, token counts that leave a partial tile of 8 or of 4, and columns past one panel chunk, against the double
      * reference.
