@@ -60,6 +60,24 @@ final class GgufCursor {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Element {@code index} of the string array {@code key}, as {@link #string} reads it; its description is built only
+     * for an error (a vocabulary has hundreds of thousands of elements, and building each one's description took a
+     * third of a cold header read).
+     */
+    String element(String key, int index) {
+        if (size - pos >= 8) {
+            long len = seg.get(U64, pos);
+            if (len >= 0 && len <= size - pos - 8 && len <= Integer.MAX_VALUE - 8) {
+                byte[] bytes = new byte[(int) len];
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos + 8, bytes, 0, bytes.length);
+                pos += 8 + len;
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+        }
+        return string("element " + index + " of '" + key + "'");   // fails with the message
+    }
+
     /** Copies {@code n} little-endian elements of {@code layout} into a new Java array of matching type. */
     void copy(ValueLayout layout, Object dst, int n, String what) {
         long bytes = (long) n * layout.byteSize();

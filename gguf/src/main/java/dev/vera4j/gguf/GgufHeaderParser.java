@@ -203,7 +203,7 @@ final class GgufHeaderParser {
             case FLOAT64 -> { double[] a = new double[n]; in.copy(ValueLayout.JAVA_DOUBLE_UNALIGNED, a, n, what); yield a; }
             case STRING -> {
                 String[] a = new String[n];
-                for (int i = 0; i < n; i++) a[i] = in.string("element " + i + " of '" + key + "'");
+                for (int i = 0; i < n; i++) a[i] = in.element(key, i);
                 yield a;
             }
             case ARRAY -> {

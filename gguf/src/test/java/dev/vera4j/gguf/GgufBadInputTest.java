@@ -132,6 +132,26 @@ class GgufBadInputTest {
         assertFails(patch(valid(), FIRST_KEY, 1L << 40, 8), FIRST_KEY, "metadata key #0 length 1099511627776 runs past the end of the file");
     }
 
+    /**
+     * A string array's element whose length runs past the end, and a file that ends inside an element's length: the
+     * message names the element, as for any other string (the elements are read on a path of their own).
+     */
+    @Test
+    void stringArrayElementPastTheEnd() throws IOException {
+        Path p = tmp.resolve("words.gguf");
+        String first = "a first word long enough that the cut file still holds 8 bytes per element";
+        new GgufWriter().put("words", GgufValue.ofArray(GgufArray.ofStrings(first, "cd", "ef"))).write(p);
+        long second = 24 + 8 + "words".length() + 4 + 4 + 8 + 8 + first.length();   // header, key, type, element type, count, first
+        assertFails(patch(p, second, 1L << 40, 8), second, "element 1 of 'words' length 1099511627776 runs past the end of the file");
+        byte[] b = Files.readAllBytes(p);
+        Path cut = tmp.resolve("cut.gguf");
+        Files.write(cut, Arrays.copyOf(b, (int) second + 4));
+        assertFails(cut, second, "file ends inside element 1 of 'words' length (needs 8 bytes, 4 left)");
+        try (GgufFile f = GgufFile.open(p)) {
+            assertArrayEquals(new String[]{first, "cd", "ef"}, f.metadata().getStringArray("words"));
+        }
+    }
+
     @Test
     void arrayLongerThanFile() throws IOException {
         assertFails(patch(valid(), LIST_COUNT, 1L << 31, 8), LIST_COUNT, "array 'list' of 2147483648 int32 elements runs past the end of the file");
