@@ -48,34 +48,38 @@ final class GgufCursor {
 
     /** A GGUF string: u64 byte length then UTF-8 bytes. */
     String string(String what) {
+        String s = wholeString();
+        if (s != null) return s;
         long at = pos;
         long len = u64(what + " length");
         if (len < 0 || len > size - pos) {
             throw error(at, what + " length " + Long.toUnsignedString(len) + " runs past the end of the file (" + (size - pos) + " bytes left)");
         }
-        byte[] bytes = new byte[(int) Math.min(len, Integer.MAX_VALUE - 8)];
-        if (bytes.length != len) throw error(at, what + " length " + len + " is too large");
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
-        pos += len;
-        return new String(bytes, StandardCharsets.UTF_8);
+        throw error(at, what + " length " + len + " is too large");
     }
 
     /**
-     * Element {@code index} of the string array {@code key}, as {@link #string} reads it; its description is built only
-     * for an error (a vocabulary has hundreds of thousands of elements, and building each one's description took a
-     * third of a cold header read).
+     * Element {@code index} of the string array {@code key}, as {@link #string} reads it, with its description built
+     * only for an error: a vocabulary has hundreds of thousands of elements, and building each one's description took
+     * about a quarter of a cold header read.
      */
     String element(String key, int index) {
-        if (size - pos >= 8) {
-            long len = seg.get(U64, pos);
-            if (len >= 0 && len <= size - pos - 8 && len <= Integer.MAX_VALUE - 8) {
-                byte[] bytes = new byte[(int) len];
-                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos + 8, bytes, 0, bytes.length);
-                pos += 8 + len;
-                return new String(bytes, StandardCharsets.UTF_8);
-            }
-        }
-        return string("element " + index + " of '" + key + "'");   // fails with the message
+        String s = wholeString();
+        return s != null ? s : string("element " + index + " of '" + key + "'");
+    }
+
+    /**
+     * The string at the cursor, moving past it, when its length and bytes lie within the file and fit a Java array;
+     * otherwise null, the cursor left where it was (then {@link #string} names the problem).
+     */
+    private String wholeString() {
+        if (size - pos < 8) return null;
+        long len = seg.get(U64, pos);
+        if (len < 0 || len > size - pos - 8 || len > Integer.MAX_VALUE - 8) return null;
+        byte[] bytes = new byte[(int) len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos + 8, bytes, 0, bytes.length);
+        pos += 8 + len;
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     /** Copies {@code n} little-endian elements of {@code layout} into a new Java array of matching type. */
