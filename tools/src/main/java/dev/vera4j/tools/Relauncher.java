@@ -61,6 +61,7 @@ final class Relauncher {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin);
         cmd.addAll(StartupCache.JVM_OPTIONS);
+        cmd.addAll(StartupCache.directives(System.getenv()));
         cmd.addAll(StartupCache.options(javaBin, System.getProperty("java.class.path"), System.getenv()));
         // keep the user's JVM options (-Xmx, -D...) of the parent
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>{@code
  * List<String> cmd = new ArrayList<>(List.of(java));
  * cmd.addAll(StartupCache.JVM_OPTIONS);
+ * cmd.addAll(StartupCache.directives(System.getenv()));            // [-XX:CompilerDirectivesFile=...] or []
  * cmd.addAll(StartupCache.options(java, jar, System.getenv()));   // [-XX:AOTCache=...] or []
  * }</pre>
  */
@@ -43,12 +44,16 @@ final class StartupCache {
      * while they run uncompiled the compiler queue fills with the Vector API's Java fallbacks that they call
      * ({@code KernelPrimer} runs them during the load). Without profiled loop predication C2 does not recompile the
      * attention's and softmax's loops each time the context outgrows the lengths their first compilation saw (a
-     * one-shot {@code generate} was 4–8 % faster; decoding and prefill the same within noise). {@code bin/vera4j} lists
-     * the same options (StartupCacheTest).
+     * one-shot {@code generate} was 4–8 % faster; decoding and prefill the same within noise). Diagnostic options are
+     * unlocked for {@link #directives}. {@code bin/vera4j} lists the same options (StartupCacheTest).
      */
     static final List<String> JVM_OPTIONS = Collections.unmodifiableList(Arrays.asList("--add-modules", "jdk.incubator.vector",
             "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmn64m", "-XX:CompileCommand=quiet",
-            "-XX:CompileCommand=CompileThresholdScaling,dev/vera4j/simd/*.*,0.02", "-XX:-UseProfiledLoopPredicate"));
+            "-XX:CompileCommand=CompileThresholdScaling,dev/vera4j/simd/*.*,0.02", "-XX:-UseProfiledLoopPredicate",
+            "-XX:+UnlockDiagnosticVMOptions"));
+
+    /** The compiler directives file in the jar, beside this class; {@code bin/vera4j} passes the same file from the sources. */
+    static final String DIRECTIVES = "compiler-directives.json";
 
     private StartupCache() {}
 
@@ -56,12 +61,43 @@ final class StartupCache {
     static Path file(String javaBin, Path jar, Map<String, String> env) {
         try {
             Path java = Paths.get(javaBin).toRealPath();
-            String cache = env.get("VERA4J_CACHE");
-            Path root = cache == null || cache.trim().isEmpty() ? Paths.get(System.getProperty("user.home"), ".cache", "vera4j") : Paths.get(cache);
-            return root.resolve("aot").resolve("vera4j-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).to(TimeUnit.SECONDS)
+            return folder(env).resolve("vera4j-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).to(TimeUnit.SECONDS)
                     + "-" + Files.getLastModifiedTime(java).to(TimeUnit.SECONDS) + ".aot");
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /** {@code $VERA4J_CACHE/aot} (default {@code ~/.cache/vera4j/aot}). */
+    private static Path folder(Map<String, String> env) {
+        String cache = env.get("VERA4J_CACHE");
+        Path root = cache == null || cache.trim().isEmpty() ? Paths.get(System.getProperty("user.home"), ".cache", "vera4j") : Paths.get(cache);
+        return root.resolve("aot");
+    }
+
+    /**
+     * {@code -XX:CompilerDirectivesFile=FILE} for the jar's {@value #DIRECTIVES} (C2 compiles vera4j's own methods only;
+     * the file says why), written to {@code $VERA4J_CACHE/aot/} when that copy is missing or differs (temporary file and
+     * rename, as two starts may race); empty when it cannot be written: the JVM refuses to start without the file.
+     */
+    static List<String> directives(Map<String, String> env) {
+        try (java.io.InputStream in = StartupCache.class.getResourceAsStream(DIRECTIVES)) {
+            if (in == null) return Collections.emptyList();
+            byte[] text = in.readAllBytes();
+            Path file = folder(env).resolve(DIRECTIVES);
+            if (!Files.isRegularFile(file) || !Arrays.equals(Files.readAllBytes(file), text)) {
+                Files.createDirectories(file.getParent());
+                Path tmp = Paths.get(file + "." + ProcessHandle.current().pid() + ".tmp");
+                try {
+                    Files.write(tmp, text);
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+            return Collections.singletonList("-XX:CompilerDirectivesFile=" + file);
+        } catch (IOException | RuntimeException e) {
+            return Collections.emptyList();   // an unwritable cache folder: C2 compiles everything, as by default
         }
     }
 
@@ -76,7 +112,7 @@ final class StartupCache {
         Path jar = Paths.get(classPath).toAbsolutePath();
         Path file = file(javaBin, jar, env);
         if (file == null) return Collections.emptyList();
-        if (!Files.isRegularFile(file) && !make(javaBin, jar, file)) return Collections.emptyList();
+        if (!Files.isRegularFile(file) && !make(javaBin, jar, file, env)) return Collections.emptyList();
         return Collections.singletonList("-XX:AOTCache=" + file);
     }
 
@@ -112,7 +148,7 @@ final class StartupCache {
     }
 
     /** Runs the training JVM that writes {@code file}; true when it did. */
-    private static boolean make(String javaBin, Path jar, Path file) {
+    private static boolean make(String javaBin, Path jar, Path file, Map<String, String> env) {
         Path failed = Paths.get(file + ".failed");
         if (Files.exists(failed)) return false;
         Path tmp = Paths.get(file + "." + ProcessHandle.current().pid() + ".tmp");
@@ -125,6 +161,7 @@ final class StartupCache {
             cmd.add(javaBin);
             cmd.add("-XX:AOTCacheOutput=" + tmp);
             cmd.addAll(JVM_OPTIONS);
+            cmd.addAll(directives(env));
             cmd.add("-cp");
             cmd.add(jar.toString());
             cmd.add("dev.vera4j.tools.AotTraining");

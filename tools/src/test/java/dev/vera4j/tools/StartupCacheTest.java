@@ -73,12 +73,66 @@ class StartupCacheTest {
     void theLauncherScriptStartsTheJvmWithTheSameOptions() throws Exception {
         Path script = Path.of("..", "bin", "vera4j");
         assumeTrue(Files.isRegularFile(script) && Files.isExecutable(Path.of("/bin/bash")), "bin/vera4j or bash is not here");
-        // bash itself reads the script's jvm=(...) array, quoting and line breaks included
-        Process p = new ProcessBuilder("/bin/bash", "-c", "eval \"$(sed -n '/^jvm=(/{:a;/)$/!{N;ba};p;q}' \"$1\")\"; printf '%s\\n' \"${jvm[@]}\"", "bash",
-                script.toString()).redirectErrorStream(true).start();
+        // bash itself reads the script's jvm=(...) array, quoting and line breaks included, and the lines that add the
+        // directives file to it
+        Path here = Path.of("..").toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("/bin/bash", "-c", "here=\"$2\"; eval \"$(sed -n '/^jvm=(/,/^\\[ -f \"\\$directives\" \\]/p' \"$1\")\"; printf '%s\\n' \"${jvm[@]}\"",
+                "bash", script.toString(), here.toString()).redirectErrorStream(true).start();
         List<String> options = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
         assertEquals(0, p.waitFor(), String.join("\n", options));
-        assertEquals(StartupCache.JVM_OPTIONS, options);
+        List<String> expected = new java.util.ArrayList<>(StartupCache.JVM_OPTIONS);
+        expected.add("-XX:CompilerDirectivesFile=" + here.resolve("tools/src/main/resources/dev/vera4j/tools/" + StartupCache.DIRECTIVES));
+        assertEquals(expected, options);
+    }
+
+    /** The jar's directives are copied to the cache folder (again when the copy differs); no folder, no option. */
+    @Test
+    void directivesAreWrittenBesideTheCache() throws Exception {
+        Map<String, String> env = Map.of("VERA4J_CACHE", dir.toString());
+        Path file = dir.resolve("aot").resolve(StartupCache.DIRECTIVES);
+        assertEquals(List.of("-XX:CompilerDirectivesFile=" + file), StartupCache.directives(env));
+        byte[] text;
+        try (var in = StartupCache.class.getResourceAsStream(StartupCache.DIRECTIVES)) {
+            text = in.readAllBytes();
+        }
+        assertArrayEquals(text, Files.readAllBytes(file));
+        Files.writeString(file, "[]");
+        assertEquals(List.of("-XX:CompilerDirectivesFile=" + file), StartupCache.directives(env));
+        assertArrayEquals(text, Files.readAllBytes(file), "an old or damaged copy is replaced");
+        Files.writeString(dir.resolve("plain-file"), "");
+        assertEquals(List.of(), StartupCache.directives(Map.of("VERA4J_CACHE", dir.resolve("plain-file").toString())),
+                "no option when the file cannot be written: the JVM would not start without it");
+    }
+
+    /**
+     * Under the launchers' options and directives, C2 compiles a hot method of vera4j's and none of the JDK's (C1
+     * compiles those): {@link HotLoop} keeps both busy for a moment.
+     */
+    @Test
+    void c2CompilesOnlyVera4jMethods() throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(java()));
+        cmd.addAll(StartupCache.JVM_OPTIONS);
+        cmd.addAll(StartupCache.directives(Map.of("VERA4J_CACHE", dir.toString())));
+        cmd.addAll(List.of("-XX:+PrintCompilation", "-cp", System.getProperty("java.class.path"), HotLoop.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, p.waitFor(), String.join("\n", lines));
+        // PrintCompilation: time, id, flags, level, method
+        java.util.regex.Pattern c2 = java.util.regex.Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*4\\s+(\\S+)");
+        List<String> byC2 = lines.stream().map(c2::matcher).filter(java.util.regex.Matcher::find).map(m -> m.group(1)).toList();
+        assertTrue(byC2.stream().anyMatch(m -> m.startsWith(HotLoop.class.getName() + "::")), "C2 compiled the loop: " + byC2);
+        assertEquals(List.of(), byC2.stream().filter(m -> !m.startsWith("dev.vera4j.")).toList(), "C2 compiled JDK methods");
+    }
+
+    /** Calls a JDK method too large to inline ({@code String.format}) and a method of its own, many times. */
+    static final class HotLoop {
+        public static void main(String[] args) {
+            long sum = 0;
+            for (int i = 0; i < 200_000; i++) sum += String.format("%d", i).length() + mix(i);
+            System.out.println(sum);
+        }
+
+        private static long mix(long x) { return (x * 0x9E3779B97F4A7C15L) >>> 60; }
     }
 
     @Test
