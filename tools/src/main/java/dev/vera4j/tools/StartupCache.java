@@ -45,12 +45,15 @@ final class StartupCache {
      * ({@code KernelPrimer} runs them during the load). Without profiled loop predication C2 does not recompile the
      * attention's and softmax's loops each time the context outgrows the lengths their first compilation saw (a
      * one-shot {@code generate} was 4–8 % faster; decoding and prefill the same within noise). Diagnostic options are
-     * unlocked for {@link #directives}. {@code bin/vera4j} lists the same options (StartupCacheTest).
+     * unlocked for {@link #directives}, and the JVM's own output is off: it would print "2 compiler directives added"
+     * on standard output, ahead of the text or JSON that a command writes there ({@code -XX:+DisplayVMOutput} in
+     * {@code VERA4J_JAVA_OPTS} brings it back, for {@code -XX:+PrintCompilation} and the like; warnings and crash
+     * reports do not go through it). {@code bin/vera4j} lists the same options (StartupCacheTest).
      */
     static final List<String> JVM_OPTIONS = Collections.unmodifiableList(Arrays.asList("--add-modules", "jdk.incubator.vector",
             "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmn64m", "-XX:CompileCommand=quiet",
             "-XX:CompileCommand=CompileThresholdScaling,dev/vera4j/simd/*.*,0.02", "-XX:-UseProfiledLoopPredicate",
-            "-XX:+UnlockDiagnosticVMOptions"));
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:-DisplayVMOutput"));
 
     /** The compiler directives file in the jar, beside this class; {@code bin/vera4j} passes the same file from the sources. */
     static final String DIRECTIVES = "compiler-directives.json";

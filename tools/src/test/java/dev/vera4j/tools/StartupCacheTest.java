@@ -113,10 +113,10 @@ class StartupCacheTest {
         List<String> cmd = new java.util.ArrayList<>(List.of(java()));
         cmd.addAll(StartupCache.JVM_OPTIONS);
         cmd.addAll(StartupCache.directives(Map.of("VERA4J_CACHE", dir.toString())));
-        cmd.addAll(List.of("-XX:+PrintCompilation", "-cp", System.getProperty("java.class.path"), HotLoop.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
-        assertEquals(0, p.waitFor(), String.join("\n", lines));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), HotLoop.class.getName()));
+        assertEquals(List.of(Long.toString(HotLoop.sum())), run(cmd), "the program's output, and nothing of the JVM's on standard output");
+        cmd.addAll(cmd.size() - 3, List.of("-XX:+DisplayVMOutput", "-XX:+PrintCompilation"));
+        List<String> lines = run(cmd);
         // PrintCompilation: time, id, flags, level, method
         java.util.regex.Pattern c2 = java.util.regex.Pattern.compile("^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*4\\s+(\\S+)");
         List<String> byC2 = lines.stream().map(c2::matcher).filter(java.util.regex.Matcher::find).map(m -> m.group(1)).toList();
@@ -124,12 +124,25 @@ class StartupCacheTest {
         assertEquals(List.of(), byC2.stream().filter(m -> !m.startsWith("dev.vera4j.")).toList(), "C2 compiled JDK methods");
     }
 
+    /** The lines a process prints on standard output, after checking that it exited with 0. */
+    private List<String> run(List<String> cmd) throws Exception {
+        Path errors = dir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(cmd).redirectError(errors.toFile()).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, p.waitFor(), String.join("\n", lines) + "\n" + Files.readString(errors));
+        return lines;
+    }
+
     /** Calls a JDK method too large to inline ({@code String.format}) and a method of its own, many times. */
     static final class HotLoop {
         public static void main(String[] args) {
+            System.out.println(sum());
+        }
+
+        static long sum() {
             long sum = 0;
             for (int i = 0; i < 200_000; i++) sum += String.format("%d", i).length() + mix(i);
-            System.out.println(sum);
+            return sum;
         }
 
         private static long mix(long x) { return (x * 0x9E3779B97F4A7C15L) >>> 60; }
