@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * be computed. Large payloads (tensor data) bypass the buffer.
  */
 final class GgufOutput {
-    private static final int CHUNK = 1 << 20;
+    private static final int CHUNK = 1 << 20, VIEW = 8 << 20;
 
     private final WritableByteChannel out;
     private final ByteBuffer buf = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
@@ -74,15 +74,16 @@ final class GgufOutput {
     }
 
     /**
-     * Writes a whole segment after the buffered bytes. Native segments go to the channel directly in 1 MiB views;
+     * Writes a whole segment after the buffered bytes. Native segments go to the channel directly in 8 MiB views;
      * heap segments (any array type) through a 1 MiB copy.
      */
     void segment(MemorySegment seg) throws IOException {
         flush();
         long size = seg.byteSize();
         byte[] staging = seg.isNative() ? null : new byte[(int) Math.min(CHUNK, size)];
-        for (long off = 0; off < size; off += CHUNK) {
-            int n = (int) Math.min(CHUNK, size - off);
+        int chunk = staging == null ? VIEW : CHUNK;
+        for (long off = 0; off < size; off += chunk) {
+            int n = (int) Math.min(chunk, size - off);
             ByteBuffer bb;
             if (staging == null) {
                 bb = seg.asSlice(off, n).asByteBuffer();

@@ -42,6 +42,7 @@ public final class GgufWriter {
     private int version = 3;
     private int alignment = GgufHeaderParser.DEFAULT_ALIGNMENT;
     private boolean padEnd = true;
+    private boolean inWholeBlocks;
 
     /** GGUF version to write: 2 or 3 (same layout; 3 is what llama.cpp writes today). */
     public GgufWriter version(int version) {
@@ -69,6 +70,17 @@ public final class GgufWriter {
      */
     public GgufWriter padEnd(boolean padEnd) {
         this.padEnd = padEnd;
+        return this;
+    }
+
+    /**
+     * Whether {@link #write} writes the file in whole 2 MiB blocks ({@link BlockWriter}; default false): then the page
+     * cache of a file system with large folios keeps it in 2 MiB folios, which a mapping advised to take huge pages
+     * maps as such (the packed-copy cache). Other files keep the usual small pages: a mapping of those touched row
+     * by row (a token embedding) stays small.
+     */
+    public GgufWriter inWholeBlocks(boolean inWholeBlocks) {
+        this.inWholeBlocks = inWholeBlocks;
         return this;
     }
 
@@ -176,14 +188,21 @@ public final class GgufWriter {
 
     /**
      * Writes the file to {@code target} atomically: into a temporary file next to it, flushed to disk, then renamed
-     * over {@code target}. On any failure the temporary file is deleted and {@code target} is left as it was.
+     * over {@code target} (in whole 2 MiB blocks with {@link #inWholeBlocks}). On any failure the temporary file is
+     * deleted and {@code target} is left as it was.
      */
     public void write(Path target) throws IOException {
         Path abs = target.toAbsolutePath();
         Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeTo(ch);
+                if (inWholeBlocks) {
+                    BlockWriter blocks = new BlockWriter(ch);
+                    writeTo(blocks);
+                    blocks.finish();
+                } else {
+                    writeTo(ch);
+                }
                 ch.force(true);
             }
             try {

@@ -209,6 +209,10 @@ class GgufWriterTest {
                 for (int i = 0; i < n; i += 4099) assertEquals(heap[i], h.getAtIndex(le, i), "element " + i);
                 assertEquals(heap[n - 1], h.getAtIndex(le, n - 1));
             }
+            Path blocks = tmp.resolve("big-in-blocks.gguf");
+            new GgufWriter().addTensor("native", GgmlType.I16, new long[]{n}, nat)
+                    .addTensor("heap", GgmlType.I16, new long[]{n}, MemorySegment.ofArray(heap)).inWholeBlocks(true).write(blocks);
+            assertEquals(-1, Files.mismatch(p, blocks), "the same bytes, written in whole 2 MiB blocks");
         }
     }
 

@@ -16,11 +16,16 @@ import java.lang.invoke.MethodHandle;
  * byte was written), and a kernel streaming it misses the TLB less.</li>
  * <li>{@link #release}: {@code MADV_DONTNEED} on the whole pages of a read-only file mapping that nothing will read
  * for a while; they leave the process's resident memory and come back from the page cache if read again.</li>
+ * <li>{@link #adviseHugePages}: {@code MADV_HUGEPAGE} on a read-only file mapping. Where the page cache holds the file
+ * in 2 MB folios (Linux 6.x file systems with large folios, such as ext4 and XFS, keep them for writes of whole 2 MB
+ * blocks, and read into them through such a mapping), the mapping takes 2 MB pages: mapping a 760 MB file and touching
+ * it took 3 ms instead of 0.1 s, and kernels stream it without the TLB misses of 4 KB pages.</li>
  * </ul>
  *
  * <pre>{@code
  * MemorySegment copy = OsMemory.allocateHuge(arena, 700L << 20);   // zeroed, 64-byte aligned
  * OsMemory.release(tensor.data());                                // its pages are only re-read on demand
+ * OsMemory.adviseHugePages(part.mapping());                        // 2 MB pages where the page cache has them
  * }</pre>
  */
 public final class OsMemory {
@@ -90,6 +95,46 @@ public final class OsMemory {
             return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
         } catch (Throwable e) {
             throw new IllegalStateException("madvise failed: " + e, e);
+        }
+    }
+
+    /**
+     * Advises 2 MB pages for {@code mapped} (a read-only file mapping; its whole 4 KB pages); returns whether the OS
+     * took the advice (false off Linux and for any other segment). The mapping reads the same either way.
+     */
+    public static boolean adviseHugePages(MemorySegment mapped) {
+        if (MADVISE == null || !mapped.isMapped() || !mapped.isReadOnly()) return false;
+        long start = (mapped.address() + PAGE - 1) & -PAGE, end = (mapped.address() + mapped.byteSize()) & -PAGE;
+        if (end <= start) return false;
+        try {
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_HUGEPAGE) == 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("madvise failed: " + e, e);
+        }
+    }
+
+    /**
+     * The bytes of {@code mapped}'s mapping that the process maps with 2 MB pages now ({@code FilePmdMapped} and
+     * {@code AnonHugePages} of the mapping that starts at its first page, in {@code /proc/self/smaps}), or -1 where that
+     * cannot be read (off Linux, or no such mapping). Only pages touched so far are mapped at all.
+     */
+    public static long hugePageBytes(MemorySegment mapped) {
+        String start = Long.toHexString(mapped.address() & -PAGE) + "-";
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/self/smaps"))) {
+            boolean in = false;
+            long sum = 0;
+            for (String line; (line = r.readLine()) != null; ) {
+                int dash = line.indexOf('-'), colon = line.indexOf(':');
+                if (dash > 0 && (colon < 0 || dash < colon)) {   // "start-end perms offset dev inode path" opens a mapping
+                    if (in) return sum;
+                    in = line.startsWith(start);
+                } else if (in && (line.startsWith("FilePmdMapped:") || line.startsWith("AnonHugePages:"))) {
+                    sum += Long.parseLong(line.substring(colon + 1).replace("kB", "").strip()) * 1024;
+                }
+            }
+            return in ? sum : -1;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -44,18 +45,26 @@ class PackedFileTest {
                 assertNotNull(f);
                 for (var e : packed.entrySet()) {
                     Weights w = e.getValue();
-                    MemorySegment copy = arena.allocate(w.rowBytes() * w.rows(), 64);
                     assertTrue(f.holds(e.getKey(), w));
-                    assertTrue(f.readInto(e.getKey(), w, copy));
-                    assertArrayEquals(w.packed().asSlice(0, w.rowBytes() * w.rows()).toArray(ValueLayout.JAVA_BYTE),
-                            copy.toArray(ValueLayout.JAVA_BYTE), e.getKey());
-                    // a copy of it makes Weights the products accept
-                    assertNotNull(new Weights(w.data(), w.type(), w.rows(), w.cols(), copy).packed());
+                    byte[] expected = w.packed().asSlice(0, w.rowBytes() * w.rows()).toArray(ValueLayout.JAVA_BYTE);
+                    MemorySegment copy = f.copy(e.getKey(), w);
+                    assertNotNull(copy);
+                    assertArrayEquals(expected, copy.toArray(ValueLayout.JAVA_BYTE), e.getKey());
+                    MemorySegment read = arena.allocate(w.rowBytes() * w.rows(), 64);
+                    assertTrue(f.readInto(e.getKey(), w, read));
+                    assertArrayEquals(expected, read.toArray(ValueLayout.JAVA_BYTE), e.getKey() + " read");
+                    // the mapped copy makes Weights the products accept, seen as plain native memory as packed ones are
+                    Weights mapped = new Weights(w.data(), w.type(), w.rows(), w.cols(), copy);
+                    assertFalse(mapped.packed().isMapped());
+                    assertEquals(w.packed().getClass(), mapped.packed().getClass(), "one segment class for the kernels");
                 }
+                assertNull(f.copy("c", packed.get("a")), "a matrix it does not hold");
+                assertFalse(f.holds("a", packed.get("b")), "another type and shape");
+                assertNull(f.copy("a", packed.get("b")), "another type and shape");
                 MemorySegment spare = arena.allocate(packed.get("b").rowBytes() * packed.get("b").rows(), 64);
                 assertFalse(f.readInto("c", packed.get("a"), spare), "a matrix it does not hold");
-                assertFalse(f.holds("a", packed.get("b")), "another type and shape");
                 assertFalse(f.readInto("a", packed.get("b"), spare), "another type and shape");
+                assertTrue(f.inHugePages(), "a file of less than two 2 MB blocks needs no huge pages");
             }
             // the source changed: another size and time
             Files.writeString(model, "stands for the model file, edited");

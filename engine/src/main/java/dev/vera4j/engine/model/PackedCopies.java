@@ -24,14 +24,14 @@ import java.util.TreeMap;
 
 /**
  * Where the packed copies of one model's matrices come from ({@link ModelWeights#packed}): packing now, or — with a
- * cache folder — the {@link PackedFile} an earlier load of the same file wrote there, read instead of packed again.
+ * cache folder — the {@link PackedFile} an earlier load of the same file wrote there, mapped instead of packed again.
  * Copies packed now are written to the cache by {@link #save} (temp file and rename), so the second load of a model
- * reads them in a fraction of the time; a cache file whose model has changed or is gone is ignored and, at the next
+ * maps them in a fraction of the time; a cache file whose model has changed or is gone is ignored and, at the next
  * save, deleted. Each copy is keyed by the tensor it comes from and its byte offset there, so row views of fused
  * tensors and experts' slices of a 3-D tensor find theirs.
  *
- * <p>Owns the memory of the copies (read from the cache file into 2 MB pages, or packed there): close it after
- * the last product that reads them.
+ * <p>Owns the memory of the copies (the cache file's mapping where it has 2 MB pages, else memory of 2 MB pages that
+ * they are read or packed into): close it after the last product that reads them.
  *
  * <pre>{@code
  * try (PackedCopies copies = PackedCopies.open(file, Path.of(System.getProperty("user.home"), ".cache/vera4j/packed"), pool)) {
@@ -48,8 +48,13 @@ public final class PackedCopies implements AutoCloseable {
     private final TreeMap<Long, GgufTensor> byAddress = new TreeMap<>();
     private final Path cacheFile;
     private final PackedFile.Source source;
-    /** The cache file read, until {@link #save} or {@link #close} unmaps it. */
+    /**
+     * The cache file the copies come from (null without one), until {@link #close} unmaps it, or {@link #save} when they
+     * were read out of it.
+     */
     private PackedFile cached;
+    /** Whether the products read the copies from the cache file's mapping (it has 2 MB pages), not from a copy of it. */
+    private final boolean mapped;
     private final Map<String, Weights> packedNow = new LinkedHashMap<>();
     private final Map<String, Weights> all = new LinkedHashMap<>();
 
@@ -60,6 +65,7 @@ public final class PackedCopies implements AutoCloseable {
         this.source = cacheFolder == null ? null : PackedFile.Source.of(model.path());
         this.cacheFile = cacheFolder == null ? null : cacheFolder.resolve(fileName(source));
         this.cached = cacheFile == null ? null : PackedFile.open(cacheFile, source);
+        this.mapped = cached != null && cached.inHugePages();
     }
 
     /**
@@ -78,7 +84,7 @@ public final class PackedCopies implements AutoCloseable {
         String key = key(w.data());
         Weights done = all.get(key);
         if (done != null && done.type() == w.type() && done.rows() == w.rows() && done.cols() == w.cols()) return done;
-        MemorySegment copy = cached == null || key == null ? null : fromCache(key, w);
+        MemorySegment copy = cached == null || key == null ? null : mapped ? cached.copy(key, w) : readCopy(key, w);
         Weights p = copy != null ? new Weights(w.data(), w.type(), w.rows(), w.cols(), copy) : w.pack(arena, pool);
         if (p.packed() != null && key != null) {
             all.put(key, p);
@@ -89,10 +95,10 @@ public final class PackedCopies implements AutoCloseable {
 
     /**
      * {@code w}'s packed copy read from the cache file into 2 MB pages, as {@link Weights#pack} allocates them (the
-     * prefill panels read many rows at once, and over the file's 4 KB pages they ran 20–30 % slower: TLB misses); null
-     * when the file does not hold it.
+     * file's mapping has 4 KB pages here, over which decoding and the prefill panels ran 20–30 % slower: TLB misses);
+     * null when the file does not hold it.
      */
-    private MemorySegment fromCache(String key, Weights w) {
+    private MemorySegment readCopy(String key, Weights w) {
         if (!cached.holds(key, w)) return null;
         MemorySegment m = OsMemory.allocateHuge(arena, w.rowBytes() * w.rows());
         return cached.readInto(key, w, m) ? m : null;
@@ -103,10 +109,16 @@ public final class PackedCopies implements AutoCloseable {
 
     public int packedNow() { return packedNow.size(); }
 
-    /** The memory the copies take (each in whole 2 MB pages from 2 MB up, as {@link OsMemory#allocateHuge} maps them). */
+    /**
+     * The memory the copies take: in whole 2 MB pages from 2 MB up each (as {@link OsMemory#allocateHuge} maps them),
+     * or, mapped from the cache file, in its pages one after the other.
+     */
     public long residentBytes() {
         long sum = 0;
-        for (Weights w : all.values()) sum += OsMemory.footprint(w.rowBytes() * w.rows());
+        for (var e : all.entrySet()) {
+            long bytes = e.getValue().rowBytes() * e.getValue().rows();
+            sum += mapped && !packedNow.containsKey(e.getKey()) ? bytes : OsMemory.footprint(bytes);
+        }
         return sum;
     }
 
@@ -131,14 +143,15 @@ public final class PackedCopies implements AutoCloseable {
     public Path cacheFile() { return cacheFile; }
 
     /**
-     * Call when every matrix is packed: unmaps the cache file it read, writes the copies to it if any was packed by
-     * this load, and deletes the folder's files made from models that have changed or are gone. A full disk or a
+     * Call when every matrix is packed: unmaps the cache file if the copies were read out of it, writes the copies to it
+     * if any was packed by this load (a new file replaces one that is mapped, which stays readable until
+     * {@link #close}), and deletes the folder's files made from models that have changed or are gone. A full disk or a
      * read-only folder is not an error: the cache is skipped.
      *
      * @return whether a file was written
      */
     public boolean save() {
-        unmapCached();
+        if (!mapped) unmapCached();
         if (cacheFile == null || packedNow.isEmpty()) return false;
         try {
             pruneStale(cacheFile.getParent());
@@ -149,7 +162,7 @@ public final class PackedCopies implements AutoCloseable {
         }
     }
 
-    /** Frees the copies (and unmaps the cache file if {@link #save} has not). */
+    /** Frees the copies and unmaps the cache file. */
     @Override
     public void close() {
         try {
