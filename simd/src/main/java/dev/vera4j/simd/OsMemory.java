@@ -26,12 +26,14 @@ import java.lang.invoke.MethodHandle;
  * MemorySegment copy = OsMemory.allocateHuge(arena, 700L << 20);   // zeroed, 64-byte aligned
  * OsMemory.release(tensor.data());                                // its pages are only re-read on demand
  * OsMemory.adviseHugePages(part.mapping());                        // 2 MB pages where the page cache has them
+ * OsMemory.populate(part.mapping());                               // mapped now, read in 2 MB folios where missing
  * }</pre>
  */
 public final class OsMemory {
     private OsMemory() {}
 
-    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MADV_HUGEPAGE = 14, MADV_DONTNEED = 4;
+    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MADV_HUGEPAGE = 14, MADV_DONTNEED = 4,
+            MADV_POPULATE_READ = 22;
     private static final long PAGE = 4096;
     private static final long HUGE = 2L << 20;
     /** mmap, madvise and munmap, or null off Linux (then {@link #allocateHuge} takes the arena's memory). */
@@ -88,14 +90,7 @@ public final class OsMemory {
      */
     public static boolean release(MemorySegment mapped) {
         // only a read-only file mapping: on anonymous or writable private memory the advice would discard data
-        if (MADVISE == null || !mapped.isMapped() || !mapped.isReadOnly()) return false;
-        long start = (mapped.address() + PAGE - 1) & -PAGE, end = (mapped.address() + mapped.byteSize()) & -PAGE;
-        if (end <= start) return false;
-        try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
-        } catch (Throwable e) {
-            throw new IllegalStateException("madvise failed: " + e, e);
-        }
+        return adviseFileMapping(mapped, MADV_DONTNEED);
     }
 
     /**
@@ -103,11 +98,40 @@ public final class OsMemory {
      * took the advice (false off Linux and for any other segment). The mapping reads the same either way.
      */
     public static boolean adviseHugePages(MemorySegment mapped) {
+        return adviseFileMapping(mapped, MADV_HUGEPAGE);
+    }
+
+    /**
+     * Maps every page of {@code mapped} (a read-only file mapping) now, reading what the page cache lacks
+     * ({@code MADV_POPULATE_READ}, Linux 5.14 and later); returns whether the OS did. After {@link #adviseHugePages}
+     * the missing parts are read into 2 MB folios and mapped as such.
+     */
+    public static boolean populate(MemorySegment mapped) {
+        return adviseFileMapping(mapped, MADV_POPULATE_READ);
+    }
+
+    /**
+     * Brings {@code file} into the page cache in 2 MB folios where it is not there yet, through a mapping advised to take
+     * huge pages and populated ({@link #populate}), then unmapped; whether the OS did. Before the file is read otherwise:
+     * the read-ahead of a plain mapping or of {@code read} would bring it in small folios, which stay until evicted.
+     */
+    public static boolean cacheInHugePages(java.nio.file.Path file) {
+        if (MADVISE == null) return false;
+        try (Arena arena = Arena.ofConfined(); var ch = java.nio.channels.FileChannel.open(file)) {
+            MemorySegment m = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            return adviseHugePages(m) && populate(m);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;   // unreadable, or empty: whoever opens it next says what is wrong
+        }
+    }
+
+    /** {@code madvise(advice)} on the whole 4 KB pages of a read-only file mapping; whether the OS took it. */
+    private static boolean adviseFileMapping(MemorySegment mapped, int advice) {
         if (MADVISE == null || !mapped.isMapped() || !mapped.isReadOnly()) return false;
         long start = (mapped.address() + PAGE - 1) & -PAGE, end = (mapped.address() + mapped.byteSize()) & -PAGE;
         if (end <= start) return false;
         try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_HUGEPAGE) == 0;
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, advice) == 0;
         } catch (Throwable e) {
             throw new IllegalStateException("madvise failed: " + e, e);
         }

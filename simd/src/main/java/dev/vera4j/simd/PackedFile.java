@@ -9,7 +9,6 @@ import dev.vera4j.gguf.GgufWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,17 +44,24 @@ public final class PackedFile implements AutoCloseable {
      */
     public static final int VERSION = 2;
     private static final String PREFIX = "vera4j.packed.";
+    private static final long HUGE_PAGE = 2L << 20;
 
     private final GgufFile file;
     /** The same file for positional reads: they copy from the page cache without faulting in a mapping's pages. */
     private final FileChannel channel;
-    /** What {@link #inHugePages} read. */
-    private byte touched;
+    /** Whether the mapping takes 2 MB pages, as {@link #inHugePages} says. */
+    private final boolean inHugePages;
 
     private PackedFile(GgufFile file, FileChannel channel) {
         this.file = file;
         this.channel = channel;
-        for (GgufFile.Part part : file.parts()) OsMemory.adviseHugePages(part.mapping());
+        MemorySegment mapping = file.parts().getFirst().mapping();   // write makes one file
+        long size = mapping.byteSize();
+        boolean mapped = OsMemory.adviseHugePages(mapping) && OsMemory.populate(mapping);
+        // a few blocks in small pages (the header's, one read by another program) cost little; most of them would cost
+        // the TLB misses that reading the copies into huge pages avoids
+        this.inHugePages = size < 2 * HUGE_PAGE || mapped && OsMemory.hugePageBytes(mapping) >= size * 0.9;
+        if (!inHugePages) OsMemory.release(mapping);   // the copies are read into memory of their own: drop these pages
     }
 
     /**
@@ -83,6 +89,9 @@ public final class PackedFile implements AutoCloseable {
      */
     public static PackedFile open(Path path, Source source) {
         if (!Files.isRegularFile(path)) return null;
+        // before its header is read: the read-ahead of that read would bring a file that is not in the page cache
+        // (evicted, or after a reboot) back in small folios
+        OsMemory.cacheInHugePages(path);
         GgufFile f;
         try {
             f = GgufFile.open(path);
@@ -128,17 +137,10 @@ public final class PackedFile implements AutoCloseable {
     }
 
     /**
-     * Whether the file's mapping takes 2 MB pages: all of it but its first and last 2 MB, after touching a byte of
-     * every 2 MB (which maps it, so the products' first pass does not fault). False where it cannot be told.
+     * Whether the file's mapping takes 2 MB pages, all of it mapped when it was opened (at least nine tenths in 2 MB
+     * pages; or a file of less than two); false where it cannot be told.
      */
-    public boolean inHugePages() {
-        MemorySegment mapping = file.parts().getFirst().mapping();   // write makes one file
-        long size = mapping.byteSize(), block = 2L << 20;
-        byte seen = 0;
-        for (long off = 0; off < size; off += block) seen ^= mapping.get(ValueLayout.JAVA_BYTE, off);
-        touched = seen;   // kept, so that the reads are not dropped
-        return OsMemory.hugePageBytes(mapping) >= size - 2 * block;
-    }
+    public boolean inHugePages() { return inHugePages; }
 
     /**
      * The packed copy of matrix {@code name} for {@code w}'s type and shape, in the file's mapping (valid until
