@@ -44,7 +44,10 @@ final class StartupCache {
      * while they run uncompiled the compiler queue fills with the Vector API's Java fallbacks that they call
      * ({@code KernelPrimer} runs them during the load). Without profiled loop predication C2 does not recompile the
      * attention's and softmax's loops each time the context outgrows the lengths their first compilation saw (a
-     * one-shot {@code generate} was 4–8 % faster; decoding and prefill the same within noise). Diagnostic options are
+     * one-shot {@code generate} was 4–8 % faster; decoding and prefill the same within noise). C2 compiles a loop while
+     * it runs (on-stack replacement) only after ten times the usual back-edge count: a kernel's loops reached that count
+     * before its calls reached theirs, so C2 compiled most kernels twice, mid-loop and then whole (0.5 s of a one-shot
+     * run's 1.6 s of C2 time); the whole compilation follows within a few calls anyway. Diagnostic options are
      * unlocked for {@link #directives}, and the JVM's own output is off: it would print "2 compiler directives added"
      * on standard output, ahead of the text or JSON that a command writes there ({@code -XX:+DisplayVMOutput} in
      * {@code VERA4J_JAVA_OPTS} brings it back, for {@code -XX:+PrintCompilation} and the like; warnings and crash
@@ -53,6 +56,7 @@ final class StartupCache {
     static final List<String> JVM_OPTIONS = Collections.unmodifiableList(Arrays.asList("--add-modules", "jdk.incubator.vector",
             "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmn64m", "-XX:CompileCommand=quiet",
             "-XX:CompileCommand=CompileThresholdScaling,dev/vera4j/simd/*.*,0.02", "-XX:-UseProfiledLoopPredicate",
+            "-XX:Tier4BackEdgeThreshold=400000",
             "-XX:+UnlockDiagnosticVMOptions", "-XX:-DisplayVMOutput"));
 
     /** The compiler directives file in the jar, beside this class; {@code bin/vera4j} passes the same file from the sources. */
