@@ -1,11 +1,16 @@
 package dev.vera4j.simd;
 
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * What Linux offers for large buffers, through FFM (elsewhere the plain fallbacks):
@@ -20,6 +25,9 @@ import java.lang.invoke.MethodHandle;
  * in 2 MB folios (Linux 6.x file systems with large folios, such as ext4 and XFS, keep them for writes of whole 2 MB
  * blocks, and read into them through such a mapping), the mapping takes 2 MB pages: mapping a 760 MB file and touching
  * it took 3 ms instead of 0.1 s, and kernels stream it without the TLB misses of 4 KB pages.</li>
+ * <li>{@link #populate} maps a file mapping's pages now ({@code MADV_POPULATE_READ}), {@link #cacheInHugePages} brings
+ * a file into the page cache that way, and {@link #hugePageBytes} says how much of a mapping has 2 MB pages
+ * ({@code /proc/self/smaps}).</li>
  * </ul>
  *
  * <pre>{@code
@@ -115,12 +123,12 @@ public final class OsMemory {
      * huge pages and populated ({@link #populate}), then unmapped; whether the OS did. Before the file is read otherwise:
      * the read-ahead of a plain mapping or of {@code read} would bring it in small folios, which stay until evicted.
      */
-    public static boolean cacheInHugePages(java.nio.file.Path file) {
+    public static boolean cacheInHugePages(Path file) {
         if (MADVISE == null) return false;
-        try (Arena arena = Arena.ofConfined(); var ch = java.nio.channels.FileChannel.open(file)) {
-            MemorySegment m = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file)) {
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             return adviseHugePages(m) && populate(m);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return false;   // unreadable, or empty: whoever opens it next says what is wrong
         }
     }
@@ -144,7 +152,7 @@ public final class OsMemory {
      */
     public static long hugePageBytes(MemorySegment mapped) {
         String start = Long.toHexString(mapped.address() & -PAGE) + "-";
-        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/self/smaps"))) {
+        try (BufferedReader r = Files.newBufferedReader(Path.of("/proc/self/smaps"))) {
             boolean in = false;
             long sum = 0;
             for (String line; (line = r.readLine()) != null; ) {
@@ -157,7 +165,7 @@ public final class OsMemory {
                 }
             }
             return in ? sum : -1;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
