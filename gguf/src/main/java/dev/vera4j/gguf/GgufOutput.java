@@ -74,8 +74,9 @@ final class GgufOutput {
     }
 
     /**
-     * Writes a whole segment after the buffered bytes. Native segments go to the channel directly in 8 MiB views;
-     * heap segments (any array type) through a 1 MiB copy.
+     * Writes a whole segment after the buffered bytes. Native segments go to the channel directly in 8 MiB views (large
+     * enough that a {@link BlockWriter} passes most of each through as whole 2 MiB blocks, uncopied); heap segments (any
+     * array type) through a 1 MiB copy.
      */
     void segment(MemorySegment seg) throws IOException {
         flush();

@@ -34,8 +34,9 @@ public record Weights(MemorySegment data, GgmlType type, int rows, int cols, Mem
 
     /**
      * {@code s}, or for a slice of a file mapping the same bytes, with the same lifetime and read-only flag, seen as
-     * plain native memory, as the copies packed in memory are (those mapped from the cache file are seen so too). C2 compiles a kernel's vector loads for the segment classes they
-     * have seen: once a kernel had read both kinds it ran 3× slower (scripts/SegmentClassProfile.java). The mapping
+     * plain native memory, as the copies packed in memory are (packed copies mapped from the cache file are seen so
+     * too). C2 compiles a kernel's vector loads for the segment classes they have seen: once a kernel had read both
+     * kinds it ran 3× slower (scripts/SegmentClassProfile.java). The mapping
      * itself stays with the {@link dev.vera4j.gguf.GgufTensor}, for {@link OsMemory#release}.
      */
     private static MemorySegment plain(MemorySegment s) {
