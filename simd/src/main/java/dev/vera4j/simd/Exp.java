@@ -24,14 +24,15 @@ public final class Exp {
     static final float HI = 88.37626f;
     /** ln of the smallest normal float. */
     static final float LO = -87.33654f;
-    private static final float LOG2E = 1.44269504088896341f, SHIFTER = 0x1.8p23f;
+    // package-private for Tanh, whose loop writes the same sequence out
+    static final float LOG2E = 1.44269504088896341f, SHIFTER = 0x1.8p23f;
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
-    private static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
-    private static final int SHIFTER_BITS = Float.floatToRawIntBits(SHIFTER), ONE_BITS = Float.floatToRawIntBits(1f);
-    private static final FloatVector NEG_LN2_HI = FloatVector.broadcast(F, -LN2_HI), NEG_LN2_LO = FloatVector.broadcast(F, -LN2_LO);
-    private static final FloatVector V_P2 = FloatVector.broadcast(F, P2), V_P3 = FloatVector.broadcast(F, P3);
-    private static final FloatVector V_P4 = FloatVector.broadcast(F, P4), V_P5 = FloatVector.broadcast(F, P5);
+    static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
+    static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    static final int SHIFTER_BITS = Float.floatToRawIntBits(SHIFTER), ONE_BITS = Float.floatToRawIntBits(1f);
+    static final FloatVector NEG_LN2_HI = FloatVector.broadcast(F, -LN2_HI), NEG_LN2_LO = FloatVector.broadcast(F, -LN2_LO);
+    static final FloatVector V_P2 = FloatVector.broadcast(F, P2), V_P3 = FloatVector.broadcast(F, P3);
+    static final FloatVector V_P4 = FloatVector.broadcast(F, P4), V_P5 = FloatVector.broadcast(F, P5);
 
     private Exp() {}
 
@@ -44,8 +45,8 @@ public final class Exp {
         for (int i = 0; i < n; i += F.length()) {
             VectorMask<Float> in = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(F, x, off + i, in).sub(shift);
-            // e^v, as in expReference (2^n from t = n + 1.5·2²³: n sits in t's low mantissa bits); written out here and
-            // in silu, not called: a vector passed to a call that C2 does not inline is boxed (see Sums.ordered)
+            // e^v, as in expReference (2^n from t = n + 1.5·2²³: n sits in t's low mantissa bits); written out here, in
+            // silu and in Tanh, not called: a vector passed to a call that C2 does not inline is boxed (see Sums.ordered)
             FloatVector c = v.max(LO).min(HI);
             FloatVector t = c.fma(LOG2E, SHIFTER), k = t.sub(SHIFTER);
             FloatVector r = k.fma(NEG_LN2_LO, k.fma(NEG_LN2_HI, c));
@@ -92,22 +93,6 @@ public final class Exp {
             float y = x[xOff + i] / (expReference(-x[xOff + i]) + 1f);
             x[xOff + i] = up != null ? y * up[uOff + i] : y;
         }
-    }
-
-    /**
-     * {@code e^v} per lane, as {@link #expReference}: for kernels built on it ({@link Tanh}), which call it from their
-     * hot loops, where C2 inlines it (a vector passed to a call that is not inlined is boxed).
-     */
-    static FloatVector exp(FloatVector v) {
-        FloatVector c = v.max(LO).min(HI);
-        FloatVector t = c.fma(LOG2E, SHIFTER), k = t.sub(SHIFTER);
-        FloatVector r = k.fma(NEG_LN2_LO, k.fma(NEG_LN2_HI, c));
-        FloatVector p = r.fma(P0, P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
-        IntVector bits = (IntVector) t.reinterpretAsInts();
-        FloatVector n2 = bits.sub(SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(ONE_BITS).reinterpretAsFloats();
-        return p.fma(r.mul(r), r).add(1f).mul(n2)
-                .blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, HI)).blend(0f, v.compare(VectorOperators.LT, LO))
-                .blend(v, v.test(VectorOperators.IS_NAN));
     }
 
     /** Scalar reference: the same operations on one float, so it equals the vector loops' {@code e^x} bit for bit. */

@@ -1,6 +1,7 @@
 package dev.vera4j.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -33,11 +34,7 @@ public final class Tanh {
 
     /** {@code x[off + i] = cap · tanh(x[off + i] / cap)} for {@code i < n}; {@code cap > 0}. */
     public static void softCap(float[] x, int off, int n, float cap) {
-        float inv = 1f / cap;
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, n);
-            tanh(FloatVector.fromArray(F, x, off + i, in).mul(inv)).mul(cap).intoArray(x, off + i, in);
-        }
+        apply(x, off, null, 0, n, cap);
     }
 
     /**
@@ -45,25 +42,43 @@ public final class Tanh {
      * null), {@code gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))}.
      */
     public static void geluGated(float[] gate, int gOff, float[] up, int uOff, int n) {
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> in = F.indexInRange(i, n);
-            FloatVector x = FloatVector.fromArray(F, gate, gOff + i, in);
-            FloatVector inner = x.mul(x).mul(x).mul(GELU_B).add(x).mul(GELU_A);
-            FloatVector g = x.mul(0.5f).mul(tanh(inner).add(1f));
-            if (up != null) g = g.mul(FloatVector.fromArray(F, up, uOff + i, in));
-            g.intoArray(gate, gOff + i, in);
-        }
+        apply(gate, gOff, up, uOff, n, 0f);
     }
 
-    /** The vector form of {@link #tanhReference}. */
-    private static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs(), z = x.mul(x);
-        FloatVector poly = z.fma(T0, T1).fma(z, FloatVector.broadcast(F, T2)).fma(z, FloatVector.broadcast(F, T3))
-                .fma(z, FloatVector.broadcast(F, T4)).mul(z).fma(x, x);
-        FloatVector e = Exp.exp(a.mul(-2f));
-        FloatVector big = FloatVector.broadcast(F, 1f).sub(e).div(e.add(1f));
-        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-        return poly.blend(big, a.compare(VectorOperators.GE, SMALL)).blend(x, x.test(VectorOperators.IS_NAN));
+    /**
+     * Soft-capping ({@code cap > 0}) or gated GELU ({@code cap == 0}) in one loop, with tanh and its {@code e^x} written
+     * out as in {@link Exp#expShifted}: as methods taking and returning vectors they were compiled on their own (called
+     * from C1 code), and C2 then refused to inline the large compiled code into the loops ("already compiled into a big
+     * method"), so every call boxed its vectors: an allocation per vector on some runs, depending on compile order.
+     */
+    private static void apply(float[] x, int off, float[] up, int uOff, int n, float cap) {
+        boolean gelu = cap == 0f;
+        float inv = gelu ? 0f : 1f / cap;
+        for (int i = 0; i < n; i += F.length()) {
+            VectorMask<Float> in = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, off + i, in);
+            FloatVector arg = gelu ? v.mul(v).mul(v).mul(GELU_B).add(v).mul(GELU_A) : v.mul(inv);
+            // tanh(arg) as in tanhReference
+            FloatVector a = arg.abs(), z = arg.mul(arg);
+            FloatVector poly = z.fma(T0, T1).fma(z, FloatVector.broadcast(F, T2)).fma(z, FloatVector.broadcast(F, T3))
+                    .fma(z, FloatVector.broadcast(F, T4)).mul(z).fma(arg, arg);
+            // e = e^(−2|arg|) as in Exp.expReference
+            FloatVector m = a.mul(-2f), c = m.max(Exp.LO).min(Exp.HI);
+            FloatVector t = c.fma(Exp.LOG2E, Exp.SHIFTER), k = t.sub(Exp.SHIFTER);
+            FloatVector r = k.fma(Exp.NEG_LN2_LO, k.fma(Exp.NEG_LN2_HI, c));
+            FloatVector p = r.fma(Exp.P0, Exp.P1).fma(r, Exp.V_P2).fma(r, Exp.V_P3).fma(r, Exp.V_P4).fma(r, Exp.V_P5);
+            IntVector bits = (IntVector) t.reinterpretAsInts();
+            FloatVector n2 = bits.sub(Exp.SHIFTER_BITS).lanewise(VectorOperators.LSHL, 23).add(Exp.ONE_BITS).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(1f).mul(n2)
+                    .blend(Float.POSITIVE_INFINITY, m.compare(VectorOperators.GT, Exp.HI)).blend(0f, m.compare(VectorOperators.LT, Exp.LO))
+                    .blend(m, m.test(VectorOperators.IS_NAN));
+            FloatVector big = FloatVector.broadcast(F, 1f).sub(e).div(e.add(1f));
+            big = big.blend(big.neg(), arg.compare(VectorOperators.LT, 0f));
+            FloatVector th = poly.blend(big, a.compare(VectorOperators.GE, SMALL)).blend(arg, arg.test(VectorOperators.IS_NAN));
+            FloatVector y = gelu ? v.mul(0.5f).mul(th.add(1f)) : th.mul(cap);
+            if (up != null) y = y.mul(FloatVector.fromArray(F, up, uOff + i, in));
+            y.intoArray(x, off + i, in);
+        }
     }
 
     /** {@code tanh(x)} by the vector loops' operations on one float: the same bits. */
