@@ -36,9 +36,11 @@ import dev.vera4j.gguf.types.TensorCodec;
  * the layout's kernel of several tokens ({@link PackedLayout#newTokensJob}): each token's activations are quantized as
  * for one token, one after another, and each row group (Q4_0) or row (256-value layouts) meets every token while it is
  * in the cache, so the copy is read from memory once per step instead of being decoded to floats by the panel GEMM.
- * Each token gets the one-token kernel's result. The cost per token stays about that of one token alone, so from
- * {@code maxTokens() + 1} tokens on the panel GEMM, whose decoding is shared by all tokens, is faster (for the
- * regrouped Q4_0 copy, {@link RowLanesJob}); those tokens read float activations, not int8 ones.
+ * Each token gets the one-token kernel's result (the Q4_K, Q5_K and Q6_K kernels unpack a super-block once for up to
+ * four tokens, {@link RunLayout#dots}, with the same operations per token). The arithmetic per token stays close to
+ * that of one token alone, so from {@code maxTokens() + 1} tokens on the panel GEMM, whose decoding is shared by all
+ * tokens, is faster (for the regrouped Q4_0 copy, {@link RowLanesJob}); those tokens read float activations, not int8
+ * ones.
  *
  * <p>A product made with {@code fixedOrder} sends every product, one token included, through the panel GEMM, whose
  * lane sums have one fixed order ({@link Sums#ordered}); the other kernels' {@code reduceLanes} can round the last bit

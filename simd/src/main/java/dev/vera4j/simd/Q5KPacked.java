@@ -123,6 +123,15 @@ final class Q5KPacked {
         float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q5KPacked.dot(packed, off, a, ro, runs); }
 
         @Override
+        void dots(MemorySegment packed, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+            Q5KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
+        }
+
+        /** {@link #dots} unpacks a super-block once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
+        @Override
+        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
+
+        @Override
         double runDot(int[] f, int[] x, boolean magnitude) { return Q4KPacked.minRunDot(f, x, magnitude); }
     }
 
@@ -158,6 +167,89 @@ final class Q5KPacked {
                     .fma(FloatVector.broadcast(F16, -dmin), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dot} for {@code m} tokens, 2 to 4 (token {@code t}'s runs from {@code ro + t·runs}, its sum at
+     * {@code y[yo + t·ys]}): each super-block's five-bit quants, scales and mins are unpacked once for them all. The
+     * same operations per token.
+     */
+    static void dots(MemorySegment w, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        int[] bsum = a.kbsum;
+        int ts = 256 * runs;
+        FloatVector acc0 = FloatVector.zero(F16), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s), di = ro + s;
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 64, LE);
+            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B32, w, p + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+            ShortVector w0 = p0.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 16));
+            ShortVector w1 = p0.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 16));
+            ShortVector w2 = p0.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 16));
+            ShortVector w3 = p0.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHL, 1).and((short) 16));
+            ShortVector w4 = p1.and((short) 15).or(h.and((short) 16));
+            ShortVector w5 = p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 1).and((short) 16));
+            ShortVector w6 = p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 16));
+            ShortVector w7 = p1.lanewise(VectorOperators.LSHR, 12).or(h.lanewise(VectorOperators.LSHR, 3).and((short) 16));
+            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector sb = bytes.rearrange(Q4KPacked.SCALE_BYTE);
+            IntVector scales = sb.and(63);
+            IntVector mins = sb.lanewise(VectorOperators.LSHR, 2).and(0x30).or(bytes.rearrange(Q4KPacked.MIN_BYTE).lanewise(VectorOperators.LSHR, Q4KPacked.MIN_SHIFT).and(15));
+            float dw = Float.float16ToFloat(w.get(HALF, p + 172)), dmin = Float.float16ToFloat(w.get(HALF, p + 174));
+            IntVector u;
+            float dx;
+            // the tokens written out (a loop over them keeps the vectors in memory)
+            // token 0
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 224))).reinterpretAsInts();
+            dx = xd[di];
+            acc0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * dx), acc0);
+            acc0 = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * di).mul(mins).convertShape(VectorOperators.I2F, F16, 0))
+                    .fma(FloatVector.broadcast(F16, -(dmin * dx)), acc0);
+            // token 1
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi + ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + ts + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + ts + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + ts + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + ts + 224))).reinterpretAsInts();
+            dx = xd[di + runs];
+            acc1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * dx), acc1);
+            acc1 = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * (di + runs)).mul(mins).convertShape(VectorOperators.I2F, F16, 0))
+                    .fma(FloatVector.broadcast(F16, -(dmin * dx)), acc1);
+            // token 2
+            if (m > 2) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 224))).reinterpretAsInts();
+                dx = xd[di + 2 * runs];
+                acc2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * dx), acc2);
+                acc2 = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * (di + 2 * runs)).mul(mins).convertShape(VectorOperators.I2F, F16, 0))
+                        .fma(FloatVector.broadcast(F16, -(dmin * dx)), acc2);
+            }
+            // token 3
+            if (m > 3) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 224))).reinterpretAsInts();
+                dx = xd[di + 3 * runs];
+                acc3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * dx), acc3);
+                acc3 = ((FloatVector) IntVector.fromArray(I16, bsum, 16 * (di + 3 * runs)).mul(mins).convertShape(VectorOperators.I2F, F16, 0))
+                        .fma(FloatVector.broadcast(F16, -(dmin * dx)), acc3);
+            }
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = acc1.reduceLanes(VectorOperators.ADD);
+        if (m > 2) y[yo + 2 * ys] = acc2.reduceLanes(VectorOperators.ADD);
+        if (m > 3) y[yo + 3 * ys] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /**

@@ -133,6 +133,15 @@ final class Q6KPacked {
         @Override
         float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q6KPacked.dot(packed, off, a, ro, runs); }
 
+        @Override
+        void dots(MemorySegment packed, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+            Q6KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
+        }
+
+        /** {@link #dots} unpacks a super-block once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
+        @Override
+        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
+
         /** {@code d·Σ_j sc[j]·Σ (q − 32)·x}. */
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) {
@@ -183,6 +192,72 @@ final class Q6KPacked {
             acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dot} for {@code m} tokens, 2 to 4 (token {@code t}'s runs from {@code ro + t·runs}, its sum at
+     * {@code y[yo + t·ys]}): each super-block's quants are unpacked once for them all, which is most of a token's work
+     * in {@link #dot}. The same operations per token.
+     */
+    static void dots(MemorySegment w, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        int ts = 256 * runs;
+        FloatVector acc0 = FloatVector.zero(F16), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s), di = ro + s;
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 64, LE);
+            ShortVector h = ShortVector.fromMemorySegment(S32, w, p + 128, LE);
+            ShortVector q0 = p0.and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
+            ShortVector q1 = p0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
+            ShortVector q2 = p1.and((short) 0x0f0f).or(h.and((short) 0x3030));
+            ShortVector q3 = p1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f0f).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+            ShortVector w0 = q0.and((short) 0x3f).sub((short) 32), w1 = q0.lanewise(VectorOperators.LSHR, 8).sub((short) 32);
+            ShortVector w2 = q1.and((short) 0x3f).sub((short) 32), w3 = q1.lanewise(VectorOperators.LSHR, 8).sub((short) 32);
+            ShortVector w4 = q2.and((short) 0x3f).sub((short) 32), w5 = q2.lanewise(VectorOperators.LSHR, 8).sub((short) 32);
+            ShortVector w6 = q3.and((short) 0x3f).sub((short) 32), w7 = q3.lanewise(VectorOperators.LSHR, 8).sub((short) 32);
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0);
+            float dw = Float.float16ToFloat(w.get(HALF, p + 208));
+            IntVector u;
+            // the tokens written out (a loop over them keeps the vectors in memory)
+            // token 0
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 224))).reinterpretAsInts();
+            acc0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di]), acc0);
+            // token 1
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi + ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + ts + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + ts + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + ts + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + ts + 224))).reinterpretAsInts();
+            acc1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + runs]), acc1);
+            // token 2
+            if (m > 2) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 224))).reinterpretAsInts();
+                acc2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 2 * runs]), acc2);
+            }
+            // token 3
+            if (m > 3) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 224))).reinterpretAsInts();
+                acc3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.ASHR, 16))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 3 * runs]), acc3);
+            }
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = acc1.reduceLanes(VectorOperators.ADD);
+        if (m > 2) y[yo + 2 * ys] = acc2.reduceLanes(VectorOperators.ADD);
+        if (m > 3) y[yo + 3 * ys] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /**

@@ -103,6 +103,15 @@ abstract class RunLayout implements PackedLayout {
     abstract float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs);
 
     /**
+     * The kernel for {@code m} tokens at once, 2 to 4: {@code y[yo + t·ys]} = {@link #dot} of the row with token
+     * {@code t}'s runs (from {@code ro + t·runs}), {@code t < m}. A layout whose quants take many operations to unpack
+     * overrides it to unpack each run once for all {@code m}; this one calls {@link #dot} for each.
+     */
+    void dots(MemorySegment packed, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+        for (int t = 0; t < m; t++) y[yo + t * ys] = dot(packed, off, a, ro + t * runs, runs);
+    }
+
+    /**
      * The kernel's scalar reference, over the GGUF row at {@code off} (not the packed one), in double: per run the
      * fields the layout reads, the activations' integers in natural order, {@link #runDot} times the run's scale.
      * With {@code magnitude}, the sum of the terms' absolute values instead: what float rounding is relative to.
@@ -156,7 +165,9 @@ abstract class RunLayout implements PackedLayout {
             int runs = cols / 256, yo = yOff, rows = this.rows, n = this.n;
             for (int r = start; r < end; r++) {
                 long off = rowBytes * r;
-                for (int t = 0; t < n; t++) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
+                int t = 0;
+                for (; n - t >= 2; t += 4) layout.dots(w, off, a, t * runs, runs, Math.min(4, n - t), y, yo + t * rows + r, rows);
+                if (t < n) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
             }
         }
     }
