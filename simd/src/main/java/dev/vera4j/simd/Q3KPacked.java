@@ -111,6 +111,11 @@ final class Q3KPacked {
         @Override
         float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return Q3KPacked.dot(packed, off, a, ro, runs); }
 
+        @Override
+        void dots(MemorySegment packed, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+            Q3KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
+        }
+
         /** {@code d·Σ_j (sc[j] − 32)·Σ (q − 4)·x}. */
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) {
@@ -153,6 +158,79 @@ final class Q3KPacked {
             acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dot} for {@code m} tokens, 2 to 4 (token {@code t}'s runs from {@code ro + t·runs}, its sum at
+     * {@code y[yo + t·ys]}): each super-block's three-bit quants and scales are unpacked once for them all. The same
+     * operations per token.
+     */
+    static void dots(MemorySegment w, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        int[] bsum = a.kbsum;
+        int ts = 256 * runs;
+        FloatVector acc0 = FloatVector.zero(F16), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s), di = ro + s;
+            ShortVector q = ShortVector.fromMemorySegment(S32, w, p, LE);
+            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B32, w, p + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+            ShortVector w0 = q.and((short) 3).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 4));
+            ShortVector w1 = q.lanewise(VectorOperators.LSHR, 2).and((short) 3).or(h.lanewise(VectorOperators.LSHL, 1).and((short) 4));
+            ShortVector w2 = q.lanewise(VectorOperators.LSHR, 4).and((short) 3).or(h.and((short) 4));
+            ShortVector w3 = q.lanewise(VectorOperators.LSHR, 6).and((short) 3).or(h.lanewise(VectorOperators.LSHR, 1).and((short) 4));
+            ShortVector w4 = q.lanewise(VectorOperators.LSHR, 8).and((short) 3).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 4));
+            ShortVector w5 = q.lanewise(VectorOperators.LSHR, 10).and((short) 3).or(h.lanewise(VectorOperators.LSHR, 3).and((short) 4));
+            ShortVector w6 = q.lanewise(VectorOperators.LSHR, 12).and((short) 3).or(h.lanewise(VectorOperators.LSHR, 4).and((short) 4));
+            ShortVector w7 = q.lanewise(VectorOperators.LSHR, 14).or(h.lanewise(VectorOperators.LSHR, 5).and((short) 4));
+            IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 94, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector scales = b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
+                    .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+            float dw = Float.float16ToFloat(w.get(HALF, p + 108));
+            IntVector u;
+            // the tokens written out (a loop over them keeps the vectors in memory)
+            // token 0
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 224))).reinterpretAsInts();
+            acc0 = ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .sub(IntVector.fromArray(I16, bsum, 16 * di).lanewise(VectorOperators.LSHL, 2)).mul(scales)
+                    .convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di]), acc0);
+            // token 1
+            u = w0.mul(ShortVector.fromArray(S32, xs, xi + ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + ts + 32)))
+                    .add(w2.mul(ShortVector.fromArray(S32, xs, xi + ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + ts + 96)))
+                    .add(w4.mul(ShortVector.fromArray(S32, xs, xi + ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + ts + 160)))
+                    .add(w6.mul(ShortVector.fromArray(S32, xs, xi + ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + ts + 224))).reinterpretAsInts();
+            acc1 = ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .sub(IntVector.fromArray(I16, bsum, 16 * (di + runs)).lanewise(VectorOperators.LSHL, 2)).mul(scales)
+                    .convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + runs]), acc1);
+            // token 2
+            if (m > 2) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 224))).reinterpretAsInts();
+                acc2 = ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .sub(IntVector.fromArray(I16, bsum, 16 * (di + 2 * runs)).lanewise(VectorOperators.LSHL, 2)).mul(scales)
+                        .convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 2 * runs]), acc2);
+            }
+            // token 3
+            if (m > 3) {
+                u = w0.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 32)))
+                        .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 96)))
+                        .add(w4.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 128))).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 160)))
+                        .add(w6.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 192))).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 224))).reinterpretAsInts();
+                acc3 = ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .sub(IntVector.fromArray(I16, bsum, 16 * (di + 3 * runs)).lanewise(VectorOperators.LSHL, 2)).mul(scales)
+                        .convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 3 * runs]), acc3);
+            }
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = acc1.reduceLanes(VectorOperators.ADD);
+        if (m > 2) y[yo + 2 * ys] = acc2.reduceLanes(VectorOperators.ADD);
+        if (m > 3) y[yo + 3 * ys] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /**

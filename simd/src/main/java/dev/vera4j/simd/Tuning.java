@@ -29,8 +29,9 @@ package dev.vera4j.simd;
  *     super-block once for up to four tokens, take the same limit (1B Q4_K_M file, their matrices: the int8 kernels
  *     ahead at 8 tokens, level at 10, behind at 12) ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
  * <tr><td>{@code vera4j.runInt8MaxTokens}</td><td>7</td><td>the same for the other copies in runs of 256 values
- *     (Q3_K, Q2_K, IQ4_XS, Q4_1, Q5_0, Q5_1, IQ4_NL), whose int8 kernels take a token at a time and cost more per
- *     token than Q4_0's (crossover 7–8 tokens; {@link #RUN_INT8_MAX_TOKENS})</td></tr>
+ *     (Q3_K, Q2_K, IQ4_XS, Q4_1, Q5_0, Q5_1, IQ4_NL), whose int8 kernels cost more per token than Q4_0's (crossover
+ *     7–8 tokens, Q3_K's too although its kernel unpacks a super-block once for up to four tokens; {@link
+ *     #RUN_INT8_MAX_TOKENS})</td></tr>
  * <tr><td>{@code vera4j.narrowMaxTokens}</td><td>3</td><td>where the CPU has 256-bit vectors only (AVX2), products
  *     of up to this many tokens take the 256-bit int8 one-token kernels token by token; from four tokens on the float
  *     row kernels, which decode a row once for four tokens, are faster ({@link #NARROW_MAX_TOKENS}; 1: one token only)</td></tr>

@@ -72,14 +72,14 @@ class PackedTokensTest {
 
     /** Products of 2 to the layout's {@code maxTokens()} tokens take the tokens kernel, and more (or without a copy) something else. */
     @ParameterizedTest
-    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K"})
+    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K"})
     void theTokensKernelTakesProductsOfAFewTokensOfPackedCopies(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "the packed kernels need 512-bit vectors");
         try (Arena arena = Arena.ofShared()) {
             Weights w = TestWeights.random(type, 16, 256, new Random(3), arena);
             Weights p = w.pack(arena, POOL);
             int most = KernelTable.layout(type).maxTokens();
-            assertEquals(type == GgmlType.Q3_K ? Tuning.RUN_INT8_MAX_TOKENS : Tuning.INT8_MAX_TOKENS, most);
+            assertEquals(type == GgmlType.Q3_K || type == GgmlType.Q2_K ? Tuning.RUN_INT8_MAX_TOKENS : Tuning.INT8_MAX_TOKENS, most);
             assertTrue(MatMul.int8Block(p, 2) > 0 && MatMul.int8Block(p, most) > 0);
             assertEquals(0, MatMul.int8Block(p, most + 1));
             assertEquals(0, MatMul.int8Block(w, 2));
