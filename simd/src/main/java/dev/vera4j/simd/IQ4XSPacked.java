@@ -117,6 +117,15 @@ final class IQ4XSPacked {
         @Override
         float dot(MemorySegment packed, long off, Int8Activations a, int ro, int runs) { return IQ4XSPacked.dot(packed, off, a, ro, runs); }
 
+        @Override
+        void dots(MemorySegment packed, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+            IQ4XSPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
+        }
+
+        /** {@link #dots} looks a super-block up once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
+        @Override
+        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
+
         /** {@code d·Σ_J (ls[J] − 32)·Σ K[index]·x}. */
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) {
@@ -160,6 +169,82 @@ final class IQ4XSPacked {
             acc = ((FloatVector) sums.mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dot} for {@code m} tokens, 2 to 4 (token {@code t}'s runs from {@code ro + t·runs}, its sum at
+     * {@code y[yo + t·ys]}): each super-block's nibbles are looked up in the levels, and its scales unpacked, once for
+     * them all. The same operations per token.
+     */
+    static void dots(MemorySegment w, long off, Int8Activations a, int ro, int runs, int m, float[] y, int yo, int ys) {
+        short[] xs = a.k;
+        float[] xd = a.kd;
+        ShortVector k = LEVELS16;
+        int ts = 256 * runs;
+        FloatVector acc0 = FloatVector.zero(F16), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int s = 0; s < runs; s++) {
+            long p = off + (long) BYTES * s;
+            int xi = 256 * (ro + s), di = ro + s;
+            ShortVector p0 = ShortVector.fromMemorySegment(S32, w, p, LE), p1 = ShortVector.fromMemorySegment(S32, w, p + 64, LE);
+            ShortVector w0 = p0.and((short) 15).selectFrom(k), w1 = p0.lanewise(VectorOperators.LSHR, 4).and((short) 15).selectFrom(k);
+            ShortVector w2 = p0.lanewise(VectorOperators.LSHR, 8).and((short) 15).selectFrom(k), w3 = p0.lanewise(VectorOperators.LSHR, 12).selectFrom(k);
+            ShortVector w4 = p1.and((short) 15).selectFrom(k), w5 = p1.lanewise(VectorOperators.LSHR, 4).and((short) 15).selectFrom(k);
+            ShortVector w6 = p1.lanewise(VectorOperators.LSHR, 8).and((short) 15).selectFrom(k), w7 = p1.lanewise(VectorOperators.LSHR, 12).selectFrom(k);
+            IntVector b = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 120, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+            IntVector scales = b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(15)
+                    .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+            float dw = Float.float16ToFloat(w.get(HALF, p + 134));
+            IntVector u01, u23, u45, u67;
+            // the tokens written out (a loop over them keeps the vectors in memory)
+            // token 0
+            u01 = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32))).reinterpretAsInts();
+            u23 = w2.mul(ShortVector.fromArray(S32, xs, xi + 64)).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96))).reinterpretAsInts();
+            u45 = w4.mul(ShortVector.fromArray(S32, xs, xi + 128)).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 160))).reinterpretAsInts();
+            u67 = w6.mul(ShortVector.fromArray(S32, xs, xi + 192)).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 224))).reinterpretAsInts();
+            acc0 = ((FloatVector) u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                    .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di]), acc0);
+            // token 1
+            u01 = w0.mul(ShortVector.fromArray(S32, xs, xi + ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + ts + 32))).reinterpretAsInts();
+            u23 = w2.mul(ShortVector.fromArray(S32, xs, xi + ts + 64)).add(w3.mul(ShortVector.fromArray(S32, xs, xi + ts + 96))).reinterpretAsInts();
+            u45 = w4.mul(ShortVector.fromArray(S32, xs, xi + ts + 128)).add(w5.mul(ShortVector.fromArray(S32, xs, xi + ts + 160))).reinterpretAsInts();
+            u67 = w6.mul(ShortVector.fromArray(S32, xs, xi + ts + 192)).add(w7.mul(ShortVector.fromArray(S32, xs, xi + ts + 224))).reinterpretAsInts();
+            acc1 = ((FloatVector) u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                    .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                    .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)))
+                    .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + runs]), acc1);
+            // token 2
+            if (m > 2) {
+                u01 = w0.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 32))).reinterpretAsInts();
+                u23 = w2.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 64)).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 96))).reinterpretAsInts();
+                u45 = w4.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 128)).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 160))).reinterpretAsInts();
+                u67 = w6.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 192)).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 2 * ts + 224))).reinterpretAsInts();
+                acc2 = ((FloatVector) u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                        .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                        .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                        .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 2 * runs]), acc2);
+            }
+            // token 3
+            if (m > 3) {
+                u01 = w0.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 32))).reinterpretAsInts();
+                u23 = w2.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 64)).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 96))).reinterpretAsInts();
+                u45 = w4.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 128)).add(w5.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 160))).reinterpretAsInts();
+                u67 = w6.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 192)).add(w7.mul(ShortVector.fromArray(S32, xs, xi + 3 * ts + 224))).reinterpretAsInts();
+                acc3 = ((FloatVector) u01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u01.lanewise(VectorOperators.ASHR, 16))
+                        .add(u23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u23.lanewise(VectorOperators.ASHR, 16)))
+                        .add(u45.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u45.lanewise(VectorOperators.ASHR, 16)))
+                        .add(u67.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(u67.lanewise(VectorOperators.ASHR, 16)))
+                        .mul(scales).convertShape(VectorOperators.I2F, F16, 0)).fma(FloatVector.broadcast(F16, dw * xd[di + 3 * runs]), acc3);
+            }
+        }
+        y[yo] = acc0.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = acc1.reduceLanes(VectorOperators.ADD);
+        if (m > 2) y[yo + 2 * ys] = acc2.reduceLanes(VectorOperators.ADD);
+        if (m > 3) y[yo + 3 * ys] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /**

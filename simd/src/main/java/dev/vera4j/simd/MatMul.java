@@ -36,8 +36,8 @@ import dev.vera4j.gguf.types.TensorCodec;
  * the layout's kernel of several tokens ({@link PackedLayout#newTokensJob}): each token's activations are quantized as
  * for one token, one after another, and each row group (Q4_0) or row (256-value layouts) meets every token while it is
  * in the cache, so the copy is read from memory once per step instead of being decoded to floats by the panel GEMM.
- * Each token gets the one-token kernel's result (the Q3_K to Q6_K kernels unpack a super-block once for up to four
- * tokens, {@link RunLayout#dots}, with the same operations per token). The arithmetic per token stays close to
+ * Each token gets the one-token kernel's result (the Q3_K to Q6_K and IQ4_XS kernels unpack a super-block once for up to
+ * four tokens, {@link RunLayout#dots}, with the same operations per token). The arithmetic per token stays close to
  * that of one token alone, so from {@code maxTokens() + 1} tokens on the panel GEMM, whose decoding is shared by all
  * tokens, is faster (for the regrouped Q4_0 copy, {@link RowLanesJob}); those tokens read float activations, not int8
  * ones.

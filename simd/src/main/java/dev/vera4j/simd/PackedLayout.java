@@ -69,7 +69,7 @@ interface PackedLayout {
 
     /**
      * The most tokens a product sends to {@link #newTokensJob}; more go through the panel GEMM. The runs of 256 values
-     * take {@link Tuning#RUN_INT8_MAX_TOKENS}; Q4_K, Q5_K and Q6_K, whose kernels unpack a run once for several tokens,
+     * take {@link Tuning#RUN_INT8_MAX_TOKENS}; Q4_K, Q5_K, Q6_K and IQ4_XS, whose kernels unpack a run once for several tokens,
      * {@link Tuning#INT8_MAX_TOKENS}.
      */
     default int maxTokens() { return Tuning.RUN_INT8_MAX_TOKENS; }

@@ -72,7 +72,7 @@ class PackedTokensTest {
 
     /** Products of 2 to the layout's {@code maxTokens()} tokens take the tokens kernel, and more (or without a copy) something else. */
     @ParameterizedTest
-    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "Q3_K", "Q2_K"})
+    @EnumSource(names = {"Q4_0", "Q6_K", "Q4_K", "Q5_K", "IQ4_XS", "Q3_K", "Q2_K"})
     void theTokensKernelTakesProductsOfAFewTokensOfPackedCopies(GgmlType type) {
         assumeTrue(Weights.packingEnabled(), "the packed kernels need 512-bit vectors");
         try (Arena arena = Arena.ofShared()) {
