@@ -62,7 +62,7 @@ final class IQ4XSPacked {
 
     /** Fields: the 256 indexes (0..15), the 8 scales (0..63) and the 2 bytes of d. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.IQ4_XS); }
+        Layout() { super(GgmlType.IQ4_XS, true); }
 
         @Override
         int fieldCount() { return 256 + 8 + 2; }

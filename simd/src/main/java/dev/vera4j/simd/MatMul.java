@@ -65,6 +65,8 @@ public final class MatMul {
     private final ThreadLocal<float[]> rowScratch;
     /** The activations with their 256-value runs transposed, for the panel over packed 256-value layouts; made on first use. */
     private float[] transposed;
+    /** Whether the next products' tokens belong to several sequences ({@link #severalSequences}). */
+    private boolean severalSequences;
 
     /** @param maxCols the widest input any product will see; @param maxTokens the most tokens in one {@link #matMul} */
     public MatMul(WorkerPool pool, int maxCols, int maxTokens) {
@@ -104,6 +106,22 @@ public final class MatMul {
      * the float row kernels, which decode a row once for four tokens, are faster.
      */
     public static boolean narrowInt8Kernels() { return Narrow.ENABLED; }
+
+    /**
+     * Says whether the next products' tokens belong to several sequences (a batched decode step) or to one (a prompt;
+     * the default). The layouts with a kernel of their own for several tokens ({@link PackedLayout#tokensKernel}: the
+     * K-quants, IQ4_XS) take it only for several sequences; one sequence's few prompt tokens take the one-token kernel
+     * per token, up to {@link Tuning#RUN_INT8_MAX_TOKENS}, which {@link KernelPrimer} compiled while the model loaded,
+     * where a one-shot run would wait for C2 to compile the larger kernel (1B Q4_K_M file, {@code generate -n 16} with a
+     * 5-token prompt: 1.56 s against 1.94 s). The values are the same either way.
+     *
+     * <pre>{@code
+     * mm.severalSequences(batch.size() > 1);   // before a step's products
+     * }</pre>
+     */
+    public void severalSequences(boolean several) {
+        this.severalSequences = several;
+    }
 
     /** Whether weights of {@code type} can be multiplied at all (by a vector kernel or through a dequantized row). */
     public static boolean supports(GgmlType type) {
@@ -205,12 +223,18 @@ public final class MatMul {
      * (512-bit, 256-bit or no int8 kernels), so tests that compare with another engine ask it.
      */
     public static int int8Block(Weights w, int n) {
+        return int8Block(w, n, false);
+    }
+
+    /** {@link #int8Block(Weights, int)} for products over several sequences or one ({@link #severalSequences}). */
+    public static int int8Block(Weights w, int n, boolean severalSequences) {
         KernelTable.Entry e = KernelTable.of(w.type());
         if (n < 1 || e == null) return 0;
         if (Narrow.ENABLED) return n <= Tuning.NARROW_MAX_TOKENS && e.narrowRow() != null ? 32 : 0;
         if (!Int8.ENABLED) return 0;
+        int most = w.packed() == null ? 1 : severalSequences || !e.layout().tokensKernel() ? e.layout().maxTokens() : Tuning.RUN_INT8_MAX_TOKENS;
         var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
-                : w.packed() != null && n <= e.layout().maxTokens() ? e.packedTokens() : null;
+                : n <= most ? e.packedTokens() : null;
         if (job == null) return 0;
         return (job.get().layouts() & Int8Activations.K_ORDER) != 0 ? 256 : 32;
     }
@@ -243,8 +267,14 @@ public final class MatMul {
             RowJob one = w.packed() != null ? k.packedRow(type) : k.int8Row(type);
             if (one != null) return one;
         }
-        if (w.packed() != null && Int8.ENABLED && n <= KernelTable.layout(type).maxTokens()) {
-            RowJob few = k.packedTokens(type);   // a batched decode step: the copy read once for all tokens
+        if (w.packed() != null && Int8.ENABLED) {
+            PackedLayout layout = KernelTable.layout(type);
+            RowJob few = null;   // a batched decode step or a short prompt: the copy read once for all tokens
+            if (severalSequences || !layout.tokensKernel()) {
+                if (n <= layout.maxTokens()) few = k.packedTokens(type);
+            } else if (n <= Tuning.RUN_INT8_MAX_TOKENS) {
+                few = k.packedRow(type);   // one sequence's prompt: the one-token kernel per token, compiled at load
+            }
             if (few != null) return few;
         }
         if (n >= PANEL_MIN_TOKENS && w.packed() != null && KernelTable.layout(type).rowGroup() == 16) return rowLanes;

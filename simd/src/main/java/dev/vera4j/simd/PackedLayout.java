@@ -73,4 +73,11 @@ interface PackedLayout {
      * {@link Tuning#INT8_MAX_TOKENS}.
      */
     default int maxTokens() { return Tuning.RUN_INT8_MAX_TOKENS; }
+
+    /**
+     * Whether {@link #newTokensJob}'s products of two or more tokens run a kernel of their own ({@link RunLayout#dots})
+     * rather than the one-token kernel once per token. {@link MatMul} then sends it only products over several sequences
+     * (see {@link MatMul#severalSequences}).
+     */
+    default boolean tokensKernel() { return false; }
 }

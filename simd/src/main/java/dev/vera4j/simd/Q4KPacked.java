@@ -53,7 +53,7 @@ final class Q4KPacked {
 
     /** The packed layout: fields are the 256 quants (0..15), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q4_K); }
+        Layout() { super(GgmlType.Q4_K, true); }
 
         @Override
         int fieldCount() { return 256 + 16 + 4; }

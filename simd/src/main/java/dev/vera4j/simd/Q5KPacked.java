@@ -52,7 +52,7 @@ final class Q5KPacked {
 
     /** Fields: the 256 quants (0..31), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q5_K); }
+        Layout() { super(GgmlType.Q5_K, true); }
 
         @Override
         int fieldCount() { return 256 + 16 + 4; }

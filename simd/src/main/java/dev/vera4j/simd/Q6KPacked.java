@@ -55,7 +55,7 @@ final class Q6KPacked {
 
     /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q6_K); }
+        Layout() { super(GgmlType.Q6_K, true); }
 
         @Override
         int fieldCount() { return 256 + 16 + 2; }

@@ -23,6 +23,7 @@ import java.util.List;
 abstract class RunLayout implements PackedLayout {
     private final GgmlType type;
     final int runBytes;
+    private final boolean tokensKernel;
     /**
      * The compiled permutation, made at the first packing or unpacking: a process that packs nothing (AVX2), or only
      * some types, does not pay at start-up for probing every layout's bits (0.85 s for all of them, interpreted).
@@ -37,9 +38,18 @@ abstract class RunLayout implements PackedLayout {
     private record Moves(int[] pack, int[] unpack, int[] other, int[] otherBytes) {}
 
     RunLayout(GgmlType type) {
+        this(type, false);
+    }
+
+    /** @param tokensKernel whether the layout overrides {@link #dots} with a kernel of its own */
+    RunLayout(GgmlType type, boolean tokensKernel) {
         this.type = type;
         this.runBytes = (int) type.bytesFor(256);
+        this.tokensKernel = tokensKernel;
     }
+
+    @Override
+    public boolean tokensKernel() { return tokensKernel; }
 
     private Moves moves() {
         Moves m = moves;
@@ -141,18 +151,24 @@ abstract class RunLayout implements PackedLayout {
     }
 
     @Override
-    public Int8Job newJob() { return new Job(this); }
+    public Int8Job newJob() { return new Job(this, false); }
 
     /**
      * Rows {@code [start, end)} of every token, read from a packed copy by its layout's kernel. With several tokens (a
      * batched decode step) each row is multiplied with all of them in turn while its few KB stay in the L1 cache, so
-     * the copy is read from memory once per product rather than once per token. (One class and one call site for one
+     * the copy is read from memory once per product rather than once per token; the layout's kernel of several tokens
+     * ({@link #dots}) takes them up to four at a time where the job is made for it. (One class and one call site for one
      * and several tokens: with a second job class calling the kernels, C2 left some of them boxing vectors.)
      */
     static final class Job extends Int8Job {
         private final RunLayout layout;
+        /** Whether several tokens go through {@link #dots}, else through {@link #dot} one at a time. */
+        private final boolean dots;
 
-        Job(RunLayout layout) { this.layout = layout; }
+        Job(RunLayout layout, boolean dots) {
+            this.layout = layout;
+            this.dots = dots;
+        }
 
         @Override
         int layouts() { return Int8Activations.K_ORDER; }
@@ -166,14 +182,14 @@ abstract class RunLayout implements PackedLayout {
             for (int r = start; r < end; r++) {
                 long off = rowBytes * r;
                 int t = 0;
-                for (; n - t >= 2; t += 4) layout.dots(w, off, a, t * runs, runs, Math.min(4, n - t), y, yo + t * rows + r, rows);
-                if (t < n) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
+                if (dots) for (; n - t >= 2; t += 4) layout.dots(w, off, a, t * runs, runs, Math.min(4, n - t), y, yo + t * rows + r, rows);
+                for (; t < n; t++) y[yo + t * rows + r] = layout.dot(w, off, a, t * runs, runs);
             }
         }
     }
 
     @Override
-    public Int8Job newTokensJob() { return new Job(this); }
+    public Int8Job newTokensJob() { return new Job(this, tokensKernel); }
 
     /** The packed runs decode each run transposed (see {@link PackedLayout#decodeRow}). */
     @Override

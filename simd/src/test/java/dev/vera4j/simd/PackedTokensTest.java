@@ -40,23 +40,29 @@ class PackedTokensTest {
             Weights w = withExtremeScales(TestWeights.random(type, rows, cols, rnd, arena));
             Weights p = w.pack(arena, POOL);
             assertNotNull(p.packed());
-            MatMul mm = new MatMul(POOL, cols, maxTokens);
+            MatMul mm = new MatMul(POOL, cols, maxTokens), oneSequence = new MatMul(POOL, cols, maxTokens);
+            mm.severalSequences(true);
             float[][] gguf = new float[rows][];
             for (int r = 0; r < rows; r++) gguf[r] = TestWeights.row(w, r);
             for (int n = 2; n <= maxTokens; n++) {
-                assertEquals(type == GgmlType.Q4_0 ? 32 : 256, MatMul.int8Block(p, n), "the int8 route for " + n + " tokens");
+                assertEquals(type == GgmlType.Q4_0 ? 32 : 256, MatMul.int8Block(p, n, true), "the int8 route for " + n + " tokens");
                 float[] x = TestWeights.randomVector(n * cols, rnd);
                 x[cols * (n - 1) + 5] = 40;   // an outlier, as real activations have
-                float[] y = new float[n * rows], one = new float[rows], xt = new float[cols];
+                float[] y = new float[n * rows], one = new float[rows], xt = new float[cols], prompt = new float[n * rows];
                 mm.matMul(p, x, y, n);
+                oneSequence.matMul(p, x, prompt, n);   // the one-token kernel per token, or the panel GEMM
+                int block = MatMul.int8Block(p, n);
                 for (int t = 0; t < n; t++) {
                     System.arraycopy(x, t * cols, xt, 0, cols);
                     mm.matVec(p, xt, one);
                     Int8Activations a = new Int8Activations(cols);
                     a.quantize(xt, 0, cols);
                     for (int r = 0; r < rows; r++) {
-                        double mag = 0;
-                        for (int k = 0; k < cols; k++) mag += Math.abs((double) gguf[r][k] * xt[k]);
+                        double mag = 0, floats = 0;
+                        for (int k = 0; k < cols; k++) {
+                            mag += Math.abs((double) gguf[r][k] * xt[k]);
+                            floats += (double) gguf[r][k] * xt[k];
+                        }
                         double ref = type == GgmlType.Q4_0
                                 ? Q4IntDot.dotReference(w.data(), w.rowBytes() * r, a.q, a.d, 0, cols / 32)
                                 : ((RunLayout) KernelTable.layout(type)).dotReference(w.data(), w.rowBytes() * r, a, 0, cols / 256, false);
@@ -64,6 +70,10 @@ class PackedTokensTest {
                         float got = y[t * rows + r];
                         assertTrue(Math.abs(got - one[r]) <= 1e-6 * mag + 1e-30, what + ": " + got + ", one token " + one[r]);
                         assertTrue(Math.abs(got - ref) <= 1e-5 * mag + 1e-30, what + ": " + got + ", reference " + ref);
+                        // one sequence's tokens: int8 as here (the same values), or floats through the panel GEMM
+                        float p1 = prompt[t * rows + r];
+                        if (block > 0) assertTrue(Math.abs(p1 - got) <= 1e-6 * mag + 1e-30, what + ", one sequence: " + p1 + ", several " + got);
+                        else assertTrue(Math.abs(p1 - floats) <= 1e-5 * mag + 1e-30, what + ", one sequence (floats): " + p1 + ", exact " + floats);
                     }
                 }
             }
@@ -78,11 +88,18 @@ class PackedTokensTest {
         try (Arena arena = Arena.ofShared()) {
             Weights w = TestWeights.random(type, 16, 256, new Random(3), arena);
             Weights p = w.pack(arena, POOL);
-            int most = KernelTable.layout(type).maxTokens();
+            PackedLayout layout = KernelTable.layout(type);
+            int most = layout.maxTokens();
             assertEquals(type == GgmlType.Q3_K || type == GgmlType.Q2_K ? Tuning.RUN_INT8_MAX_TOKENS : Tuning.INT8_MAX_TOKENS, most);
-            assertTrue(MatMul.int8Block(p, 2) > 0 && MatMul.int8Block(p, most) > 0);
-            assertEquals(0, MatMul.int8Block(p, most + 1));
-            assertEquals(0, MatMul.int8Block(w, 2));
+            assertTrue(MatMul.int8Block(p, 2, true) > 0 && MatMul.int8Block(p, most, true) > 0);
+            assertEquals(0, MatMul.int8Block(p, most + 1, true));
+            assertEquals(0, MatMul.int8Block(w, 2, true));
+            // one sequence's prompt: the layouts with a kernel of their own for several tokens keep to the one-token
+            // kernel, up to runInt8MaxTokens
+            assertEquals(type != GgmlType.Q4_0 && type != GgmlType.Q2_K, layout.tokensKernel());
+            int prompt = layout.tokensKernel() ? Tuning.RUN_INT8_MAX_TOKENS : most;
+            assertTrue(MatMul.int8Block(p, prompt) > 0);
+            assertEquals(0, MatMul.int8Block(p, prompt + 1));
             assertSame(KernelTable.layout(type), KernelTable.of(type).layout());
             assertNotNull(KernelTable.of(type).packedTokens());
         }
@@ -99,6 +116,7 @@ class PackedTokensTest {
             Weights w = TestWeights.random(type, 16, 1024, rnd, arena).pack(arena, pool);
             assertNotNull(w.packed());
             MatMul mm = new MatMul(pool, 1024, 16);
+            mm.severalSequences(true);   // the tokens kernel (RunLayout.dots where a layout has one)
             float[] x = TestWeights.randomVector(16 * 1024, rnd), y = new float[16 * 16];
             for (int n : new int[]{4, 16}) {
                 long allocated = -1;

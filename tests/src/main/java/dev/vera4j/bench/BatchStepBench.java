@@ -42,6 +42,7 @@ public final class BatchStepBench {
             for (String c : counts) maxTokens = Math.max(maxTokens, Integer.parseInt(c));
             int maxRows = ws.stream().mapToInt(Weights::rows).max().orElse(0);
             MatMul mm = new MatMul(pool, maxCols, maxTokens);
+            mm.severalSequences(true);   // n sequences' next tokens, as a serving step
             float[] x = new float[maxTokens * maxCols], y = new float[maxTokens * maxRows];
             SplittableRandom rnd = new SplittableRandom(1);
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);

@@ -66,6 +66,7 @@ final class Transformer {
     void step(CpuActivations s, Batch b, float[] logits) {
         int dim = c.dim(), n = b.tokenCount();
         float[] x = s.x, xb = s.xb;
+        s.matMul.severalSequences(b.size() > 1);
         for (int t = 0; t < n; t++) {
             w.embedding(b.token(t), x, t * dim);
             if (style.embeddingScale() != 1f) Elementwise.scale(x, t * dim, dim, style.embeddingScale());
