@@ -130,6 +130,7 @@ public final class CpuBackend implements Backend {
         CpuActivations s = checked(activations, batch);
         if (layer < 0 || layer >= config.blockCount()) throw new IllegalArgumentException("no block " + layer);
         System.arraycopy(input, 0, s.x, 0, batch.tokenCount() * config.dim());
+        s.matMul.severalSequences(batch.size() > 1);
         transformer.block(s, batch, layer);
     }
 
