@@ -109,8 +109,8 @@ public final class MatMul {
 
     /**
      * Says whether the next products' tokens belong to several sequences (a batched decode step) or to one (a prompt;
-     * the default). The layouts with a kernel of their own for several tokens ({@link PackedLayout#tokensKernel}: the
-     * K-quants, IQ4_XS) take it only for several sequences; one sequence's few prompt tokens take the one-token kernel
+     * the default). The layouts with a kernel of their own for several tokens ({@link PackedLayout#tokensKernel}: Q3_K
+     * to Q6_K, IQ4_XS) take it only for several sequences; one sequence's few prompt tokens take the one-token kernel
      * per token, up to {@link Tuning#RUN_INT8_MAX_TOKENS}, which {@link KernelPrimer} compiled while the model loaded,
      * where a one-shot run would wait for C2 to compile the larger kernel (1B Q4_K_M file, {@code generate -n 16} with a
      * 5-token prompt: 1.56 s against 1.94 s). The values are the same either way.
@@ -232,7 +232,8 @@ public final class MatMul {
         if (n < 1 || e == null) return 0;
         if (Narrow.ENABLED) return n <= Tuning.NARROW_MAX_TOKENS && e.narrowRow() != null ? 32 : 0;
         if (!Int8.ENABLED) return 0;
-        int most = w.packed() == null ? 1 : severalSequences || !e.layout().tokensKernel() ? e.layout().maxTokens() : Tuning.RUN_INT8_MAX_TOKENS;
+        int most = w.packed() == null ? 1
+                : severalSequences || !e.layout().tokensKernel() ? e.layout().maxTokens() : Tuning.RUN_INT8_MAX_TOKENS;
         var job = n == 1 ? (w.packed() != null ? e.packedRow() : e.int8Row())
                 : n <= most ? e.packedTokens() : null;
         if (job == null) return 0;
