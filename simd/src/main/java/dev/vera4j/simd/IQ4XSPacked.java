@@ -195,7 +195,7 @@ final class IQ4XSPacked {
                     .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
             float dw = Float.float16ToFloat(w.get(HALF, p + 134));
             IntVector u01, u23, u45, u67;
-            // the tokens written out (a loop over them keeps the vectors in memory)
+            // the tokens written out: accumulators in an array, or vectors passed to a helper C2 may not inline, are boxed
             // token 0
             u01 = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32))).reinterpretAsInts();
             u23 = w2.mul(ShortVector.fromArray(S32, xs, xi + 64)).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96))).reinterpretAsInts();

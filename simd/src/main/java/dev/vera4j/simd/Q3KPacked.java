@@ -189,7 +189,7 @@ final class Q3KPacked {
                     .or(b.rearrange(TOP_BYTE).lanewise(VectorOperators.LSHR, TOP_SHIFT).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
             float dw = Float.float16ToFloat(w.get(HALF, p + 108));
             IntVector u;
-            // the tokens written out (a loop over them keeps the vectors in memory)
+            // the tokens written out: accumulators in an array, or vectors passed to a helper C2 may not inline, are boxed
             // token 0
             u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
                     .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))

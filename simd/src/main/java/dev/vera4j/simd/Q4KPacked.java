@@ -254,7 +254,7 @@ final class Q4KPacked {
             ShortVector prod;
             IntVector u;
             float dx;
-            // the tokens written out (a loop over them keeps the vectors in memory)
+            // the tokens written out: accumulators in an array, or vectors passed to a helper C2 may not inline, are boxed
             // token 0
             prod = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
                     .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))

@@ -200,7 +200,7 @@ final class Q5KPacked {
             float dw = Float.float16ToFloat(w.get(HALF, p + 172)), dmin = Float.float16ToFloat(w.get(HALF, p + 174));
             IntVector u;
             float dx;
-            // the tokens written out (a loop over them keeps the vectors in memory)
+            // the tokens written out: accumulators in an array, or vectors passed to a helper C2 may not inline, are boxed
             // token 0
             u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
                     .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))

@@ -220,7 +220,7 @@ final class Q6KPacked {
             IntVector scales = (IntVector) ByteVector.fromMemorySegment(B16, w, p + 192, LE).convertShape(VectorOperators.B2I, I16, 0);
             float dw = Float.float16ToFloat(w.get(HALF, p + 208));
             IntVector u;
-            // the tokens written out (a loop over them keeps the vectors in memory)
+            // the tokens written out: accumulators in an array, or vectors passed to a helper C2 may not inline, are boxed
             // token 0
             u = w0.mul(ShortVector.fromArray(S32, xs, xi)).add(w1.mul(ShortVector.fromArray(S32, xs, xi + 32)))
                     .add(w2.mul(ShortVector.fromArray(S32, xs, xi + 64))).add(w3.mul(ShortVector.fromArray(S32, xs, xi + 96)))
