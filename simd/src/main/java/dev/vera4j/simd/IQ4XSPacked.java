@@ -62,7 +62,7 @@ final class IQ4XSPacked {
 
     /** Fields: the 256 indexes (0..15), the 8 scales (0..63) and the 2 bytes of d. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.IQ4_XS, true); }
+        Layout() { super(GgmlType.IQ4_XS, Tuning.INT8_MAX_TOKENS); }
 
         @Override
         int fieldCount() { return 256 + 8 + 2; }
@@ -122,9 +122,6 @@ final class IQ4XSPacked {
             IQ4XSPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
         }
 
-        /** {@link #dots} looks a super-block up once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
-        @Override
-        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
 
         /** {@code d·Σ_J (ls[J] − 32)·Σ K[index]·x}. */
         @Override

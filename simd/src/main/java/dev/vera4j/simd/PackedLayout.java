@@ -69,8 +69,9 @@ interface PackedLayout {
 
     /**
      * The most tokens a product sends to {@link #newTokensJob}; more go through the panel GEMM. The runs of 256 values
-     * take {@link Tuning#RUN_INT8_MAX_TOKENS}; Q4_K, Q5_K, Q6_K and IQ4_XS, whose kernels unpack a run once for several tokens,
-     * {@link Tuning#INT8_MAX_TOKENS}.
+     * take {@link Tuning#RUN_INT8_MAX_TOKENS}; Q4_K, Q5_K, Q6_K and IQ4_XS, whose kernels unpack a run once for several
+     * tokens, {@link Tuning#INT8_MAX_TOKENS} (for products over several sequences; one sequence's prompt keeps
+     * {@link Tuning#RUN_INT8_MAX_TOKENS}, see {@link MatMul#severalSequences}).
      */
     default int maxTokens() { return Tuning.RUN_INT8_MAX_TOKENS; }
 

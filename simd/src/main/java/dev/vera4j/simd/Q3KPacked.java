@@ -51,7 +51,7 @@ final class Q3KPacked {
 
     /** Fields: the 256 quants {@code low2 + 4·high} (0..7), the 16 scales (0..63) and the 2 bytes of d. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q3_K, true); }
+        Layout() { super(GgmlType.Q3_K, Tuning.RUN_INT8_MAX_TOKENS); }
 
         @Override
         int fieldCount() { return 256 + 16 + 2; }

@@ -53,7 +53,7 @@ final class Q4KPacked {
 
     /** The packed layout: fields are the 256 quants (0..15), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q4_K, true); }
+        Layout() { super(GgmlType.Q4_K, Tuning.INT8_MAX_TOKENS); }
 
         @Override
         int fieldCount() { return 256 + 16 + 4; }
@@ -103,9 +103,6 @@ final class Q4KPacked {
             Q4KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
         }
 
-        /** {@link #dots} unpacks a super-block once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
-        @Override
-        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
 
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) { return minRunDot(f, x, magnitude); }

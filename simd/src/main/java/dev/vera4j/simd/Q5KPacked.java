@@ -52,7 +52,7 @@ final class Q5KPacked {
 
     /** Fields: the 256 quants (0..31), the 8 scales, the 8 mins and the 4 bytes of d and dmin. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q5_K, true); }
+        Layout() { super(GgmlType.Q5_K, Tuning.INT8_MAX_TOKENS); }
 
         @Override
         int fieldCount() { return 256 + 16 + 4; }
@@ -127,9 +127,6 @@ final class Q5KPacked {
             Q5KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
         }
 
-        /** {@link #dots} unpacks a super-block once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
-        @Override
-        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
 
         @Override
         double runDot(int[] f, int[] x, boolean magnitude) { return Q4KPacked.minRunDot(f, x, magnitude); }

@@ -55,7 +55,7 @@ final class Q6KPacked {
 
     /** The packed layout: fields are the 256 quants (0..63), the 16 scale bytes and the 2 bytes of d. */
     private static final class Layout extends RunLayout {
-        Layout() { super(GgmlType.Q6_K, true); }
+        Layout() { super(GgmlType.Q6_K, Tuning.INT8_MAX_TOKENS); }
 
         @Override
         int fieldCount() { return 256 + 16 + 2; }
@@ -138,9 +138,6 @@ final class Q6KPacked {
             Q6KPacked.dots(packed, off, a, ro, runs, m, y, yo, ys);
         }
 
-        /** {@link #dots} unpacks a super-block once for up to four tokens, so the int8 route pays off as far as Q4_0's. */
-        @Override
-        public int maxTokens() { return Tuning.INT8_MAX_TOKENS; }
 
         /** {@code d·Σ_j sc[j]·Σ (q − 32)·x}. */
         @Override

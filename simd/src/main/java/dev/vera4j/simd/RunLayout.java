@@ -24,6 +24,7 @@ abstract class RunLayout implements PackedLayout {
     private final GgmlType type;
     final int runBytes;
     private final boolean tokensKernel;
+    private final int maxTokens;
     /**
      * The compiled permutation, made at the first packing or unpacking: a process that packs nothing (AVX2), or only
      * some types, does not pay at start-up for probing every layout's bits (0.85 s for all of them, interpreted).
@@ -37,19 +38,31 @@ abstract class RunLayout implements PackedLayout {
      */
     private record Moves(int[] pack, int[] unpack, int[] other, int[] otherBytes) {}
 
+    /** A layout whose products of several tokens run {@link #dot} once per token, up to {@link Tuning#RUN_INT8_MAX_TOKENS}. */
     RunLayout(GgmlType type) {
-        this(type, false);
+        this(type, false, Tuning.RUN_INT8_MAX_TOKENS);
     }
 
-    /** @param tokensKernel whether the layout overrides {@link #dots} with a kernel of its own */
-    RunLayout(GgmlType type, boolean tokensKernel) {
+    /**
+     * A layout that overrides {@link #dots} with a kernel of its own, taking products over several sequences of up to
+     * {@code maxTokens} tokens (where that kernel is ahead of the panel GEMM).
+     */
+    RunLayout(GgmlType type, int maxTokens) {
+        this(type, true, maxTokens);
+    }
+
+    private RunLayout(GgmlType type, boolean tokensKernel, int maxTokens) {
         this.type = type;
         this.runBytes = (int) type.bytesFor(256);
         this.tokensKernel = tokensKernel;
+        this.maxTokens = maxTokens;
     }
 
     @Override
     public boolean tokensKernel() { return tokensKernel; }
+
+    @Override
+    public int maxTokens() { return maxTokens; }
 
     private Moves moves() {
         Moves m = moves;

@@ -25,9 +25,11 @@ package dev.vera4j.simd;
  *     1B model's Q4_0 matrices, hot: even at 8 tokens, the int8 kernel ahead at 10 (92–96 against 101 ms), the panel
  *     at 12 (95–96 against 108–112) and 16 (111–114 against 142). A short prompt also runs the kernel that the first
  *     decoded token has already compiled, where the panel's code would still be cold (a one-shot {@code generate}'s
- *     9-token prompt: 0.4 s against 1.0–1.1 s with the panel). The Q4_K, Q5_K, Q6_K and IQ4_XS copies, whose kernels unpack a
- *     super-block once for up to four tokens, take the same limit (1B Q4_K_M file, their matrices: the int8 kernels
- *     ahead at 8 tokens, level at 10, behind at 12; IQ4_XS ahead at 8 and 10) ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
+ *     9-token prompt: 0.4 s against 1.0–1.1 s with the panel). The Q4_K, Q5_K, Q6_K and IQ4_XS copies, whose kernels
+ *     unpack a super-block once for up to four tokens, take the same limit in products over several sequences (1B
+ *     Q4_K_M file, their matrices: the int8 kernels ahead at 8 tokens, level at 10, behind at 12; IQ4_XS ahead at 8
+ *     and 10); one sequence's prompt keeps {@link #RUN_INT8_MAX_TOKENS} ({@link MatMul#severalSequences})
+ *     ({@link #INT8_MAX_TOKENS}; 1: none do)</td></tr>
  * <tr><td>{@code vera4j.runInt8MaxTokens}</td><td>7</td><td>the same for the other copies in runs of 256 values
  *     (Q3_K, Q2_K, Q4_1, Q5_0, Q5_1, IQ4_NL), whose int8 kernels cost more per token than Q4_0's (crossover
  *     7–8 tokens, Q3_K's too although its kernel unpacks a super-block once for up to four tokens; {@link
